@@ -1,0 +1,4 @@
+//! Bundled plugins are embedded in the binary; rebuild when they change.
+fn main() {
+    println!("cargo:rerun-if-changed=plugins");
+}

@@ -1,0 +1,10 @@
+//! panther: a terminal workbench (and headless CLI) for testing network-protocol
+//! implementations with PANTHER-style plugins. The core here is headless; only `tui` draws.
+
+pub mod cli;
+pub mod diag;
+pub mod experiment;
+pub mod plugin;
+pub mod suggest;
+pub mod tui;
+pub mod yaml;

@@ -1,0 +1,1 @@
+//! Scaffolding placeholder (filled in below).

@@ -1,0 +1,181 @@
+//! Discovery: find every `plugin.yaml`, parse and check it, read its README. Nothing runs.
+//! A broken manifest becomes diagnostics with file:line:column; the others still load.
+
+use std::path::{Path as FsPath, PathBuf};
+
+use include_dir::{Dir, include_dir};
+
+use crate::diag::Diagnostic;
+use crate::yaml::{self, Limits, Span};
+
+use super::check;
+use super::manifest::Manifest;
+
+/// The bundled plugins, compiled in so the binary works from any directory.
+static BUNDLED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/plugins");
+
+pub const MANIFEST_FILE: &str = "plugin.yaml";
+const MANIFEST_LIMITS: Limits = Limits { max_bytes: 1024 * 1024, max_nodes: 50_000, max_depth: 32 };
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// Shipped inside the binary.
+    Bundled,
+    /// `~/.config/panther/plugins`.
+    User,
+    /// `--plugin-dir` or a folder given on the command line.
+    Dir,
+}
+
+/// Where to look for plugins.
+#[derive(Debug, Clone)]
+pub enum Source {
+    Bundled,
+    Dir(PathBuf, Origin),
+}
+
+#[derive(Debug, Clone)]
+pub struct Discovered {
+    pub manifest: Manifest,
+    /// The manifest's path as shown to users (`plugins/…` for bundled ones).
+    pub file: String,
+    /// The plugin folder on disk; `None` for bundled plugins, which live in the binary.
+    pub dir: Option<PathBuf>,
+    pub readme: Option<String>,
+    pub origin: Origin,
+    /// The parsed document, kept so later checks can point at a line.
+    pub root: yaml::Node,
+}
+
+#[derive(Debug, Default)]
+pub struct Discovery {
+    pub plugins: Vec<Discovered>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Parse and check one manifest's text.
+pub fn load_manifest(text: &str, file: &str) -> Result<(Manifest, yaml::Node, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let root = yaml::parse(text, MANIFEST_LIMITS)
+        .map_err(|e| vec![Diagnostic::error(file, e.span, e.message).help_opt(e.help)])?;
+    if root.as_map().is_none() {
+        return Err(vec![
+            Diagnostic::error(file, root.span, format!("a manifest must be a map, found {}", root.kind_name()))
+                .expected("keys such as name, kind, version, description"),
+        ]);
+    }
+    let manifest: Manifest = yaml::from_node(&root).map_err(|e| {
+        let mut d = Diagnostic::error(file, e.span.unwrap_or(Span::START), e.message).help_opt(e.help);
+        d.expected = e.expected;
+        vec![d]
+    })?;
+    let diags = check::check(&manifest, &root, file);
+    if crate::diag::has_errors(&diags) { Err(diags) } else { Ok((manifest, root, diags)) }
+}
+
+pub fn discover(sources: &[Source]) -> Discovery {
+    let mut out = Discovery::default();
+    for s in sources {
+        match s {
+            Source::Bundled => discover_bundled(&BUNDLED, &mut out),
+            Source::Dir(p, origin) => discover_dir(p, *origin, &mut out),
+        }
+    }
+    out
+}
+
+fn discover_bundled(dir: &Dir<'static>, out: &mut Discovery) {
+    for entry in dir.dirs() {
+        discover_bundled(entry, out);
+    }
+    let Some(f) = dir.get_file(dir.path().join(MANIFEST_FILE)) else { return };
+    let file = format!("plugins/{}", f.path().display());
+    let text = match f.contents_utf8() {
+        Some(t) => t,
+        None => {
+            out.diagnostics.push(Diagnostic::error(&file, Span::START, "manifest is not valid UTF-8"));
+            return;
+        }
+    };
+    let readme = dir
+        .get_file(dir.path().join("README.md"))
+        .and_then(|r| r.contents_utf8())
+        .map(str::to_string);
+    push(out, text, file, None, readme, Origin::Bundled);
+}
+
+fn push(out: &mut Discovery, text: &str, file: String, dir: Option<PathBuf>, readme: Option<String>, origin: Origin) {
+    match load_manifest(text, &file) {
+        Ok((manifest, root, warnings)) => {
+            out.diagnostics.extend(warnings);
+            out.plugins.push(Discovered { manifest, file, dir, readme, origin, root });
+        }
+        Err(diags) => out.diagnostics.extend(diags),
+    }
+}
+
+fn discover_dir(root: &FsPath, origin: Origin, out: &mut Discovery) {
+    if !root.exists() {
+        if origin == Origin::Dir {
+            out.diagnostics.push(Diagnostic::error(
+                root.display().to_string(),
+                Span::START,
+                "plugin folder does not exist",
+            ));
+        }
+        return;
+    }
+    let walker = walkdir::WalkDir::new(root).follow_links(true).max_depth(8).sort_by_file_name();
+    let mut it = walker.into_iter();
+    while let Some(entry) = it.next() {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let path = e.path().map(|p| p.display().to_string()).unwrap_or_else(|| root.display().to_string());
+                out.diagnostics.push(Diagnostic::error(path, Span::START, format!("cannot read: {e}")));
+                continue;
+            }
+        };
+        let name = entry.file_name().to_string_lossy();
+        if entry.file_type().is_dir() {
+            if entry.depth() > 0 && (name.starts_with('.') || name == "target" || name == "__pycache__") {
+                it.skip_current_dir();
+            }
+            continue;
+        }
+        if name != MANIFEST_FILE {
+            continue;
+        }
+        let path = entry.path();
+        let file = path.display().to_string();
+        let text = match read_limited(path, MANIFEST_LIMITS.max_bytes) {
+            Ok(t) => t,
+            Err(msg) => {
+                out.diagnostics.push(Diagnostic::error(&file, Span::START, msg));
+                continue;
+            }
+        };
+        let dir = path.parent().map(FsPath::to_path_buf);
+        let readme = dir.as_ref().and_then(|d| std::fs::read_to_string(d.join("README.md")).ok());
+        push(out, &text, file, dir, readme, origin);
+    }
+}
+
+/// Read a UTF-8 file, refusing files over `max` bytes before reading them.
+pub fn read_limited(path: &FsPath, max: usize) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
+    if meta.len() as usize > max {
+        return Err(format!(
+            "file is {:.1} MiB, over the {:.0} MiB limit",
+            meta.len() as f64 / (1024.0 * 1024.0),
+            max as f64 / (1024.0 * 1024.0)
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+    String::from_utf8(bytes).map_err(|e| format!("file is not valid UTF-8 (byte {})", e.utf8_error().valid_up_to()))
+}
+
+/// Plugin files bundled in the binary, for scaffolding and materialising into a run folder.
+pub fn bundled_file(path: &str) -> Option<&'static [u8]> {
+    BUNDLED.get_file(path).map(|f| f.contents())
+}
