@@ -150,8 +150,8 @@ fn discover_dir(root: &FsPath, origin: Origin, out: &mut Discovery) {
         let file = path.display().to_string();
         let text = match read_limited(path, MANIFEST_LIMITS.max_bytes) {
             Ok(t) => t,
-            Err(msg) => {
-                out.diagnostics.push(Diagnostic::error(&file, Span::START, msg));
+            Err(e) => {
+                out.diagnostics.push(e.into_diagnostic(&file));
                 continue;
             }
         };
@@ -161,18 +161,46 @@ fn discover_dir(root: &FsPath, origin: Origin, out: &mut Discovery) {
     }
 }
 
+/// Why a file could not be read, with the position when there is one (a bad UTF-8 byte).
+#[derive(Debug, Clone)]
+pub struct ReadError {
+    pub span: Span,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+impl ReadError {
+    pub fn into_diagnostic(self, file: &str) -> Diagnostic {
+        Diagnostic::error(file, self.span, self.message).help_opt(self.help)
+    }
+}
+
 /// Read a UTF-8 file, refusing files over `max` bytes before reading them.
-pub fn read_limited(path: &FsPath, max: usize) -> Result<String, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
+pub fn read_limited(path: &FsPath, max: usize) -> Result<String, ReadError> {
+    let err = |span, message: String, help: Option<&str>| ReadError { span, message, help: help.map(String::from) };
+    let meta = std::fs::metadata(path).map_err(|e| err(Span::START, format!("cannot read: {e}"), None))?;
+    if meta.is_dir() {
+        return Err(err(Span::START, "this is a folder, not a file".into(), None));
+    }
     if meta.len() as usize > max {
-        return Err(format!(
-            "file is {:.1} MiB, over the {:.0} MiB limit",
-            meta.len() as f64 / (1024.0 * 1024.0),
-            max as f64 / (1024.0 * 1024.0)
+        return Err(err(
+            Span::START,
+            format!(
+                "file is {:.1} MiB, over the {:.0} MiB limit",
+                meta.len() as f64 / (1024.0 * 1024.0),
+                max as f64 / (1024.0 * 1024.0)
+            ),
+            Some("is this the right file? experiment configs and manifests are a few KiB"),
         ));
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
-    String::from_utf8(bytes).map_err(|e| format!("file is not valid UTF-8 (byte {})", e.utf8_error().valid_up_to()))
+    let bytes = std::fs::read(path).map_err(|e| err(Span::START, format!("cannot read: {e}"), None))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let ok = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = ok.iter().filter(|&&b| b == b'\n').count() as u32 + 1;
+        let line_start = ok.iter().rposition(|&b| b == b'\n').map(|p| p + 1).unwrap_or(0);
+        let col = String::from_utf8_lossy(&ok[line_start..]).chars().count() as u32 + 1;
+        err(Span::new(line, col), "file is not valid UTF-8".into(), Some("save the file as UTF-8"))
+    })
 }
 
 /// Plugin files bundled in the binary, for scaffolding and materialising into a run folder.
