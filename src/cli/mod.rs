@@ -1,1 +1,97 @@
-//! placeholder
+//! The command line: one file per subcommand, all driving the same headless core as the TUI.
+
+pub mod log;
+pub mod plugin_new;
+pub mod plugins;
+pub mod report;
+pub mod validate;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::plugin::{LoadOptions, Registry};
+
+/// Exit codes (DESIGN.md): 0 ok, 1 a test failed, 2 bad input, 130 interrupted.
+pub mod exit {
+    pub const OK: i32 = 0;
+    pub const TEST_FAILED: i32 = 1;
+    pub const BAD_INPUT: i32 = 2;
+    pub const INTERRUPTED: i32 = 130;
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "panther",
+    version,
+    about = "A terminal workbench for testing network-protocol implementations with PANTHER plugins",
+    long_about = "A terminal workbench for testing network-protocol implementations (IUTs) against \
+testers, using PANTHER's plugin system and experiment format.\n\nWithout a subcommand, panther \
+opens the full-screen workbench. Every subcommand works headless.",
+    after_help = "Exit codes: 0 ok, 1 a test failed, 2 bad input, 130 interrupted.\n\
+Logs go to $PANTHER_LOG_FILE or ~/.local/state/panther/panther.log (level: $PANTHER_LOG, e.g. debug)."
+)]
+pub struct Cli {
+    /// Extra folder of plugins to load (repeatable); also $PANTHER_PLUGIN_DIR.
+    #[arg(long = "plugin-dir", value_name = "DIR", global = true, env = "PANTHER_PLUGIN_DIR", value_delimiter = ':')]
+    pub plugin_dirs: Vec<PathBuf>,
+
+    /// Do not load plugins from ~/.config/panther/plugins.
+    #[arg(long, global = true)]
+    pub no_user_plugins: bool,
+
+    /// Scaffold a new plugin (PANTHER's spelling of `panther plugin new TYPE NAME`).
+    /// TYPE: service, iut, tester, network_environment, execution_environment or protocol.
+    #[arg(long = "create-plugin", num_args = 2, value_names = ["TYPE", "NAME"])]
+    pub create_plugin: Option<Vec<String>>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check an experiment config: syntax, PANTHER aliases, plugins, protocols, roles, targets.
+    Validate(validate::Args),
+    /// Browse and check plugins.
+    #[command(subcommand)]
+    Plugins(plugins::Command),
+    /// Create plugins.
+    #[command(subcommand)]
+    Plugin(plugin_new::Command),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+impl Cli {
+    pub fn load_options(&self) -> LoadOptions {
+        LoadOptions { bundled: true, user: !self.no_user_plugins, dirs: self.plugin_dirs.clone(), availability: true }
+    }
+
+    pub fn registry(&self) -> Registry {
+        Registry::load(&self.load_options())
+    }
+}
+
+/// Runs a parsed command line (everything but the TUI) and returns the exit code.
+pub fn dispatch(cli: &Cli) -> Option<i32> {
+    if let Some(args) = &cli.create_plugin {
+        let args = plugin_new::NewArgs {
+            kind: args[0].clone(),
+            name: args[1].clone(),
+            dir: None,
+            protocol: None,
+        };
+        return Some(plugin_new::run(cli, &args));
+    }
+    let cmd = cli.command.as_ref()?;
+    Some(match cmd {
+        Command::Validate(a) => validate::run(cli, a),
+        Command::Plugins(c) => plugins::run(cli, c),
+        Command::Plugin(c) => plugin_new::dispatch(cli, c),
+    })
+}

@@ -247,6 +247,14 @@ fn test(c: &mut Ctx, t: &Test, tp: &Path) {
         }
     }
 
+    // Plugins that cannot run on this machine: fine to write a config for, worth knowing.
+    for (p, path) in &used {
+        if let Some(reason) = p.availability.reason() {
+            let d = c.warn(path, format!("`{}` cannot run on this machine: {reason}", p.name()));
+            d.help = p.manifest.install.summary().map(|s| format!("install it with: {s}"));
+        }
+    }
+
     // Plugins that refuse to be combined.
     for (p, path) in &used {
         for other in &p.manifest.incompatible_with {

@@ -137,6 +137,13 @@ impl Registry {
         for d in found {
             let key = (namespace(d.manifest.kind), d.manifest.name.clone());
             match index.get(&key) {
+                // The same manifest seen twice (the repo's `plugins/` passed as --plugin-dir
+                // next to the bundled copy): keep the one on disk, silently.
+                Some(&i) if kept[i].root == d.root => {
+                    if d.dir.is_some() {
+                        kept[i] = d;
+                    }
+                }
                 Some(&i) if kept[i].origin < d.origin => {
                     diagnostics.push(
                         Diagnostic::warning(&d.file, d.root.span_at(&Path::root().key("name"), false),
