@@ -36,7 +36,12 @@ impl Diagnostic {
         Self::new(Severity::Warning, file, span, message)
     }
 
-    fn new(severity: Severity, file: impl Into<String>, span: Span, message: impl Into<String>) -> Self {
+    fn new(
+        severity: Severity,
+        file: impl Into<String>,
+        span: Span,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             severity,
             file: file.into(),
@@ -76,7 +81,11 @@ impl fmt::Display for Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        write!(f, "{}:{}:{}: {sev}: {}", self.file, self.line, self.column, self.message)?;
+        write!(
+            f,
+            "{}:{}:{}: {sev}: {}",
+            self.file, self.line, self.column, self.message
+        )?;
         if let Some(e) = &self.expected {
             write!(f, "\n  expected: {e}")?;
         }

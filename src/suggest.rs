@@ -11,7 +11,8 @@ where
         let c = cand.to_ascii_lowercase();
         let score = if c == lower {
             1.0
-        } else if !lower.is_empty() && (c.replace(['_', '-'], "") == lower.replace(['_', '-'], "")) {
+        } else if !lower.is_empty() && (c.replace(['_', '-'], "") == lower.replace(['_', '-'], ""))
+        {
             0.99
         } else {
             strsim::jaro_winkler(&lower, &c)

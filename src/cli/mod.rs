@@ -33,7 +33,13 @@ Logs go to $PANTHER_LOG_FILE or ~/.local/state/panther/panther.log (level: $PANT
 )]
 pub struct Cli {
     /// Extra folder of plugins to load (repeatable); also $PANTHER_PLUGIN_DIR.
-    #[arg(long = "plugin-dir", value_name = "DIR", global = true, env = "PANTHER_PLUGIN_DIR", value_delimiter = ':')]
+    #[arg(
+        long = "plugin-dir",
+        value_name = "DIR",
+        global = true,
+        env = "PANTHER_PLUGIN_DIR",
+        value_delimiter = ':'
+    )]
     pub plugin_dirs: Vec<PathBuf>,
 
     /// Do not load plugins from ~/.config/panther/plugins.
@@ -69,7 +75,12 @@ pub enum Format {
 
 impl Cli {
     pub fn load_options(&self) -> LoadOptions {
-        LoadOptions { bundled: true, user: !self.no_user_plugins, dirs: self.plugin_dirs.clone(), availability: true }
+        LoadOptions {
+            bundled: true,
+            user: !self.no_user_plugins,
+            dirs: self.plugin_dirs.clone(),
+            availability: true,
+        }
     }
 
     pub fn registry(&self) -> Registry {

@@ -43,13 +43,23 @@ pub fn run(cli: &Cli, a: &NewArgs) -> i32 {
             return exit::BAD_INPUT;
         }
     };
-    let req = Request { kind, name: a.name.clone(), protocol: a.protocol.clone(), dir: a.dir.clone() };
+    let req = Request {
+        kind,
+        name: a.name.clone(),
+        protocol: a.protocol.clone(),
+        dir: a.dir.clone(),
+    };
     let mut opts = cli.load_options();
     opts.availability = false;
     let reg = crate::plugin::Registry::load(&opts);
     match creator::create(&req, &reg) {
         Ok(c) => {
-            println!("created {} plugin `{}` in {}", kind, a.name, c.dir.display());
+            println!(
+                "created {} plugin `{}` in {}",
+                kind,
+                a.name,
+                c.dir.display()
+            );
             for f in &c.files {
                 println!("  {}", f.display());
             }
@@ -57,7 +67,11 @@ pub fn run(cli: &Cli, a: &NewArgs) -> i32 {
                 Some(d) => format!(" --plugin-dir {}", d.display()),
                 None => String::new(),
             };
-            println!("next: panther{dir_flag} plugins show {}   (and: panther plugins validate {})", a.name, c.dir.display());
+            println!(
+                "next: panther{dir_flag} plugins show {}   (and: panther plugins validate {})",
+                a.name,
+                c.dir.display()
+            );
             exit::OK
         }
         Err(e) => {

@@ -108,7 +108,11 @@ pub fn plugin_json(p: &Plugin) -> serde_json::Value {
 }
 
 fn list(reg: &Registry, kind: Option<Kind>, format: ListFormat) -> i32 {
-    let mut plugins: Vec<&Plugin> = reg.plugins().iter().filter(|p| kind.is_none_or(|k| p.kind() == k)).collect();
+    let mut plugins: Vec<&Plugin> = reg
+        .plugins()
+        .iter()
+        .filter(|p| kind.is_none_or(|k| p.kind() == k))
+        .collect();
     plugins.sort_by(|a, b| (a.category(), a.name()).cmp(&(b.category(), b.name())));
     match format {
         ListFormat::Json => {
@@ -116,14 +120,34 @@ fn list(reg: &Registry, kind: Option<Kind>, format: ListFormat) -> i32 {
                 "plugins": plugins.iter().map(|p| plugin_json(p)).collect::<Vec<_>>(),
                 "diagnostics": reg.diagnostics,
             });
-            println!("{}", serde_json::to_string_pretty(&doc).expect("json values serialize"));
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&doc).expect("json values serialize")
+            );
         }
         ListFormat::Table => {
-            let w_name = plugins.iter().map(|p| p.name().len()).max().unwrap_or(4).max(4);
-            let w_cat = plugins.iter().map(|p| p.category().len()).max().unwrap_or(8).max(8);
-            println!("{:w_name$}  {:w_cat$}  {:8}  {:11}  NOTES", "NAME", "CATEGORY", "VERSION", "AVAILABLE");
+            let w_name = plugins
+                .iter()
+                .map(|p| p.name().len())
+                .max()
+                .unwrap_or(4)
+                .max(4);
+            let w_cat = plugins
+                .iter()
+                .map(|p| p.category().len())
+                .max()
+                .unwrap_or(8)
+                .max(8);
+            println!(
+                "{:w_name$}  {:w_cat$}  {:8}  {:11}  NOTES",
+                "NAME", "CATEGORY", "VERSION", "AVAILABLE"
+            );
             for p in &plugins {
-                let note = p.availability.reason().map(str::to_string).unwrap_or_else(|| p.manifest.description.clone());
+                let note = p
+                    .availability
+                    .reason()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| p.manifest.description.clone());
                 println!(
                     "{:w_name$}  {:w_cat$}  {:8}  {:11}  {}",
                     p.name(),
@@ -136,13 +160,18 @@ fn list(reg: &Registry, kind: Option<Kind>, format: ListFormat) -> i32 {
             print_diags(&reg.diagnostics);
         }
     }
-    if crate::diag::has_errors(&reg.diagnostics) { exit::BAD_INPUT } else { exit::OK }
+    if crate::diag::has_errors(&reg.diagnostics) {
+        exit::BAD_INPUT
+    } else {
+        exit::OK
+    }
 }
 
 fn show(reg: &Registry, name: &str, format: Format) -> i32 {
     let Some(p) = reg.find(name) else {
         let names: Vec<&str> = reg.plugins().iter().map(Plugin::name).collect();
-        let help = suggest::did_you_mean(name, names.iter().copied()).unwrap_or_else(|| "`panther plugins list` shows them all".into());
+        let help = suggest::did_you_mean(name, names.iter().copied())
+            .unwrap_or_else(|| "`panther plugins list` shows them all".into());
         eprintln!("error: no plugin named `{name}`\n  help: {help}");
         return exit::BAD_INPUT;
     };
@@ -151,7 +180,10 @@ fn show(reg: &Registry, name: &str, format: Format) -> i32 {
         let mut doc = plugin_json(p);
         doc["manifest"] = serde_json::to_value(m).expect("manifest serializes");
         doc["readme"] = json!(p.readme);
-        println!("{}", serde_json::to_string_pretty(&doc).expect("json values serialize"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&doc).expect("json values serialize")
+        );
         return exit::OK;
     }
     println!("{} {} ({})", m.name, m.version, p.category());
@@ -171,25 +203,52 @@ fn show(reg: &Registry, name: &str, format: Format) -> i32 {
         let ps: Vec<String> = m
             .protocols
             .iter()
-            .map(|x| if x.versions.is_empty() { x.name.clone() } else { format!("{} ({})", x.name, x.versions.join(", ")) })
+            .map(|x| {
+                if x.versions.is_empty() {
+                    x.name.clone()
+                } else {
+                    format!("{} ({})", x.name, x.versions.join(", "))
+                }
+            })
             .collect();
         println!("  protocols: {}", ps.join("; "));
         let roles: Vec<&str> = m.roles.iter().map(|r| r.as_str()).collect();
         println!("  roles: {}", roles.join(", "));
     }
     if let Some(s) = &m.protocol {
-        println!("  family: {}, transport: {:?}, default port: {}", s.family.as_str(), s.transport, s.default_port);
-        println!("  versions: {} (default {})", s.versions.join(", "), s.default_version);
+        println!(
+            "  family: {}, transport: {:?}, default port: {}",
+            s.family.as_str(),
+            s.transport,
+            s.default_port
+        );
+        println!(
+            "  versions: {} (default {})",
+            s.versions.join(", "),
+            s.default_version
+        );
         for prop in &s.properties {
-            let r = prop.reference.as_deref().map(|r| format!(" [{r}]")).unwrap_or_default();
+            let r = prop
+                .reference
+                .as_deref()
+                .map(|r| format!(" [{r}]"))
+                .unwrap_or_default();
             println!("  property {}: {}{r}", prop.name, prop.description);
         }
     }
     if let Some(w) = &m.wrapper {
-        println!("  wraps services with: {} (parser: {})", w.argv_prefix.join(" "), w.parser);
+        println!(
+            "  wraps services with: {} (parser: {})",
+            w.argv_prefix.join(" "),
+            w.parser
+        );
     }
     if let Some(n) = &m.network {
-        println!("  driver: {}, link emulation: {}", n.driver, if n.link { "yes" } else { "no" });
+        println!(
+            "  driver: {}, link emulation: {}",
+            n.driver,
+            if n.link { "yes" } else { "no" }
+        );
     }
     for (role, spec) in &m.run {
         println!("  run {role}: {}", spec.argv.join(" "));
@@ -198,9 +257,17 @@ fn show(reg: &Registry, name: &str, format: Format) -> i32 {
         println!("  parameters:");
         let w = m.parameters.keys().map(String::len).max().unwrap_or(4);
         for (k, prm) in &m.parameters {
-            let def = prm.default.as_ref().map(|d| format!(" = {d}")).unwrap_or_default();
+            let def = prm
+                .default
+                .as_ref()
+                .map(|d| format!(" = {d}"))
+                .unwrap_or_default();
             let req = if prm.required { " (required)" } else { "" };
-            println!("    {k:w$}  {:8}{def}{req}  {}", prm.ty.as_str(), prm.description);
+            println!(
+                "    {k:w$}  {:8}{def}{req}  {}",
+                prm.ty.as_str(),
+                prm.description
+            );
         }
     }
     if let Some(r) = &p.readme {
@@ -214,7 +281,10 @@ fn validate(cli: &Cli, dir: Option<&PathBuf>, format: Format) -> i32 {
     opts.availability = false;
     if let Some(d) = dir {
         if !d.is_dir() {
-            eprintln!("error: {} is not a folder\n  help: give the folder that holds plugin.yaml files", d.display());
+            eprintln!(
+                "error: {} is not a folder\n  help: give the folder that holds plugin.yaml files",
+                d.display()
+            );
             return exit::BAD_INPUT;
         }
         // The folder is checked against the bundled protocols, not the user's other plugins.
@@ -236,7 +306,10 @@ fn validate(cli: &Cli, dir: Option<&PathBuf>, format: Format) -> i32 {
                 "plugins": checked.iter().map(|p| json!({"name": p.name(), "kind": p.kind(), "file": p.file})).collect::<Vec<_>>(),
                 "diagnostics": reg.diagnostics,
             });
-            println!("{}", serde_json::to_string_pretty(&doc).expect("json values serialize"));
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&doc).expect("json values serialize")
+            );
         }
         Format::Text => {
             for p in &checked {
@@ -249,8 +322,16 @@ fn validate(cli: &Cli, dir: Option<&PathBuf>, format: Format) -> i32 {
                 plural(errors, "error"),
                 plural(warnings, "warning")
             );
-            if errors == 0 { println!("{summary}") } else { eprintln!("{summary}") }
+            if errors == 0 {
+                println!("{summary}")
+            } else {
+                eprintln!("{summary}")
+            }
         }
     }
-    if errors == 0 { exit::OK } else { exit::BAD_INPUT }
+    if errors == 0 {
+        exit::OK
+    } else {
+        exit::BAD_INPUT
+    }
 }

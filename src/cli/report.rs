@@ -10,7 +10,11 @@ pub fn render(d: &Diagnostic, source: Option<&str>) -> String {
     };
     let mut s = format!("{}:{}:{}: {sev}: {}\n", d.file, d.line, d.column, d.message);
     if let Some(line) = source.and_then(|src| src.lines().nth(d.line.saturating_sub(1) as usize)) {
-        let shown: String = line.chars().take(160).collect::<String>().replace('\t', " ");
+        let shown: String = line
+            .chars()
+            .take(160)
+            .collect::<String>()
+            .replace('\t', " ");
         let num = d.line.to_string();
         let pad = " ".repeat(num.len());
         let caret = " ".repeat(d.column.saturating_sub(1) as usize);
@@ -39,5 +43,9 @@ pub fn print_all(diags: &[Diagnostic], source: Option<&str>) -> (usize, usize) {
 }
 
 pub fn plural(n: usize, word: &str) -> String {
-    if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") }
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }

@@ -25,7 +25,11 @@ pub fn run(cli: &Cli, a: &Args) -> i32 {
     let (loaded, text) = match read_limited(&a.file, experiment::LIMITS.max_bytes) {
         Ok(text) => (experiment::load_str(&text, &file, &reg), Some(text)),
         Err(e) => (
-            experiment::Loaded { experiment: None, root: None, diagnostics: vec![e.into_diagnostic(&file)] },
+            experiment::Loaded {
+                experiment: None,
+                root: None,
+                diagnostics: vec![e.into_diagnostic(&file)],
+            },
             None,
         ),
     };
@@ -38,18 +42,34 @@ pub fn run(cli: &Cli, a: &Args) -> i32 {
                 .flat_map(|e| &e.tests)
                 .map(|t| json!({"name": t.name, "services": t.services.len(), "start_order": plan::start_order(t).ok()}))
                 .collect();
-            let doc = json!({"file": file, "ok": ok, "tests": tests, "diagnostics": loaded.diagnostics});
-            println!("{}", serde_json::to_string_pretty(&doc).expect("json values serialize"));
+            let doc =
+                json!({"file": file, "ok": ok, "tests": tests, "diagnostics": loaded.diagnostics});
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&doc).expect("json values serialize")
+            );
         }
         Format::Text => {
             let (errors, warnings) = print_all(&loaded.diagnostics, text.as_deref());
             if ok {
                 let e = loaded.experiment.as_ref().expect("ok implies parsed");
                 let services: usize = e.tests.iter().map(|t| t.services.len()).sum();
-                let w = if warnings > 0 { format!(" ({})", plural(warnings, "warning")) } else { String::new() };
-                println!("{file}: ok: {}, {}{w}", plural(e.tests.len(), "test"), plural(services, "service"));
+                let w = if warnings > 0 {
+                    format!(" ({})", plural(warnings, "warning"))
+                } else {
+                    String::new()
+                };
+                println!(
+                    "{file}: ok: {}, {}{w}",
+                    plural(e.tests.len(), "test"),
+                    plural(services, "service")
+                );
             } else {
-                eprintln!("{file}: {}, {}", plural(errors, "error"), plural(warnings, "warning"));
+                eprintln!(
+                    "{file}: {}, {}",
+                    plural(errors, "error"),
+                    plural(warnings, "warning")
+                );
             }
         }
     }

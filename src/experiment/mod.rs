@@ -15,7 +15,11 @@ use crate::yaml::{self, Limits, Node, Span};
 pub use model::{Experiment, Test};
 
 /// Experiments are hand-written; anything near the limit is a mistake or an attack.
-pub const LIMITS: Limits = Limits { max_bytes: 4 * 1024 * 1024, max_nodes: 200_000, max_depth: 64 };
+pub const LIMITS: Limits = Limits {
+    max_bytes: 4 * 1024 * 1024,
+    max_nodes: 200_000,
+    max_depth: 64,
+};
 
 /// The outcome of loading a config: the typed experiment when it parsed, and every finding.
 #[derive(Debug)]
@@ -45,15 +49,24 @@ pub fn load_str(text: &str, file: &str, reg: &Registry) -> Loaded {
         }
     };
     if root.as_map().is_none() {
-        let d = Diagnostic::error(file, root.span, format!("an experiment must be a map, found {}", root.kind_name()))
-            .expected("a map with a `tests:` list");
-        return Loaded { experiment: None, root: Some(root), diagnostics: vec![d] };
+        let d = Diagnostic::error(
+            file,
+            root.span,
+            format!("an experiment must be a map, found {}", root.kind_name()),
+        )
+        .expected("a map with a `tests:` list");
+        return Loaded {
+            experiment: None,
+            root: Some(root),
+            diagnostics: vec![d],
+        };
     }
     let mut diagnostics = normalize::normalize(&mut root, file);
     let experiment: Option<Experiment> = match yaml::from_node(&root) {
         Ok(e) => Some(e),
         Err(e) => {
-            let mut d = Diagnostic::error(file, e.span.unwrap_or(Span::START), e.message).help_opt(e.help);
+            let mut d =
+                Diagnostic::error(file, e.span.unwrap_or(Span::START), e.message).help_opt(e.help);
             d.expected = e.expected;
             diagnostics.push(d);
             None
@@ -63,7 +76,11 @@ pub fn load_str(text: &str, file: &str, reg: &Registry) -> Loaded {
         diagnostics.extend(validate::validate(exp, &root, file, reg));
     }
     diag::sort(&mut diagnostics);
-    Loaded { experiment, root: Some(root), diagnostics }
+    Loaded {
+        experiment,
+        root: Some(root),
+        diagnostics,
+    }
 }
 
 /// Reads and loads a file, refusing oversized files before reading them whole.
@@ -71,6 +88,10 @@ pub fn load_file(path: &FsPath, reg: &Registry) -> Loaded {
     let file = path.display().to_string();
     match crate::plugin::loader::read_limited(path, LIMITS.max_bytes) {
         Ok(text) => load_str(&text, &file, reg),
-        Err(d) => Loaded { experiment: None, root: None, diagnostics: vec![d.into_diagnostic(&file)] },
+        Err(d) => Loaded {
+            experiment: None,
+            root: None,
+            diagnostics: vec![d.into_diagnostic(&file)],
+        },
     }
 }

@@ -181,9 +181,13 @@ pub struct Link {
 /// Parses a rate such as `10mbit`, `1.5 Mbit`, `512kbit`, `100` (bits per second).
 pub fn parse_rate(s: &str) -> Result<u64, String> {
     let t = s.trim().to_ascii_lowercase();
-    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let n: f64 = num.parse().map_err(|_| format!("`{s}` does not start with a number"))?;
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` does not start with a number"))?;
     let mult = match unit.trim() {
         "" | "bit" | "bps" => 1.0,
         "kbit" | "kbps" => 1e3,

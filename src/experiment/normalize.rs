@@ -12,13 +12,19 @@ const NET_KEYS: &[&str] = &["type", "link", "plugin_config", "deploy_timeout"];
 
 pub fn normalize(root: &mut Node, file: &str) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    if let Some(level) = root.entry_mut("logging").and_then(|e| e.value.entry_mut("level")) {
-        if let Value::Scalar(s) = &mut level.value.value {
-            s.text = s.text.to_ascii_uppercase();
-        }
+    if let Some(level) = root
+        .entry_mut("logging")
+        .and_then(|e| e.value.entry_mut("level"))
+        && let Value::Scalar(s) = &mut level.value.value
+    {
+        s.text = s.text.to_ascii_uppercase();
     }
-    let Some(tests) = root.entry_mut("tests") else { return out };
-    let Value::Seq(tests) = &mut tests.value.value else { return out };
+    let Some(tests) = root.entry_mut("tests") else {
+        return out;
+    };
+    let Value::Seq(tests) = &mut tests.value.value else {
+        return out;
+    };
     for test in tests {
         normalize_test(test, file, &mut out);
     }
@@ -26,19 +32,27 @@ pub fn normalize(root: &mut Node, file: &str) -> Vec<Diagnostic> {
 }
 
 fn normalize_test(test: &mut Node, file: &str, out: &mut Vec<Diagnostic>) {
-    let Value::Map(entries) = &mut test.value else { return };
+    let Value::Map(entries) = &mut test.value else {
+        return;
+    };
 
     // `execution_environments` → `execution_environment` (unless both are given: then the
     // typed model reports the unknown key).
     let has_singular = entries.iter().any(|e| e.key == "execution_environment");
-    if !has_singular {
-        if let Some(e) = entries.iter_mut().find(|e| e.key == "execution_environments") {
-            out.push(
-                Diagnostic::warning(file, e.key_span, "`execution_environments` is PANTHER's alias")
-                    .help("write `execution_environment` (a list)"),
-            );
-            e.key = "execution_environment".into();
-        }
+    if !has_singular
+        && let Some(e) = entries
+            .iter_mut()
+            .find(|e| e.key == "execution_environments")
+    {
+        out.push(
+            Diagnostic::warning(
+                file,
+                e.key_span,
+                "`execution_environments` is PANTHER's alias",
+            )
+            .help("write `execution_environment` (a list)"),
+        );
+        e.key = "execution_environment".into();
     }
 
     for e in entries.iter_mut() {
@@ -49,8 +63,12 @@ fn normalize_test(test: &mut Node, file: &str, out: &mut Vec<Diagnostic>) {
                 }
                 if matches!(e.value.value, Value::Map(_)) {
                     out.push(
-                        Diagnostic::warning(file, e.value.span, "`execution_environment` is a single map; a list is expected")
-                            .help("write it as a list item: `execution_environment: [{type: …}]`"),
+                        Diagnostic::warning(
+                            file,
+                            e.value.span,
+                            "`execution_environment` is a single map; a list is expected",
+                        )
+                        .help("write it as a list item: `execution_environment: [{type: …}]`"),
                     );
                     let item = std::mem::replace(&mut e.value.value, Value::Seq(Vec::new()));
                     let span = e.value.span;
@@ -58,7 +76,13 @@ fn normalize_test(test: &mut Node, file: &str, out: &mut Vec<Diagnostic>) {
                 }
                 if let Value::Seq(items) = &mut e.value.value {
                     for item in items {
-                        hoist_into_plugin_config(item, EXEC_KEYS, "execution environment", file, out);
+                        hoist_into_plugin_config(
+                            item,
+                            EXEC_KEYS,
+                            "execution environment",
+                            file,
+                            out,
+                        );
                     }
                 }
             }
@@ -80,18 +104,34 @@ fn normalize_test(test: &mut Node, file: &str, out: &mut Vec<Diagnostic>) {
 /// PANTHER lets environment-specific keys sit next to `type` (`{type: strace,
 /// trace_all_syscalls: true}`); ours live under `plugin_config`, where they are checked
 /// against the plugin's parameters.
-fn hoist_into_plugin_config(node: &mut Node, keep: &[&str], what: &str, file: &str, out: &mut Vec<Diagnostic>) {
-    let Value::Map(entries) = &mut node.value else { return };
-    let (stay, moved): (Vec<MapEntry>, Vec<MapEntry>) =
-        std::mem::take(entries).into_iter().partition(|e| keep.contains(&e.key.as_str()));
+fn hoist_into_plugin_config(
+    node: &mut Node,
+    keep: &[&str],
+    what: &str,
+    file: &str,
+    out: &mut Vec<Diagnostic>,
+) {
+    let Value::Map(entries) = &mut node.value else {
+        return;
+    };
+    let (stay, moved): (Vec<MapEntry>, Vec<MapEntry>) = std::mem::take(entries)
+        .into_iter()
+        .partition(|e| keep.contains(&e.key.as_str()));
     *entries = stay;
     if moved.is_empty() {
         return;
     }
     for m in &moved {
         out.push(
-            Diagnostic::warning(file, m.key_span, format!("`{}` sits next to the {what}'s `type`", m.key))
-                .help(format!("PANTHER allows this; panther reads it as `plugin_config.{}`", m.key)),
+            Diagnostic::warning(
+                file,
+                m.key_span,
+                format!("`{}` sits next to the {what}'s `type`", m.key),
+            )
+            .help(format!(
+                "PANTHER allows this; panther reads it as `plugin_config.{}`",
+                m.key
+            )),
         );
     }
     match entries.iter_mut().find(|e| e.key == "plugin_config") {
@@ -109,15 +149,25 @@ fn hoist_into_plugin_config(node: &mut Node, keep: &[&str], what: &str, file: &s
             entries.push(MapEntry {
                 key: "plugin_config".into(),
                 key_span: span,
-                value: Node { value: Value::Map(moved), span },
+                value: Node {
+                    value: Value::Map(moved),
+                    span,
+                },
             });
         }
     }
 }
 
 fn normalize_service(svc: &mut Node, file: &str, out: &mut Vec<Diagnostic>) {
-    let Some(ty) = svc.entry_mut("implementation").and_then(|i| i.value.entry_mut("type")) else { return };
-    let Value::Scalar(s) = &mut ty.value.value else { return };
+    let Some(ty) = svc
+        .entry_mut("implementation")
+        .and_then(|i| i.value.entry_mut("type"))
+    else {
+        return;
+    };
+    let Value::Scalar(s) = &mut ty.value.value else {
+        return;
+    };
     let canonical = match s.text.to_ascii_lowercase().as_str() {
         "iut" => "iut",
         "tester" | "testers" => "tester",
@@ -125,8 +175,12 @@ fn normalize_service(svc: &mut Node, file: &str, out: &mut Vec<Diagnostic>) {
     };
     if s.text != canonical {
         out.push(
-            Diagnostic::warning(file, ty.value.span, format!("`type: {}` is PANTHER's spelling", s.text))
-                .help(format!("write `type: {canonical}`")),
+            Diagnostic::warning(
+                file,
+                ty.value.span,
+                format!("`type: {}` is PANTHER's spelling", s.text),
+            )
+            .help(format!("write `type: {canonical}`")),
         );
         s.text = canonical.into();
     }
@@ -148,7 +202,9 @@ mod tests {
         assert_eq!(ee.get("type").unwrap().as_str(), Some("strace"));
         let pc = ee.get("plugin_config").unwrap();
         assert_eq!(pc.get("trace_all_syscalls").unwrap().as_str(), Some("true"));
-        let ty = root.at(&t.key("services").key("s").key("implementation").key("type")).unwrap();
+        let ty = root
+            .at(&t.key("services").key("s").key("implementation").key("type"))
+            .unwrap();
         assert_eq!(ty.as_str(), Some("iut"));
         // Warnings point at the user's text.
         assert_eq!((w[0].line, w[0].column), (3, 5));

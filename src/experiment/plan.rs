@@ -48,9 +48,13 @@ fn find_cycle(deps: &[Vec<usize>], done: &[bool], names: &[&str]) -> Vec<String>
     let mut path = vec![start];
     let mut cur = start;
     loop {
-        cur = *deps[cur].iter().find(|&&d| !done[d]).expect("remaining node has a remaining dependency");
+        cur = *deps[cur]
+            .iter()
+            .find(|&&d| !done[d])
+            .expect("remaining node has a remaining dependency");
         if let Some(pos) = path.iter().position(|&p| p == cur) {
-            let mut cycle: Vec<String> = path[pos..].iter().map(|&i| names[i].to_string()).collect();
+            let mut cycle: Vec<String> =
+                path[pos..].iter().map(|&i| names[i].to_string()).collect();
             cycle.push(names[cur].to_string());
             return cycle;
         }

@@ -46,7 +46,12 @@ fn set(d: &mut Diagnostic, expected: impl Into<String>, help: Option<String>) {
 }
 
 pub fn validate(exp: &Experiment, root: &Node, file: &str, reg: &Registry) -> Vec<Diagnostic> {
-    let mut c = Ctx { file, root, reg, out: Vec::new() };
+    let mut c = Ctx {
+        file,
+        root,
+        reg,
+        out: Vec::new(),
+    };
     let tests_path = Path::root().key("tests");
     if exp.tests.is_empty() {
         let d = c.err(&tests_path, "`tests` is empty");
@@ -60,9 +65,18 @@ pub fn validate(exp: &Experiment, root: &Node, file: &str, reg: &Registry) -> Ve
             set(d, "a short unique name", None);
         }
         if let Some(&first) = seen.get(t.name.as_str()) {
-            let line = root.span_at(&tests_path.index(first).key("name"), false).line;
-            let d = c.err(&tp.key("name"), format!("test name `{}` is already used (line {line})", t.name));
-            set(d, "unique test names", Some("rename one of the tests".into()));
+            let line = root
+                .span_at(&tests_path.index(first).key("name"), false)
+                .line;
+            let d = c.err(
+                &tp.key("name"),
+                format!("test name `{}` is already used (line {line})", t.name),
+            );
+            set(
+                d,
+                "unique test names",
+                Some("rename one of the tests".into()),
+            );
         } else {
             seen.insert(&t.name, i);
         }
@@ -78,10 +92,24 @@ fn test(c: &mut Ctx, t: &Test, tp: &Path) {
     }
     positive(c, t.timeout, &tp.key("timeout"), "timeout");
     positive(c, t.steps.wait, &tp.key("steps").key("wait"), "steps.wait");
-    for (k, cmd) in t.steps.pre_commands.iter().chain(&t.steps.post_commands).enumerate() {
+    for (k, cmd) in t
+        .steps
+        .pre_commands
+        .iter()
+        .chain(&t.steps.post_commands)
+        .enumerate()
+    {
         if cmd.is_empty() {
-            let which = if k < t.steps.pre_commands.len() { "pre_commands" } else { "post_commands" };
-            let idx = if k < t.steps.pre_commands.len() { k } else { k - t.steps.pre_commands.len() };
+            let which = if k < t.steps.pre_commands.len() {
+                "pre_commands"
+            } else {
+                "post_commands"
+            };
+            let idx = if k < t.steps.pre_commands.len() {
+                k
+            } else {
+                k - t.steps.pre_commands.len()
+            };
             let d = c.err(&tp.key("steps").key(which).index(idx), "empty command");
             set(d, "an argv list such as [\"ip\", \"link\"]", None);
         }
@@ -93,38 +121,55 @@ fn test(c: &mut Ctx, t: &Test, tp: &Path) {
     // Network environment.
     let np = tp.key("network_environment");
     let ne = &t.network_environment;
-    match lookup(c, Kind::NetworkEnvironment, &ne.kind, &np.key("type")) {
-        Some(p) => {
-            plugin_config(c, p, &ne.plugin_config, &np.key("plugin_config"));
-            if let Some(link) = &ne.link {
-                let lp = np.key("link");
-                if !p.manifest.network.as_ref().is_some_and(|n| n.link) {
-                    let d = c.key_err(&lp, format!("network environment `{}` does not emulate links", ne.kind));
-                    set(d, "an environment whose manifest has `network.link: true`", Some("remove `link` or use `localhost`".into()));
-                }
-                for (key, v, hi) in [
-                    ("delay_ms", link.delay_ms, 60_000.0),
-                    ("jitter_ms", link.jitter_ms, 60_000.0),
-                    ("loss", link.loss, 1.0),
-                    ("duplicate", link.duplicate, 1.0),
-                    ("reorder", link.reorder, 1.0),
-                ] {
-                    if !(0.0..=hi).contains(&v) {
-                        let what = if hi == 1.0 { "a probability from 0 to 1".to_string() } else { format!("milliseconds from 0 to {hi}") };
-                        let d = c.err(&lp.key(key), format!("`{key}` is {v}"));
-                        set(d, what, (hi == 1.0 && v > 1.0 && v <= 100.0).then(|| format!("a percentage? write {}", v / 100.0)));
-                    }
-                }
-                if let Some(r) = &link.rate {
-                    if let Err(e) = parse_rate(r) {
-                        let d = c.err(&lp.key("rate"), format!("bad rate: {e}"));
-                        set(d, "a rate such as `10mbit`, `512kbit` or a number of bits per second", None);
-                    }
+    if let Some(p) = lookup(c, Kind::NetworkEnvironment, &ne.kind, &np.key("type")) {
+        plugin_config(c, p, &ne.plugin_config, &np.key("plugin_config"));
+        if let Some(link) = &ne.link {
+            let lp = np.key("link");
+            if !p.manifest.network.as_ref().is_some_and(|n| n.link) {
+                let d = c.key_err(
+                    &lp,
+                    format!("network environment `{}` does not emulate links", ne.kind),
+                );
+                set(
+                    d,
+                    "an environment whose manifest has `network.link: true`",
+                    Some("remove `link` or use `localhost`".into()),
+                );
+            }
+            for (key, v, hi) in [
+                ("delay_ms", link.delay_ms, 60_000.0),
+                ("jitter_ms", link.jitter_ms, 60_000.0),
+                ("loss", link.loss, 1.0),
+                ("duplicate", link.duplicate, 1.0),
+                ("reorder", link.reorder, 1.0),
+            ] {
+                if !(0.0..=hi).contains(&v) {
+                    let what = if hi == 1.0 {
+                        "a probability from 0 to 1".to_string()
+                    } else {
+                        format!("milliseconds from 0 to {hi}")
+                    };
+                    let d = c.err(&lp.key(key), format!("`{key}` is {v}"));
+                    set(
+                        d,
+                        what,
+                        (hi == 1.0 && v > 1.0 && v <= 100.0)
+                            .then(|| format!("a percentage? write {}", v / 100.0)),
+                    );
                 }
             }
-            used.push((p, np.key("type")));
+            if let Some(r) = &link.rate
+                && let Err(e) = parse_rate(r)
+            {
+                let d = c.err(&lp.key("rate"), format!("bad rate: {e}"));
+                set(
+                    d,
+                    "a rate such as `10mbit`, `512kbit` or a number of bits per second",
+                    None,
+                );
+            }
         }
-        None => {}
+        used.push((p, np.key("type")));
     }
 
     // Execution environments.
@@ -142,14 +187,22 @@ fn test(c: &mut Ctx, t: &Test, tp: &Path) {
     let sp = tp.key("services");
     if t.services.is_empty() {
         let d = c.err(&sp, "`services` is empty");
-        set(d, "at least one service: `name: {implementation: …, protocol: …}`", None);
+        set(
+            d,
+            "at least one service: `name: {implementation: …, protocol: …}`",
+            None,
+        );
     }
     let names: Vec<&str> = t.services.keys().map(String::as_str).collect();
     for (name, s) in &t.services {
         let svp = sp.key(name.as_str());
         if !valid_service_name(name) {
             let d = c.key_err(&svp, format!("invalid service name `{name}`"));
-            set(d, "letters, digits, `_` and `-` (it names a folder of the results)", None);
+            set(
+                d,
+                "letters, digits, `_` and `-` (it names a folder of the results)",
+                None,
+            );
         }
         let ip = svp.key("implementation");
         let want = match s.implementation.kind {
@@ -168,7 +221,14 @@ fn test(c: &mut Ctx, t: &Test, tp: &Path) {
             (None, Role::Client) => {
                 let d = c.err(&pp, format!("client `{name}` has no `target`"));
                 let others: Vec<&str> = names.iter().copied().filter(|n| *n != name).collect();
-                set(d, format!("`target:` naming the service it talks to: {}", suggest::one_of(&others)), None);
+                set(
+                    d,
+                    format!(
+                        "`target:` naming the service it talks to: {}",
+                        suggest::one_of(&others)
+                    ),
+                    None,
+                );
             }
             (Some(target), _) => {
                 let tgp = pp.key("target");
@@ -177,16 +237,24 @@ fn test(c: &mut Ctx, t: &Test, tp: &Path) {
                     set(d, "another service of this test", None);
                 } else if let Some(ts) = t.services.get(target) {
                     if ts.protocol.role == Role::Client {
-                        c.warn(&tgp, format!("target `{target}` is itself a client")).help =
-                            Some("a client usually targets a server".into());
+                        c.warn(&tgp, format!("target `{target}` is itself a client"))
+                            .help = Some("a client usually targets a server".into());
                     }
                     if ts.protocol.name != s.protocol.name {
-                        let d = c.err(&tgp, format!(
-                            "`{name}` speaks {} but its target `{target}` speaks {}", s.protocol.name, ts.protocol.name));
+                        let d = c.err(
+                            &tgp,
+                            format!(
+                                "`{name}` speaks {} but its target `{target}` speaks {}",
+                                s.protocol.name, ts.protocol.name
+                            ),
+                        );
                         set(d, "a target speaking the same protocol", None);
                     }
                 } else {
-                    let d = c.err(&tgp, format!("target `{target}` is not a service of test `{}`", t.name));
+                    let d = c.err(
+                        &tgp,
+                        format!("target `{target}` is not a service of test `{}`", t.name),
+                    );
                     let help = suggest::did_you_mean(target, names.iter().copied());
                     set(d, format!("one of {}", suggest::one_of(&names)), help);
                 }
@@ -195,7 +263,12 @@ fn test(c: &mut Ctx, t: &Test, tp: &Path) {
         }
         for (k, dep) in s.depends_on.iter().enumerate() {
             if !t.services.contains_key(dep) || dep == name {
-                let d = c.err(&svp.key("depends_on").index(k), format!("`depends_on` names `{dep}`, which is not another service of this test"));
+                let d = c.err(
+                    &svp.key("depends_on").index(k),
+                    format!(
+                        "`depends_on` names `{dep}`, which is not another service of this test"
+                    ),
+                );
                 let help = suggest::did_you_mean(dep, names.iter().copied());
                 set(d, format!("one of {}", suggest::one_of(&names)), help);
             }
@@ -203,13 +276,19 @@ fn test(c: &mut Ctx, t: &Test, tp: &Path) {
         positive(c, s.timeout, &svp.key("timeout"), "timeout");
         for (k, port) in s.ports.iter().enumerate() {
             if let Err(e) = port_mapping(port) {
-                let d = c.err(&svp.key("ports").index(k), format!("bad port mapping `{port}`: {e}"));
+                let d = c.err(
+                    &svp.key("ports").index(k),
+                    format!("bad port mapping `{port}`: {e}"),
+                );
                 set(d, "`host:container` such as \"8080:80\", or one port", None);
             }
         }
         for key in s.environment.keys() {
             if key.is_empty() || key.contains('=') || key.contains('\0') {
-                let d = c.key_err(&svp.key("environment").key(key.as_str()), format!("bad environment variable name `{key}`"));
+                let d = c.key_err(
+                    &svp.key("environment").key(key.as_str()),
+                    format!("bad environment variable name `{key}`"),
+                );
                 set(d, "a name without `=`", None);
             }
         }
@@ -217,22 +296,47 @@ fn test(c: &mut Ctx, t: &Test, tp: &Path) {
 
     if let Err(cycle) = plan::start_order(t) {
         let first = &cycle[0];
-        let d = c.err(&sp.key(first.as_str()).key("protocol"), format!("services depend on each other in a cycle: {}", cycle.join(" → ")));
-        set(d, "targets and depends_on that form no loop", Some("a server should not target its client".into()));
+        let d = c.err(
+            &sp.key(first.as_str()).key("protocol"),
+            format!(
+                "services depend on each other in a cycle: {}",
+                cycle.join(" → ")
+            ),
+        );
+        set(
+            d,
+            "targets and depends_on that form no loop",
+            Some("a server should not target its client".into()),
+        );
     }
 
     // Assertions name properties of a protocol used in the test.
     for (k, a) in t.assertions.iter().enumerate() {
         let ap = tp.key("assertions").index(k);
-        if let Some(svc) = &a.service {
-            if !t.services.contains_key(svc) {
-                let d = c.err(&ap.key("service"), format!("`{svc}` is not a service of this test"));
-                set(d, format!("one of {}", suggest::one_of(&names)), suggest::did_you_mean(svc, names.iter().copied()));
-            }
+        if let Some(svc) = &a.service
+            && !t.services.contains_key(svc)
+        {
+            let d = c.err(
+                &ap.key("service"),
+                format!("`{svc}` is not a service of this test"),
+            );
+            set(
+                d,
+                format!("one of {}", suggest::one_of(&names)),
+                suggest::did_you_mean(svc, names.iter().copied()),
+            );
         }
         let protos: Vec<&str> = match &a.service {
-            Some(s) => t.services.get(s).map(|s| vec![s.protocol.name.as_str()]).unwrap_or_default(),
-            None => t.services.values().map(|s| s.protocol.name.as_str()).collect(),
+            Some(s) => t
+                .services
+                .get(s)
+                .map(|s| vec![s.protocol.name.as_str()])
+                .unwrap_or_default(),
+            None => t
+                .services
+                .values()
+                .map(|s| s.protocol.name.as_str())
+                .collect(),
         };
         let props: Vec<&str> = protos
             .iter()
@@ -241,17 +345,35 @@ fn test(c: &mut Ctx, t: &Test, tp: &Path) {
             .flat_map(|s| s.properties.iter().map(|p| p.name.as_str()))
             .collect();
         if !props.is_empty() && !props.contains(&a.property.as_str()) {
-            let d = c.err(&ap.key("property"), format!("unknown property `{}`", a.property));
+            let d = c.err(
+                &ap.key("property"),
+                format!("unknown property `{}`", a.property),
+            );
             let help = suggest::did_you_mean(&a.property, props.iter().copied());
-            set(d, format!("a property of {}: {}", protos.join(", "), suggest::one_of(&props)), help);
+            set(
+                d,
+                format!(
+                    "a property of {}: {}",
+                    protos.join(", "),
+                    suggest::one_of(&props)
+                ),
+                help,
+            );
         }
     }
 
     // Plugins that cannot run on this machine: fine to write a config for, worth knowing.
     for (p, path) in &used {
         if let Some(reason) = p.availability.reason() {
-            let d = c.warn(path, format!("`{}` cannot run on this machine: {reason}", p.name()));
-            d.help = p.manifest.install.summary().map(|s| format!("install it with: {s}"));
+            let d = c.warn(
+                path,
+                format!("`{}` cannot run on this machine: {reason}", p.name()),
+            );
+            d.help = p
+                .manifest
+                .install
+                .summary()
+                .map(|s| format!("install it with: {s}"));
         }
     }
 
@@ -260,8 +382,15 @@ fn test(c: &mut Ctx, t: &Test, tp: &Path) {
         for other in &p.manifest.incompatible_with {
             if let Some((_, opath)) = used.iter().find(|(q, _)| q.name() == other) {
                 let line = c.root.span_at(opath, false).line;
-                let d = c.err(path, format!("`{}` cannot be used with `{other}` (line {line})", p.name()));
-                set(d, "compatible plugins in one test", Some(format!("see `panther plugins show {}`", p.name())));
+                let d = c.err(
+                    path,
+                    format!("`{}` cannot be used with `{other}` (line {line})", p.name()),
+                );
+                set(
+                    d,
+                    "compatible plugins in one test",
+                    Some(format!("see `panther plugins show {}`", p.name())),
+                );
             }
         }
     }
@@ -269,15 +398,19 @@ fn test(c: &mut Ctx, t: &Test, tp: &Path) {
 
 /// A service name becomes a folder and a lane label: keep it simple.
 fn valid_service_name(n: &str) -> bool {
-    !n.is_empty() && n.len() <= 64 && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') && n != ".."
+    !n.is_empty()
+        && n.len() <= 64
+        && n.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && n != ".."
 }
 
 fn positive(c: &mut Ctx, v: Option<f64>, path: &Path, what: &str) {
-    if let Some(v) = v {
-        if !(v > 0.0 && v.is_finite()) {
-            let d = c.err(path, format!("`{what}` is {v}"));
-            set(d, "a positive number of seconds", None);
-        }
+    if let Some(v) = v
+        && !(v > 0.0 && v.is_finite())
+    {
+        let d = c.err(path, format!("`{what}` is {v}"));
+        set(d, "a positive number of seconds", None);
     }
 }
 
@@ -306,13 +439,25 @@ fn lookup<'r>(c: &mut Ctx<'r>, kind: Kind, name: &str, path: &Path) -> Option<&'
     let names = reg.names(&[kind]);
     let what = kind.as_str().replace('_', " ");
     if let Some(other) = reg.find(name) {
-        let d = c.err(path, format!("`{name}` is a {} plugin, not an {what}", other.kind().as_str().replace('_', " ")));
+        let d = c.err(
+            path,
+            format!(
+                "`{name}` is a {} plugin, not an {what}",
+                other.kind().as_str().replace('_', " ")
+            ),
+        );
         let hint = match (kind, other.kind()) {
-            (Kind::Iut, Kind::Tester) => Some("write `type: tester` in `implementation`".to_string()),
+            (Kind::Iut, Kind::Tester) => {
+                Some("write `type: tester` in `implementation`".to_string())
+            }
             (Kind::Tester, Kind::Iut) => Some("write `type: iut` in `implementation`".to_string()),
             _ => None,
         };
-        set(d, format!("{what} plugins: {}", suggest::one_of(&names)), hint);
+        set(
+            d,
+            format!("{what} plugins: {}", suggest::one_of(&names)),
+            hint,
+        );
         return None;
     }
     let d = c.err(path, format!("unknown {what} `{name}`"));
@@ -329,27 +474,59 @@ fn protocol(c: &mut Ctx, p: &Plugin, s: &super::model::Service, svp: &Path) {
     let m = &p.manifest;
     let spoken: Vec<&str> = m.protocols.iter().map(|x| x.name.as_str()).collect();
     if !spoken.contains(&pr.name.as_str()) {
-        let d = c.err(&pp.key("name"), format!("`{}` does not speak `{}`", m.name, pr.name));
+        let d = c.err(
+            &pp.key("name"),
+            format!("`{}` does not speak `{}`", m.name, pr.name),
+        );
         let help = suggest::did_you_mean(&pr.name, spoken.iter().copied());
-        set(d, format!("a protocol of `{}`: {}", m.name, suggest::one_of(&spoken)), help);
+        set(
+            d,
+            format!("a protocol of `{}`: {}", m.name, suggest::one_of(&spoken)),
+            help,
+        );
         return;
     }
-    let Some(proto) = c.reg.protocol(&pr.name).and_then(|pp| pp.manifest.protocol.clone()) else { return };
-    if let Some(v) = &pr.version {
-        if !p.supports_version(&pr.name, v, &proto.versions) {
-            let ok: Vec<&str> = proto.versions.iter().map(String::as_str).filter(|x| p.supports_version(&pr.name, x, &proto.versions)).collect();
-            let d = c.err(&pp.key("version"), format!("`{}` does not support {} version `{v}`", m.name, pr.name));
-            set(d, format!("one of {}", suggest::one_of(&ok)), suggest::did_you_mean(v, ok.iter().copied()));
-        }
+    let Some(proto) = c
+        .reg
+        .protocol(&pr.name)
+        .and_then(|pp| pp.manifest.protocol.clone())
+    else {
+        return;
+    };
+    if let Some(v) = &pr.version
+        && !p.supports_version(&pr.name, v, &proto.versions)
+    {
+        let ok: Vec<&str> = proto
+            .versions
+            .iter()
+            .map(String::as_str)
+            .filter(|x| p.supports_version(&pr.name, x, &proto.versions))
+            .collect();
+        let d = c.err(
+            &pp.key("version"),
+            format!("`{}` does not support {} version `{v}`", m.name, pr.name),
+        );
+        set(
+            d,
+            format!("one of {}", suggest::one_of(&ok)),
+            suggest::did_you_mean(v, ok.iter().copied()),
+        );
     }
     if !m.roles.contains(&pr.role) {
         let roles: Vec<&str> = m.roles.iter().map(|r| r.as_str()).collect();
-        let d = c.err(&pp.key("role"), format!("`{}` cannot be a {}", m.name, pr.role));
+        let d = c.err(
+            &pp.key("role"),
+            format!("`{}` cannot be a {}", m.name, pr.role),
+        );
         let help = match p.kind() {
             Kind::Tester => Some("testers here act as clients of the IUT".into()),
             _ => None,
         };
-        set(d, format!("a role of `{}`: {}", m.name, suggest::one_of(&roles)), help);
+        set(
+            d,
+            format!("a role of `{}`: {}", m.name, suggest::one_of(&roles)),
+            help,
+        );
     }
 }
 
@@ -381,7 +558,11 @@ fn plugin_config(c: &mut Ctx, p: &Plugin, cfg: &PluginConfig, path: &Path) {
     for (k, param) in params {
         if param.required && param.default.is_none() && !cfg.contains_key(k) {
             let d = c.err(path, format!("`{}` needs parameter `{k}`", p.name()));
-            set(d, format!("`{k}`: {} ({})", type_phrase(param.ty), param.description), None);
+            set(
+                d,
+                format!("`{k}`: {} ({})", type_phrase(param.ty), param.description),
+                None,
+            );
         }
     }
 }

@@ -50,7 +50,11 @@ impl Checker {
     /// `None` when the plugin can run here; otherwise the first missing requirement, with
     /// the install recipe when the manifest has one.
     pub fn check(&mut self, m: &Manifest) -> Option<String> {
-        let fix = m.install.summary().map(|s| format!("; install: {s}")).unwrap_or_default();
+        let fix = m
+            .install
+            .summary()
+            .map(|s| format!("; install: {s}"))
+            .unwrap_or_default();
         for b in &m.requires.binaries {
             if !self.has_binary(b) {
                 return Some(format!("binary {b} not found{fix}"));
@@ -64,13 +68,13 @@ impl Checker {
         if m.requires.root && !nix::unistd::geteuid().is_root() {
             return Some("needs root (run panther as root or with CAP_NET_ADMIN)".to_string());
         }
-        if let Some(Engine::Docker) = m.requires.engine {
-            if !docker_socket_present() {
-                return Some(
+        if let Some(Engine::Docker) = m.requires.engine
+            && !docker_socket_present()
+        {
+            return Some(
                     "no Docker engine: /var/run/docker.sock not found and DOCKER_HOST unset; install: apt-get install -y docker.io and start dockerd"
                         .to_string(),
                 );
-            }
         }
         None
     }

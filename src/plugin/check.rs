@@ -46,7 +46,9 @@ impl Ctx<'_> {
                         let all: Vec<&str> = allowed.iter().chain(params.iter()).copied().collect();
                         let help = suggest::did_you_mean(&v, all.iter().copied());
                         let d = self.err(path, format!("unknown template variable `{v}`"));
-                        d.expected = Some("a parameter of this plugin or one of panther's run variables".into());
+                        d.expected = Some(
+                            "a parameter of this plugin or one of panther's run variables".into(),
+                        );
                         d.help = help.or_else(|| Some(format!("declare `{v}` under `parameters`")));
                     }
                 }
@@ -56,57 +58,115 @@ impl Ctx<'_> {
 }
 
 pub fn check(m: &Manifest, root: &Node, file: &str) -> Vec<Diagnostic> {
-    let mut c = Ctx { file, root, out: Vec::new() };
+    let mut c = Ctx {
+        file,
+        root,
+        out: Vec::new(),
+    };
     let p = Path::root();
     if !valid_name(&m.name) {
         c.err(&p.key("name"), format!("invalid plugin name `{}`", m.name))
-            .expected = Some("a lowercase identifier: a-z, 0-9 and _, starting with a letter".into());
+            .expected =
+            Some("a lowercase identifier: a-z, 0-9 and _, starting with a letter".into());
     }
     if m.description.trim().is_empty() {
-        c.err(&p.key("description"), "description is empty").expected =
-            Some("one sentence saying what the plugin is".into());
+        c.err(&p.key("description"), "description is empty")
+            .expected = Some("one sentence saying what the plugin is".into());
     }
     let params: Vec<&str> = m.parameters.keys().map(String::as_str).collect();
 
     // Sections belong to kinds.
     let wrong = |present: bool, key: &str, owner: &str, c: &mut Ctx| {
         if present {
-            c.key_err(&p.key(key), format!("`{key}` is only for {owner} plugins, and this one is `{}`", m.kind));
+            c.key_err(
+                &p.key(key),
+                format!(
+                    "`{key}` is only for {owner} plugins, and this one is `{}`",
+                    m.kind
+                ),
+            );
         }
     };
-    wrong(m.protocol.is_some() && m.kind != Kind::Protocol, "protocol", "protocol", &mut c);
-    wrong(m.network.is_some() && m.kind != Kind::NetworkEnvironment, "network", "network_environment", &mut c);
-    wrong(m.wrapper.is_some() && m.kind != Kind::ExecutionEnvironment, "wrapper", "execution_environment", &mut c);
-    wrong(!m.run.is_empty() && !m.kind.is_service(), "run", "iut and tester", &mut c);
-    wrong(!m.protocols.is_empty() && !m.kind.is_service(), "protocols", "iut and tester", &mut c);
-    wrong(!m.roles.is_empty() && !m.kind.is_service(), "roles", "iut and tester", &mut c);
+    wrong(
+        m.protocol.is_some() && m.kind != Kind::Protocol,
+        "protocol",
+        "protocol",
+        &mut c,
+    );
+    wrong(
+        m.network.is_some() && m.kind != Kind::NetworkEnvironment,
+        "network",
+        "network_environment",
+        &mut c,
+    );
+    wrong(
+        m.wrapper.is_some() && m.kind != Kind::ExecutionEnvironment,
+        "wrapper",
+        "execution_environment",
+        &mut c,
+    );
+    wrong(
+        !m.run.is_empty() && !m.kind.is_service(),
+        "run",
+        "iut and tester",
+        &mut c,
+    );
+    wrong(
+        !m.protocols.is_empty() && !m.kind.is_service(),
+        "protocols",
+        "iut and tester",
+        &mut c,
+    );
+    wrong(
+        !m.roles.is_empty() && !m.kind.is_service(),
+        "roles",
+        "iut and tester",
+        &mut c,
+    );
 
     match m.kind {
         Kind::Iut | Kind::Tester => {
             if m.protocols.is_empty() {
-                c.err(&p.key("protocols"), format!("an {} plugin must list the protocols it speaks", m.kind))
-                    .expected = Some("protocols: [{name: minip}]".into());
+                c.err(
+                    &p.key("protocols"),
+                    format!("an {} plugin must list the protocols it speaks", m.kind),
+                )
+                .expected = Some("protocols: [{name: minip}]".into());
             }
             if m.roles.is_empty() {
-                c.err(&p.key("roles"), "a service plugin must list its roles").expected =
-                    Some("roles: [server] (server, client or peer)".into());
+                c.err(&p.key("roles"), "a service plugin must list its roles")
+                    .expected = Some("roles: [server] (server, client or peer)".into());
             }
             for role in &m.roles {
                 if !m.run.contains_key(role) {
-                    c.err(&p.key("run"), format!("role `{role}` is declared but `run.{role}` is missing"))
-                        .expected = Some(format!("run.{role}.argv: the command that starts the {role}"));
+                    c.err(
+                        &p.key("run"),
+                        format!("role `{role}` is declared but `run.{role}` is missing"),
+                    )
+                    .expected = Some(format!(
+                        "run.{role}.argv: the command that starts the {role}"
+                    ));
                 }
             }
             for (role, spec) in &m.run {
                 let rp = p.key("run").key(role.as_str());
                 if !m.roles.contains(role) {
-                    c.key_err(&rp, format!("`run.{role}` is given but `{role}` is not in `roles`"));
+                    c.key_err(
+                        &rp,
+                        format!("`run.{role}` is given but `{role}` is not in `roles`"),
+                    );
                 }
                 if spec.argv.is_empty() {
-                    c.err(&rp.key("argv"), "argv is empty").expected = Some("the program and its arguments".into());
+                    c.err(&rp.key("argv"), "argv is empty").expected =
+                        Some("the program and its arguments".into());
                 }
                 for (i, a) in spec.argv.iter().enumerate() {
-                    c.template(&rp.key("argv").index(i), a, templates::SERVICE_VARS, &params);
+                    c.template(
+                        &rp.key("argv").index(i),
+                        a,
+                        templates::SERVICE_VARS,
+                        &params,
+                    );
                 }
                 for (k, v) in &spec.env {
                     c.template(&rp.key("env").key(k), v, templates::SERVICE_VARS, &params);
@@ -117,58 +177,88 @@ pub fn check(m: &Manifest, root: &Node, file: &str) -> Vec<Diagnostic> {
                         c.err(&rp, "readiness probe is empty").expected =
                             Some("one of tcp_port, udp_port, log, file, delay_ms".into());
                     }
-                    for (k, v) in [("tcp_port", &r.tcp_port), ("udp_port", &r.udp_port), ("file", &r.file)] {
+                    for (k, v) in [
+                        ("tcp_port", &r.tcp_port),
+                        ("udp_port", &r.udp_port),
+                        ("file", &r.file),
+                    ] {
                         if let Some(v) = v {
                             c.template(&rp.key(k), v, templates::SERVICE_VARS, &params);
                         }
                     }
-                    if let Some(re) = &r.log {
-                        if let Err(e) = regex::Regex::new(re) {
-                            c.err(&rp.key("log"), format!("invalid regex: {}", first_line(&e.to_string())));
-                        }
+                    if let Some(re) = &r.log
+                        && let Err(e) = regex::Regex::new(re)
+                    {
+                        c.err(
+                            &rp.key("log"),
+                            format!("invalid regex: {}", first_line(&e.to_string())),
+                        );
                     }
                 }
             }
         }
-        Kind::Protocol => match &m.protocol {
-            None => {
-                c.err(&p, "a protocol plugin needs a `protocol` section").expected =
+        Kind::Protocol => {
+            match &m.protocol {
+                None => {
+                    c.err(&p, "a protocol plugin needs a `protocol` section").expected =
                     Some("protocol: {family, transport, default_port, versions, default_version, roles}".into());
+                }
+                Some(spec) => {
+                    let pp = p.key("protocol");
+                    if spec.versions.is_empty() {
+                        c.err(&pp.key("versions"), "a protocol needs at least one version");
+                    }
+                    if !spec.versions.contains(&spec.default_version) {
+                        let help = suggest::did_you_mean(
+                            &spec.default_version,
+                            spec.versions.iter().map(String::as_str),
+                        );
+                        let d = c.err(
+                            &pp.key("default_version"),
+                            format!(
+                                "default_version `{}` is not in `versions`",
+                                spec.default_version
+                            ),
+                        );
+                        d.expected = Some(suggest::one_of(&spec.versions));
+                        d.help = help;
+                    }
+                    if spec.roles.is_empty() {
+                        c.err(&pp.key("roles"), "a protocol needs at least one role");
+                    }
+                }
             }
-            Some(spec) => {
-                let pp = p.key("protocol");
-                if spec.versions.is_empty() {
-                    c.err(&pp.key("versions"), "a protocol needs at least one version");
-                }
-                if !spec.versions.contains(&spec.default_version) {
-                    let help = suggest::did_you_mean(&spec.default_version, spec.versions.iter().map(String::as_str));
-                    let d = c.err(&pp.key("default_version"), format!("default_version `{}` is not in `versions`", spec.default_version));
-                    d.expected = Some(suggest::one_of(&spec.versions));
-                    d.help = help;
-                }
-                if spec.roles.is_empty() {
-                    c.err(&pp.key("roles"), "a protocol needs at least one role");
-                }
-            }
-        },
+        }
         Kind::NetworkEnvironment => match &m.network {
             None => {
-                c.err(&p, "a network_environment plugin needs a `network` section").expected =
-                    Some(format!("network: {{driver: {}}}", NETWORK_DRIVERS.join("|")));
+                c.err(&p, "a network_environment plugin needs a `network` section")
+                    .expected = Some(format!(
+                    "network: {{driver: {}}}",
+                    NETWORK_DRIVERS.join("|")
+                ));
             }
             Some(n) => {
                 if !NETWORK_DRIVERS.contains(&n.driver.as_str()) {
                     let help = suggest::did_you_mean(&n.driver, NETWORK_DRIVERS.iter().copied());
-                    let d = c.err(&p.key("network").key("driver"), format!("unknown network driver `{}`", n.driver));
-                    d.expected = Some(format!("a driver built into this panther: {}", suggest::one_of(NETWORK_DRIVERS)));
+                    let d = c.err(
+                        &p.key("network").key("driver"),
+                        format!("unknown network driver `{}`", n.driver),
+                    );
+                    d.expected = Some(format!(
+                        "a driver built into this panther: {}",
+                        suggest::one_of(NETWORK_DRIVERS)
+                    ));
                     d.help = help;
                 }
             }
         },
         Kind::ExecutionEnvironment => match &m.wrapper {
             None => {
-                c.err(&p, "an execution_environment plugin needs a `wrapper` section").expected =
-                    Some("wrapper: {argv_prefix: [strace, -f], parser: strace}".into());
+                c.err(
+                    &p,
+                    "an execution_environment plugin needs a `wrapper` section",
+                )
+                .expected = Some("wrapper: {argv_prefix: [strace, -f], parser: strace}".into());
             }
             Some(w) => {
                 let wp = p.key("wrapper");
@@ -176,11 +266,19 @@ pub fn check(m: &Manifest, root: &Node, file: &str) -> Vec<Diagnostic> {
                     c.err(&wp.key("argv_prefix"), "argv_prefix is empty");
                 }
                 for (i, a) in w.argv_prefix.iter().enumerate() {
-                    c.template(&wp.key("argv_prefix").index(i), a, templates::WRAPPER_VARS, &params);
+                    c.template(
+                        &wp.key("argv_prefix").index(i),
+                        a,
+                        templates::WRAPPER_VARS,
+                        &params,
+                    );
                 }
                 if !WRAPPER_PARSERS.contains(&w.parser.as_str()) {
                     let help = suggest::did_you_mean(&w.parser, WRAPPER_PARSERS.iter().copied());
-                    let d = c.err(&wp.key("parser"), format!("unknown output parser `{}`", w.parser));
+                    let d = c.err(
+                        &wp.key("parser"),
+                        format!("unknown output parser `{}`", w.parser),
+                    );
                     d.expected = Some(suggest::one_of(WRAPPER_PARSERS));
                     d.help = help;
                 }
@@ -198,8 +296,8 @@ pub fn check(m: &Manifest, root: &Node, file: &str) -> Vec<Diagnostic> {
     for (name, param) in &m.parameters {
         let pp = p.key("parameters").key(name.as_str());
         if !valid_name(name) {
-            c.key_err(&pp, format!("invalid parameter name `{name}`")).expected =
-                Some("a lowercase identifier".into());
+            c.key_err(&pp, format!("invalid parameter name `{name}`"))
+                .expected = Some("a lowercase identifier".into());
         }
         if param.description.trim().is_empty() {
             c.err(&pp.key("description"), "parameter description is empty");
@@ -211,7 +309,10 @@ pub fn check(m: &Manifest, root: &Node, file: &str) -> Vec<Diagnostic> {
         let rp = p.key("events").index(i);
         match regex::Regex::new(&rule.pattern) {
             Err(e) => {
-                c.err(&rp.key("match"), format!("invalid regex: {}", first_line(&e.to_string())));
+                c.err(
+                    &rp.key("match"),
+                    format!("invalid regex: {}", first_line(&e.to_string())),
+                );
             }
             Ok(re) => {
                 if let Some(s) = &rule.summary {
@@ -224,7 +325,10 @@ pub fn check(m: &Manifest, root: &Node, file: &str) -> Vec<Diagnostic> {
     }
     for (i, other) in m.incompatible_with.iter().enumerate() {
         if other == &m.name {
-            c.err(&p.key("incompatible_with").index(i), "a plugin cannot be incompatible with itself");
+            c.err(
+                &p.key("incompatible_with").index(i),
+                "a plugin cannot be incompatible with itself",
+            );
         }
     }
     c.out
@@ -235,18 +339,21 @@ fn first_line(s: &str) -> String {
 }
 
 fn check_parameter(c: &mut Ctx, pp: &Path, param: &Parameter) {
-    if let (Some(lo), Some(hi)) = (param.min, param.max) {
-        if lo > hi {
-            c.err(&pp.key("min"), format!("min {lo} is greater than max {hi}"));
-        }
+    if let (Some(lo), Some(hi)) = (param.min, param.max)
+        && lo > hi
+    {
+        c.err(&pp.key("min"), format!("min {lo} is greater than max {hi}"));
     }
     if param.choices.is_some() && param.ty != ParamType::String {
         c.key_err(&pp.key("enum"), "`enum` is only for string parameters");
     }
-    if let Some(d) = &param.default {
-        if let Err(msg) = check_value(param, d) {
-            c.err(&pp.key("default"), format!("default does not fit the parameter: {msg}"));
-        }
+    if let Some(d) = &param.default
+        && let Err(msg) = check_value(param, d)
+    {
+        c.err(
+            &pp.key("default"),
+            format!("default does not fit the parameter: {msg}"),
+        );
     }
 }
 
@@ -256,13 +363,13 @@ pub fn check_value(param: &Parameter, v: &serde_json::Value) -> Result<(), Strin
     use serde_json::Value as J;
     let num = match (param.ty, v) {
         (ParamType::String, J::String(s)) => {
-            if let Some(ch) = &param.choices {
-                if !ch.contains(s) {
-                    let help = suggest::did_you_mean(s, ch.iter().map(String::as_str))
-                        .map(|h| format!(" ({h})"))
-                        .unwrap_or_default();
-                    return Err(format!("`{s}` is not one of {}{help}", suggest::one_of(ch)));
-                }
+            if let Some(ch) = &param.choices
+                && !ch.contains(s)
+            {
+                let help = suggest::did_you_mean(s, ch.iter().map(String::as_str))
+                    .map(|h| format!(" ({h})"))
+                    .unwrap_or_default();
+                return Err(format!("`{s}` is not one of {}{help}", suggest::one_of(ch)));
             }
             None
         }
@@ -279,19 +386,23 @@ pub fn check_value(param: &Parameter, v: &serde_json::Value) -> Result<(), Strin
         (ParamType::List, J::Array(_)) => None,
         (ParamType::Map, J::Object(_)) => None,
         (ty, other) => {
-            return Err(format!("expected {}, found {}", type_phrase(ty), json_kind(other)));
+            return Err(format!(
+                "expected {}, found {}",
+                type_phrase(ty),
+                json_kind(other)
+            ));
         }
     };
     if let Some(x) = num {
-        if let Some(lo) = param.min {
-            if x < lo {
-                return Err(format!("{x} is below the minimum {lo}"));
-            }
+        if let Some(lo) = param.min
+            && x < lo
+        {
+            return Err(format!("{x} is below the minimum {lo}"));
         }
-        if let Some(hi) = param.max {
-            if x > hi {
-                return Err(format!("{x} is above the maximum {hi}"));
-            }
+        if let Some(hi) = param.max
+            && x > hi
+        {
+            return Err(format!("{x} is above the maximum {hi}"));
         }
     }
     Ok(())

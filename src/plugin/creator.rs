@@ -23,15 +23,27 @@ const TESTER_PY: &str = include_str!("scaffold/tester.py.j2");
 const README: &str = include_str!("scaffold/README.md.j2");
 
 /// The TYPE argument: PANTHER's `service` means an IUT.
-pub const TYPES: &[&str] = &["service", "iut", "tester", "network_environment", "execution_environment", "protocol"];
+pub const TYPES: &[&str] = &[
+    "service",
+    "iut",
+    "tester",
+    "network_environment",
+    "execution_environment",
+    "protocol",
+];
 
 pub fn parse_type(s: &str) -> Result<Kind, String> {
     match s {
         "service" | "iut" => Ok(Kind::Iut),
         "tester" | "testers" => Ok(Kind::Tester),
         other => Kind::parse(other).ok_or_else(|| {
-            let help = suggest::did_you_mean(other, TYPES.iter().copied()).map(|h| format!("; {h}")).unwrap_or_default();
-            format!("unknown plugin type `{other}`: expected {}{help}", suggest::one_of(TYPES))
+            let help = suggest::did_you_mean(other, TYPES.iter().copied())
+                .map(|h| format!("; {h}"))
+                .unwrap_or_default();
+            format!(
+                "unknown plugin type `{other}`: expected {}{help}",
+                suggest::one_of(TYPES)
+            )
         }),
     }
 }
@@ -42,7 +54,9 @@ pub fn check_name(name: &str) -> Result<(), String> {
         return Err("the plugin name is empty".into());
     }
     if name.contains('/') || name.contains('\\') {
-        return Err(format!("`{name}` contains a path separator: give a name, not a path (use --dir for the folder)"));
+        return Err(format!(
+            "`{name}` contains a path separator: give a name, not a path (use --dir for the folder)"
+        ));
     }
     if name.contains("..") {
         return Err(format!("`{name}` contains `..`"));
@@ -53,8 +67,14 @@ pub fn check_name(name: &str) -> Result<(), String> {
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
             .collect();
-        let fixed = fixed.trim_start_matches(|c: char| !c.is_ascii_lowercase()).to_string();
-        let hint = if !fixed.is_empty() && valid_name(&fixed) { format!("; try `{fixed}`") } else { String::new() };
+        let fixed = fixed
+            .trim_start_matches(|c: char| !c.is_ascii_lowercase())
+            .to_string();
+        let hint = if !fixed.is_empty() && valid_name(&fixed) {
+            format!("; try `{fixed}`")
+        } else {
+            String::new()
+        };
         return Err(format!(
             "`{name}` is not a valid plugin name: use a lowercase identifier (a-z, 0-9, _; starting with a letter; at most 64 characters){hint}"
         ));
@@ -84,7 +104,9 @@ pub fn relative_dir(kind: Kind, name: &str, protocol: &str) -> PathBuf {
         Kind::Iut => PathBuf::from("services/iut").join(protocol).join(name),
         Kind::Tester => PathBuf::from("services/testers").join(name),
         Kind::NetworkEnvironment => PathBuf::from("environments/network_environment").join(name),
-        Kind::ExecutionEnvironment => PathBuf::from("environments/execution_environment").join(name),
+        Kind::ExecutionEnvironment => {
+            PathBuf::from("environments/execution_environment").join(name)
+        }
         Kind::Protocol => PathBuf::from("protocols/client_server").join(name),
     }
 }
@@ -97,7 +119,12 @@ pub fn create(req: &Request, reg: &Registry) -> Result<Created, String> {
         k => reg.get(&[k], &req.name),
     };
     if let Some(p) = same_space {
-        return Err(format!("a {} plugin named `{}` already exists ({}); choose another name", p.kind(), req.name, p.file));
+        return Err(format!(
+            "a {} plugin named `{}` already exists ({}); choose another name",
+            p.kind(),
+            req.name,
+            p.file
+        ));
     }
 
     // Services speak a protocol that must exist; its transport picks the program template.
@@ -106,10 +133,20 @@ pub fn create(req: &Request, reg: &Registry) -> Result<Created, String> {
     if kind.is_service() {
         let Some(p) = reg.protocol(&protocol) else {
             let names = reg.names(&[Kind::Protocol]);
-            let help = suggest::did_you_mean(&protocol, names.iter().copied()).map(|h| format!("; {h}")).unwrap_or_default();
-            return Err(format!("unknown protocol `{protocol}`: expected {}{help}", suggest::one_of(&names)));
+            let help = suggest::did_you_mean(&protocol, names.iter().copied())
+                .map(|h| format!("; {h}"))
+                .unwrap_or_default();
+            return Err(format!(
+                "unknown protocol `{protocol}`: expected {}{help}",
+                suggest::one_of(&names)
+            ));
         };
-        transport = p.manifest.protocol.as_ref().map(|s| s.transport).unwrap_or(Transport::Udp);
+        transport = p
+            .manifest
+            .protocol
+            .as_ref()
+            .map(|s| s.transport)
+            .unwrap_or(Transport::Udp);
     }
 
     let root = match &req.dir {
@@ -118,14 +155,31 @@ pub fn create(req: &Request, reg: &Registry) -> Result<Created, String> {
     };
     let dir = root.join(relative_dir(kind, &req.name, &protocol));
     if dir.exists() {
-        return Err(format!("{} already exists; refusing to overwrite it", dir.display()));
+        return Err(format!(
+            "{} already exists; refusing to overwrite it",
+            dir.display()
+        ));
     }
 
     let minip = protocol == "minip";
     let udp = transport == Transport::Udp;
     let (manifest_tmpl, extra): (&str, Vec<(&str, &str, &str)>) = match kind {
-        Kind::Iut => (IUT_YAML, vec![("server.py", SERVER_PY, "the server panther starts (Python, standard library only)")]),
-        Kind::Tester => (TESTER_YAML, vec![("tester.py", TESTER_PY, "the client that checks its target (exit code = verdict)")]),
+        Kind::Iut => (
+            IUT_YAML,
+            vec![(
+                "server.py",
+                SERVER_PY,
+                "the server panther starts (Python, standard library only)",
+            )],
+        ),
+        Kind::Tester => (
+            TESTER_YAML,
+            vec![(
+                "tester.py",
+                TESTER_PY,
+                "the client that checks its target (exit code = verdict)",
+            )],
+        ),
         Kind::NetworkEnvironment => (NETWORK_YAML, vec![]),
         Kind::ExecutionEnvironment => (EXECUTION_YAML, vec![]),
         Kind::Protocol => (PROTOCOL_YAML, vec![]),
@@ -142,14 +196,21 @@ pub fn create(req: &Request, reg: &Registry) -> Result<Created, String> {
     let file = dir.join(loader::MANIFEST_FILE).display().to_string();
     let (m, _, _) = loader::load_manifest(&manifest, &file).map_err(|d| {
         let msgs: Vec<String> = d.iter().map(ToString::to_string).collect();
-        format!("internal error: the scaffold does not validate:\n{}", msgs.join("\n"))
+        format!(
+            "internal error: the scaffold does not validate:\n{}",
+            msgs.join("\n")
+        )
     })?;
 
     let params: Vec<_> = m
         .parameters
         .iter()
         .map(|(k, p)| {
-            let default = p.default.as_ref().map(|d| format!("`{d}`")).unwrap_or_else(|| "—".into());
+            let default = p
+                .default
+                .as_ref()
+                .map(|d| format!("`{d}`"))
+                .unwrap_or_else(|| "—".into());
             (k.clone(), p.ty.as_str(), default, p.description.clone())
         })
         .collect();
@@ -211,20 +272,35 @@ fn render(tmpl: &str, ctx: &serde_json::Value) -> Result<String, String> {
 fn example(kind: Kind, name: &str, protocol: &str) -> String {
     let svc = |n: &str, ty: &str, role: &str, target: Option<&str>| {
         let t = target.map(|t| format!(", target: {t}")).unwrap_or_default();
-        format!("      {n}: {{implementation: {{name: {}, type: {ty}}}, protocol: {{name: {protocol}, role: {role}{t}}}}}\n", if ty == "iut" && n == "server" { name } else { n })
+        format!(
+            "      {n}: {{implementation: {{name: {}, type: {ty}}}, protocol: {{name: {protocol}, role: {role}{t}}}}}\n",
+            if ty == "iut" && n == "server" {
+                name
+            } else {
+                n
+            }
+        )
     };
-    let head = format!("tests:\n  - name: {name}_example\n    network_environment: {{type: localhost}}\n");
+    let head =
+        format!("tests:\n  - name: {name}_example\n    network_environment: {{type: localhost}}\n");
     match kind {
         Kind::Iut => {
             let mut s = format!("{head}    services:\n");
             s.push_str(&format!("      server: {{implementation: {{name: {name}, type: iut}}, protocol: {{name: {protocol}, role: server}}}}\n"));
             if protocol == "minip" {
-                s.push_str(&svc("tester", "tester", "client", Some("server")).replace("tester: {implementation: {name: tester", "tester: {implementation: {name: minip_tester"));
+                s.push_str(&svc("tester", "tester", "client", Some("server")).replace(
+                    "tester: {implementation: {name: tester",
+                    "tester: {implementation: {name: minip_tester",
+                ));
             }
             s
         }
         Kind::Tester => {
-            let server = if protocol == "minip" { "ping_pong" } else { "YOUR_IUT" };
+            let server = if protocol == "minip" {
+                "ping_pong"
+            } else {
+                "YOUR_IUT"
+            };
             format!(
                 "{head}    services:\n      server: {{implementation: {{name: {server}, type: iut}}, protocol: {{name: {protocol}, role: server}}}}\n      tester: {{implementation: {{name: {name}, type: tester}}, protocol: {{name: {protocol}, role: client, target: server}}}}\n"
             )
@@ -248,11 +324,19 @@ mod tests {
     #[test]
     fn names_are_checked_with_a_fix() {
         assert!(check_name("my_iut").is_ok());
-        assert!(check_name("../evil").unwrap_err().contains("path separator"));
+        assert!(
+            check_name("../evil")
+                .unwrap_err()
+                .contains("path separator")
+        );
         assert!(check_name("a..b").unwrap_err().contains(".."));
         assert!(check_name("My-IUT").unwrap_err().contains("try `my_iut`"));
         assert!(check_name("9lives").is_err());
         assert_eq!(parse_type("service"), Ok(Kind::Iut));
-        assert!(parse_type("servce").unwrap_err().contains("did you mean `service`"));
+        assert!(
+            parse_type("servce")
+                .unwrap_err()
+                .contains("did you mean `service`")
+        );
     }
 }

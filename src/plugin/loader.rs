@@ -15,7 +15,11 @@ use super::manifest::Manifest;
 static BUNDLED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/plugins");
 
 pub const MANIFEST_FILE: &str = "plugin.yaml";
-const MANIFEST_LIMITS: Limits = Limits { max_bytes: 1024 * 1024, max_nodes: 50_000, max_depth: 32 };
+const MANIFEST_LIMITS: Limits = Limits {
+    max_bytes: 1024 * 1024,
+    max_nodes: 50_000,
+    max_depth: 32,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -55,22 +59,34 @@ pub struct Discovery {
 }
 
 /// Parse and check one manifest's text.
-pub fn load_manifest(text: &str, file: &str) -> Result<(Manifest, yaml::Node, Vec<Diagnostic>), Vec<Diagnostic>> {
+pub fn load_manifest(
+    text: &str,
+    file: &str,
+) -> Result<(Manifest, yaml::Node, Vec<Diagnostic>), Vec<Diagnostic>> {
     let root = yaml::parse(text, MANIFEST_LIMITS)
         .map_err(|e| vec![Diagnostic::error(file, e.span, e.message).help_opt(e.help)])?;
     if root.as_map().is_none() {
         return Err(vec![
-            Diagnostic::error(file, root.span, format!("a manifest must be a map, found {}", root.kind_name()))
-                .expected("keys such as name, kind, version, description"),
+            Diagnostic::error(
+                file,
+                root.span,
+                format!("a manifest must be a map, found {}", root.kind_name()),
+            )
+            .expected("keys such as name, kind, version, description"),
         ]);
     }
     let manifest: Manifest = yaml::from_node(&root).map_err(|e| {
-        let mut d = Diagnostic::error(file, e.span.unwrap_or(Span::START), e.message).help_opt(e.help);
+        let mut d =
+            Diagnostic::error(file, e.span.unwrap_or(Span::START), e.message).help_opt(e.help);
         d.expected = e.expected;
         vec![d]
     })?;
     let diags = check::check(&manifest, &root, file);
-    if crate::diag::has_errors(&diags) { Err(diags) } else { Ok((manifest, root, diags)) }
+    if crate::diag::has_errors(&diags) {
+        Err(diags)
+    } else {
+        Ok((manifest, root, diags))
+    }
 }
 
 pub fn discover(sources: &[Source]) -> Discovery {
@@ -88,12 +104,18 @@ fn discover_bundled(dir: &Dir<'static>, out: &mut Discovery) {
     for entry in dir.dirs() {
         discover_bundled(entry, out);
     }
-    let Some(f) = dir.get_file(dir.path().join(MANIFEST_FILE)) else { return };
+    let Some(f) = dir.get_file(dir.path().join(MANIFEST_FILE)) else {
+        return;
+    };
     let file = format!("plugins/{}", f.path().display());
     let text = match f.contents_utf8() {
         Some(t) => t,
         None => {
-            out.diagnostics.push(Diagnostic::error(&file, Span::START, "manifest is not valid UTF-8"));
+            out.diagnostics.push(Diagnostic::error(
+                &file,
+                Span::START,
+                "manifest is not valid UTF-8",
+            ));
             return;
         }
     };
@@ -104,11 +126,25 @@ fn discover_bundled(dir: &Dir<'static>, out: &mut Discovery) {
     push(out, text, file, None, readme, Origin::Bundled);
 }
 
-fn push(out: &mut Discovery, text: &str, file: String, dir: Option<PathBuf>, readme: Option<String>, origin: Origin) {
+fn push(
+    out: &mut Discovery,
+    text: &str,
+    file: String,
+    dir: Option<PathBuf>,
+    readme: Option<String>,
+    origin: Origin,
+) {
     match load_manifest(text, &file) {
         Ok((manifest, root, warnings)) => {
             out.diagnostics.extend(warnings);
-            out.plugins.push(Discovered { manifest, file, dir, readme, origin, root });
+            out.plugins.push(Discovered {
+                manifest,
+                file,
+                dir,
+                readme,
+                origin,
+                root,
+            });
         }
         Err(diags) => out.diagnostics.extend(diags),
     }
@@ -125,20 +161,32 @@ fn discover_dir(root: &FsPath, origin: Origin, out: &mut Discovery) {
         }
         return;
     }
-    let walker = walkdir::WalkDir::new(root).follow_links(true).max_depth(8).sort_by_file_name();
+    let walker = walkdir::WalkDir::new(root)
+        .follow_links(true)
+        .max_depth(8)
+        .sort_by_file_name();
     let mut it = walker.into_iter();
     while let Some(entry) = it.next() {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                let path = e.path().map(|p| p.display().to_string()).unwrap_or_else(|| root.display().to_string());
-                out.diagnostics.push(Diagnostic::error(path, Span::START, format!("cannot read: {e}")));
+                let path = e
+                    .path()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|| root.display().to_string());
+                out.diagnostics.push(Diagnostic::error(
+                    path,
+                    Span::START,
+                    format!("cannot read: {e}"),
+                ));
                 continue;
             }
         };
         let name = entry.file_name().to_string_lossy();
         if entry.file_type().is_dir() {
-            if entry.depth() > 0 && (name.starts_with('.') || name == "target" || name == "__pycache__") {
+            if entry.depth() > 0
+                && (name.starts_with('.') || name == "target" || name == "__pycache__")
+            {
                 it.skip_current_dir();
             }
             continue;
@@ -156,7 +204,9 @@ fn discover_dir(root: &FsPath, origin: Origin, out: &mut Discovery) {
             }
         };
         let dir = path.parent().map(FsPath::to_path_buf);
-        let readme = dir.as_ref().and_then(|d| std::fs::read_to_string(d.join("README.md")).ok());
+        let readme = dir
+            .as_ref()
+            .and_then(|d| std::fs::read_to_string(d.join("README.md")).ok());
         push(out, &text, file, dir, readme, origin);
     }
 }
@@ -177,10 +227,19 @@ impl ReadError {
 
 /// Read a UTF-8 file, refusing files over `max` bytes before reading them.
 pub fn read_limited(path: &FsPath, max: usize) -> Result<String, ReadError> {
-    let err = |span, message: String, help: Option<&str>| ReadError { span, message, help: help.map(String::from) };
-    let meta = std::fs::metadata(path).map_err(|e| err(Span::START, format!("cannot read: {e}"), None))?;
+    let err = |span, message: String, help: Option<&str>| ReadError {
+        span,
+        message,
+        help: help.map(String::from),
+    };
+    let meta =
+        std::fs::metadata(path).map_err(|e| err(Span::START, format!("cannot read: {e}"), None))?;
     if meta.is_dir() {
-        return Err(err(Span::START, "this is a folder, not a file".into(), None));
+        return Err(err(
+            Span::START,
+            "this is a folder, not a file".into(),
+            None,
+        ));
     }
     if meta.len() as usize > max {
         return Err(err(
@@ -193,13 +252,22 @@ pub fn read_limited(path: &FsPath, max: usize) -> Result<String, ReadError> {
             Some("is this the right file? experiment configs and manifests are a few KiB"),
         ));
     }
-    let bytes = std::fs::read(path).map_err(|e| err(Span::START, format!("cannot read: {e}"), None))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| err(Span::START, format!("cannot read: {e}"), None))?;
     String::from_utf8(bytes).map_err(|e| {
         let ok = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         let line = ok.iter().filter(|&&b| b == b'\n').count() as u32 + 1;
-        let line_start = ok.iter().rposition(|&b| b == b'\n').map(|p| p + 1).unwrap_or(0);
+        let line_start = ok
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map(|p| p + 1)
+            .unwrap_or(0);
         let col = String::from_utf8_lossy(&ok[line_start..]).chars().count() as u32 + 1;
-        err(Span::new(line, col), "file is not valid UTF-8".into(), Some("save the file as UTF-8"))
+        err(
+            Span::new(line, col),
+            "file is not valid UTF-8".into(),
+            Some("save the file as UTF-8"),
+        )
     })
 }
 

@@ -17,8 +17,13 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 5] =
-        [Kind::Iut, Kind::Tester, Kind::NetworkEnvironment, Kind::ExecutionEnvironment, Kind::Protocol];
+    pub const ALL: [Kind; 5] = [
+        Kind::Iut,
+        Kind::Tester,
+        Kind::NetworkEnvironment,
+        Kind::ExecutionEnvironment,
+        Kind::Protocol,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -221,7 +226,9 @@ impl Install {
             out.push(c);
         }
         if !self.pip.is_empty() {
-            let mut c: Vec<String> = ["python3", "-m", "pip", "install"].map(String::from).to_vec();
+            let mut c: Vec<String> = ["python3", "-m", "pip", "install"]
+                .map(String::from)
+                .to_vec();
             c.extend(self.pip.iter().cloned());
             out.push(c);
         }
@@ -234,7 +241,12 @@ impl Install {
         if cmds.is_empty() {
             None
         } else {
-            Some(cmds.iter().map(|c| c.join(" ")).collect::<Vec<_>>().join(" && "))
+            Some(
+                cmds.iter()
+                    .map(|c| c.join(" "))
+                    .collect::<Vec<_>>()
+                    .join(" && "),
+            )
         }
     }
 }

@@ -76,7 +76,12 @@ impl Plugin {
         }
     }
     /// Versions of `protocol` this service supports, given the protocol's own list.
-    pub fn supports_version<'a>(&'a self, protocol: &str, version: &str, all: &'a [String]) -> bool {
+    pub fn supports_version<'a>(
+        &'a self,
+        protocol: &str,
+        version: &str,
+        all: &'a [String],
+    ) -> bool {
         match self.manifest.protocols.iter().find(|p| p.name == protocol) {
             None => false,
             Some(p) if p.versions.is_empty() => all.iter().any(|v| v == version),
@@ -97,7 +102,12 @@ pub struct LoadOptions {
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        Self { bundled: true, user: true, dirs: Vec::new(), availability: true }
+        Self {
+            bundled: true,
+            user: true,
+            dirs: Vec::new(),
+            availability: true,
+        }
     }
 }
 
@@ -117,10 +127,10 @@ impl Registry {
         if opts.bundled {
             sources.push(Source::Bundled);
         }
-        if opts.user {
-            if let Some(d) = user_plugin_dir() {
-                sources.push(Source::Dir(d, Origin::User));
-            }
+        if opts.user
+            && let Some(d) = user_plugin_dir()
+        {
+            sources.push(Source::Dir(d, Origin::User));
         }
         for d in &opts.dirs {
             sources.push(Source::Dir(d.clone(), Origin::Dir));
@@ -129,7 +139,11 @@ impl Registry {
         Self::from_discovery(disc.plugins, disc.diagnostics, opts.availability)
     }
 
-    pub fn from_discovery(found: Vec<Discovered>, mut diagnostics: Vec<Diagnostic>, availability: bool) -> Registry {
+    pub fn from_discovery(
+        found: Vec<Discovered>,
+        mut diagnostics: Vec<Diagnostic>,
+        availability: bool,
+    ) -> Registry {
         // Names are unique per namespace; a later source (user, --plugin-dir) shadows an
         // earlier one (bundled) with a warning, a clash within one source is an error.
         let mut kept: Vec<Discovered> = Vec::with_capacity(found.len());
@@ -145,16 +159,26 @@ impl Registry {
                     }
                 }
                 Some(&i) if kept[i].origin < d.origin => {
-                    diagnostics.push(
-                        Diagnostic::warning(&d.file, d.root.span_at(&Path::root().key("name"), false),
-                            format!("plugin `{}` overrides the one at {}", d.manifest.name, kept[i].file)),
-                    );
+                    diagnostics.push(Diagnostic::warning(
+                        &d.file,
+                        d.root.span_at(&Path::root().key("name"), false),
+                        format!(
+                            "plugin `{}` overrides the one at {}",
+                            d.manifest.name, kept[i].file
+                        ),
+                    ));
                     kept[i] = d;
                 }
                 Some(&i) => {
                     diagnostics.push(
-                        Diagnostic::error(&d.file, d.root.span_at(&Path::root().key("name"), false),
-                            format!("another {} plugin is already named `{}` ({})", d.manifest.kind, d.manifest.name, kept[i].file))
+                        Diagnostic::error(
+                            &d.file,
+                            d.root.span_at(&Path::root().key("name"), false),
+                            format!(
+                                "another {} plugin is already named `{}` ({})",
+                                d.manifest.kind, d.manifest.name, kept[i].file
+                            ),
+                        )
                         .help("plugin names must be unique; rename one of them"),
                     );
                 }
@@ -179,9 +203,16 @@ impl Registry {
                 let pp = Path::root().key("protocols").index(j);
                 let Some(proto) = protocols.get(&ps.name) else {
                     diagnostics.push(
-                        Diagnostic::error(&d.file, d.root.span_at(&pp.key("name"), false), format!("unknown protocol `{}`", ps.name))
-                            .expected(format!("a protocol plugin: {}", suggest::one_of(&proto_names)))
-                            .help_opt(suggest::did_you_mean(&ps.name, proto_names.iter().copied())),
+                        Diagnostic::error(
+                            &d.file,
+                            d.root.span_at(&pp.key("name"), false),
+                            format!("unknown protocol `{}`", ps.name),
+                        )
+                        .expected(format!(
+                            "a protocol plugin: {}",
+                            suggest::one_of(&proto_names)
+                        ))
+                        .help_opt(suggest::did_you_mean(&ps.name, proto_names.iter().copied())),
                     );
                     bad[i] = true;
                     continue;
@@ -190,10 +221,16 @@ impl Registry {
                 for (k, v) in ps.versions.iter().enumerate() {
                     if !spec.versions.contains(v) {
                         diagnostics.push(
-                            Diagnostic::error(&d.file, d.root.span_at(&pp.key("versions").index(k), false),
-                                format!("protocol `{}` has no version `{v}`", ps.name))
+                            Diagnostic::error(
+                                &d.file,
+                                d.root.span_at(&pp.key("versions").index(k), false),
+                                format!("protocol `{}` has no version `{v}`", ps.name),
+                            )
                             .expected(suggest::one_of(&spec.versions))
-                            .help_opt(suggest::did_you_mean(v, spec.versions.iter().map(String::as_str))),
+                            .help_opt(suggest::did_you_mean(
+                                v,
+                                spec.versions.iter().map(String::as_str),
+                            )),
                         );
                         bad[i] = true;
                     }
@@ -202,8 +239,11 @@ impl Registry {
                     if !spec.roles.contains(r) && m.protocols.len() == 1 {
                         let roles: Vec<&str> = spec.roles.iter().map(|r| r.as_str()).collect();
                         diagnostics.push(
-                            Diagnostic::error(&d.file, d.root.span_at(&Path::root().key("roles").index(k), false),
-                                format!("protocol `{}` has no role `{r}`", ps.name))
+                            Diagnostic::error(
+                                &d.file,
+                                d.root.span_at(&Path::root().key("roles").index(k), false),
+                                format!("protocol `{}` has no role `{r}`", ps.name),
+                            )
                             .expected(suggest::one_of(&roles)),
                         );
                         bad[i] = true;
@@ -216,9 +256,18 @@ impl Registry {
             for (k, other) in d.manifest.incompatible_with.iter().enumerate() {
                 if !all_names.contains(other) {
                     diagnostics.push(
-                        Diagnostic::warning(&d.file, d.root.span_at(&Path::root().key("incompatible_with").index(k), false),
-                            format!("incompatible_with names `{other}`, which is not a known plugin"))
-                        .help_opt(suggest::did_you_mean(other, all_names.iter().map(String::as_str))),
+                        Diagnostic::warning(
+                            &d.file,
+                            d.root
+                                .span_at(&Path::root().key("incompatible_with").index(k), false),
+                            format!(
+                                "incompatible_with names `{other}`, which is not a known plugin"
+                            ),
+                        )
+                        .help_opt(suggest::did_you_mean(
+                            other,
+                            all_names.iter().map(String::as_str),
+                        )),
                     );
                 }
             }
@@ -238,11 +287,21 @@ impl Registry {
                 } else {
                     Availability::Validated
                 };
-                Plugin { manifest: d.manifest, file: d.file, dir: d.dir, readme: d.readme, origin: d.origin, availability }
+                Plugin {
+                    manifest: d.manifest,
+                    file: d.file,
+                    dir: d.dir,
+                    readme: d.readme,
+                    origin: d.origin,
+                    availability,
+                }
             })
             .collect();
         diag::sort(&mut diagnostics);
-        Registry { plugins, diagnostics }
+        Registry {
+            plugins,
+            diagnostics,
+        }
     }
 
     pub fn plugins(&self) -> &[Plugin] {
@@ -250,7 +309,9 @@ impl Registry {
     }
 
     pub fn by_kind(&self, kinds: &[Kind]) -> impl Iterator<Item = &Plugin> {
-        self.plugins.iter().filter(move |p| kinds.contains(&p.manifest.kind))
+        self.plugins
+            .iter()
+            .filter(move |p| kinds.contains(&p.manifest.kind))
     }
 
     pub fn get(&self, kinds: &[Kind], name: &str) -> Option<&Plugin> {
@@ -272,11 +333,15 @@ impl Registry {
     }
 
     pub fn names(&self, kinds: &[Kind]) -> Vec<&str> {
-        self.by_kind(kinds).map(|p| p.manifest.name.as_str()).collect()
+        self.by_kind(kinds)
+            .map(|p| p.manifest.name.as_str())
+            .collect()
     }
 
     pub fn roles_of(&self, name: &str) -> Vec<Role> {
-        self.service(name).map(|p| p.manifest.roles.clone()).unwrap_or_default()
+        self.service(name)
+            .map(|p| p.manifest.roles.clone())
+            .unwrap_or_default()
     }
 }
 

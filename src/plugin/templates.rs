@@ -23,7 +23,14 @@ pub const SERVICE_VARS: &[&str] = &[
 ];
 
 /// Variables an execution-environment prefix may use.
-pub const WRAPPER_VARS: &[&str] = &["panther", "plugin_dir", "service", "test", "run_dir", "artifact_dir"];
+pub const WRAPPER_VARS: &[&str] = &[
+    "panther",
+    "plugin_dir",
+    "service",
+    "test",
+    "run_dir",
+    "artifact_dir",
+];
 
 /// Whether a string needs rendering at all (most argv elements are literals).
 pub fn is_template(s: &str) -> bool {
@@ -37,7 +44,9 @@ pub fn variables(src: &str) -> Result<BTreeSet<String>, String> {
     }
     let mut env = minijinja::Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-    let tmpl = env.template_from_str(src).map_err(|e| e.detail().unwrap_or("syntax error").to_string())?;
+    let tmpl = env
+        .template_from_str(src)
+        .map_err(|e| e.detail().unwrap_or("syntax error").to_string())?;
     Ok(tmpl.undeclared_variables(false).into_iter().collect())
 }
 
@@ -48,13 +57,14 @@ pub fn render(src: &str, ctx: &serde_json::Value) -> Result<String, String> {
     }
     let mut env = minijinja::Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-    env.render_str(src, minijinja::value::Serde(ctx)).map_err(|e| {
-        let mut s = e.to_string();
-        if let Some(d) = e.detail() {
-            s = format!("{s}: {d}");
-        }
-        s
-    })
+    env.render_str(src, minijinja::value::Serde(ctx))
+        .map_err(|e| {
+            let mut s = e.to_string();
+            if let Some(d) = e.detail() {
+                s = format!("{s}: {d}");
+            }
+            s
+        })
 }
 
 #[cfg(test)]

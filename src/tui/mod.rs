@@ -36,7 +36,11 @@ impl<'a> App<'a> {
         if !plugins.is_empty() {
             state.select(Some(0));
         }
-        App { plugins, state, color }
+        App {
+            plugins,
+            state,
+            color,
+        }
     }
 
     /// Returns false when the app should quit.
@@ -54,12 +58,20 @@ impl<'a> App<'a> {
     }
 
     fn style(&self, fg: Color) -> Style {
-        if self.color { Style::default().fg(fg) } else { Style::default() }
+        if self.color {
+            Style::default().fg(fg)
+        } else {
+            Style::default()
+        }
     }
 
     pub fn draw(&mut self, f: &mut Frame) {
-        let [head, body, foot] =
-            Layout::vertical([Constraint::Length(3), Constraint::Min(3), Constraint::Length(1)]).areas(f.area());
+        let [head, body, foot] = Layout::vertical([
+            Constraint::Length(3),
+            Constraint::Min(3),
+            Constraint::Length(1),
+        ])
+        .areas(f.area());
         let title = Paragraph::new(vec![
             Line::from(Span::styled("panther — plugin browser (preview)", Style::default().add_modifier(Modifier::BOLD))),
             Line::from("The experiment builder, run launcher and live sequence view are not built yet; use `panther validate` and `panther plugins` meanwhile."),
@@ -67,13 +79,23 @@ impl<'a> App<'a> {
         .wrap(Wrap { trim: true });
         f.render_widget(title, head);
 
-        let [left, right] = Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(60)]).areas(body);
+        let [left, right] =
+            Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(60)])
+                .areas(body);
         let items: Vec<ListItem> = self
             .plugins
             .iter()
             .map(|p| {
-                let mark = if p.availability.reason().is_some() { "✗" } else { "✓" };
-                let color = if p.availability.reason().is_some() { Color::Red } else { Color::Green };
+                let mark = if p.availability.reason().is_some() {
+                    "✗"
+                } else {
+                    "✓"
+                };
+                let color = if p.availability.reason().is_some() {
+                    Color::Red
+                } else {
+                    Color::Green
+                };
                 ListItem::new(Line::from(vec![
                     Span::styled(format!("{mark} "), self.style(color)),
                     Span::raw(p.name().to_string()),
@@ -87,14 +109,21 @@ impl<'a> App<'a> {
             Style::default().add_modifier(Modifier::REVERSED)
         };
         let list = List::new(items)
-            .block(Block::default().borders(Borders::ALL).title(format!(" plugins ({}) ", self.plugins.len())))
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .title(format!(" plugins ({}) ", self.plugins.len())),
+            )
             .highlight_style(highlight);
         f.render_stateful_widget(list, left, &mut self.state);
 
         let detail = match self.state.selected().and_then(|i| self.plugins.get(i)) {
             Some(p) => {
                 let mut lines = vec![
-                    Line::from(Span::styled(format!("{} {}", p.name(), p.manifest.version), Style::default().add_modifier(Modifier::BOLD))),
+                    Line::from(Span::styled(
+                        format!("{} {}", p.name(), p.manifest.version),
+                        Style::default().add_modifier(Modifier::BOLD),
+                    )),
                     Line::from(p.manifest.description.clone()),
                     Line::from(format!("kind: {}   file: {}", p.kind(), p.file)),
                     Line::from(match p.availability.reason() {
@@ -111,10 +140,15 @@ impl<'a> App<'a> {
             None => vec![Line::from("no plugins loaded")],
         };
         f.render_widget(
-            Paragraph::new(detail).wrap(Wrap { trim: false }).block(Block::default().borders(Borders::ALL).title(" details ")),
+            Paragraph::new(detail)
+                .wrap(Wrap { trim: false })
+                .block(Block::default().borders(Borders::ALL).title(" details ")),
             right,
         );
-        f.render_widget(Paragraph::new("↑/↓ or j/k move · g/G first/last · q quit"), foot);
+        f.render_widget(
+            Paragraph::new("↑/↓ or j/k move · g/G first/last · q quit"),
+            foot,
+        );
     }
 }
 
@@ -123,7 +157,10 @@ pub fn run(reg: &Registry) -> std::io::Result<()> {
     let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
     unsafe {
-        let _ = nix::sys::signal::signal(nix::sys::signal::Signal::SIGTERM, nix::sys::signal::SigHandler::Handler(on_sigterm));
+        let _ = nix::sys::signal::signal(
+            nix::sys::signal::Signal::SIGTERM,
+            nix::sys::signal::SigHandler::Handler(on_sigterm),
+        );
     }
     let mut terminal = ratatui::init(); // installs a panic hook that restores the terminal
     let result = event_loop(&mut terminal, App::new(reg, color));

@@ -5,7 +5,8 @@
 use std::fmt;
 
 use serde::de::{
-    self, DeserializeSeed, EnumAccess, IntoDeserializer, MapAccess, SeqAccess, VariantAccess, Visitor,
+    self, DeserializeSeed, EnumAccess, IntoDeserializer, MapAccess, SeqAccess, VariantAccess,
+    Visitor,
 };
 
 use super::node::{MapEntry, Node, Resolved, Span, Value};
@@ -27,7 +28,12 @@ impl DeError {
         self
     }
     fn msg(message: impl Into<String>) -> Self {
-        Self { message: message.into(), expected: None, help: None, span: None }
+        Self {
+            message: message.into(),
+            expected: None,
+            help: None,
+            span: None,
+        }
     }
 }
 
@@ -108,21 +114,29 @@ impl<'de> de::Deserializer<'de> for &'de Node {
                 Resolved::Str(t) => v.visit_borrowed_str(t),
             },
             Value::Seq(items) => v.visit_seq(Seq { it: items.iter() }),
-            Value::Map(entries) => v.visit_map(Map { it: entries.iter(), value: None }),
+            Value::Map(entries) => v.visit_map(Map {
+                it: entries.iter(),
+                value: None,
+            }),
         };
         r.map_err(|e| e.at(self.span))
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
-        if self.is_null() { v.visit_none() } else { v.visit_some(self) }.map_err(|e| e.at(self.span))
+        if self.is_null() {
+            v.visit_none()
+        } else {
+            v.visit_some(self)
+        }
+        .map_err(|e| e.at(self.span))
     }
 
     /// Any scalar reads as a string (`version: 1.0` is the version "1.0").
     fn deserialize_str<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
         match &self.value {
-            Value::Scalar(s) if !(s.plain && s.resolve() == Resolved::Null) => {
-                v.visit_borrowed_str(&s.text).map_err(|e: DeError| e.at(self.span))
-            }
+            Value::Scalar(s) if !(s.plain && s.resolve() == Resolved::Null) => v
+                .visit_borrowed_str(&s.text)
+                .map_err(|e: DeError| e.at(self.span)),
             _ => self.deserialize_any(v),
         }
     }
@@ -139,7 +153,11 @@ impl<'de> de::Deserializer<'de> for &'de Node {
         self.deserialize_any(v)
     }
 
-    fn deserialize_newtype_struct<V: Visitor<'de>>(self, _name: &'static str, v: V) -> Result<V::Value, DeError> {
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        v: V,
+    ) -> Result<V::Value, DeError> {
         v.visit_newtype_struct(self).map_err(|e| e.at(self.span))
     }
 
@@ -175,7 +193,10 @@ struct Seq<'de> {
 
 impl<'de> SeqAccess<'de> for Seq<'de> {
     type Error = DeError;
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, DeError> {
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, DeError> {
         match self.it.next() {
             Some(n) => seed.deserialize(n).map(Some).map_err(|e| e.at(n.span)),
             None => Ok(None),
@@ -200,7 +221,8 @@ struct Key<'de> {
 impl<'de> de::Deserializer<'de> for Key<'de> {
     type Error = DeError;
     fn deserialize_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
-        v.visit_borrowed_str(self.text).map_err(|e: DeError| e.at(self.span))
+        v.visit_borrowed_str(self.text)
+            .map_err(|e: DeError| e.at(self.span))
     }
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option
@@ -210,11 +232,18 @@ impl<'de> de::Deserializer<'de> for Key<'de> {
 
 impl<'de> MapAccess<'de> for Map<'de> {
     type Error = DeError;
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DeError> {
         match self.it.next() {
             Some(e) => {
                 self.value = Some(&e.value);
-                seed.deserialize(Key { text: &e.key, span: e.key_span }).map(Some)
+                seed.deserialize(Key {
+                    text: &e.key,
+                    span: e.key_span,
+                })
+                .map(Some)
             }
             None => Ok(None),
         }
@@ -235,8 +264,14 @@ struct Enum<'de> {
 impl<'de> EnumAccess<'de> for Enum<'de> {
     type Error = DeError;
     type Variant = &'de Node;
-    fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, &'de Node), DeError> {
-        let key = Key { text: &self.entry.key, span: self.entry.key_span };
+    fn variant_seed<V: DeserializeSeed<'de>>(
+        self,
+        seed: V,
+    ) -> Result<(V::Value, &'de Node), DeError> {
+        let key = Key {
+            text: &self.entry.key,
+            span: self.entry.key_span,
+        };
         Ok((seed.deserialize(key)?, &self.entry.value))
     }
 }
@@ -252,7 +287,11 @@ impl<'de> VariantAccess<'de> for &'de Node {
     fn tuple_variant<V: Visitor<'de>>(self, _len: usize, v: V) -> Result<V::Value, DeError> {
         de::Deserializer::deserialize_seq(self, v)
     }
-    fn struct_variant<V: Visitor<'de>>(self, _f: &'static [&'static str], v: V) -> Result<V::Value, DeError> {
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        _f: &'static [&'static str],
+        v: V,
+    ) -> Result<V::Value, DeError> {
         de::Deserializer::deserialize_map(self, v)
     }
 }
@@ -296,7 +335,11 @@ mod tests {
     fn wrong_type_points_at_value() {
         let e = de("- name: a\n  port: seventy\n").unwrap_err();
         assert_eq!(e.span, Some(Span::new(2, 9)));
-        assert!(e.message.contains("the string \"seventy\""), "{}", e.message);
+        assert!(
+            e.message.contains("the string \"seventy\""),
+            "{}",
+            e.message
+        );
         assert_eq!(e.expected.as_deref(), Some("u16"));
     }
 

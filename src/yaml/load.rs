@@ -19,7 +19,11 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_bytes: 4 * 1024 * 1024, max_nodes: 200_000, max_depth: 64 }
+        Self {
+            max_bytes: 4 * 1024 * 1024,
+            max_nodes: 200_000,
+            max_depth: 64,
+        }
     }
 }
 
@@ -32,7 +36,11 @@ pub struct YamlError {
 
 impl YamlError {
     fn new(span: Span, message: impl Into<String>) -> Self {
-        Self { span, message: message.into(), help: None }
+        Self {
+            span,
+            message: message.into(),
+            help: None,
+        }
     }
     fn help(mut self, h: impl Into<String>) -> Self {
         self.help = Some(h.into());
@@ -45,8 +53,17 @@ fn span_of(s: &PSpan) -> Span {
 }
 
 enum Frame {
-    Seq { items: Vec<Node>, span: Span, anchor: usize },
-    Map { entries: Vec<MapEntry>, span: Span, anchor: usize, key: Option<(String, Span)> },
+    Seq {
+        items: Vec<Node>,
+        span: Span,
+        anchor: usize,
+    },
+    Map {
+        entries: Vec<MapEntry>,
+        span: Span,
+        anchor: usize,
+        key: Option<(String, Span)>,
+    },
 }
 
 struct Builder {
@@ -71,7 +88,10 @@ impl Builder {
                 )
                 .help("use fewer or smaller aliases; panther refuses exponential expansion")
             } else {
-                YamlError::new(span, format!("document has more than {} nodes", self.limits.max_nodes))
+                YamlError::new(
+                    span,
+                    format!("document has more than {} nodes", self.limits.max_nodes),
+                )
             };
             return Err(e);
         }
@@ -108,7 +128,11 @@ impl Builder {
                     }
                     *key = Some((s.text, node.span));
                 }
-                Some((k, ks)) => entries.push(MapEntry { key: k, key_span: ks, value: node }),
+                Some((k, ks)) => entries.push(MapEntry {
+                    key: k,
+                    key_span: ks,
+                    value: node,
+                }),
             },
         }
         Ok(())
@@ -128,7 +152,13 @@ pub fn parse(text: &str, limits: Limits) -> Result<Node, YamlError> {
         )
         .help("is this the right file? experiment configs and manifests are a few KiB"));
     }
-    let mut b = Builder { stack: Vec::new(), anchors: HashMap::new(), nodes: 0, limits, root: None };
+    let mut b = Builder {
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        nodes: 0,
+        limits,
+        root: None,
+    };
     let mut parser = Parser::new_from_str(text);
     let mut docs = 0usize;
     while let Some(ev) = parser.next_event() {
@@ -140,8 +170,10 @@ pub fn parse(text: &str, limits: Limits) -> Result<Node, YamlError> {
             Event::DocumentStart(_) => {
                 docs += 1;
                 if docs > 1 {
-                    return Err(YamlError::new(span, "more than one YAML document in this file")
-                        .help("keep one document per file (remove the extra `---`)"));
+                    return Err(
+                        YamlError::new(span, "more than one YAML document in this file")
+                            .help("keep one document per file (remove the extra `---`)"),
+                    );
                 }
             }
             Event::Alias(id) => {
@@ -172,13 +204,13 @@ pub fn parse(text: &str, limits: Limits) -> Result<Node, YamlError> {
                 b.push(Node::scalar(text.into_owned(), plain, span), anchor)?;
             }
             Event::SequenceStart(anchor, tag) | Event::MappingStart(anchor, tag) => {
-                if let Some(tag) = tag {
-                    if !tag.is_yaml_core_schema() {
-                        return Err(YamlError::new(
-                            span,
-                            format!("unsupported YAML tag `{}{}`", tag.handle, tag.suffix),
-                        ));
-                    }
+                if let Some(tag) = tag
+                    && !tag.is_yaml_core_schema()
+                {
+                    return Err(YamlError::new(
+                        span,
+                        format!("unsupported YAML tag `{}{}`", tag.handle, tag.suffix),
+                    ));
                 }
                 b.count(1, span, false)?;
                 if b.stack.len() >= limits.max_depth {
@@ -188,22 +220,53 @@ pub fn parse(text: &str, limits: Limits) -> Result<Node, YamlError> {
                     ));
                 }
                 b.stack.push(if is_seq {
-                    Frame::Seq { items: Vec::new(), span, anchor }
+                    Frame::Seq {
+                        items: Vec::new(),
+                        span,
+                        anchor,
+                    }
                 } else {
-                    Frame::Map { entries: Vec::new(), span, anchor, key: None }
+                    Frame::Map {
+                        entries: Vec::new(),
+                        span,
+                        anchor,
+                        key: None,
+                    }
                 });
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 let frame = b.stack.pop().expect("parser balances start/end events");
                 let (node, anchor) = match frame {
-                    Frame::Seq { items, span, anchor } => (Node { value: Value::Seq(items), span }, anchor),
-                    Frame::Map { entries, span, anchor, .. } => (Node { value: Value::Map(entries), span }, anchor),
+                    Frame::Seq {
+                        items,
+                        span,
+                        anchor,
+                    } => (
+                        Node {
+                            value: Value::Seq(items),
+                            span,
+                        },
+                        anchor,
+                    ),
+                    Frame::Map {
+                        entries,
+                        span,
+                        anchor,
+                        ..
+                    } => (
+                        Node {
+                            value: Value::Map(entries),
+                            span,
+                        },
+                        anchor,
+                    ),
                 };
                 b.push(node, anchor)?;
             }
         }
     }
-    Ok(b.root.unwrap_or_else(|| Node::scalar("", true, Span::START)))
+    Ok(b.root
+        .unwrap_or_else(|| Node::scalar("", true, Span::START)))
 }
 
 /// Expanded aliases report errors at the alias, where the user can see them.
@@ -228,7 +291,11 @@ fn scan_error(text: &str, e: &saphyr_parser::ScanError) -> YamlError {
     let src_line = text.lines().nth(line - 1).unwrap_or("");
     let indent: String = src_line.chars().take_while(|c| c.is_whitespace()).collect();
     if info.contains("tab") || indent.contains('\t') {
-        let col = src_line.chars().position(|c| c == '\t').map(|c| c as u32 + 1).unwrap_or(span.col);
+        let col = src_line
+            .chars()
+            .position(|c| c == '\t')
+            .map(|c| c as u32 + 1)
+            .unwrap_or(span.col);
         return YamlError::new(Span::new(line as u32, col), "tab character in indentation")
             .help("YAML indents with spaces only: replace the tab with spaces");
     }

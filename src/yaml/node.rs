@@ -89,10 +89,10 @@ impl Scalar {
                 }
             } else if let Ok(v) = t.parse::<i64>() {
                 return Resolved::Int(v);
-            } else if is_yaml_float(t) {
-                if let Ok(v) = t.parse::<f64>() {
-                    return Resolved::Float(v);
-                }
+            } else if is_yaml_float(t)
+                && let Ok(v) = t.parse::<f64>()
+            {
+                return Resolved::Float(v);
             }
         }
         Resolved::Str(t)
@@ -102,7 +102,9 @@ impl Scalar {
 fn is_yaml_float(t: &str) -> bool {
     let body = t.strip_prefix(['-', '+']).unwrap_or(t);
     !body.is_empty()
-        && body.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'))
+        && body
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'))
         && body.chars().any(|c| c.is_ascii_digit())
 }
 
@@ -155,7 +157,13 @@ impl fmt::Display for Path {
 
 impl Node {
     pub fn scalar(text: impl Into<String>, plain: bool, span: Span) -> Self {
-        Node { value: Value::Scalar(Scalar { text: text.into(), plain }), span }
+        Node {
+            value: Value::Scalar(Scalar {
+                text: text.into(),
+                plain,
+            }),
+            span,
+        }
     }
 
     pub fn is_null(&self) -> bool {
@@ -236,7 +244,11 @@ impl Node {
             match seg {
                 PathSeg::Key(k) => match cur.entry(k) {
                     Some(e) => {
-                        span = if last && key { e.key_span } else { e.value.span };
+                        span = if last && key {
+                            e.key_span
+                        } else {
+                            e.value.span
+                        };
                         cur = &e.value;
                     }
                     None => return span,

@@ -1,0 +1,344 @@
+//! The real binary, as users and CI drive it: listing, showing and validating plugins,
+//! validating configs, scaffolding. Each run gets its own config and state folders so the
+//! user's ~/.config never leaks in.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+struct Env {
+    home: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Env {
+        Env {
+            home: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        let out = Command::new(env!("CARGO_BIN_EXE_panther"))
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("HOME", self.home.path())
+            .env("XDG_CONFIG_HOME", self.home.path().join("config"))
+            .env("XDG_STATE_HOME", self.home.path().join("state"))
+            .env_remove("PANTHER_PLUGIN_DIR")
+            .env_remove("PANTHER_LOG_FILE")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !stderr.contains("panicked"),
+            "panther panicked on {args:?}:\n{stderr}"
+        );
+        out
+    }
+
+    fn user_plugins(&self) -> std::path::PathBuf {
+        self.home.path().join("config/panther/plugins")
+    }
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+const BUNDLED: &[(&str, &str)] = &[
+    ("minip", "protocol"),
+    ("http", "protocol"),
+    ("quic", "protocol"),
+    ("ping_pong", "iut"),
+    ("python_http", "iut"),
+    ("nginx", "iut"),
+    ("minip_tester", "tester"),
+    ("http_conformance", "tester"),
+    ("localhost", "network_environment"),
+    ("strace", "execution_environment"),
+    ("memcheck", "execution_environment"),
+    ("time", "execution_environment"),
+];
+
+#[test]
+fn plugins_list_json_has_every_bundled_plugin_with_availability() {
+    let env = Env::new();
+    let out = env.run(&["plugins", "list", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let plugins = doc["plugins"].as_array().unwrap();
+    for (name, kind) in BUNDLED {
+        let p = plugins
+            .iter()
+            .find(|p| p["name"] == *name)
+            .unwrap_or_else(|| panic!("{name} missing"));
+        assert_eq!(p["kind"], *kind, "{name}");
+        assert!(p["version"].is_string());
+        let a = p["availability"].as_str().unwrap();
+        assert!(a == "available" || a == "unavailable", "{name}: {a}");
+        // An unavailable plugin always says why; an available one has no reason.
+        assert_eq!(a == "unavailable", p["reason"].is_string(), "{name}: {p}");
+    }
+    // The built-in ones need nothing installed.
+    for name in [
+        "ping_pong",
+        "minip_tester",
+        "http_conformance",
+        "localhost",
+        "minip",
+    ] {
+        let p = plugins.iter().find(|p| p["name"] == name).unwrap();
+        assert_eq!(p["availability"], "available", "{name}: {p}");
+    }
+    assert_eq!(doc["diagnostics"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn plugins_list_filters_by_kind_and_prints_a_table() {
+    let env = Env::new();
+    let out = env.run(&["plugins", "list", "--kind", "execution_environment"]);
+    assert_eq!(out.status.code(), Some(0));
+    let s = stdout(&out);
+    assert!(s.starts_with("NAME"), "{s}");
+    for n in ["strace", "memcheck", "time"] {
+        assert!(s.lines().any(|l| l.starts_with(n)), "{n} in\n{s}");
+    }
+    assert!(!s.contains("ping_pong"));
+}
+
+#[test]
+fn a_missing_binary_makes_a_plugin_unavailable_with_the_install_command() {
+    let env = Env::new();
+    let out = Command::new(env!("CARGO_BIN_EXE_panther"))
+        .args(["plugins", "list", "--format", "json", "--no-user-plugins"])
+        .env("HOME", env.home.path())
+        .env("PATH", "/nonexistent")
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let p = doc["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "strace")
+        .unwrap()
+        .clone();
+    assert_eq!(p["availability"], "unavailable");
+    let reason = p["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("binary strace not found") && reason.contains("apt-get install"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn plugins_show_prints_parameters_and_readme_and_suggests_on_typos() {
+    let env = Env::new();
+    let out = env.run(&["plugins", "show", "minip_tester"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let s = stdout(&out);
+    assert!(s.contains("parameters:") && s.contains("count"), "{s}");
+    assert!(s.contains("# "), "README shown: {s}");
+    let out = env.run(&["plugins", "show", "pingpong"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("did you mean `ping_pong`?"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn plugins_validate_passes_on_the_bundled_folder() {
+    let env = Env::new();
+    let out = env.run(&["plugins", "validate", "plugins"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let s = stdout(&out);
+    for (name, _) in BUNDLED {
+        assert!(
+            s.lines().any(|l| l.starts_with("ok") && l.contains(name)),
+            "{name} in\n{s}"
+        );
+    }
+    assert!(s.contains("0 errors"), "{s}");
+}
+
+#[test]
+fn plugins_validate_reports_broken_manifests_with_positions() {
+    let env = Env::new();
+    let out = env.run(&["plugins", "validate", "tests/fixtures/manifests"]);
+    assert_eq!(out.status.code(), Some(2));
+    let e = stderr(&out);
+    assert!(
+        e.contains(
+            "tests/fixtures/manifests/bad_kind/plugin.yaml:2:7: error: unknown value `iutt`"
+        ),
+        "{e}"
+    );
+    assert!(e.contains("help: did you mean `iut`?"), "{e}");
+    assert!(
+        stdout(&out).contains("good_one"),
+        "the valid one is listed as ok"
+    );
+}
+
+#[test]
+fn create_plugin_then_validate_succeeds() {
+    let env = Env::new();
+    let out = env.run(&["--create-plugin", "service", "my_protocol"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let dir = env.user_plugins().join("services/iut/minip/my_protocol");
+    for f in ["plugin.yaml", "README.md", "server.py"] {
+        assert!(dir.join(f).is_file(), "{f} written");
+    }
+    let out = env.run(&["plugins", "validate"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out)
+            .lines()
+            .any(|l| l.starts_with("ok") && l.contains("my_protocol")),
+        "{}",
+        stdout(&out)
+    );
+    // It is a real plugin now: the registry lists it and an experiment can use it.
+    let out = env.run(&["plugins", "show", "my_protocol"]);
+    assert_eq!(out.status.code(), Some(0));
+    // Creating it twice is refused, nothing overwritten.
+    let out = env.run(&["--create-plugin", "service", "my_protocol"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("already exists"), "{}", stderr(&out));
+}
+
+#[test]
+fn every_scaffold_type_validates_in_a_chosen_dir() {
+    let env = Env::new();
+    let dir = env.home.path().join("myplugins");
+    let d = dir.to_str().unwrap();
+    for (ty, name) in [
+        ("iut", "echo_iut"),
+        ("tester", "echo_tester"),
+        ("network_environment", "my_net"),
+        ("execution_environment", "my_exec"),
+        ("protocol", "my_proto"),
+    ] {
+        let out = env.run(&["plugin", "new", ty, name, "--dir", d]);
+        assert_eq!(out.status.code(), Some(0), "{ty}: {}", stderr(&out));
+    }
+    let out = env.run(&[
+        "plugin",
+        "new",
+        "iut",
+        "web_iut",
+        "--protocol",
+        "http",
+        "--dir",
+        d,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = env.run(&["plugins", "validate", d]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(stdout(&out).contains("6 plugins valid"), "{}", stdout(&out));
+}
+
+#[test]
+fn scaffold_names_are_checked() {
+    let env = Env::new();
+    for bad in ["../escape", "a/b", "Upper", "x..y", "1abc"] {
+        let out = env.run(&["--create-plugin", "iut", bad]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(stderr(&out).contains("error:"), "{bad}");
+    }
+    assert!(
+        !env.user_plugins().exists() || std::fs::read_dir(env.user_plugins()).unwrap().count() == 0
+    );
+    let out = env.run(&["--create-plugin", "servce", "ok_name"]);
+    assert!(stderr(&out).contains("did you mean `service`?"));
+}
+
+#[test]
+fn validate_accepts_a_good_config_and_rejects_a_bad_one_with_a_caret() {
+    let env = Env::new();
+    let out = env.run(&["validate", "tests/fixtures/configs/good/panther_style.yaml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("ok: 2 tests, 4 services"),
+        "{}",
+        stdout(&out)
+    );
+
+    let out = env.run(&["validate", "tests/fixtures/configs/bad/unknown_target.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let e = stderr(&out);
+    assert!(
+        e.contains("unknown_target.yaml:8:48: error: target `sever`"),
+        "{e}"
+    );
+    assert!(
+        e.contains("^") && e.contains("help: did you mean `server`?"),
+        "{e}"
+    );
+
+    let out = env.run(&[
+        "validate",
+        "--format",
+        "json",
+        "tests/fixtures/configs/bad/cyclic_targets.yaml",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let doc: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(doc["ok"], false);
+    assert_eq!(doc["diagnostics"][0]["line"], 7);
+
+    let out = env.run(&["validate", "no/such/file.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("cannot read"), "{}", stderr(&out));
+}
+
+#[test]
+fn no_fixture_makes_the_binary_panic() {
+    let env = Env::new();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/configs/bad");
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        let out = env.run(&["validate", p.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{}", p.display());
+    }
+}
+
+#[test]
+fn help_documents_every_command() {
+    let env = Env::new();
+    let s = stdout(&env.run(&["--help"]));
+    for c in [
+        "validate",
+        "plugins",
+        "plugin",
+        "--create-plugin",
+        "--plugin-dir",
+        "Exit codes",
+    ] {
+        assert!(s.contains(c), "{c} in --help:\n{s}");
+    }
+}
