@@ -292,7 +292,7 @@ fn validate_accepts_a_good_config_and_rejects_a_bad_one_with_a_caret() {
     assert_eq!(out.status.code(), Some(2));
     let e = stderr(&out);
     assert!(
-        e.contains("unknown_target.yaml:8:48: error: target `sever`"),
+        e.contains("unknown_target.yaml:8:55: error: target `sever`"),
         "{e}"
     );
     assert!(

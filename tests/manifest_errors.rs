@@ -14,16 +14,27 @@ const CASES: &[(&str, u32, u32, &str)] = &[
     ("tabs", 6, 1, "tab character in indentation"),
     ("unknown_key", 4, 1, "unknown key `descripton`"),
     ("bad_kind", 2, 7, "unknown value `iutt`"),
-    ("bad_template", 9, 47, "unknown template variable `prot`"),
+    ("bad_template", 9, 49, "unknown template variable `prot`"),
     ("unknown_protocol", 5, 20, "unknown protocol `minipp`"),
     (
         "missing_run",
-        1,
-        1,
+        6,
+        9,
         "role `client` is declared but `run.client` is missing",
     ),
     ("bad_name", 1, 7, "invalid plugin name `My-Plugin`"),
-    ("bad_default", 9, 14, "default"),
+    (
+        "bad_default",
+        10,
+        14,
+        "default does not fit the parameter: expected an integer, found the string \"many\"",
+    ),
+    (
+        "missing_template",
+        8,
+        16,
+        "template `server.conf.j2` not found next to plugin.yaml",
+    ),
 ];
 
 #[test]

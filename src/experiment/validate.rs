@@ -251,11 +251,12 @@ fn test(c: &mut Ctx, t: &Test, tp: &Path) {
                         set(d, "a target speaking the same protocol", None);
                     }
                 } else {
+                    let others: Vec<&str> = names.iter().copied().filter(|n| *n != name).collect();
                     let d = c.err(
                         &tgp,
                         format!("target `{target}` is not a service of test `{}`", t.name),
                     );
-                    let help = suggest::did_you_mean(target, names.iter().copied());
+                    let help = suggest::did_you_mean(target, others.iter().copied());
                     set(d, format!("one of {}", suggest::one_of(&names)), help);
                 }
             }

@@ -22,7 +22,7 @@ impl Checker {
             if name.contains('/') {
                 std::path::Path::new(name).is_file()
             } else {
-                which::which(name).is_ok()
+                resolve_program(name).is_some()
             }
         })
     }
@@ -84,4 +84,21 @@ fn docker_socket_present() -> bool {
     std::env::var_os("DOCKER_HOST").is_some()
         || std::path::Path::new("/var/run/docker.sock").exists()
         || std::path::Path::new("/run/docker.sock").exists()
+}
+
+/// Where a program is: `$PATH`, then the sbin folders a non-root Debian user lacks on PATH
+/// (nginx lives in /usr/sbin). The run engine resolves argv[0] the same way.
+pub fn resolve_program(name: &str) -> Option<std::path::PathBuf> {
+    if name.contains('/') {
+        let p = std::path::Path::new(name);
+        return p.is_file().then(|| p.to_path_buf());
+    }
+    let mut path = std::env::var_os("PATH").unwrap_or_default();
+    let mut extra = std::ffi::OsString::from(":/usr/local/sbin:/usr/sbin:/sbin");
+    if path.is_empty() {
+        extra = std::ffi::OsString::from("/usr/local/sbin:/usr/sbin:/sbin");
+    }
+    path.push(extra);
+    let cwd = std::env::current_dir().unwrap_or_else(|_| "/".into());
+    which::which_in(name, Some(path), cwd).ok()
 }

@@ -137,10 +137,15 @@ pub fn check(m: &Manifest, root: &Node, file: &str) -> Vec<Diagnostic> {
                 c.err(&p.key("roles"), "a service plugin must list its roles")
                     .expected = Some("roles: [server] (server, client or peer)".into());
             }
-            for role in &m.roles {
+            for (ri, role) in m.roles.iter().enumerate() {
                 if !m.run.contains_key(role) {
+                    let at = if m.run.is_empty() {
+                        p.key("roles").index(ri)
+                    } else {
+                        p.key("run")
+                    };
                     c.err(
-                        &p.key("run"),
+                        &at,
                         format!("role `{role}` is declared but `run.{role}` is missing"),
                     )
                     .expected = Some(format!(
@@ -299,6 +304,18 @@ pub fn check(m: &Manifest, root: &Node, file: &str) -> Vec<Diagnostic> {
             c.key_err(&pp, format!("invalid parameter name `{name}`"))
                 .expected = Some("a lowercase identifier".into());
         }
+        let reserved = if m.kind == Kind::ExecutionEnvironment {
+            templates::WRAPPER_VARS
+        } else {
+            templates::SERVICE_VARS
+        };
+        if reserved.contains(&name.as_str()) {
+            c.key_err(
+                &pp,
+                format!("parameter `{name}` has the name of a run variable"),
+            )
+            .expected = Some(format!("a name other than {}", suggest::one_of(reserved)));
+        }
         if param.description.trim().is_empty() {
             c.err(&pp.key("description"), "parameter description is empty");
         }
@@ -355,6 +372,84 @@ fn check_parameter(c: &mut Ctx, pp: &Path, param: &Parameter) {
             format!("default does not fit the parameter: {msg}"),
         );
     }
+}
+
+/// `files:` entries: safe relative paths, and templates that exist next to the manifest and
+/// use only known variables. `read` fetches a file of the plugin folder (on disk or bundled).
+pub fn check_files(
+    m: &Manifest,
+    root: &Node,
+    file: &str,
+    read: &dyn Fn(&str) -> Option<String>,
+) -> Vec<Diagnostic> {
+    let mut c = Ctx {
+        file,
+        root,
+        out: Vec::new(),
+    };
+    let params: Vec<&str> = m.parameters.keys().map(String::as_str).collect();
+    for (i, f) in m.files.iter().enumerate() {
+        let fp = Path::root().key("files").index(i);
+        for (key, v) in [("template", &f.template), ("path", &f.path)] {
+            let bad = v.is_empty() || v.starts_with('/') || v.split('/').any(|s| s == "..");
+            if bad {
+                c.err(
+                    &fp.key(key),
+                    format!("`{v}` is not a relative path inside the folder"),
+                )
+                .expected = Some("a relative path without `..`, such as `nginx.conf`".into());
+            }
+        }
+        if f.template.split('/').any(|s| s == "..") || f.template.starts_with('/') {
+            continue;
+        }
+        match read(&f.template) {
+            None => {
+                c.err(
+                    &fp.key("template"),
+                    format!("template `{}` not found next to plugin.yaml", f.template),
+                )
+                .expected = Some("a file in the plugin folder".into());
+            }
+            Some(text) => {
+                // Whole-file templates: check syntax and variables like argv elements.
+                match templates::variables(&text) {
+                    Err(e) => {
+                        c.err(
+                            &fp.key("template"),
+                            format!("template `{}` does not parse: {e}", f.template),
+                        );
+                    }
+                    Ok(vars) => {
+                        for v in vars {
+                            if !templates::SERVICE_VARS.contains(&v.as_str())
+                                && !params.contains(&v.as_str())
+                            {
+                                let all: Vec<&str> = templates::SERVICE_VARS
+                                    .iter()
+                                    .chain(params.iter())
+                                    .copied()
+                                    .collect();
+                                let d = c.err(
+                                    &fp.key("template"),
+                                    format!(
+                                        "template `{}` uses unknown variable `{v}`",
+                                        f.template
+                                    ),
+                                );
+                                d.expected = Some(
+                                    "a parameter of this plugin or one of panther's run variables"
+                                        .into(),
+                                );
+                                d.help = suggest::did_you_mean(&v, all.iter().copied());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    c.out
 }
 
 /// Checks a value against a parameter's type, range and choices; used for manifest defaults

@@ -123,7 +123,14 @@ fn discover_bundled(dir: &Dir<'static>, out: &mut Discovery) {
         .get_file(dir.path().join("README.md"))
         .and_then(|r| r.contents_utf8())
         .map(str::to_string);
-    push(out, text, file, None, readme, Origin::Bundled);
+    let base = dir.path().to_path_buf();
+    let read = |rel: &str| {
+        BUNDLED
+            .get_file(base.join(rel))
+            .and_then(|f| f.contents_utf8())
+            .map(str::to_string)
+    };
+    push(out, text, file, None, readme, Origin::Bundled, &read);
 }
 
 fn push(
@@ -133,10 +140,16 @@ fn push(
     dir: Option<PathBuf>,
     readme: Option<String>,
     origin: Origin,
+    read: &dyn Fn(&str) -> Option<String>,
 ) {
     match load_manifest(text, &file) {
-        Ok((manifest, root, warnings)) => {
+        Ok((manifest, root, mut warnings)) => {
+            warnings.extend(check::check_files(&manifest, &root, &file, read));
+            let broken = crate::diag::has_errors(&warnings);
             out.diagnostics.extend(warnings);
+            if broken {
+                return;
+            }
             out.plugins.push(Discovered {
                 manifest,
                 file,
@@ -207,7 +220,12 @@ fn discover_dir(root: &FsPath, origin: Origin, out: &mut Discovery) {
         let readme = dir
             .as_ref()
             .and_then(|d| std::fs::read_to_string(d.join("README.md")).ok());
-        push(out, &text, file, dir, readme, origin);
+        let base = dir.clone();
+        let read = |rel: &str| {
+            let d = base.as_ref()?;
+            read_limited(&d.join(rel), MANIFEST_LIMITS.max_bytes).ok()
+        };
+        push(out, &text, file, dir, readme, origin, &read);
     }
 }
 

@@ -101,6 +101,10 @@ pub struct Manifest {
     /// Services: how to launch each role.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub run: IndexMap<Role, RunSpec>,
+    /// Templates rendered into the service's run folder before it starts (config files that
+    /// name the allocated port, for programs that take no such flag).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<FileSpec>,
     #[serde(default)]
     pub phases: Phases,
     /// Rules that turn output lines into events.
@@ -290,6 +294,16 @@ impl Ready {
             && self.file.is_none()
             && self.delay_ms.is_none()
     }
+}
+
+/// A file rendered from a template of the plugin folder into the run folder.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSpec {
+    /// Path of the minijinja template, relative to the plugin folder.
+    pub template: String,
+    /// Where to write it, relative to the service's run folder (`{{ run_dir }}`).
+    pub path: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

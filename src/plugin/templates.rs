@@ -50,13 +50,28 @@ pub fn variables(src: &str) -> Result<BTreeSet<String>, String> {
     Ok(tmpl.undeclared_variables(false).into_iter().collect())
 }
 
+/// The rendering environment: strict about undefined variables, and booleans print as
+/// `true`/`false` (command lines and config files want YAML's spelling, not Python's).
+pub fn environment() -> minijinja::Environment<'static> {
+    let mut env = minijinja::Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.set_formatter(|out, state, value| {
+        if value.kind() == minijinja::value::ValueKind::Bool {
+            out.write_str(if value.is_true() { "true" } else { "false" })?;
+            Ok(())
+        } else {
+            minijinja::escape_formatter(out, state, value)
+        }
+    });
+    env
+}
+
 /// Render one template with a context; undefined variables are errors.
 pub fn render(src: &str, ctx: &serde_json::Value) -> Result<String, String> {
     if !is_template(src) {
         return Ok(src.to_string());
     }
-    let mut env = minijinja::Environment::new();
-    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    let env = environment();
     env.render_str(src, minijinja::value::Serde(ctx))
         .map_err(|e| {
             let mut s = e.to_string();
@@ -79,5 +94,10 @@ mod tests {
         let ctx = serde_json::json!({"port": 8080});
         assert_eq!(render("--port={{ port }}", &ctx).unwrap(), "--port=8080");
         assert!(render("{{ nope }}", &ctx).is_err());
+        let ctx = serde_json::json!({"flag": true, "off": false});
+        assert_eq!(
+            render("--x={{ flag }},{{ off }}", &ctx).unwrap(),
+            "--x=true,false"
+        );
     }
 }

@@ -63,7 +63,7 @@ impl de::Error for DeError {
             other => other.to_string(),
         };
         let mut e = Self::msg(format!("wrong type: found {found}"));
-        e.expected = Some(exp.to_string());
+        e.expected = Some(plain_expected(&exp.to_string()));
         e
     }
 
@@ -93,6 +93,22 @@ impl de::Error for DeError {
 
     fn duplicate_field(field: &'static str) -> Self {
         Self::msg(format!("key `{field}` is given twice"))
+    }
+}
+
+/// serde names Rust types ("u32", "a sequence"); say it in the config's words.
+fn plain_expected(exp: &str) -> String {
+    match exp {
+        "u8" | "u16" | "u32" | "u64" | "usize" => "a whole number of 0 or more".into(),
+        "i8" | "i16" | "i32" | "i64" | "isize" => "a whole number".into(),
+        "f32" | "f64" => "a number".into(),
+        "a boolean" => "true or false".into(),
+        "a string" => "a string".into(),
+        "a sequence" => "a list".into(),
+        "a map" => "a map".into(),
+        e if e.starts_with("struct ") => "a map".into(),
+        e if e.starts_with("enum ") => "one of the allowed values".into(),
+        e => e.to_string(),
     }
 }
 
@@ -224,9 +240,21 @@ impl<'de> de::Deserializer<'de> for Key<'de> {
         v.visit_borrowed_str(self.text)
             .map_err(|e: DeError| e.at(self.span))
     }
+    /// Enum-typed keys (`run: {server: …}`) name a variant.
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        v: V,
+    ) -> Result<V::Value, DeError> {
+        v.visit_enum(de::value::BorrowedStrDeserializer::<DeError>::new(
+            self.text,
+        ))
+        .map_err(|e: DeError| e.at(self.span))
+    }
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option
-        unit unit_struct newtype_struct seq tuple tuple_struct map struct enum identifier ignored_any
+        unit unit_struct newtype_struct seq tuple tuple_struct map struct identifier ignored_any
     }
 }
 
@@ -340,7 +368,7 @@ mod tests {
             "{}",
             e.message
         );
-        assert_eq!(e.expected.as_deref(), Some("u16"));
+        assert_eq!(e.expected.as_deref(), Some("a whole number of 0 or more"));
     }
 
     #[test]

@@ -287,17 +287,26 @@ fn scan_error(text: &str, e: &saphyr_parser::ScanError) -> YamlError {
     let line = m.line().max(1);
     let span = Span::new(line as u32, m.col() as u32 + 1);
     let info = e.info();
-    // Tabs are the classic YAML mistake; say so plainly wherever the parser tripped on one.
-    let src_line = text.lines().nth(line - 1).unwrap_or("");
-    let indent: String = src_line.chars().take_while(|c| c.is_whitespace()).collect();
-    if info.contains("tab") || indent.contains('\t') {
-        let col = src_line
-            .chars()
-            .position(|c| c == '\t')
-            .map(|c| c as u32 + 1)
-            .unwrap_or(span.col);
-        return YamlError::new(Span::new(line as u32, col), "tab character in indentation")
+    // Tabs are the classic YAML mistake; say so plainly wherever the parser tripped on one
+    // (it often notices at the end of the line before the tab).
+    let tab_in_indent = |l: usize| {
+        let src_line = text.lines().nth(l.checked_sub(1)?)?;
+        let indent: String = src_line.chars().take_while(|c| c.is_whitespace()).collect();
+        indent
+            .find('\t')
+            .map(|i| indent[..i].chars().count() as u32 + 1)
+    };
+    let tab_at = tab_in_indent(line)
+        .map(|c| (line, c))
+        .or_else(|| tab_in_indent(line + 1).map(|c| (line + 1, c)))
+        .or_else(|| info.contains("tab").then_some((line, span.col)));
+    if let Some((l, col)) = tab_at {
+        return YamlError::new(Span::new(l as u32, col), "tab character in indentation")
             .help("YAML indents with spaces only: replace the tab with spaces");
+    }
+    if info.contains("flow mapping") || info.contains("flow sequence") {
+        return YamlError::new(span, format!("invalid YAML: {info}"))
+            .help("a `{` or `[` opened before this point is not closed");
     }
     if info.contains("recursion limit") {
         return YamlError::new(span, "nesting deeper than the parser's recursion limit")
