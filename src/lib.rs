@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod diag;
+pub mod events;
 pub mod experiment;
 pub mod plugin;
 pub mod suggest;
