@@ -72,7 +72,10 @@ pub fn generate_experiment(tests: usize) -> String {
             format!("    description: generated test {i}"),
             "    network_environment:".to_string(),
             "      type: localhost".to_string(),
-            format!("      link: {{delay_ms: {}, jitter_ms: 1, loss: 0.01}}", i % 50),
+            format!(
+                "      link: {{delay_ms: {}, jitter_ms: 1, loss: 0.01}}",
+                i % 50
+            ),
             "    execution_environment: [{type: time}]".to_string(),
             "    iterations: 1".to_string(),
             "    timeout: 30".to_string(),
@@ -83,7 +86,9 @@ pub fn generate_experiment(tests: usize) -> String {
             "        timeout: 20".to_string(),
             format!("      tester_{i}:"),
             "        implementation: {name: minip_tester, type: tester}".to_string(),
-            format!("        protocol: {{name: minip, version: functional, role: client, target: server_{i}}}"),
+            format!(
+                "        protocol: {{name: minip, version: functional, role: client, target: server_{i}}}"
+            ),
             "        plugin_config: {count: 20}".to_string(),
             "    steps: {wait: 2}".to_string(),
             "    expect: pass".to_string(),

@@ -257,7 +257,7 @@ fn test(c: &mut Ctx, t: &Test, tp: &Path) {
                         format!("target `{target}` is not a service of test `{}`", t.name),
                     );
                     let help = suggest::did_you_mean(target, others.iter().copied());
-                    set(d, format!("one of {}", suggest::one_of(&names)), help);
+                    set(d, format!("one of {}", suggest::one_of(&others)), help);
                 }
             }
             (None, _) => {}
