@@ -5,7 +5,7 @@
 use serde::Serialize;
 use std::fmt;
 
-use crate::yaml::Span;
+use crate::yaml::{Node, Path, Span};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -105,4 +105,44 @@ pub fn sort(diags: &mut [Diagnostic]) {
 
 pub fn has_errors(diags: &[Diagnostic]) -> bool {
     diags.iter().any(Diagnostic::is_error)
+}
+
+/// Collects findings about one spanned document, each placed by the path of the node it is
+/// about, so checks name *what* is wrong and the tree says *where*.
+pub struct Reporter<'a> {
+    pub file: &'a str,
+    pub root: &'a Node,
+    pub out: Vec<Diagnostic>,
+}
+
+impl<'a> Reporter<'a> {
+    pub fn new(file: &'a str, root: &'a Node) -> Self {
+        Reporter {
+            file,
+            root,
+            out: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, d: Diagnostic) -> &mut Diagnostic {
+        self.out.push(d);
+        self.out.last_mut().expect("just pushed")
+    }
+
+    /// An error at the value at `path`.
+    pub fn err(&mut self, path: &Path, msg: impl Into<String>) -> &mut Diagnostic {
+        let span = self.root.span_at(path, false);
+        self.push(Diagnostic::error(self.file, span, msg))
+    }
+
+    /// An error at the key of `path` (unknown keys, duplicate names).
+    pub fn key_err(&mut self, path: &Path, msg: impl Into<String>) -> &mut Diagnostic {
+        let span = self.root.span_at(path, true);
+        self.push(Diagnostic::error(self.file, span, msg))
+    }
+
+    pub fn warn(&mut self, path: &Path, msg: impl Into<String>) -> &mut Diagnostic {
+        let span = self.root.span_at(path, false);
+        self.push(Diagnostic::warning(self.file, span, msg))
+    }
 }

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, Reporter};
 use crate::plugin::check::{check_value, type_phrase};
 use crate::plugin::manifest::Parameter;
 use crate::plugin::{Kind, Plugin, Registry, Role};
@@ -13,28 +13,22 @@ use crate::yaml::{Node, Path};
 use super::model::{Experiment, PluginConfig, ServiceType, Test, parse_rate};
 use super::plan;
 
+/// The document's reporter plus the registry the checks look plugins up in.
 struct Ctx<'a> {
-    file: &'a str,
-    root: &'a Node,
+    rep: Reporter<'a>,
     reg: &'a Registry,
-    out: Vec<Diagnostic>,
 }
 
-impl Ctx<'_> {
-    fn err(&mut self, path: &Path, msg: impl Into<String>) -> &mut Diagnostic {
-        let span = self.root.span_at(path, false);
-        self.out.push(Diagnostic::error(self.file, span, msg));
-        self.out.last_mut().expect("just pushed")
+impl<'a> std::ops::Deref for Ctx<'a> {
+    type Target = Reporter<'a>;
+    fn deref(&self) -> &Reporter<'a> {
+        &self.rep
     }
-    fn key_err(&mut self, path: &Path, msg: impl Into<String>) -> &mut Diagnostic {
-        let span = self.root.span_at(path, true);
-        self.out.push(Diagnostic::error(self.file, span, msg));
-        self.out.last_mut().expect("just pushed")
-    }
-    fn warn(&mut self, path: &Path, msg: impl Into<String>) -> &mut Diagnostic {
-        let span = self.root.span_at(path, false);
-        self.out.push(Diagnostic::warning(self.file, span, msg));
-        self.out.last_mut().expect("just pushed")
+}
+
+impl std::ops::DerefMut for Ctx<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.rep
     }
 }
 
@@ -47,10 +41,8 @@ fn set(d: &mut Diagnostic, expected: impl Into<String>, help: Option<String>) {
 
 pub fn validate(exp: &Experiment, root: &Node, file: &str, reg: &Registry) -> Vec<Diagnostic> {
     let mut c = Ctx {
-        file,
-        root,
+        rep: Reporter::new(file, root),
         reg,
-        out: Vec::new(),
     };
     let tests_path = Path::root().key("tests");
     if exp.tests.is_empty() {
@@ -82,7 +74,7 @@ pub fn validate(exp: &Experiment, root: &Node, file: &str, reg: &Registry) -> Ve
         }
         test(&mut c, t, &tp);
     }
-    c.out
+    c.rep.out
 }
 
 fn test(c: &mut Ctx, t: &Test, tp: &Path) {

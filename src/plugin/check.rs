@@ -1,7 +1,7 @@
 //! Checks one manifest on its own: names, kind-specific sections, parameter defaults, command
 //! templates and event rules. Cross-plugin checks (does the protocol exist?) are the registry's.
 
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, Reporter};
 use crate::suggest;
 use crate::yaml::{Node, Path};
 
@@ -16,41 +16,24 @@ pub fn valid_name(name: &str) -> bool {
         && name.len() <= 64
 }
 
-struct Ctx<'a> {
-    file: &'a str,
-    root: &'a Node,
-    out: Vec<Diagnostic>,
-}
+type Ctx<'a> = Reporter<'a>;
 
-impl Ctx<'_> {
-    fn err(&mut self, path: &Path, msg: impl Into<String>) -> &mut Diagnostic {
-        let span = self.root.span_at(path, false);
-        self.out.push(Diagnostic::error(self.file, span, msg));
-        self.out.last_mut().unwrap()
-    }
-    fn key_err(&mut self, path: &Path, msg: impl Into<String>) -> &mut Diagnostic {
-        let span = self.root.span_at(path, true);
-        self.out.push(Diagnostic::error(self.file, span, msg));
-        self.out.last_mut().unwrap()
-    }
-
-    fn template(&mut self, path: &Path, src: &str, allowed: &[&str], params: &[&str]) {
-        match templates::variables(src) {
-            Err(e) => {
-                let d = self.err(path, format!("invalid template `{src}`: {e}"));
-                d.expected = Some("a minijinja template such as `--port={{ port }}`".into());
-            }
-            Ok(vars) => {
-                for v in vars {
-                    if !allowed.contains(&v.as_str()) && !params.contains(&v.as_str()) {
-                        let all: Vec<&str> = allowed.iter().chain(params.iter()).copied().collect();
-                        let help = suggest::did_you_mean(&v, all.iter().copied());
-                        let d = self.err(path, format!("unknown template variable `{v}`"));
-                        d.expected = Some(
-                            "a parameter of this plugin or one of panther's run variables".into(),
-                        );
-                        d.help = help.or_else(|| Some(format!("declare `{v}` under `parameters`")));
-                    }
+/// Template syntax and variables of one argv element or env value.
+fn template(c: &mut Ctx, path: &Path, src: &str, allowed: &[&str], params: &[&str]) {
+    match templates::variables(src) {
+        Err(e) => {
+            let d = c.err(path, format!("invalid template `{src}`: {e}"));
+            d.expected = Some("a minijinja template such as `--port={{ port }}`".into());
+        }
+        Ok(vars) => {
+            for v in vars {
+                if !allowed.contains(&v.as_str()) && !params.contains(&v.as_str()) {
+                    let all: Vec<&str> = allowed.iter().chain(params.iter()).copied().collect();
+                    let help = suggest::did_you_mean(&v, all.iter().copied());
+                    let d = c.err(path, format!("unknown template variable `{v}`"));
+                    d.expected =
+                        Some("a parameter of this plugin or one of panther's run variables".into());
+                    d.help = help.or_else(|| Some(format!("declare `{v}` under `parameters`")));
                 }
             }
         }
@@ -58,11 +41,7 @@ impl Ctx<'_> {
 }
 
 pub fn check(m: &Manifest, root: &Node, file: &str) -> Vec<Diagnostic> {
-    let mut c = Ctx {
-        file,
-        root,
-        out: Vec::new(),
-    };
+    let mut c = Ctx::new(file, root);
     let p = Path::root();
     if !valid_name(&m.name) {
         c.err(&p.key("name"), format!("invalid plugin name `{}`", m.name))
@@ -166,7 +145,8 @@ pub fn check(m: &Manifest, root: &Node, file: &str) -> Vec<Diagnostic> {
                         Some("the program and its arguments".into());
                 }
                 for (i, a) in spec.argv.iter().enumerate() {
-                    c.template(
+                    template(
+                        &mut c,
                         &rp.key("argv").index(i),
                         a,
                         templates::SERVICE_VARS,
@@ -174,7 +154,13 @@ pub fn check(m: &Manifest, root: &Node, file: &str) -> Vec<Diagnostic> {
                     );
                 }
                 for (k, v) in &spec.env {
-                    c.template(&rp.key("env").key(k), v, templates::SERVICE_VARS, &params);
+                    template(
+                        &mut c,
+                        &rp.key("env").key(k),
+                        v,
+                        templates::SERVICE_VARS,
+                        &params,
+                    );
                 }
                 if let Some(r) = &spec.ready {
                     let rp = rp.key("ready");
@@ -188,7 +174,7 @@ pub fn check(m: &Manifest, root: &Node, file: &str) -> Vec<Diagnostic> {
                         ("file", &r.file),
                     ] {
                         if let Some(v) = v {
-                            c.template(&rp.key(k), v, templates::SERVICE_VARS, &params);
+                            template(&mut c, &rp.key(k), v, templates::SERVICE_VARS, &params);
                         }
                     }
                     if let Some(re) = &r.log
@@ -271,7 +257,8 @@ pub fn check(m: &Manifest, root: &Node, file: &str) -> Vec<Diagnostic> {
                     c.err(&wp.key("argv_prefix"), "argv_prefix is empty");
                 }
                 for (i, a) in w.argv_prefix.iter().enumerate() {
-                    c.template(
+                    template(
+                        &mut c,
                         &wp.key("argv_prefix").index(i),
                         a,
                         templates::WRAPPER_VARS,
@@ -335,7 +322,7 @@ pub fn check(m: &Manifest, root: &Node, file: &str) -> Vec<Diagnostic> {
                 if let Some(s) = &rule.summary {
                     let mut vars: Vec<&str> = re.capture_names().flatten().collect();
                     vars.push("line");
-                    c.template(&rp.key("summary"), s, &vars, &[]);
+                    template(&mut c, &rp.key("summary"), s, &vars, &[]);
                 }
             }
         }
@@ -382,11 +369,7 @@ pub fn check_files(
     file: &str,
     read: &dyn Fn(&str) -> Option<String>,
 ) -> Vec<Diagnostic> {
-    let mut c = Ctx {
-        file,
-        root,
-        out: Vec::new(),
-    };
+    let mut c = Ctx::new(file, root);
     let params: Vec<&str> = m.parameters.keys().map(String::as_str).collect();
     for (i, f) in m.files.iter().enumerate() {
         let fp = Path::root().key("files").index(i);
