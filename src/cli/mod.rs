@@ -1,5 +1,6 @@
 //! The command line: one file per subcommand, all driving the same headless core as the TUI.
 
+pub mod builtin;
 pub mod log;
 pub mod plugin_new;
 pub mod plugins;
@@ -65,6 +66,10 @@ pub enum Command {
     /// Create plugins.
     #[command(subcommand)]
     Plugin(plugin_new::Command),
+    /// Run a service built into panther (what the bundled ping_pong, minip_tester and
+    /// http_conformance plugins launch); they print JSON event records on stdout.
+    #[command(subcommand)]
+    Builtin(builtin::Command),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -104,5 +109,6 @@ pub fn dispatch(cli: &Cli) -> Option<i32> {
         Command::Validate(a) => validate::run(cli, a),
         Command::Plugins(c) => plugins::run(cli, c),
         Command::Plugin(c) => plugin_new::dispatch(cli, c),
+        Command::Builtin(c) => builtin::run(c),
     })
 }

@@ -1,3 +1,13 @@
-//! Run events: the model shared by every source and view.
+//! Run events: one model for every source (lifecycle, output lines, built-in services' JSON
+//! records, the link relay, wrappers), a channel that stamps time, a store that writes
+//! `events.jsonl` as they arrive, and a broadcast for live views.
 
+pub mod clock;
 pub mod model;
+pub mod record;
+pub mod tx;
+
+pub use clock::Clock;
+pub use model::{Event, Kind, Level, Message};
+pub use record::Record;
+pub use tx::EventTx;

@@ -1,0 +1,1 @@
+//! Execution environments: manifest-driven argv prefixes, and the parsers of their output.

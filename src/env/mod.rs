@@ -1,0 +1,4 @@
+//! Environments: where services run (network) and what wraps them (execution).
+
+pub mod execution;
+pub mod network;

@@ -1,0 +1,1 @@
+//! Network environments: localhost today, and the link relay that emulates impairments.
