@@ -8,6 +8,8 @@ pub mod env;
 pub mod events;
 pub mod experiment;
 pub mod plugin;
+pub mod results;
+pub mod run;
 pub mod suggest;
 pub mod tui;
 pub mod verdict;

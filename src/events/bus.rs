@@ -1,0 +1,83 @@
+//! The collector: one task receives every source's events, numbers them in arrival order,
+//! appends them to the store (flushed at least every 50 ms) and broadcasts them to live views
+//! (a slow view may lag and skip; the store never does).
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{broadcast, mpsc};
+use tokio::task::JoinHandle;
+
+use super::clock::Clock;
+use super::model::Event;
+use super::store::Store;
+use super::tx::{self, EventTx};
+
+pub const FLUSH_EVERY: Duration = Duration::from_millis(50);
+
+pub struct Bus {
+    pub tx: EventTx,
+    live: broadcast::Sender<Arc<Event>>,
+    task: JoinHandle<std::io::Result<Store>>,
+}
+
+impl Bus {
+    /// Starts the collector writing to `path`.
+    pub fn start(path: &Path, clock: Clock) -> std::io::Result<Bus> {
+        let store = Store::create(path)?;
+        let (tx, rx) = tx::channel(clock);
+        let (live, _) = broadcast::channel(16 * 1024);
+        let task = tokio::spawn(collect(rx, store, live.clone()));
+        Ok(Bus { tx, live, task })
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.live.subscribe()
+    }
+
+    /// Drops this handle's sender and waits until every other sender is gone and every event
+    /// is on disk.
+    pub async fn finish(self) -> std::io::Result<Store> {
+        drop(self.tx);
+        self.task.await.map_err(std::io::Error::other)?
+    }
+}
+
+async fn collect(
+    mut rx: mpsc::UnboundedReceiver<Event>,
+    mut store: Store,
+    live: broadcast::Sender<Arc<Event>>,
+) -> std::io::Result<Store> {
+    let mut tick = tokio::time::interval(FLUSH_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut seq = 0u64;
+    let mut dirty = false;
+    let mut batch = Vec::with_capacity(1024);
+    loop {
+        tokio::select! {
+            n = rx.recv_many(&mut batch, 1024) => {
+                if n == 0 {
+                    break;
+                }
+                for mut e in batch.drain(..) {
+                    e.seq = seq;
+                    seq += 1;
+                    store.append(&e)?;
+                    if live.receiver_count() > 0 {
+                        let _ = live.send(Arc::new(e));
+                    }
+                }
+                dirty = true;
+            }
+            _ = tick.tick() => {
+                if dirty {
+                    store.flush()?;
+                    dirty = false;
+                }
+            }
+        }
+    }
+    store.flush()?;
+    Ok(store)
+}

@@ -1,0 +1,93 @@
+//! Results folders: `outputs/<YYYY-MM-DD_HH-MM-SS>_<name>/` with the resolved config,
+//! `events.jsonl`, `summary.json`, `junit.xml`, `report.md`, `sequence.mmd` and per-service
+//! logs. Every file but the events is derived, so `panther export` can rebuild them.
+
+pub mod junit;
+pub mod mermaid;
+pub mod model;
+pub mod report;
+
+use std::path::{Path, PathBuf};
+
+pub use model::{CheckResult, RunSummary, ServiceResult, TestResult};
+
+pub const SUMMARY: &str = "summary.json";
+pub const JUNIT: &str = "junit.xml";
+pub const REPORT: &str = "report.md";
+pub const SEQUENCE: &str = "sequence.mmd";
+pub const CONFIG: &str = "experiment_config.yaml";
+
+/// Writes every derived file of a finished (or interrupted) run.
+pub fn write_all(dir: &Path, s: &RunSummary, events: &[crate::events::Event]) -> std::io::Result<()> {
+    let json = serde_json::to_string_pretty(s).map_err(std::io::Error::other)?;
+    std::fs::write(dir.join(SUMMARY), json + "\n")?;
+    std::fs::write(dir.join(JUNIT), junit::render(s))?;
+    std::fs::write(dir.join(REPORT), report::render(s))?;
+    std::fs::write(dir.join(SEQUENCE), mermaid::render(events))?;
+    Ok(())
+}
+
+pub fn read_summary(dir: &Path) -> std::io::Result<RunSummary> {
+    let text = std::fs::read_to_string(dir.join(SUMMARY))?;
+    serde_json::from_str(&text).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{}: {e}", SUMMARY)))
+}
+
+/// `2026-11-25_10-41-07` in UTC, from the system clock (no timezone database needed).
+pub fn timestamp(t: std::time::SystemTime) -> (String, String) {
+    let secs = t.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0) as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Howard Hinnant's civil-from-days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (hh, mm, ss) = (rem / 3600, rem % 3600 / 60, rem % 60);
+    (
+        format!("{y:04}-{m:02}-{d:02}_{hh:02}-{mm:02}-{ss:02}"),
+        format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z"),
+    )
+}
+
+/// A new, unique results folder under `root` for experiment `name`.
+pub fn new_dir(root: &Path, name: &str) -> std::io::Result<(PathBuf, String)> {
+    let (stamp, rfc) = timestamp(std::time::SystemTime::now());
+    let slug = slug(name);
+    std::fs::create_dir_all(root)?;
+    for n in 0..1000 {
+        let leaf = if n == 0 { format!("{stamp}_{slug}") } else { format!("{stamp}_{slug}_{n}") };
+        let p = root.join(leaf);
+        match std::fs::create_dir(&p) {
+            Ok(()) => return Ok((p, rfc)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::other("could not create a unique results folder"))
+}
+
+/// A file-name-safe form of a test or experiment name.
+pub fn slug(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .collect();
+    let s = s.trim_matches('_').to_string();
+    if s.is_empty() { "run".into() } else { s.chars().take(60).collect() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_civil_utc() {
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_795_602_067);
+        assert_eq!(timestamp(t).0, "2026-11-25_10-21-07");
+        assert_eq!(slug("MinIP Client-Server Test!"), "MinIP_Client-Server_Test");
+    }
+}

@@ -1,0 +1,6 @@
+//! The orchestrator.
+
+pub mod ports;
+pub mod process;
+pub mod ready;
+pub mod sweep;

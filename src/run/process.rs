@@ -1,0 +1,283 @@
+//! A supervised service process: its own process group (so a stop reaches wrappers and
+//! their children), PR_SET_PDEATHSIG (so it dies with panther), stdout and stderr kept in
+//! log files and turned into events line by line, and a stop that escalates
+//! SIGINT → SIGTERM → SIGKILL to the whole group.
+
+use std::collections::VecDeque;
+use std::os::unix::process::ExitStatusExt;
+use std::path::PathBuf;
+use std::process::{ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::events::{Event, EventTx, Kind, Level, Record};
+use crate::plugin::manifest::{EventRule, Stream};
+
+/// How many stderr lines to keep for a crash report.
+const TAIL: usize = 20;
+
+/// An event rule with its regex compiled.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub stream: Stream,
+    pub re: regex::Regex,
+    pub kind: Kind,
+    pub level: Option<Level>,
+    pub summary: Option<String>,
+}
+
+impl Rule {
+    pub fn compile(r: &EventRule) -> Option<Rule> {
+        Some(Rule {
+            stream: r.stream,
+            re: regex::Regex::new(&r.pattern).ok()?,
+            kind: r.kind,
+            level: r.level,
+            summary: r.summary.clone(),
+        })
+    }
+
+    fn applies(&self, stderr: bool) -> bool {
+        matches!((self.stream, stderr), (Stream::Both, _) | (Stream::Stdout, false) | (Stream::Stderr, true))
+    }
+
+    fn event(&self, source: &str, line: &str) -> Option<Event> {
+        let caps = self.re.captures(line)?;
+        let mut ctx = serde_json::Map::new();
+        ctx.insert("line".into(), line.into());
+        for name in self.re.capture_names().flatten() {
+            if let Some(m) = caps.name(name) {
+                ctx.insert(name.into(), m.as_str().into());
+            }
+        }
+        let ctx = serde_json::Value::Object(ctx);
+        let text = match &self.summary {
+            Some(s) => crate::plugin::templates::render(s, &ctx).unwrap_or_else(|_| line.to_string()),
+            None => line.to_string(),
+        };
+        let mut e = Event::new(source, self.kind, text);
+        e.level = self.level;
+        e.data = ctx;
+        Some(e)
+    }
+}
+
+pub struct Spec {
+    pub service: String,
+    pub argv: Vec<String>,
+    pub env: Vec<(String, String)>,
+    pub cwd: PathBuf,
+    /// Folder for stdout.log and stderr.log.
+    pub log_dir: PathBuf,
+    pub rules: Vec<Rule>,
+    pub ready_log: Option<regex::Regex>,
+    pub events: EventTx,
+}
+
+/// What the line readers collected besides events.
+#[derive(Debug, Default)]
+pub struct Collected {
+    pub stderr_tail: VecDeque<String>,
+    /// Verdict records a built-in tester printed.
+    pub verdicts: Vec<Record>,
+}
+
+pub struct Supervised {
+    pub service: String,
+    pub pid: u32,
+    child: tokio::process::Child,
+    readers: Vec<JoinHandle<()>>,
+    pub collected: Arc<Mutex<Collected>>,
+    pub log_seen: watch::Receiver<bool>,
+    status: Option<ExitStatus>,
+}
+
+impl Supervised {
+    pub fn spawn(spec: Spec) -> std::io::Result<Supervised> {
+        let program = crate::plugin::availability::resolve_program(&spec.argv[0])
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, format!("program `{}` not found", spec.argv[0])))?;
+        let mut cmd = tokio::process::Command::new(program);
+        cmd.args(&spec.argv[1..])
+            .current_dir(&spec.cwd)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            .kill_on_drop(true);
+        for (k, v) in &spec.env {
+            cmd.env(k, v);
+        }
+        // SAFETY: set_pdeathsig is a single prctl(2) call, async-signal-safe between fork
+        // and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(std::io::Error::from)?;
+                Ok(())
+            });
+        }
+        let mut child = cmd.spawn()?;
+        let pid = child.id().unwrap_or(0);
+        let (seen_tx, log_seen) = watch::channel(false);
+        let seen_tx = Arc::new(seen_tx);
+        let collected = Arc::new(Mutex::new(Collected::default()));
+        let shared = Arc::new(Shared {
+            service: spec.service.clone(),
+            rules: spec.rules,
+            ready_log: spec.ready_log,
+            events: spec.events,
+            seen: seen_tx,
+            collected: collected.clone(),
+        });
+        let mut readers = Vec::new();
+        if let Some(out) = child.stdout.take() {
+            readers.push(tokio::spawn(read_lines(out, spec.log_dir.join("stdout.log"), false, shared.clone())));
+        }
+        if let Some(err) = child.stderr.take() {
+            readers.push(tokio::spawn(read_lines(err, spec.log_dir.join("stderr.log"), true, shared)));
+        }
+        Ok(Supervised { service: spec.service, pid, child, readers, collected, log_seen, status: None })
+    }
+
+    /// The exit status, once the process has exited (without waiting).
+    pub fn try_status(&mut self) -> Option<ExitStatus> {
+        if self.status.is_none() {
+            self.status = self.child.try_wait().ok().flatten();
+        }
+        self.status
+    }
+
+    /// Waits for the process to exit and its output to be read.
+    pub async fn wait(&mut self) -> ExitStatus {
+        if self.status.is_none() {
+            self.status = Some(self.child.wait().await.unwrap_or_else(|_| ExitStatus::from_raw(0)));
+        }
+        for r in self.readers.drain(..) {
+            let _ = r.await;
+        }
+        self.status.expect("set above")
+    }
+
+    /// Stops the whole process group: SIGINT, then SIGTERM, then SIGKILL, `grace` apart.
+    /// Returns the exit status and whether the process was still running when asked.
+    pub async fn stop(&mut self, grace: Duration) -> (ExitStatus, bool) {
+        if self.try_status().is_some() {
+            // The leader is gone; make sure nothing of its group lingers.
+            self.kill_group(Signal::SIGKILL);
+            return (self.wait().await, false);
+        }
+        for sig in [Signal::SIGINT, Signal::SIGTERM] {
+            self.kill_group(sig);
+            if tokio::time::timeout(grace, self.child.wait()).await.is_ok() {
+                self.kill_group(Signal::SIGKILL);
+                return (self.wait().await, true);
+            }
+        }
+        self.kill_group(Signal::SIGKILL);
+        (self.wait().await, true)
+    }
+
+    fn kill_group(&self, sig: Signal) {
+        if self.pid > 0 {
+            let _ = killpg(Pid::from_raw(self.pid as i32), sig);
+        }
+    }
+}
+
+impl Drop for Supervised {
+    fn drop(&mut self) {
+        // Never leave a group behind, whatever path dropped us (panic, cancellation).
+        self.kill_group(Signal::SIGKILL);
+    }
+}
+
+struct Shared {
+    service: String,
+    rules: Vec<Rule>,
+    ready_log: Option<regex::Regex>,
+    events: EventTx,
+    seen: Arc<watch::Sender<bool>>,
+    collected: Arc<Mutex<Collected>>,
+}
+
+async fn read_lines(stream: impl AsyncRead + Unpin, log: PathBuf, stderr: bool, sh: Arc<Shared>) {
+    let mut file = match tokio::fs::File::create(&log).await {
+        Ok(f) => Some(tokio::io::BufWriter::new(f)),
+        Err(e) => {
+            tracing::warn!(log = %log.display(), "cannot create log file: {e}");
+            None
+        }
+    };
+    let mut r = BufReader::new(stream);
+    let mut buf = Vec::with_capacity(256);
+    loop {
+        buf.clear();
+        match r.read_until(b'\n', &mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        if let Some(f) = file.as_mut() {
+            let _ = f.write_all(&buf).await;
+            let _ = f.flush().await;
+        }
+        let line = String::from_utf8_lossy(&buf);
+        let line = line.trim_end_matches(['\n', '\r']);
+        handle_line(&sh, line, stderr);
+    }
+    if let Some(f) = file.as_mut() {
+        let _ = f.flush().await;
+    }
+}
+
+fn handle_line(sh: &Shared, line: &str, stderr: bool) {
+    if let Some(re) = &sh.ready_log {
+        if re.is_match(line) {
+            sh.seen.send_replace(true);
+        }
+    }
+    if stderr {
+        let mut c = sh.collected.lock().unwrap_or_else(|e| e.into_inner());
+        if c.stderr_tail.len() == TAIL {
+            c.stderr_tail.pop_front();
+        }
+        c.stderr_tail.push_back(line.to_string());
+    }
+    if !stderr {
+        if let Some(rec) = Record::parse(line) {
+            if rec.kind == Kind::Verdict {
+                sh.collected.lock().unwrap_or_else(|e| e.into_inner()).verdicts.push(rec.clone());
+            }
+            sh.events.emit(rec.into_event(&sh.service));
+            return;
+        }
+    }
+    for rule in sh.rules.iter().filter(|r| r.applies(stderr)) {
+        if let Some(e) = rule.event(&sh.service, line) {
+            sh.events.emit(e);
+            return;
+        }
+    }
+    if line.trim().is_empty() {
+        return;
+    }
+    let mut e = Event::new(sh.service.as_str(), Kind::Log, line);
+    e.data = serde_json::json!({"stream": if stderr { "stderr" } else { "stdout" }});
+    sh.events.emit(e);
+}
+
+/// "exited with code 0", "killed by SIGSEGV".
+pub fn describe(status: ExitStatus) -> String {
+    if let Some(code) = status.code() {
+        format!("exited with code {code}")
+    } else if let Some(sig) = status.signal() {
+        let name = Signal::try_from(sig).map(|s| s.as_str().to_string()).unwrap_or_else(|_| sig.to_string());
+        format!("killed by {name}")
+    } else {
+        "ended".into()
+    }
+}
