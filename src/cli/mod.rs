@@ -1,10 +1,12 @@
 //! The command line: one file per subcommand, all driving the same headless core as the TUI.
 
 pub mod builtin;
+pub mod export;
 pub mod log;
 pub mod plugin_new;
 pub mod plugins;
 pub mod report;
+pub mod run;
 pub mod validate;
 
 use std::path::PathBuf;
@@ -58,8 +60,12 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run an experiment headless; results go to `outputs/<date>_<name>/`.
+    Run(run::Args),
     /// Check an experiment config: syntax, PANTHER aliases, plugins, protocols, roles, targets.
     Validate(validate::Args),
+    /// Convert a results folder: Mermaid sequence diagram, JUnit XML or the JSON summary.
+    Export(export::Args),
     /// Browse and check plugins.
     #[command(subcommand)]
     Plugins(plugins::Command),
@@ -106,7 +112,9 @@ pub fn dispatch(cli: &Cli) -> Option<i32> {
     }
     let cmd = cli.command.as_ref()?;
     Some(match cmd {
+        Command::Run(a) => run::run(cli, a),
         Command::Validate(a) => validate::run(cli, a),
+        Command::Export(a) => export::run(a),
         Command::Plugins(c) => plugins::run(cli, c),
         Command::Plugin(c) => plugin_new::dispatch(cli, c),
         Command::Builtin(c) => builtin::run(c),

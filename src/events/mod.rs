@@ -4,6 +4,7 @@
 
 pub mod bus;
 pub mod clock;
+pub mod decode;
 pub mod model;
 pub mod record;
 pub mod store;

@@ -63,13 +63,21 @@ impl Store {
     /// Reads event `seq` back from the file (after a flush).
     pub fn get(&mut self, seq: u64) -> io::Result<Option<Event>> {
         self.out.flush()?;
-        let Some(&(off, _)) = self.index.get(seq as usize) else { return Ok(None) };
-        let end = self.index.get(seq as usize + 1).map(|x| x.0).unwrap_or(self.offset);
+        let Some(&(off, _)) = self.index.get(seq as usize) else {
+            return Ok(None);
+        };
+        let end = self
+            .index
+            .get(seq as usize + 1)
+            .map(|x| x.0)
+            .unwrap_or(self.offset);
         let mut f = File::open(&self.path)?;
         f.seek(SeekFrom::Start(off))?;
         let mut buf = vec![0; (end - off) as usize];
         f.read_exact(&mut buf)?;
-        serde_json::from_slice(&buf).map(Some).map_err(io::Error::other)
+        serde_json::from_slice(&buf)
+            .map(Some)
+            .map_err(io::Error::other)
     }
 
     /// The first event at or after time `t` (µs), by binary search over the index.

@@ -297,11 +297,16 @@ pub fn bundled_file(path: &str) -> Option<&'static [u8]> {
 /// Writes the bundled plugin folder holding `manifest_file` (`plugins/…/plugin.yaml`) under
 /// `dest`, so its commands and templates can use `{{ plugin_dir }}` like any plugin on disk.
 pub fn materialize_bundled(manifest_file: &str, dest: &FsPath) -> std::io::Result<PathBuf> {
-    let rel = manifest_file.strip_prefix("plugins/").unwrap_or(manifest_file);
+    let rel = manifest_file
+        .strip_prefix("plugins/")
+        .unwrap_or(manifest_file);
     let dir_rel = FsPath::new(rel).parent().unwrap_or(FsPath::new(""));
-    let dir = BUNDLED
-        .get_dir(dir_rel)
-        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, format!("no bundled folder {}", dir_rel.display())))?;
+    let dir = BUNDLED.get_dir(dir_rel).ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("no bundled folder {}", dir_rel.display()),
+        )
+    })?;
     let out = dest.join(dir_rel);
     std::fs::create_dir_all(&out)?;
     for f in dir.files() {

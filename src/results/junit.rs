@@ -22,29 +22,62 @@ fn esc(s: &str) -> String {
     o
 }
 
-fn case(out: &mut String, class: &str, name: &str, verdict: Verdict, expected_ok: bool, reason: &str) {
-    let _ = write!(out, "    <testcase classname=\"{}\" name=\"{}\"", esc(class), esc(name));
+fn case(
+    out: &mut String,
+    class: &str,
+    name: &str,
+    verdict: Verdict,
+    expected_ok: bool,
+    reason: &str,
+) {
+    let _ = write!(
+        out,
+        "    <testcase classname=\"{}\" name=\"{}\"",
+        esc(class),
+        esc(name)
+    );
     match (verdict, expected_ok) {
         (_, true) | (Verdict::Pass, _) => out.push_str("/>\n"),
         (Verdict::Inconclusive, _) => {
-            let _ = writeln!(out, ">\n      <skipped message=\"{}\"/>\n    </testcase>", esc(reason));
+            let _ = writeln!(
+                out,
+                ">\n      <skipped message=\"{}\"/>\n    </testcase>",
+                esc(reason)
+            );
         }
         (Verdict::Fail, _) => {
-            let _ = writeln!(out, ">\n      <failure message=\"{}\" type=\"fail\"/>\n    </testcase>", esc(reason));
+            let _ = writeln!(
+                out,
+                ">\n      <failure message=\"{}\" type=\"fail\"/>\n    </testcase>",
+                esc(reason)
+            );
         }
         (Verdict::Error, _) => {
-            let _ = writeln!(out, ">\n      <error message=\"{}\" type=\"error\"/>\n    </testcase>", esc(reason));
+            let _ = writeln!(
+                out,
+                ">\n      <error message=\"{}\" type=\"error\"/>\n    </testcase>",
+                esc(reason)
+            );
         }
     }
 }
 
 fn suite_name(t: &TestResult) -> String {
-    if t.iteration > 1 { format!("{} #{}", t.name, t.iteration) } else { t.name.clone() }
+    if t.iteration > 1 {
+        format!("{} #{}", t.name, t.iteration)
+    } else {
+        t.name.clone()
+    }
 }
 
 pub fn render(s: &RunSummary) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(out, "<testsuites name=\"{}\" time=\"{:.3}\">", esc(&s.experiment), s.duration_ms as f64 / 1000.0);
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"{}\" time=\"{:.3}\">",
+        esc(&s.experiment),
+        s.duration_ms as f64 / 1000.0
+    );
     for t in &s.tests {
         let cases: usize = 1 + t.services.iter().map(|x| 1 + x.checks.len()).sum::<usize>();
         let _ = writeln!(
@@ -54,18 +87,41 @@ pub fn render(s: &RunSummary) -> String {
             t.duration_ms as f64 / 1000.0
         );
         // The test itself: judged against its expectation.
-        let reason = if t.met_expectation { t.reason.clone() } else {
+        let reason = if t.met_expectation {
+            t.reason.clone()
+        } else {
             match t.expected {
                 Some(e) => format!("expected {e}, got {}: {}", t.verdict, t.reason),
                 None => t.reason.clone(),
             }
         };
-        case(&mut out, &suite_name(t), "verdict", t.verdict, t.met_expectation, &reason);
+        case(
+            &mut out,
+            &suite_name(t),
+            "verdict",
+            t.verdict,
+            t.met_expectation,
+            &reason,
+        );
         for svc in &t.services {
             let class = format!("{}.{}", suite_name(t), svc.name);
-            case(&mut out, &class, &format!("{} ({})", svc.name, svc.plugin), svc.verdict, t.met_expectation, &svc.reason);
+            case(
+                &mut out,
+                &class,
+                &format!("{} ({})", svc.name, svc.plugin),
+                svc.verdict,
+                t.met_expectation,
+                &svc.reason,
+            );
             for c in &svc.checks {
-                case(&mut out, &class, &c.property, c.verdict, t.met_expectation, &c.reason);
+                case(
+                    &mut out,
+                    &class,
+                    &c.property,
+                    c.verdict,
+                    t.met_expectation,
+                    &c.reason,
+                );
             }
         }
         out.push_str("  </testsuite>\n");

@@ -7,11 +7,23 @@ use crate::events::{Event, Kind};
 
 /// Mermaid identifiers: keep letters, digits and `_`.
 fn id(name: &str) -> String {
-    name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect()
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
+/// Mermaid's entity codes for the characters that end or break a message text.
 fn label(s: &str) -> String {
-    s.replace([';', '#', '\n'], " ").replace(':', "꞉")
+    s.replace('#', "#35;")
+        .replace(';', "#59;")
+        .replace(':', "#58;")
+        .replace(['\n', '\r'], " ")
 }
 
 pub fn render(events: &[Event]) -> String {
@@ -32,11 +44,18 @@ pub fn render(events: &[Event]) -> String {
     }
     let mut test = String::new();
     for e in events {
-        if e.test != test && !e.test.is_empty() && (e.message.is_some() || e.kind == Kind::Verdict) {
+        if e.test != test && !e.test.is_empty() && (e.message.is_some() || e.kind == Kind::Verdict)
+        {
             test.clone_from(&e.test);
             if let Some(first) = participants.first() {
                 let last = participants.last().expect("non-empty");
-                let _ = writeln!(out, "    Note over {},{}: test {}", id(first), id(last), label(&test));
+                let _ = writeln!(
+                    out,
+                    "    Note over {},{}: test {}",
+                    id(first),
+                    id(last),
+                    label(&test)
+                );
             }
         }
         match (&e.message, e.kind) {
@@ -44,12 +63,26 @@ pub fn render(events: &[Event]) -> String {
                 // One arrow per message: the relay's delivery event, or the lost send.
                 let delivered = e.data.get("delivered_us").is_some() || e.text == "delivered";
                 if m.lost {
-                    let _ = writeln!(out, "    {}-x{}: {} (lost)", id(&m.from), id(&m.to), label(&m.summary));
+                    let _ = writeln!(
+                        out,
+                        "    {}-x{}: {} (lost)",
+                        id(&m.from),
+                        id(&m.to),
+                        label(&m.summary)
+                    );
                 } else if delivered || e.source != "link" {
-                    let _ = writeln!(out, "    {}->>{}: {}", id(&m.from), id(&m.to), label(&m.summary));
+                    let _ = writeln!(
+                        out,
+                        "    {}->>{}: {}",
+                        id(&m.from),
+                        id(&m.to),
+                        label(&m.summary)
+                    );
                 }
             }
-            (None, Kind::Verdict) if participants.iter().any(|p| *p == e.source) && e.data.get("overall").is_none() => {
+            (None, Kind::Verdict)
+                if participants.contains(&e.source) && e.data.get("overall").is_none() =>
+            {
                 let _ = writeln!(out, "    Note over {}: {}", id(&e.source), label(&e.text));
             }
             _ => {}

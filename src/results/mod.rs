@@ -18,7 +18,11 @@ pub const SEQUENCE: &str = "sequence.mmd";
 pub const CONFIG: &str = "experiment_config.yaml";
 
 /// Writes every derived file of a finished (or interrupted) run.
-pub fn write_all(dir: &Path, s: &RunSummary, events: &[crate::events::Event]) -> std::io::Result<()> {
+pub fn write_all(
+    dir: &Path,
+    s: &RunSummary,
+    events: &[crate::events::Event],
+) -> std::io::Result<()> {
     let json = serde_json::to_string_pretty(s).map_err(std::io::Error::other)?;
     std::fs::write(dir.join(SUMMARY), json + "\n")?;
     std::fs::write(dir.join(JUNIT), junit::render(s))?;
@@ -29,12 +33,17 @@ pub fn write_all(dir: &Path, s: &RunSummary, events: &[crate::events::Event]) ->
 
 pub fn read_summary(dir: &Path) -> std::io::Result<RunSummary> {
     let text = std::fs::read_to_string(dir.join(SUMMARY))?;
-    serde_json::from_str(&text).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{}: {e}", SUMMARY)))
+    serde_json::from_str(&text).map_err(|e| {
+        std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{}: {e}", SUMMARY))
+    })
 }
 
 /// `2026-11-25_10-41-07` in UTC, from the system clock (no timezone database needed).
 pub fn timestamp(t: std::time::SystemTime) -> (String, String) {
-    let secs = t.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0) as i64;
+    let secs = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0) as i64;
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     // Howard Hinnant's civil-from-days.
     let z = days + 719_468;
@@ -59,25 +68,42 @@ pub fn new_dir(root: &Path, name: &str) -> std::io::Result<(PathBuf, String)> {
     let slug = slug(name);
     std::fs::create_dir_all(root)?;
     for n in 0..1000 {
-        let leaf = if n == 0 { format!("{stamp}_{slug}") } else { format!("{stamp}_{slug}_{n}") };
+        let leaf = if n == 0 {
+            format!("{stamp}_{slug}")
+        } else {
+            format!("{stamp}_{slug}_{n}")
+        };
         let p = root.join(leaf);
         match std::fs::create_dir(&p) {
-            Ok(()) => return Ok((p, rfc)),
+            // Absolute: services run in their own folders and get these paths as arguments.
+            Ok(()) => return Ok((std::fs::canonicalize(&p)?, rfc)),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(e),
         }
     }
-    Err(std::io::Error::other("could not create a unique results folder"))
+    Err(std::io::Error::other(
+        "could not create a unique results folder",
+    ))
 }
 
 /// A file-name-safe form of a test or experiment name.
 pub fn slug(name: &str) -> String {
     let s: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let s = s.trim_matches('_').to_string();
-    if s.is_empty() { "run".into() } else { s.chars().take(60).collect() }
+    if s.is_empty() {
+        "run".into()
+    } else {
+        s.chars().take(60).collect()
+    }
 }
 
 #[cfg(test)]
@@ -88,6 +114,9 @@ mod tests {
     fn timestamps_are_civil_utc() {
         let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_795_602_067);
         assert_eq!(timestamp(t).0, "2026-11-25_10-21-07");
-        assert_eq!(slug("MinIP Client-Server Test!"), "MinIP_Client-Server_Test");
+        assert_eq!(
+            slug("MinIP Client-Server Test!"),
+            "MinIP_Client-Server_Test"
+        );
     }
 }

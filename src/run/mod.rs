@@ -1,6 +1,11 @@
-//! The orchestrator.
+//! The orchestrator and what it stands on: supervised processes, allocated ports, readiness
+//! probes, template contexts, and the sweep of anything a killed run left behind.
 
+pub mod context;
+pub mod orchestrator;
 pub mod ports;
 pub mod process;
 pub mod ready;
 pub mod sweep;
+
+pub use orchestrator::{Options, Run, start};

@@ -14,8 +14,12 @@ static TAKEN: Mutex<Option<HashSet<u16>>> = Mutex::new(None);
 pub fn allocate(host: IpAddr, transport: Transport) -> std::io::Result<u16> {
     for _ in 0..64 {
         let port = match transport {
-            Transport::Tcp => TcpListener::bind(SocketAddr::new(host, 0))?.local_addr()?.port(),
-            Transport::Udp => UdpSocket::bind(SocketAddr::new(host, 0))?.local_addr()?.port(),
+            Transport::Tcp => TcpListener::bind(SocketAddr::new(host, 0))?
+                .local_addr()?
+                .port(),
+            Transport::Udp => UdpSocket::bind(SocketAddr::new(host, 0))?
+                .local_addr()?
+                .port(),
         };
         let mut taken = TAKEN.lock().unwrap_or_else(|e| e.into_inner());
         if taken.get_or_insert_with(HashSet::new).insert(port) {
@@ -41,7 +45,11 @@ mod tests {
         let host: IpAddr = "127.0.0.1".parse().unwrap();
         let mut seen = HashSet::new();
         for i in 0..200 {
-            let t = if i % 2 == 0 { Transport::Tcp } else { Transport::Udp };
+            let t = if i % 2 == 0 {
+                Transport::Tcp
+            } else {
+                Transport::Udp
+            };
             assert!(seen.insert(allocate(host, t).unwrap()));
         }
     }

@@ -20,7 +20,7 @@ use crate::events::{Event, EventTx, Kind, Level, Record};
 use crate::plugin::manifest::{EventRule, Stream};
 
 /// How many stderr lines to keep for a crash report.
-const TAIL: usize = 20;
+const TAIL: usize = 200;
 
 /// An event rule with its regex compiled.
 #[derive(Debug, Clone)]
@@ -44,7 +44,10 @@ impl Rule {
     }
 
     fn applies(&self, stderr: bool) -> bool {
-        matches!((self.stream, stderr), (Stream::Both, _) | (Stream::Stdout, false) | (Stream::Stderr, true))
+        matches!(
+            (self.stream, stderr),
+            (Stream::Both, _) | (Stream::Stdout, false) | (Stream::Stderr, true)
+        )
     }
 
     fn event(&self, source: &str, line: &str) -> Option<Event> {
@@ -58,7 +61,9 @@ impl Rule {
         }
         let ctx = serde_json::Value::Object(ctx);
         let text = match &self.summary {
-            Some(s) => crate::plugin::templates::render(s, &ctx).unwrap_or_else(|_| line.to_string()),
+            Some(s) => {
+                crate::plugin::templates::render(s, &ctx).unwrap_or_else(|_| line.to_string())
+            }
             None => line.to_string(),
         };
         let mut e = Event::new(source, self.kind, text);
@@ -100,8 +105,13 @@ pub struct Supervised {
 
 impl Supervised {
     pub fn spawn(spec: Spec) -> std::io::Result<Supervised> {
-        let program = crate::plugin::availability::resolve_program(&spec.argv[0])
-            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, format!("program `{}` not found", spec.argv[0])))?;
+        let program =
+            crate::plugin::availability::resolve_program(&spec.argv[0]).ok_or_else(|| {
+                std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    format!("program `{}` not found", spec.argv[0]),
+                )
+            })?;
         let mut cmd = tokio::process::Command::new(program);
         cmd.args(&spec.argv[1..])
             .current_dir(&spec.cwd)
@@ -136,12 +146,30 @@ impl Supervised {
         });
         let mut readers = Vec::new();
         if let Some(out) = child.stdout.take() {
-            readers.push(tokio::spawn(read_lines(out, spec.log_dir.join("stdout.log"), false, shared.clone())));
+            readers.push(tokio::spawn(read_lines(
+                out,
+                spec.log_dir.join("stdout.log"),
+                false,
+                shared.clone(),
+            )));
         }
         if let Some(err) = child.stderr.take() {
-            readers.push(tokio::spawn(read_lines(err, spec.log_dir.join("stderr.log"), true, shared)));
+            readers.push(tokio::spawn(read_lines(
+                err,
+                spec.log_dir.join("stderr.log"),
+                true,
+                shared,
+            )));
         }
-        Ok(Supervised { service: spec.service, pid, child, readers, collected, log_seen, status: None })
+        Ok(Supervised {
+            service: spec.service,
+            pid,
+            child,
+            readers,
+            collected,
+            log_seen,
+            status: None,
+        })
     }
 
     /// The exit status, once the process has exited (without waiting).
@@ -155,7 +183,12 @@ impl Supervised {
     /// Waits for the process to exit and its output to be read.
     pub async fn wait(&mut self) -> ExitStatus {
         if self.status.is_none() {
-            self.status = Some(self.child.wait().await.unwrap_or_else(|_| ExitStatus::from_raw(0)));
+            self.status = Some(
+                self.child
+                    .wait()
+                    .await
+                    .unwrap_or_else(|_| ExitStatus::from_raw(0)),
+            );
         }
         for r in self.readers.drain(..) {
             let _ = r.await;
@@ -235,10 +268,10 @@ async fn read_lines(stream: impl AsyncRead + Unpin, log: PathBuf, stderr: bool, 
 }
 
 fn handle_line(sh: &Shared, line: &str, stderr: bool) {
-    if let Some(re) = &sh.ready_log {
-        if re.is_match(line) {
-            sh.seen.send_replace(true);
-        }
+    if let Some(re) = &sh.ready_log
+        && re.is_match(line)
+    {
+        sh.seen.send_replace(true);
     }
     if stderr {
         let mut c = sh.collected.lock().unwrap_or_else(|e| e.into_inner());
@@ -247,14 +280,16 @@ fn handle_line(sh: &Shared, line: &str, stderr: bool) {
         }
         c.stderr_tail.push_back(line.to_string());
     }
-    if !stderr {
-        if let Some(rec) = Record::parse(line) {
-            if rec.kind == Kind::Verdict {
-                sh.collected.lock().unwrap_or_else(|e| e.into_inner()).verdicts.push(rec.clone());
-            }
-            sh.events.emit(rec.into_event(&sh.service));
-            return;
+    if !stderr && let Some(rec) = Record::parse(line) {
+        if rec.kind == Kind::Verdict {
+            sh.collected
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .verdicts
+                .push(rec.clone());
         }
+        sh.events.emit(rec.into_event(&sh.service));
+        return;
     }
     for rule in sh.rules.iter().filter(|r| r.applies(stderr)) {
         if let Some(e) = rule.event(&sh.service, line) {
@@ -275,7 +310,9 @@ pub fn describe(status: ExitStatus) -> String {
     if let Some(code) = status.code() {
         format!("exited with code {code}")
     } else if let Some(sig) = status.signal() {
-        let name = Signal::try_from(sig).map(|s| s.as_str().to_string()).unwrap_or_else(|_| sig.to_string());
+        let name = Signal::try_from(sig)
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_else(|_| sig.to_string());
         format!("killed by {name}")
     } else {
         "ended".into()

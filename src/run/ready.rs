@@ -40,11 +40,19 @@ pub async fn wait(p: &Probe, mut log_seen: watch::Receiver<bool>) {
 /// Whether some socket is bound to this UDP port, from the kernel's table (probing by
 /// binding would race with the service's own bind).
 pub fn udp_bound(addr: SocketAddr) -> bool {
-    let files: &[&str] = if addr.is_ipv4() { &["/proc/net/udp", "/proc/net/udp6"] } else { &["/proc/net/udp6"] };
+    let files: &[&str] = if addr.is_ipv4() {
+        &["/proc/net/udp", "/proc/net/udp6"]
+    } else {
+        &["/proc/net/udp6"]
+    };
     let want = format!(":{:04X}", addr.port());
     files.iter().any(|f| {
         std::fs::read_to_string(f).is_ok_and(|t| {
-            t.lines().skip(1).any(|l| l.split_whitespace().nth(1).is_some_and(|local| local.ends_with(&want)))
+            t.lines().skip(1).any(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .is_some_and(|local| local.ends_with(&want))
+            })
         })
     })
 }

@@ -13,7 +13,10 @@ pub const PIDS_FILE: &str = "pids";
 
 /// Appends "panther_pid pgid service" to the run's pid file.
 pub fn record(run_dir: &Path, pgid: u32, service: &str) -> std::io::Result<()> {
-    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(run_dir.join(PIDS_FILE))?;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(run_dir.join(PIDS_FILE))?;
     writeln!(f, "{} {pgid} {service}", std::process::id())
 }
 
@@ -29,16 +32,24 @@ fn alive(pid: i32) -> bool {
 /// Kills the process groups of runs whose panther is no longer alive; returns how many
 /// groups were signalled. `outputs` is the results root.
 pub fn sweep(outputs: &Path) -> usize {
-    let Ok(entries) = std::fs::read_dir(outputs) else { return 0 };
+    let Ok(entries) = std::fs::read_dir(outputs) else {
+        return 0;
+    };
     let mut killed = 0;
     for e in entries.flatten() {
         let file: PathBuf = e.path().join(PIDS_FILE);
-        let Ok(text) = std::fs::read_to_string(&file) else { continue };
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
         let mut stale = true;
         for line in text.lines() {
             let mut it = line.split_whitespace();
-            let (Some(owner), Some(pgid)) = (it.next(), it.next()) else { continue };
-            let (Ok(owner), Ok(pgid)) = (owner.parse::<i32>(), pgid.parse::<i32>()) else { continue };
+            let (Some(owner), Some(pgid)) = (it.next(), it.next()) else {
+                continue;
+            };
+            let (Ok(owner), Ok(pgid)) = (owner.parse::<i32>(), pgid.parse::<i32>()) else {
+                continue;
+            };
             if owner == std::process::id() as i32 || alive(owner) {
                 stale = false;
                 continue;

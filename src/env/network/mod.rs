@@ -1,1 +1,3 @@
 //! Network environments: localhost today, and the link relay that emulates impairments.
+
+pub mod link;

@@ -1,0 +1,189 @@
+//! Link relay overhead: the same traffic directly over loopback and through a relay with no
+//! impairment, in one run.
+//!
+//! * UDP request/response: median round-trip latency added by the relay (target ≤ 50 µs).
+//! * TCP bulk: throughput through the relay relative to direct (target ≥ 80 %).
+//!
+//! `cargo bench --bench link` prints the figures; without `--bench` (as `cargo test
+//! --all-targets` runs it) it does a small smoke run.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use panther::env::network::link::{LinkSpec, Relay, Transport};
+use panther::events::{Clock, tx};
+use panther::experiment::model::Link;
+
+fn main() {
+    let full = std::env::args().any(|a| a == "--bench");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (rounds, per_round) = if full { (20, 1000) } else { (2, 100) };
+    udp_latency(&rt, rounds, per_round);
+    let (runs, bytes) = if full {
+        (5, 1usize << 30)
+    } else {
+        (1, 8 << 20)
+    };
+    tcp_throughput(&rt, runs, bytes);
+}
+
+/// Starts a relay whose events are drained (and counted) as the orchestrator would.
+fn start_relay(
+    rt: &tokio::runtime::Runtime,
+    transport: Transport,
+    target: SocketAddr,
+) -> (Relay, tokio::task::JoinHandle<u64>) {
+    let (events, mut rx) = tx::channel(Clock::start());
+    let drain = rt.spawn(async move {
+        let mut n = 0;
+        while rx.recv().await.is_some() {
+            n += 1;
+        }
+        n
+    });
+    let spec = LinkSpec {
+        protocol: "minip".into(),
+        transport,
+        client: "client".into(),
+        server: "server".into(),
+        target,
+        link: Link::default(),
+    };
+    let relay = rt
+        .block_on(Relay::start(spec, "127.0.0.1:0".parse().unwrap(), events))
+        .expect("relay");
+    (relay, drain)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+fn udp_latency(rt: &tokio::runtime::Runtime, rounds: usize, per_round: usize) {
+    let server = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let target = server.local_addr().unwrap();
+    thread::spawn(move || {
+        let mut buf = [0u8; 2048];
+        while let Ok((n, from)) = server.recv_from(&mut buf) {
+            let _ = server.send_to(&buf[..n], from);
+        }
+    });
+    let (relay, drain) = start_relay(rt, Transport::Udp, target);
+    let direct = UdpSocket::bind("127.0.0.1:0").unwrap();
+    direct.connect(target).unwrap();
+    let relayed = UdpSocket::bind("127.0.0.1:0").unwrap();
+    relayed.connect(relay.local_addr()).unwrap();
+    for s in [&direct, &relayed] {
+        s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    }
+    // A MinIP PING with 8 bytes of payload.
+    let ping = [1u8, 0, 0, 0, 1, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8];
+    let round_trip = |s: &UdpSocket| {
+        let mut buf = [0u8; 64];
+        let t = Instant::now();
+        s.send(&ping).unwrap();
+        s.recv(&mut buf).expect("echo");
+        t.elapsed()
+    };
+    for _ in 0..200 {
+        round_trip(&direct);
+        round_trip(&relayed);
+    }
+    let (mut d, mut r) = (Vec::new(), Vec::new());
+    // Alternate blocks so both see the same machine conditions.
+    for _ in 0..rounds {
+        d.extend((0..per_round).map(|_| round_trip(&direct)));
+        r.extend((0..per_round).map(|_| round_trip(&relayed)));
+    }
+    d.sort();
+    r.sort();
+    let stats = rt.block_on(relay.stop());
+    let events = rt.block_on(drain).unwrap();
+    let us = |x: Duration| x.as_secs_f64() * 1e6;
+    println!("UDP request/response, {} round trips each", d.len());
+    for (name, v) in [("direct", &d), ("relay", &r)] {
+        println!(
+            "  {name:<7} median {:7.1} µs   p90 {:7.1} µs   p99 {:7.1} µs",
+            us(percentile(v, 0.5)),
+            us(percentile(v, 0.9)),
+            us(percentile(v, 0.99))
+        );
+    }
+    println!(
+        "  added   median {:7.1} µs   (target ≤ 50 µs)   [{} datagrams relayed, {events} events]",
+        us(percentile(&r, 0.5)) - us(percentile(&d, 0.5)),
+        stats.client_to_server.delivered + stats.server_to_client.delivered,
+    );
+}
+
+/// Sends `bytes` to `to` and waits for the server's byte count; returns the throughput in
+/// bytes per second.
+fn bulk(to: SocketAddr, bytes: usize) -> f64 {
+    let chunk = vec![0x5au8; 256 * 1024];
+    let mut s = TcpStream::connect(to).unwrap();
+    let t = Instant::now();
+    let mut left = bytes;
+    while left > 0 {
+        let n = left.min(chunk.len());
+        s.write_all(&chunk[..n]).unwrap();
+        left -= n;
+    }
+    s.shutdown(Shutdown::Write).unwrap();
+    let mut count = [0u8; 8];
+    s.read_exact(&mut count).unwrap();
+    let took = t.elapsed().as_secs_f64();
+    assert_eq!(u64::from_be_bytes(count), bytes as u64);
+    bytes as f64 / took
+}
+
+fn tcp_throughput(rt: &tokio::runtime::Runtime, runs: usize, bytes: usize) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let target = listener.local_addr().unwrap();
+    thread::spawn(move || {
+        for s in listener.incoming() {
+            let Ok(mut s) = s else { continue };
+            thread::spawn(move || {
+                let mut buf = vec![0u8; 256 * 1024];
+                let mut total = 0u64;
+                while let Ok(n) = s.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    total += n as u64;
+                }
+                let _ = s.write_all(&total.to_be_bytes());
+            });
+        }
+    });
+    let (relay, drain) = start_relay(rt, Transport::Tcp, target);
+    bulk(target, bytes / 8);
+    bulk(relay.local_addr(), bytes / 8);
+    let (mut d, mut r) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        d.push(bulk(target, bytes));
+        r.push(bulk(relay.local_addr(), bytes));
+    }
+    d.sort_by(f64::total_cmp);
+    r.sort_by(f64::total_cmp);
+    let stats = rt.block_on(relay.stop());
+    let events = rt.block_on(drain).unwrap();
+    let (dm, rm) = (d[d.len() / 2], r[r.len() / 2]);
+    let mb = |x: f64| x / 1e6;
+    println!(
+        "TCP bulk, {runs} × {} MB each way (median)",
+        bytes / 1_000_000
+    );
+    println!("  direct  {:8.0} MB/s", mb(dm));
+    println!("  relay   {:8.0} MB/s", mb(rm));
+    println!(
+        "  ratio   {:8.1} %   (target ≥ 80 %)   [{} segments relayed, {events} events]",
+        rm / dm * 100.0,
+        stats.client_to_server.delivered
+    );
+}

@@ -1,0 +1,206 @@
+//! `panther run FILE`: a whole experiment, headless. Progress on a terminal, plain lines
+//! otherwise, a results folder always; Ctrl-C or SIGTERM tears the run down cleanly.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::events::{Event, Kind};
+use crate::experiment;
+use crate::plugin::loader::read_limited;
+use crate::run::{self, Options};
+
+use super::report::print_all;
+use super::{Cli, exit};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The experiment config.
+    pub file: PathBuf,
+    /// Results root; each run gets its own `<date>_<name>/` folder in it.
+    #[arg(long, short, value_name = "DIR", default_value = "outputs")]
+    pub output: PathBuf,
+    /// Run only this test.
+    #[arg(long, value_name = "NAME")]
+    pub test: Option<String>,
+    /// Print the run summary (summary.json) on stdout at the end.
+    #[arg(long)]
+    pub json: bool,
+    /// Milliseconds between SIGINT, SIGTERM and SIGKILL when stopping a service.
+    #[arg(long, default_value_t = 2000, value_name = "MS")]
+    pub grace_ms: u64,
+}
+
+pub fn run(cli: &Cli, a: &Args) -> i32 {
+    let reg = cli.registry();
+    let file = a.file.display().to_string();
+    let text = match read_limited(&a.file, experiment::LIMITS.max_bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            eprint!("{}", super::report::render(&e.into_diagnostic(&file), None));
+            return exit::BAD_INPUT;
+        }
+    };
+    let loaded = experiment::load_str(&text, &file, &reg);
+    if !loaded.is_ok() {
+        let (errors, _) = print_all(&loaded.diagnostics, Some(&text));
+        eprintln!("{file}: {errors} error(s); nothing was run");
+        return exit::BAD_INPUT;
+    }
+    print_all(&loaded.diagnostics, Some(&text));
+    let exp = loaded.experiment.expect("ok implies parsed");
+    if let Some(t) = &a.test
+        && !exp.tests.iter().any(|x| &x.name == t)
+    {
+        let names: Vec<&str> = exp.tests.iter().map(|x| x.name.as_str()).collect();
+        eprintln!(
+            "error: no test named `{t}`\n  expected: one of {}",
+            crate::suggest::one_of(&names)
+        );
+        return exit::BAD_INPUT;
+    }
+    let name = exp
+        .metadata
+        .as_ref()
+        .and_then(|m| m.name.clone())
+        .or_else(|| a.file.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "run".into());
+    let opts = Options {
+        output_root: a.output.clone(),
+        only_test: a.test.clone(),
+        grace: Duration::from_millis(a.grace_ms),
+        config_path: file.clone(),
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return exit::BAD_INPUT;
+        }
+    };
+    rt.block_on(drive(exp, name, reg, opts, a.json))
+}
+
+async fn drive(
+    exp: experiment::Experiment,
+    name: String,
+    reg: crate::plugin::Registry,
+    opts: Options,
+    json: bool,
+) -> i32 {
+    let mut run = match run::start(exp, &name, reg, opts) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot create the results folder: {e}");
+            return exit::BAD_INPUT;
+        }
+    };
+    eprintln!("results: {}", run.dir.display());
+    let tty = std::io::stderr().is_terminal();
+    let bar = tty.then(|| {
+        let b = indicatif::ProgressBar::new_spinner();
+        b.enable_steady_tick(Duration::from_millis(100));
+        b
+    });
+    let mut sigterm =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let mut interrupted = false;
+    let mut live = std::mem::replace(&mut run.live, tokio::sync::broadcast::channel(1).1);
+    loop {
+        tokio::select! {
+            ev = live.recv() => match ev {
+                Ok(e) => show(&e, bar.as_ref()),
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(_) => break,
+            },
+            _ = tokio::signal::ctrl_c(), if !interrupted => {
+                interrupted = true;
+                eprintln!("interrupted: tearing down (Ctrl-C again is ignored; services get SIGINT, SIGTERM, then SIGKILL)");
+                let _ = run.cancel.send(true);
+            }
+            _ = async { match sigterm.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } }, if !interrupted => {
+                interrupted = true;
+                let _ = run.cancel.send(true);
+            }
+        }
+    }
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    match run.finish().await {
+        Ok(s) => {
+            for t in &s.tests {
+                let exp = match t.expected {
+                    Some(e) if e != crate::verdict::Verdict::Pass => format!(" (expected {e})"),
+                    _ => String::new(),
+                };
+                let mark = if t.met_expectation { "ok  " } else { "FAIL" };
+                eprintln!("{mark} {:<40} {}{exp}: {}", t.name, t.verdict, t.reason);
+            }
+            eprintln!(
+                "{} · {} events · {:.1} s",
+                if s.ok {
+                    "all tests met their expectations"
+                } else {
+                    "some tests did not meet their expectations"
+                },
+                s.events,
+                s.duration_ms as f64 / 1000.0
+            );
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&s).expect("summary serializes")
+                );
+            }
+            if s.interrupted || interrupted {
+                exit::INTERRUPTED
+            } else if s.ok {
+                exit::OK
+            } else {
+                exit::TEST_FAILED
+            }
+        }
+        Err(e) => {
+            eprintln!("error: the run failed: {e}");
+            exit::BAD_INPUT
+        }
+    }
+}
+
+fn show(e: &Event, bar: Option<&indicatif::ProgressBar>) {
+    let line = match e.kind {
+        Kind::Lifecycle => format!(
+            "{:>8.3}s {} {}: {}",
+            e.t as f64 / 1e6,
+            e.test,
+            e.source,
+            e.text
+        ),
+        Kind::Verdict
+            if e.data.get("test_verdict").is_some() || e.data.get("service_verdict").is_some() =>
+        {
+            format!(
+                "{:>8.3}s {} {}: verdict {}",
+                e.t as f64 / 1e6,
+                e.test,
+                e.source,
+                e.text
+            )
+        }
+        _ => return,
+    };
+    match bar {
+        Some(b) => {
+            if e.kind == Kind::Verdict {
+                b.println(line);
+            } else {
+                b.set_message(line);
+            }
+        }
+        None => eprintln!("{line}"),
+    }
+}

@@ -1,0 +1,933 @@
+//! One run of an experiment: for each test (and iteration) plan → network environment →
+//! wrappers → services started in dependency order with readiness probes → run until the
+//! testers end, `steps.wait` elapses or the timeout fires → collect → verdicts → teardown
+//! in reverse order. Lifecycle steps are events on the same timeline as everything else.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+
+use crate::env::network::link::{self, LinkSpec, Relay};
+use crate::events::{Bus, Clock, Event, EventTx, Kind, Level};
+use crate::experiment::model::{Expect, Experiment, Test};
+use crate::experiment::plan;
+use crate::plugin::manifest::Transport;
+use crate::plugin::{Kind as PluginKind, Plugin, Registry, Role, loader};
+use crate::results::{self, CheckResult, RunSummary, ServiceResult, TestResult};
+use crate::verdict::Verdict;
+
+use super::context::{self, ServiceVars};
+use super::process::{self, Rule, Spec, Supervised};
+use super::{ports, ready, sweep};
+
+pub const ORCHESTRATOR: &str = "orchestrator";
+const DEFAULT_TEST_TIMEOUT: f64 = 60.0;
+const DEFAULT_WAIT: f64 = 5.0;
+const DEFAULT_READY_TIMEOUT: f64 = 30.0;
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Results root (`outputs/`).
+    pub output_root: PathBuf,
+    /// Only this test.
+    pub only_test: Option<String>,
+    /// Time between SIGINT, SIGTERM and SIGKILL at teardown.
+    pub grace: Duration,
+    /// The config file, for the summary.
+    pub config_path: String,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            output_root: PathBuf::from("outputs"),
+            only_test: None,
+            grace: Duration::from_secs(2),
+            config_path: String::new(),
+        }
+    }
+}
+
+/// A run in progress: its folder, its live events, and the switch that cancels it.
+pub struct Run {
+    pub dir: PathBuf,
+    pub live: tokio::sync::broadcast::Receiver<std::sync::Arc<Event>>,
+    pub cancel: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<std::io::Result<RunSummary>>,
+}
+
+impl Run {
+    pub async fn finish(self) -> std::io::Result<RunSummary> {
+        self.task.await.map_err(std::io::Error::other)?
+    }
+}
+
+/// Starts a run in the background. Fails only when the results folder cannot be created.
+pub fn start(exp: Experiment, name: &str, reg: Registry, opts: Options) -> std::io::Result<Run> {
+    let swept = sweep::sweep(&opts.output_root);
+    let (dir, started_at) = results::new_dir(&opts.output_root, name)?;
+    let config = serde_norway::to_string(&exp).map_err(std::io::Error::other)?;
+    std::fs::write(dir.join(results::CONFIG), config)?;
+    let clock = Clock::start();
+    let bus = Bus::start(&dir.join(crate::events::store::FILE_NAME), clock)?;
+    let live = bus.subscribe();
+    let (cancel, cancelled) = watch::channel(false);
+    let name = name.to_string();
+    let d = dir.clone();
+    let task = tokio::spawn(async move {
+        if swept > 0 {
+            let mut e = Event::new(
+                ORCHESTRATOR,
+                Kind::Log,
+                format!("swept {swept} process groups left by an earlier run"),
+            );
+            e.level = Some(Level::Warn);
+            bus.tx.emit(e);
+        }
+        let t0 = Instant::now();
+        let mut tests = Vec::new();
+        let mut interrupted = false;
+        for t in exp
+            .tests
+            .iter()
+            .filter(|t| opts.only_test.as_ref().is_none_or(|n| *n == t.name))
+        {
+            let mut stop = false;
+            for it in 1..=t.iterations.max(1) {
+                if *cancelled.borrow() {
+                    interrupted = true;
+                    break;
+                }
+                let r = run_test(t, it, &reg, &d, &bus.tx, &opts, cancelled.clone()).await;
+                let failed = !r.met_expectation;
+                tests.push(r);
+                if *cancelled.borrow() {
+                    interrupted = true;
+                }
+                if failed && t.continue_on_failure == Some(false) {
+                    stop = true;
+                    break;
+                }
+            }
+            if stop || interrupted {
+                break;
+            }
+        }
+        let verdict = tests
+            .iter()
+            .map(|t| t.verdict)
+            .max()
+            .unwrap_or(Verdict::Inconclusive);
+        let ok = !interrupted && !tests.is_empty() && tests.iter().all(|t| t.met_expectation);
+        let mut e = Event::new(
+            ORCHESTRATOR,
+            Kind::Verdict,
+            format!("run {}: {verdict}", if ok { "ok" } else { "not ok" }),
+        );
+        e.data = serde_json::json!({"overall": verdict, "ok": ok});
+        bus.tx.emit(e);
+        let store = bus.finish().await?;
+        let summary = RunSummary {
+            schema_version: results::model::SCHEMA_VERSION,
+            panther_version: env!("CARGO_PKG_VERSION").into(),
+            experiment: name,
+            config: opts.config_path.clone(),
+            started_at,
+            duration_ms: t0.elapsed().as_millis() as u64,
+            verdict,
+            ok,
+            interrupted,
+            events: store.len() as u64,
+            tests,
+        };
+        let (events, _) = crate::events::store::read_all(store.path())?;
+        results::write_all(&d, &summary, &events)?;
+        sweep::clear(&d);
+        Ok(summary)
+    });
+    Ok(Run {
+        dir,
+        live,
+        cancel,
+        task,
+    })
+}
+
+/// A service as started for one test.
+struct Started {
+    name: String,
+    plugin: Plugin,
+    role: Role,
+    proc: Option<Supervised>,
+    port: Option<u16>,
+    /// Set when it could not start or was not ready: the reason.
+    failed: Option<String>,
+    /// Exit seen before teardown began (a crash for an IUT, the end for a tester).
+    early_exit: Option<std::process::ExitStatus>,
+    wrappers: Vec<(Plugin, PathBuf)>,
+    artifact_dir: PathBuf,
+    target: Option<String>,
+}
+
+fn lifecycle(tx: &EventTx, source: &str, text: impl Into<String>, data: serde_json::Value) {
+    let mut e = Event::new(source, Kind::Lifecycle, text);
+    e.data = data;
+    tx.emit(e);
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run_test(
+    t: &Test,
+    iteration: u32,
+    reg: &Registry,
+    run_dir: &Path,
+    tx: &EventTx,
+    opts: &Options,
+    mut cancelled: watch::Receiver<bool>,
+) -> TestResult {
+    let t0 = Instant::now();
+    let label = if t.iterations > 1 {
+        format!("{} #{iteration}", t.name)
+    } else {
+        t.name.clone()
+    };
+    let tx = tx.for_test(&label);
+    let dir_name = if t.iterations > 1 {
+        format!("{}_{iteration}", results::slug(&t.name))
+    } else {
+        results::slug(&t.name)
+    };
+    let test_dir = run_dir.join(&dir_name);
+    let mut result = TestResult {
+        name: t.name.clone(),
+        iteration,
+        verdict: Verdict::Pass,
+        expected: t.expect.map(expect_verdict),
+        met_expectation: false,
+        reason: String::new(),
+        duration_ms: 0,
+        dir: dir_name.clone(),
+        services: Vec::new(),
+    };
+    lifecycle(
+        &tx,
+        ORCHESTRATOR,
+        format!("test {label} starting"),
+        serde_json::json!({"step": "test_start"}),
+    );
+
+    let order = match plan::start_order(t) {
+        Ok(o) => o,
+        Err(cycle) => {
+            result.verdict = Verdict::Error;
+            result.reason = format!(
+                "services depend on each other in a cycle: {}",
+                cycle.join(" → ")
+            );
+            return finish_test(result, t0, &tx);
+        }
+    };
+    let host = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    let panther = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "panther".into());
+    let timeout = t.timeout.unwrap_or(DEFAULT_TEST_TIMEOUT);
+    let deadline = Instant::now() + Duration::from_secs_f64(timeout);
+
+    // Network environment: the localhost driver (validated to exist).
+    lifecycle(
+        &tx,
+        "environment",
+        format!("network environment {} up", t.network_environment.kind),
+        serde_json::json!({"step": "network_up", "driver": "localhost"}),
+    );
+
+    let mut started: Vec<Started> = Vec::new();
+    let mut relays: Vec<Relay> = Vec::new();
+    let mut addrs: HashMap<String, (String, u16)> = HashMap::new();
+    let plugins_cache = run_dir.join(".plugins");
+
+    for name in &order {
+        let svc = &t.services[name];
+        let Some(plugin) = reg.service(&svc.implementation.name).cloned() else {
+            result.verdict = Verdict::Error;
+            result.reason = format!("plugin {} not found", svc.implementation.name);
+            break;
+        };
+        let svc_dir = test_dir.join(results::slug(name));
+        let artifact_dir = svc_dir.join("artifacts");
+        let _ = std::fs::create_dir_all(&artifact_dir);
+        let mut st = Started {
+            name: name.clone(),
+            plugin: plugin.clone(),
+            role: svc.protocol.role,
+            proc: None,
+            port: None,
+            failed: None,
+            early_exit: None,
+            wrappers: Vec::new(),
+            artifact_dir: artifact_dir.clone(),
+            target: svc.protocol.target.clone(),
+        };
+        match start_service(
+            t,
+            name,
+            &plugin,
+            reg,
+            &panther,
+            host,
+            &svc_dir,
+            &artifact_dir,
+            &plugins_cache,
+            &addrs,
+            &tx,
+            &mut st,
+            &mut relays,
+        )
+        .await
+        {
+            Ok(()) => {
+                if let Some(p) = st.port {
+                    addrs.insert(name.clone(), (host.to_string(), p));
+                }
+            }
+            Err(reason) => {
+                lifecycle(
+                    &tx,
+                    name,
+                    format!("failed to start: {reason}"),
+                    serde_json::json!({"step": "start_failed"}),
+                );
+                st.failed = Some(reason);
+                started.push(st);
+                break;
+            }
+        }
+        // Readiness before dependants start.
+        if let Err(reason) = wait_ready(&plugin, &mut st, host, &svc_dir, &mut cancelled, &tx).await
+        {
+            st.failed = Some(reason);
+            started.push(st);
+            break;
+        }
+        started.push(st);
+        if *cancelled.borrow() {
+            break;
+        }
+    }
+
+    // Run phase.
+    let all_up = started.len() == order.len() && started.iter().all(|s| s.failed.is_none());
+    let mut timed_out = false;
+    if all_up && !*cancelled.borrow() {
+        let has_testers = started
+            .iter()
+            .any(|s| s.plugin.kind() == PluginKind::Tester);
+        let wait_until = if has_testers {
+            deadline
+        } else {
+            (Instant::now() + Duration::from_secs_f64(t.steps.wait.unwrap_or(DEFAULT_WAIT)))
+                .min(deadline)
+        };
+        lifecycle(
+            &tx,
+            ORCHESTRATOR,
+            "all services ready; running",
+            serde_json::json!({"step": "running"}),
+        );
+        loop {
+            for s in started.iter_mut() {
+                if s.early_exit.is_none()
+                    && let Some(status) = s.proc.as_mut().and_then(|p| p.try_status())
+                {
+                    s.early_exit = Some(status);
+                    lifecycle(
+                        &tx,
+                        &s.name,
+                        process::describe(status),
+                        serde_json::json!({"step": "exited", "code": status.code()}),
+                    );
+                }
+            }
+            let testers_done = has_testers
+                && started
+                    .iter()
+                    .filter(|s| s.plugin.kind() == PluginKind::Tester)
+                    .all(|s| s.early_exit.is_some());
+            if testers_done {
+                break;
+            }
+            if Instant::now() >= wait_until {
+                timed_out = has_testers || Instant::now() >= deadline;
+                if !has_testers && Instant::now() < deadline {
+                    timed_out = false;
+                }
+                break;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(20)) => {}
+                _ = cancelled.changed() => {}
+            }
+            if *cancelled.borrow() {
+                lifecycle(
+                    &tx,
+                    ORCHESTRATOR,
+                    "cancelled",
+                    serde_json::json!({"step": "cancelled"}),
+                );
+                break;
+            }
+        }
+    }
+
+    // Teardown, in reverse start order.
+    lifecycle(
+        &tx,
+        ORCHESTRATOR,
+        "teardown",
+        serde_json::json!({"step": "teardown"}),
+    );
+    let mut statuses: HashMap<String, (std::process::ExitStatus, bool)> = HashMap::new();
+    for s in started.iter_mut().rev() {
+        if let Some(p) = s.proc.as_mut() {
+            let (status, was_running) = p.stop(opts.grace).await;
+            if was_running {
+                lifecycle(
+                    &tx,
+                    &s.name,
+                    format!("stopped ({})", process::describe(status)),
+                    serde_json::json!({"step": "stopped"}),
+                );
+            }
+            statuses.insert(s.name.clone(), (status, was_running));
+            sweep_port(s.port);
+        }
+    }
+    for r in relays {
+        let stats = r.stop().await;
+        lifecycle(
+            &tx,
+            link::SOURCE,
+            "link down",
+            serde_json::to_value(stats).unwrap_or_default(),
+        );
+    }
+    lifecycle(
+        &tx,
+        "environment",
+        "network environment down",
+        serde_json::json!({"step": "network_down"}),
+    );
+
+    // Verdicts.
+    let cancelled_now = *cancelled.borrow();
+    for s in &started {
+        let sr = judge(
+            s,
+            statuses.get(&s.name).copied(),
+            timed_out,
+            timeout,
+            cancelled_now,
+            &tx,
+        );
+        result.verdict = result.verdict.join(sr.verdict);
+        result.services.push(sr);
+    }
+    if !all_up && result.services.iter().all(|s| s.verdict < Verdict::Error) {
+        result.verdict = Verdict::Error;
+        if result.reason.is_empty() {
+            result.reason = "not every service started".into();
+        }
+    }
+    if cancelled_now {
+        result.verdict = result.verdict.join(Verdict::Inconclusive);
+    }
+    if result.reason.is_empty() {
+        // The worst service explains the verdict; among equals, a tester's words first.
+        let mut worst: Vec<&ServiceResult> = result
+            .services
+            .iter()
+            .filter(|s| s.verdict == result.verdict)
+            .collect();
+        worst.sort_by_key(|s| s.kind != "tester");
+        result.reason = worst
+            .first()
+            .map(|s| format!("{}: {}", s.name, s.reason))
+            .unwrap_or_else(|| "every service passed".into());
+    }
+    finish_test(result, t0, &tx)
+}
+
+fn sweep_port(port: Option<u16>) {
+    if let Some(p) = port {
+        ports::release(p);
+    }
+}
+
+fn expect_verdict(e: Expect) -> Verdict {
+    match e {
+        Expect::Pass => Verdict::Pass,
+        Expect::Inconclusive => Verdict::Inconclusive,
+        Expect::Fail => Verdict::Fail,
+        Expect::Error => Verdict::Error,
+    }
+}
+
+fn finish_test(mut r: TestResult, t0: Instant, tx: &EventTx) -> TestResult {
+    r.duration_ms = t0.elapsed().as_millis() as u64;
+    r.met_expectation = r.verdict == r.expected.unwrap_or(Verdict::Pass);
+    let mut e = Event::new(
+        ORCHESTRATOR,
+        Kind::Verdict,
+        format!("{}: {}", r.verdict, r.reason),
+    );
+    e.data = serde_json::json!({"verdict": r.verdict, "expected": r.expected, "met_expectation": r.met_expectation, "test_verdict": true});
+    tx.emit(e);
+    r
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn start_service(
+    t: &Test,
+    name: &str,
+    plugin: &Plugin,
+    reg: &Registry,
+    panther: &str,
+    host: IpAddr,
+    svc_dir: &Path,
+    artifact_dir: &Path,
+    plugins_cache: &Path,
+    addrs: &HashMap<String, (String, u16)>,
+    tx: &EventTx,
+    st: &mut Started,
+    relays: &mut Vec<Relay>,
+) -> Result<(), String> {
+    let svc = &t.services[name];
+    if let Some(reason) = plugin.availability.reason() {
+        return Err(format!("{} cannot run here: {reason}", plugin.name()));
+    }
+    let m = &plugin.manifest;
+    let role = svc.protocol.role;
+    let spec = m
+        .run
+        .get(&role)
+        .ok_or_else(|| format!("{} has no run.{role}", m.name))?;
+    let proto = reg
+        .protocol(&svc.protocol.name)
+        .and_then(|p| p.manifest.protocol.clone());
+    let version = svc
+        .protocol
+        .version
+        .clone()
+        .or_else(|| proto.as_ref().map(|p| p.default_version.clone()))
+        .unwrap_or_default();
+    let transport = proto
+        .as_ref()
+        .map(|p| p.transport)
+        .unwrap_or(Transport::Tcp);
+
+    let plugin_dir = plugin_dir(plugin, plugins_cache)?;
+    // Servers and peers listen on an allocated port; clients get their target's address.
+    let port = if role != Role::Client {
+        Some(ports::allocate(host, transport).map_err(|e| e.to_string())?)
+    } else {
+        None
+    };
+    st.port = port;
+    let target = match &svc.protocol.target {
+        Some(tg) => {
+            let (h, p) = addrs
+                .get(tg)
+                .cloned()
+                .ok_or_else(|| format!("target {tg} has no address"))?;
+            match &t.network_environment.link {
+                // The link relay sits between this client and its target: the client is
+                // pointed at the relay, which observes and impairs every message.
+                Some(link) => {
+                    let target_addr: SocketAddr = format!("{h}:{p}")
+                        .parse()
+                        .map_err(|e| format!("bad target address: {e}"))?;
+                    let spec = LinkSpec {
+                        protocol: svc.protocol.name.clone(),
+                        transport,
+                        client: name.to_string(),
+                        server: tg.clone(),
+                        target: target_addr,
+                        link: link.clone(),
+                    };
+                    let relay = Relay::start(spec, SocketAddr::new(host, 0), tx.clone())
+                        .await
+                        .map_err(|e| format!("cannot start the link relay: {e}"))?;
+                    let local = relay.local_addr();
+                    lifecycle(
+                        tx,
+                        link::SOURCE,
+                        format!("link {name} → {tg} on {local}"),
+                        serde_json::json!({"step": "link_up", "listen": local.to_string(), "target": target_addr.to_string()}),
+                    );
+                    relays.push(relay);
+                    Some((tg.as_str(), local.ip().to_string(), local.port()))
+                }
+                None => Some((tg.as_str(), h, p)),
+            }
+        }
+        None => None,
+    };
+    let host_s = host.to_string();
+    let vars = ServiceVars {
+        panther,
+        plugin_dir: &plugin_dir,
+        service: name,
+        test: &t.name,
+        role: role.as_str(),
+        protocol: &svc.protocol.name,
+        version: &version,
+        host: &host_s,
+        port,
+        target,
+        run_dir: svc_dir,
+        artifact_dir,
+        timeout: svc.timeout.or(t.timeout).unwrap_or(DEFAULT_TEST_TIMEOUT),
+    };
+    let ctx = context::service_context(&vars, context::parameters(m, &svc.plugin_config));
+    context::render_files(m, &plugin_dir, svc_dir, &ctx)?;
+    let mut argv = context::render_all(&spec.argv, &ctx)?;
+    let mut env = Vec::new();
+    for (k, v) in &spec.env {
+        env.push((k.clone(), crate::plugin::templates::render(v, &ctx)?));
+    }
+    for (k, v) in &svc.environment {
+        env.push((k.clone(), v.clone()));
+    }
+    // Execution environments wrap the command; the first listed is outermost.
+    let mut prefix = Vec::new();
+    for ee in t.execution_environment.iter().filter(|e| e.enabled) {
+        let Some(wp) = reg
+            .get(&[PluginKind::ExecutionEnvironment], &ee.kind)
+            .cloned()
+        else {
+            return Err(format!("execution environment {} not found", ee.kind));
+        };
+        if let Some(reason) = wp.availability.reason() {
+            return Err(format!(
+                "execution environment {} cannot run here: {reason}",
+                wp.name()
+            ));
+        }
+        let wdir = self::plugin_dir(&wp, plugins_cache)?;
+        prefix.extend(context::wrapper_prefix(
+            &wp,
+            ee,
+            panther,
+            &wdir,
+            name,
+            &t.name,
+            svc_dir,
+            artifact_dir,
+        )?);
+        st.wrappers.push((wp, wdir));
+    }
+    if !prefix.is_empty() {
+        prefix.append(&mut argv);
+        argv = prefix;
+    }
+    let mut rules: Vec<Rule> = m.events.iter().filter_map(Rule::compile).collect();
+    for (wp, _) in &st.wrappers {
+        rules.extend(wp.manifest.events.iter().filter_map(Rule::compile));
+    }
+    let ready_log = spec
+        .ready
+        .as_ref()
+        .and_then(|r| r.log.as_ref())
+        .and_then(|l| regex::Regex::new(l).ok());
+    lifecycle(
+        tx,
+        name,
+        format!("starting {} ({})", plugin.name(), role),
+        serde_json::json!({"step": "starting", "argv": argv, "port": port}),
+    );
+    let proc = Supervised::spawn(Spec {
+        service: name.to_string(),
+        argv,
+        env,
+        cwd: svc_dir.to_path_buf(),
+        log_dir: svc_dir.to_path_buf(),
+        rules,
+        ready_log,
+        events: tx.clone(),
+    })
+    .map_err(|e| format!("cannot start: {e}"))?;
+    let _ = sweep::record(
+        svc_dir.parent().and_then(Path::parent).unwrap_or(svc_dir),
+        proc.pid,
+        name,
+    );
+    lifecycle(
+        tx,
+        name,
+        format!("started, pid {}", proc.pid),
+        serde_json::json!({"step": "started", "pid": proc.pid}),
+    );
+    st.proc = Some(proc);
+    Ok(())
+}
+
+/// The plugin's folder on disk; bundled plugins are written out once per run.
+fn plugin_dir(p: &Plugin, cache: &Path) -> Result<PathBuf, String> {
+    match &p.dir {
+        Some(d) => Ok(d.clone()),
+        None => {
+            let rel = p.file.strip_prefix("plugins/").unwrap_or(&p.file);
+            let dir = cache.join(Path::new(rel).parent().unwrap_or(Path::new("")));
+            if dir.exists() {
+                return Ok(dir);
+            }
+            loader::materialize_bundled(&p.file, cache)
+                .map_err(|e| format!("cannot unpack plugin {}: {e}", p.name()))
+        }
+    }
+}
+
+async fn wait_ready(
+    plugin: &Plugin,
+    st: &mut Started,
+    host: IpAddr,
+    svc_dir: &Path,
+    cancelled: &mut watch::Receiver<bool>,
+    tx: &EventTx,
+) -> Result<(), String> {
+    let role = st.role;
+    let Some(spec) = plugin.manifest.run.get(&role) else {
+        return Ok(());
+    };
+    let Some(r) = &spec.ready else { return Ok(()) };
+    let port = st.port;
+    let parse_port = |s: &Option<String>| -> Option<u16> {
+        let s = s.as_ref()?;
+        if s.contains("{{") {
+            port
+        } else {
+            s.parse().ok().or(port)
+        }
+    };
+    let probe = ready::Probe {
+        tcp: parse_port(&r.tcp_port).map(|p| (host, p).into()),
+        udp: parse_port(&r.udp_port).map(|p| (host, p).into()),
+        log: r.log.as_ref().and_then(|l| regex::Regex::new(l).ok()),
+        file: r.file.as_ref().map(|f| svc_dir.join(f)),
+        delay: r.delay_ms.map(Duration::from_millis),
+    };
+    let limit = Duration::from_secs_f64(r.timeout_s.unwrap_or(DEFAULT_READY_TIMEOUT));
+    let proc = st.proc.as_mut().expect("started");
+    let seen = proc.log_seen.clone();
+    let t0 = Instant::now();
+    let outcome = tokio::select! {
+        _ = ready::wait(&probe, seen) => Ok(()),
+        _ = tokio::time::sleep(limit) => Err(format!("not ready after {:.1} s", limit.as_secs_f64())),
+        status = exited(proc) => Err(format!("{} before it was ready", process::describe(status))),
+        _ = cancelled.wait_for(|c| *c) => Err("cancelled".to_string()),
+    };
+    // A process that died before it was ready: say why, from its last words.
+    let outcome = match outcome {
+        Err(reason) if proc.try_status().is_some() => {
+            proc.wait().await;
+            let tail: Vec<String> = proc
+                .collected
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .stderr_tail
+                .iter()
+                .cloned()
+                .collect();
+            st.early_exit = proc.try_status();
+            Err(format!("{reason}{}", last_lines(&tail)))
+        }
+        other => other,
+    };
+    match &outcome {
+        Ok(()) => lifecycle(
+            tx,
+            &st.name,
+            format!("ready after {} ms", t0.elapsed().as_millis()),
+            serde_json::json!({"step": "ready", "ms": t0.elapsed().as_millis() as u64}),
+        ),
+        Err(reason) => lifecycle(
+            tx,
+            &st.name,
+            format!("not ready: {reason}"),
+            serde_json::json!({"step": "not_ready"}),
+        ),
+    }
+    outcome
+}
+
+async fn exited(p: &mut Supervised) -> std::process::ExitStatus {
+    loop {
+        if let Some(s) = p.try_status() {
+            return s;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// A service's verdict from how it ended, what it reported, and its wrappers' findings.
+fn judge(
+    s: &Started,
+    stopped: Option<(std::process::ExitStatus, bool)>,
+    timed_out: bool,
+    timeout: f64,
+    cancelled: bool,
+    tx: &EventTx,
+) -> ServiceResult {
+    let mut r = ServiceResult {
+        name: s.name.clone(),
+        plugin: s.plugin.name().to_string(),
+        kind: s.plugin.kind().to_string(),
+        role: s.role.to_string(),
+        verdict: Verdict::Pass,
+        reason: String::new(),
+        exit: stopped.map(|(st, _)| process::describe(st)),
+        checks: Vec::new(),
+        evidence: Vec::new(),
+    };
+    if let Some(f) = &s.failed {
+        r.verdict = Verdict::Error;
+        r.reason = f.clone();
+        return r;
+    }
+    let collected = s
+        .proc
+        .as_ref()
+        .map(|p| {
+            p.collected
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .verdicts
+                .clone()
+        })
+        .unwrap_or_default();
+    let tail = s
+        .proc
+        .as_ref()
+        .map(|p| {
+            p.collected
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .stderr_tail
+                .iter()
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    let is_tester = s.plugin.kind() == PluginKind::Tester;
+    for rec in &collected {
+        if let Ok(c) = serde_json::from_value::<crate::events::record::Check>(rec.data.clone()) {
+            r.checks.push(CheckResult {
+                property: c.property,
+                verdict: c.verdict,
+                reason: rec.text.clone(),
+                reference: c.reference,
+                subject: s.target.clone(),
+            });
+        }
+    }
+    match (is_tester, s.early_exit, stopped) {
+        // A tester still running at the deadline hangs.
+        (true, None, _) if timed_out => {
+            r.verdict = Verdict::Error;
+            r.reason = format!("tester hang: still running after the {timeout} s timeout");
+        }
+        (true, None, _) if cancelled => {
+            r.verdict = Verdict::Inconclusive;
+            r.reason = "cancelled before the tester finished".into();
+        }
+        (true, Some(status), _) | (true, None, Some((status, _))) => match status.code() {
+            Some(0) => r.reason = format!("{} checks passed", r.checks.len()),
+            Some(1) => {
+                r.verdict = Verdict::Fail;
+                let failed: Vec<&str> = r
+                    .checks
+                    .iter()
+                    .filter(|c| c.verdict >= Verdict::Fail)
+                    .map(|c| c.property.as_str())
+                    .collect();
+                r.reason = if failed.is_empty() {
+                    "tester reported failure (exit code 1)".into()
+                } else {
+                    format!("failed: {}", failed.join(", "))
+                };
+            }
+            _ => {
+                r.verdict = Verdict::Error;
+                r.reason = format!("tester {}{}", process::describe(status), last_lines(&tail));
+            }
+        },
+        // An IUT that ended before teardown crashed.
+        (false, Some(status), _) => {
+            r.verdict = Verdict::Error;
+            r.reason = format!(
+                "IUT crashed: {}{}",
+                process::describe(status),
+                last_lines(&tail)
+            );
+        }
+        (false, None, _) => r.reason = "ran until teardown".into(),
+        (true, None, None) => {
+            r.verdict = Verdict::Error;
+            r.reason = "tester did not run".into();
+        }
+    }
+    for c in &r.checks {
+        r.verdict = r.verdict.join(if c.verdict == Verdict::Error {
+            Verdict::Error
+        } else {
+            c.verdict.min(Verdict::Fail)
+        });
+    }
+    // Wrappers' own findings (valgrind errors, …).
+    for (wp, _) in &s.wrappers {
+        if let Some(w) = &wp.manifest.wrapper {
+            let parsed =
+                crate::env::execution::parse_artifacts(&w.parser, &s.artifact_dir, &s.name);
+            for e in parsed.events {
+                tx.emit(e);
+            }
+            if let Some((v, why)) = parsed.verdict {
+                if v > r.verdict {
+                    r.reason = format!("{}: {why}", wp.name());
+                }
+                r.verdict = r.verdict.join(v);
+            }
+        }
+    }
+    let mut e = Event::new(
+        s.name.as_str(),
+        Kind::Verdict,
+        format!("{}: {}", r.verdict, r.reason),
+    );
+    e.data = serde_json::json!({"verdict": r.verdict, "service_verdict": true});
+    tx.emit(e);
+    r
+}
+
+/// The last words of a process for a crash report: a Rust panic's location and message when
+/// there is one (a backtrace after it says less), else the last three stderr lines.
+fn last_lines(tail: &[String]) -> String {
+    if let Some(i) = tail.iter().rposition(|l| l.contains("panicked at")) {
+        let msg = tail
+            .get(i + 1)
+            .map(|m| format!(" {}", m.trim()))
+            .unwrap_or_default();
+        return format!("; {}{msg}", tail[i].trim());
+    }
+    let n = tail.len().saturating_sub(3);
+    let lines: Vec<&str> = tail[n..].iter().map(|l| l.trim()).collect();
+    if lines.is_empty() {
+        String::new()
+    } else {
+        format!("; last stderr: {}", lines.join(" | "))
+    }
+}
