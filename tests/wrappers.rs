@@ -9,6 +9,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use panther::env::execution::strace::{self, StraceParser};
 use panther::env::execution::time::parse_time;
@@ -584,15 +585,33 @@ fn real_strace_on_a_udp_exchange() {
     let pre = prefix("strace", dir.path());
     assert!(pre.iter().any(|a| a == "-f") && pre.iter().any(|a| a == "-tt"));
     let script = fixture("src/udp_exchange.py");
+    let started = SystemTime::now();
     let out = run_wrapped(&pre, &["python3", script.to_str().unwrap()]);
+    let ended = SystemTime::now();
     assert!(out.status.success());
     if fs::read_to_string(dir.path().join("strace.log"))
         .is_ok_and(|s| s.contains("Operation not permitted") && !s.contains("sendto"))
     {
         panic!("strace could not trace here (ptrace not permitted?)");
     }
-    let p = parse_artifacts("strace", dir.path(), "svc");
+    let mut p = parse_artifacts("strace", dir.path(), "svc");
     assert_eq!(p.files, [dir.path().join("strace.log")]);
+    // `-tt` stamps (local time of day) became moments within the run, whatever the zone.
+    let us = |t: SystemTime| t.duration_since(UNIX_EPOCH).unwrap().as_micros() as u64;
+    for e in &p.events {
+        let at = e.data["epoch_us"].as_u64().unwrap();
+        assert!(
+            us(started) <= at && at <= us(ended),
+            "{} at {at}, run {}..{}",
+            e.text,
+            us(started),
+            us(ended)
+        );
+    }
+    p.stamp_times(started);
+    let span = us(ended) - us(started);
+    assert!(p.events.iter().all(|e| e.t >= 1 && e.t <= span));
+    assert!(p.events.windows(2).all(|w| w[0].t <= w[1].t));
     let sends = syscalls(&p.events, "sendto");
     let recvs = syscalls(&p.events, "recvfrom");
     assert_eq!(sends.len(), 2, "{:#?}", p.events);

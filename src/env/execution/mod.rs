@@ -19,6 +19,7 @@ pub mod valgrind;
 use std::fs;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 
@@ -41,6 +42,23 @@ pub struct Parsed {
     pub verdict: Option<(Verdict, String)>,
     /// The files read: evidence for the verdict.
     pub files: Vec<PathBuf>,
+}
+
+impl Parsed {
+    /// Puts the events that carry their own wall-clock moment (`data.epoch_us`: strace's
+    /// syscalls and exits) at their place on the run's timeline: `t` = µs since `run_start`
+    /// (the wall-clock time the run's [`crate::events::Clock`] started). Others keep `t = 0`,
+    /// to be stamped when emitted.
+    pub fn stamp_times(&mut self, run_start: SystemTime) {
+        let Some(start) = epoch_us(run_start) else {
+            return;
+        };
+        for e in &mut self.events {
+            if let Some(at) = e.data.get("epoch_us").and_then(Value::as_u64) {
+                e.t = at.saturating_sub(start).max(1);
+            }
+        }
+    }
 }
 
 /// Reads the files `parser` knows from `artifact_dir` and turns them into events (with
@@ -113,8 +131,10 @@ fn parse_strace_dir(dir: &Path, service: &str) -> Parsed {
         {
             p = p.with_default_pid(pid);
         }
+        let mut file_events = Vec::new();
         match fs::File::open(f) {
             Ok(file) => {
+                let mtime = file.metadata().and_then(|m| m.modified()).ok();
                 let mut r = BufReader::new(file);
                 let mut buf = Vec::new();
                 loop {
@@ -123,35 +143,45 @@ fn parse_strace_dir(dir: &Path, service: &str) -> Parsed {
                         Ok(0) => break,
                         Ok(_) => {
                             if let Some(e) = p.line(&String::from_utf8_lossy(&buf)) {
-                                events.push(e);
+                                file_events.push(e);
                             }
                         }
                         Err(e) => {
-                            events.push(warn(service, format!("reading {}: {e}", f.display())));
+                            file_events
+                                .push(warn(service, format!("reading {}: {e}", f.display())));
                             break;
                         }
                     }
                 }
-                events.extend(p.finish());
+                file_events.extend(p.finish());
+                // `-tt` stamps are local times of day: the file's modification time (when
+                // the last line was written) tells the day and the local offset.
+                if let (Some(strace::Stamp::TimeOfDay(last)), Some(mtime)) =
+                    (p.last_stamp(), mtime.and_then(epoch_us))
+                {
+                    let offset = strace::utc_offset_near(last, mtime);
+                    strace::add_epoch(&mut file_events, offset, mtime);
+                }
+                events.append(&mut file_events);
             }
             Err(e) => events.push(warn(service, format!("reading {}: {e}", f.display()))),
         }
     }
     if files.len() > 1 {
         // Stable: events without a stamp keep their place relative to their neighbours.
-        events.sort_by_key(|e| {
-            e.data
-                .get("epoch_us")
-                .or_else(|| e.data.get("tod_us"))
-                .and_then(Value::as_u64)
-                .unwrap_or(0)
-        });
+        events.sort_by_key(|e| e.data.get("epoch_us").and_then(Value::as_u64).unwrap_or(0));
     }
     Parsed {
         events,
         verdict: None,
         files,
     }
+}
+
+fn epoch_us(t: SystemTime) -> Option<u64> {
+    t.duration_since(UNIX_EPOCH)
+        .ok()
+        .map(|d| d.as_micros() as u64)
 }
 
 fn parse_valgrind_dir(dir: &Path, service: &str) -> Parsed {

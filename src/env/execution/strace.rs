@@ -195,6 +195,7 @@ pub struct StraceParser {
     main_pid: Option<u32>,
     pending: HashMap<u32, Pending>,
     sockets: HashSet<i64>,
+    last_stamp: Option<Stamp>,
 }
 
 impl StraceParser {
@@ -207,6 +208,7 @@ impl StraceParser {
             main_pid: None,
             pending: HashMap::new(),
             sockets: HashSet::new(),
+            last_stamp: None,
         }
     }
 
@@ -222,13 +224,19 @@ impl StraceParser {
         self
     }
 
+    /// The time stamp of the last line seen, event or not.
+    pub fn last_stamp(&self) -> Option<Stamp> {
+        self.last_stamp
+    }
+
     /// The first pid seen: the wrapped program itself.
     pub fn main_pid(&self) -> Option<u32> {
         self.main_pid
     }
 
-    /// One line of the trace (with or without its newline). `None` for lines that make no
-    /// event: other syscalls, the first half of an unfinished call, strace's own notes.
+    /// One complete line of the trace (with or without its newline; a live tailer must hold
+    /// back a last line that has no newline yet). `None` for lines that make no event: other
+    /// syscalls, the first half of an unfinished call, strace's own notes.
     pub fn line(&mut self, line: &str) -> Option<Event> {
         let line = line.trim_end_matches(['\n', '\r']);
         let (pid, rest) = split_pid(line);
@@ -237,6 +245,9 @@ impl StraceParser {
         let body = body.trim_end();
         if body.is_empty() {
             return None;
+        }
+        if let Some(st) = time.and_then(parse_stamp) {
+            self.last_stamp = Some(st);
         }
         let pid_key = pid.unwrap_or(0);
         if let Some(p) = pid
@@ -342,7 +353,7 @@ impl StraceParser {
     }
 
     fn exit_event(&mut self, pid: Option<u32>, time: Option<&str>, body: &str) -> Option<Event> {
-        let main = pid.is_some() && pid == self.main_pid || pid.is_none();
+        let main = pid.is_none() || pid == self.main_pid;
         let who = pid.map_or_else(|| "process".to_string(), |p| format!("pid {p}"));
         let mut d = self.base_data(pid, time);
         d.insert("main".into(), json!(main));
@@ -560,26 +571,62 @@ pub fn parse_strace(text: &str, service: &str) -> Vec<Event> {
     out
 }
 
+const DAY_US: i64 = 86_400_000_000;
+
+/// The moment (µs since the epoch) of the local time of day `tod_us`, on the day that puts it
+/// nearest `near_epoch_us` (so a trace across midnight still lines up). `utc_offset_s` is
+/// local time minus UTC.
+pub fn tod_to_epoch_us(tod_us: u64, utc_offset_s: i64, near_epoch_us: u64) -> u64 {
+    let local_near = near_epoch_us as i64 + utc_offset_s * 1_000_000;
+    let mut local = local_near - local_near.rem_euclid(DAY_US) + tod_us as i64;
+    if local - local_near > DAY_US / 2 {
+        local -= DAY_US;
+    } else if local_near - local > DAY_US / 2 {
+        local += DAY_US;
+    }
+    (local - utc_offset_s * 1_000_000).max(0) as u64
+}
+
+/// The local-time offset (seconds, a multiple of 15 minutes) implied by a time of day
+/// `tod_us` written at about the moment `at_epoch_us`: the last stamp of a trace and the
+/// trace file's modification time. Good while they are within 7 minutes of each other.
+pub fn utc_offset_near(tod_us: u64, at_epoch_us: u64) -> i64 {
+    const QUARTER_US: i64 = 15 * 60 * 1_000_000;
+    let mut diff = (tod_us as i64 - at_epoch_us as i64).rem_euclid(DAY_US);
+    if diff > DAY_US / 2 {
+        diff -= DAY_US;
+    }
+    let quarters = (diff + diff.signum() * QUARTER_US / 2) / QUARTER_US;
+    quarters * QUARTER_US / 1_000_000
+}
+
+/// Adds `data.epoch_us` to events that only have `data.tod_us` (`-tt`), given the local-time
+/// offset (see [`utc_offset_near`]) and a moment near the trace.
+pub fn add_epoch(events: &mut [Event], utc_offset_s: i64, near_epoch_us: u64) {
+    for e in events {
+        let Some(d) = e.data.as_object_mut() else {
+            continue;
+        };
+        if d.contains_key("epoch_us") {
+            continue;
+        }
+        if let Some(tod) = d.get("tod_us").and_then(Value::as_u64) {
+            let epoch = tod_to_epoch_us(tod, utc_offset_s, near_epoch_us);
+            d.insert("epoch_us".into(), json!(epoch));
+        }
+    }
+}
+
 /// Sets each event's run time `t` (µs since `run_start_epoch_us`) from its strace stamp:
-/// `data.epoch_us` (`-ttt`) directly, `data.tod_us` (`-tt`, local time of day) through
-/// `utc_offset_s` (local time minus UTC), taking the day nearest the run's start so a run
-/// across midnight still lines up. Events stamped before the run start get `t = 1`.
+/// `data.epoch_us` directly, else `data.tod_us` (`-tt`, local time of day) through
+/// `utc_offset_s` (local time minus UTC). Events stamped before the run start get `t = 1`.
 pub fn stamp_run_times(events: &mut [Event], run_start_epoch_us: u64, utc_offset_s: i64) {
-    const DAY: i64 = 86_400_000_000;
     let start = run_start_epoch_us as i64;
-    let local_start = start + utc_offset_s * 1_000_000;
-    let local_midnight = local_start - local_start.rem_euclid(DAY);
     for e in events {
         let epoch = if let Some(us) = e.data.get("epoch_us").and_then(Value::as_u64) {
             us as i64
         } else if let Some(tod) = e.data.get("tod_us").and_then(Value::as_u64) {
-            let mut local = local_midnight + tod as i64;
-            if local - local_start > DAY / 2 {
-                local -= DAY;
-            } else if local_start - local > DAY / 2 {
-                local += DAY;
-            }
-            local - utc_offset_s * 1_000_000
+            tod_to_epoch_us(tod, utc_offset_s, run_start_epoch_us) as i64
         } else {
             continue;
         };
@@ -1188,6 +1235,35 @@ mod tests {
         // After local midnight: the next day.
         assert_eq!(evs[1].t, (46 * 60 + 41) * 1_000_000);
         assert_eq!(evs[2].t, 2_000_000);
+    }
+
+    #[test]
+    fn utc_offsets_from_a_nearby_moment() {
+        // 2023-11-14 22:13:20 UTC.
+        let at = 1_700_000_000_000_000u64;
+        let utc_tod = (22 * 3600 + 13 * 60 + 20) * 1_000_000u64;
+        assert_eq!(utc_offset_near(utc_tod, at), 0);
+        assert_eq!(
+            utc_offset_near(utc_tod - 2_000_000, at),
+            0,
+            "written 2 s before"
+        );
+        assert_eq!(utc_offset_near(utc_tod + 3600 * 1_000_000 + 5, at), 3600);
+        // UTC+5:30 and UTC-3.
+        let ist = (utc_tod + 5 * 3600 * 1_000_000 + 1800 * 1_000_000) % (DAY_US as u64);
+        assert_eq!(utc_offset_near(ist, at), 5 * 3600 + 1800);
+        let brt = utc_tod - 3 * 3600 * 1_000_000;
+        assert_eq!(utc_offset_near(brt, at), -3 * 3600);
+        // Round trip through add_epoch.
+        let mut evs = parse_strace(
+            &format!("1 {} socket(AF_INET, SOCK_DGRAM, IPPROTO_IP) = 3\n", {
+                let s = ist / 1_000_000;
+                format!("{:02}:{:02}:{:02}.000000", s / 3600, s / 60 % 60, s % 60)
+            }),
+            "s",
+        );
+        add_epoch(&mut evs, utc_offset_near(ist, at), at);
+        assert_eq!(evs[0].data["epoch_us"], at);
     }
 
     #[test]
