@@ -362,6 +362,8 @@ fn a_tester_that_hangs_past_the_timeout_is_an_error() {
 /// A long run: the server serves until the wait ends.
 const LONG: &str = "tests:\n  - name: long\n    network_environment: {type: localhost, link: {delay_ms: 5}}\n    services:\n      server: {implementation: {name: ping_pong, type: iut}, protocol: {name: minip, role: server}}\n      tester:\n        implementation: {name: minip_tester, type: tester}\n        protocol: {name: minip, role: client, target: server}\n        plugin_config: {count: 100000, interval_ms: 10}\n    timeout: 120\n";
 
+/// The caller owns the child and waits for it.
+#[allow(clippy::zombie_processes)]
 fn start_long(tmp: &Path, out_root: &Path) -> (std::process::Child, PathBuf) {
     let f = write(tmp, "long.yaml", LONG);
     let mut child = panther()
