@@ -37,15 +37,15 @@ fn spec(transport: Transport, protocol: &str, target: SocketAddr, link: Link) ->
 }
 
 /// A relay plus the receiving end of its events.
-async fn relay(spec: LinkSpec) -> (Relay, mpsc::UnboundedReceiver<Event>) {
-    let (events, rx) = tx::channel(Clock::start());
+async fn relay(spec: LinkSpec) -> (Relay, tx::EventRx) {
+    let (events, rx) = tx::event_channel(Clock::start());
     let r = Relay::start(spec, local(), events)
         .await
         .expect("relay starts");
     (r, rx)
 }
 
-fn drain(rx: &mut mpsc::UnboundedReceiver<Event>) -> Vec<Event> {
+fn drain(rx: &mut tx::EventRx) -> Vec<Event> {
     let mut v = Vec::new();
     while let Ok(e) = rx.try_recv() {
         v.push(e);

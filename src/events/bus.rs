@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 use super::clock::Clock;
 use super::model::Event;
 use super::store::Store;
-use super::tx::{self, EventTx};
+use super::tx::{self, Envelope, EventTx};
 
 pub const FLUSH_EVERY: Duration = Duration::from_millis(50);
 
@@ -45,7 +45,7 @@ impl Bus {
 }
 
 async fn collect(
-    mut rx: mpsc::UnboundedReceiver<Event>,
+    mut rx: mpsc::UnboundedReceiver<Envelope>,
     mut store: Store,
     live: broadcast::Sender<Arc<Event>>,
 ) -> std::io::Result<Store> {
@@ -60,13 +60,16 @@ async fn collect(
                 if n == 0 {
                     break;
                 }
-                for mut e in batch.drain(..) {
-                    e.seq = seq;
-                    seq += 1;
-                    store.append(&e)?;
-                    if live.receiver_count() > 0 {
-                        let _ = live.send(Arc::new(e));
+                let watched = live.receiver_count() > 0;
+                for env in batch.drain(..) {
+                    store.append_serialized(seq, env.t, &env.json)?;
+                    // Live views get parsed events; only paid for when someone watches.
+                    if watched {
+                        if let Some(e) = env.event(seq) {
+                            let _ = live.send(Arc::new(e));
+                        }
                     }
+                    seq += 1;
                 }
                 dirty = true;
             }

@@ -1,17 +1,24 @@
 //! Run time: microseconds since the run started, shared by every event source.
 
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 #[derive(Debug, Clone, Copy)]
 pub struct Clock {
     start: Instant,
+    /// The same instant on the wall clock, to place timestamps read from files (strace).
+    wall: SystemTime,
 }
 
 impl Clock {
     pub fn start() -> Self {
         Clock {
             start: Instant::now(),
+            wall: SystemTime::now(),
         }
+    }
+
+    pub fn wall_start(&self) -> SystemTime {
+        self.wall
     }
 
     pub fn now_us(&self) -> u64 {

@@ -14,13 +14,49 @@ const MAX_SUMMARY: usize = 160;
 /// gives "N bytes"). `from_client` tells which side sent it (HTTP uses it to prefer a request
 /// or a status line; the others decode the bytes alone).
 pub fn summary(protocol: &str, payload: &[u8], from_client: bool) -> String {
-    let p = protocol.trim().to_ascii_lowercase();
-    let mut s = match p.as_str() {
-        "minip" => minip(payload),
-        "http" | "http1" | "http/1.0" | "http/1.1" | "https" => http(payload, from_client),
-        "quic" | "http3" | "h3" => quic(payload),
-        _ => format!("{} bytes", payload.len()),
+    let s = match family(protocol) {
+        Family::Minip => minip(payload),
+        Family::Http => http(payload, from_client),
+        Family::Quic => quic(payload),
+        Family::Other => format!("{} bytes", payload.len()),
     };
+    cut(s)
+}
+
+/// The summary of a `total`-byte stream chunk of which only the first bytes, `head`, are at
+/// hand (the relay's zero-copy path peeks at the start of each chunk). HTTP still finds a
+/// request or status line that fits in `head`; anything else reads as a size.
+pub fn summary_head(protocol: &str, head: &[u8], total: usize, from_client: bool) -> String {
+    if head.len() >= total {
+        return summary(protocol, &head[..total], from_client);
+    }
+    let s = match family(protocol) {
+        Family::Http => match http_line(head, from_client) {
+            Some(l) => l.to_string(),
+            None => format!("{total} bytes of body"),
+        },
+        _ => format!("{total} bytes"),
+    };
+    cut(s)
+}
+
+enum Family {
+    Minip,
+    Http,
+    Quic,
+    Other,
+}
+
+fn family(protocol: &str) -> Family {
+    match protocol.trim().to_ascii_lowercase().as_str() {
+        "minip" => Family::Minip,
+        "http" | "http1" | "http/1.0" | "http/1.1" | "https" => Family::Http,
+        "quic" | "http3" | "h3" => Family::Quic,
+        _ => Family::Other,
+    }
+}
+
+fn cut(mut s: String) -> String {
     if s.len() > MAX_SUMMARY {
         let mut cut = MAX_SUMMARY;
         while !s.is_char_boundary(cut) {
@@ -83,15 +119,19 @@ pub fn minip(d: &[u8]) -> String {
 
 /// `GET / HTTP/1.1`, `HTTP/1.1 200 OK`, else `1234 bytes of body`.
 pub fn http(chunk: &[u8], from_client: bool) -> String {
-    let line = first_line(chunk);
-    let (first, second) = if from_client {
-        (request_line(line), status_line(line))
-    } else {
-        (status_line(line), request_line(line))
-    };
-    match first.or(second) {
+    match http_line(chunk, from_client) {
         Some(l) => l.to_string(),
         None => format!("{} bytes of body", chunk.len()),
+    }
+}
+
+/// The request or status line a chunk starts with.
+fn http_line(chunk: &[u8], from_client: bool) -> Option<&str> {
+    let line = first_line(chunk);
+    if from_client {
+        request_line(line).or_else(|| status_line(line))
+    } else {
+        status_line(line).or_else(|| request_line(line))
     }
 }
 
@@ -407,6 +447,26 @@ mod tests {
         assert_eq!(quic(&[0xc0, 0, 0]), "malformed (3 bytes)");
         assert_eq!(quic(&[0xc0, 0, 0, 0, 1, 20, 1]), "malformed (7 bytes)");
         assert_eq!(quic(&[]), "malformed (0 bytes)");
+    }
+
+    #[test]
+    fn heads_of_larger_chunks() {
+        let resp = b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n";
+        assert_eq!(
+            summary_head("http", resp, 100_050, false),
+            "HTTP/1.1 200 OK"
+        );
+        assert_eq!(
+            summary_head("http", &[b'x'; 64], 5000, false),
+            "5000 bytes of body"
+        );
+        assert_eq!(summary_head("quic", &[0xc0; 64], 5000, false), "5000 bytes");
+        let ping = minip_dgram(1, 3, 2, b"hi");
+        assert_eq!(
+            summary_head("minip", &ping, ping.len(), true),
+            "PING seq=3 len=2"
+        );
+        assert_eq!(summary_head("minip", &ping, 4, true), "malformed (4 bytes)");
     }
 
     #[test]

@@ -115,7 +115,7 @@ pub fn user_plugin_dir() -> Option<PathBuf> {
     dirs::config_dir().map(|d| d.join("panther").join("plugins"))
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Registry {
     plugins: Vec<Plugin>,
     pub diagnostics: Vec<Diagnostic>,

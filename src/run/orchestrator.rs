@@ -231,9 +231,16 @@ async fn run_test(
         }
     };
     let host = IpAddr::V4(Ipv4Addr::LOCALHOST);
-    let panther = std::env::current_exe()
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|_| "panther".into());
+    // `{{ panther }}`: this binary, unless the embedder (a benchmark, a test harness) says
+    // where the panther executable is.
+    let panther = std::env::var("PANTHER_EXE")
+        .ok()
+        .or_else(|| {
+            std::env::current_exe()
+                .ok()
+                .map(|p| p.display().to_string())
+        })
+        .unwrap_or_else(|| "panther".into());
     let timeout = t.timeout.unwrap_or(DEFAULT_TEST_TIMEOUT);
     let deadline = Instant::now() + Duration::from_secs_f64(timeout);
 
@@ -890,8 +897,10 @@ fn judge(
     // Wrappers' own findings (valgrind errors, …).
     for (wp, _) in &s.wrappers {
         if let Some(w) = &wp.manifest.wrapper {
-            let parsed =
+            let mut parsed =
                 crate::env::execution::parse_artifacts(&w.parser, &s.artifact_dir, &s.name);
+            // Put trace lines at the moment they happened, not when they were read.
+            parsed.stamp_times(tx.clock().wall_start());
             for e in parsed.events {
                 tx.emit(e);
             }

@@ -5,12 +5,12 @@
 //! live with [`strace::StraceParser`]) [`parse_artifacts`] turns those files into events and,
 //! for judging wrappers (memcheck), a verdict.
 //!
-//! | parser     | files read                                         | gives                          |
-//! |------------|----------------------------------------------------|--------------------------------|
-//! | `strace`   | `strace.log`, `strace.log.<pid>` (`-ff`)           | syscall logs, exit lifecycles  |
-//! | `valgrind` | `memcheck.xml`, `memcheck.<pid>.xml` (`%p`), `.log`| error logs, leak metric, verdict |
-//! | `time`     | `time.txt`                                         | one metric event               |
-//! | `none`     | nothing                                            | nothing                        |
+//! | parser     | files read                                              | gives                             |
+//! |------------|---------------------------------------------------------|-----------------------------------|
+//! | `strace`   | `strace.log`, `strace.log.<pid>` (`-ff`)                | syscall logs, exit lifecycles     |
+//! | `valgrind` | `memcheck.xml`, `memcheck.<pid>.xml` (`%p`), `memcheck*.log` | error logs, leak metric, verdict |
+//! | `time`     | `time.txt`                                              | one metric event                  |
+//! | `none`     | nothing                                                 | nothing                           |
 
 pub mod strace;
 pub mod time;
@@ -344,6 +344,7 @@ pub fn report_events(r: &valgrind::MemcheckReport, service: &str, file: &str) ->
         "distinct_errors": counted.len(),
         "leaks": r.leaks,
         "finished": r.finished,
+        "well_formed": r.well_formed,
         "truncated": r.truncated,
     });
     out.push(m);

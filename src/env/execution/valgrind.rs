@@ -1,10 +1,12 @@
 //! The `valgrind` parser: memcheck's XML report (`--xml=yes --xml-file=…`, protocol 4) becomes
 //! a list of errors with their stacks, leak totals, the fatal signal if any, and a verdict.
 //!
-//! A report cut short (the process was killed with SIGKILL while Valgrind was writing, or a
-//! launcher's report was overwritten by its child's) is still read: every complete top-level
-//! block (`<error>…</error>`, `<fatal_signal>…</fatal_signal>`, `<args>…</args>`, …) counts, and
-//! the report says it was truncated.
+//! A damaged report is still read: cut short (the process was killed with SIGKILL while
+//! Valgrind was writing), or mangled by several processes writing one file (a child forked
+//! without exec writes its own document into the inherited file; an exec'd child of a forking
+//! launcher truncates and rewrites it). Every complete top-level block (`<error>…</error>`,
+//! `<fatal_signal>…</fatal_signal>`, `<args>…</args>`, …) counts, and the report says whether
+//! the file was well-formed and whether it was cut short.
 
 use std::collections::HashMap;
 
@@ -152,7 +154,9 @@ pub struct MemcheckReport {
     pub fatal_signal: Option<FatalSignal>,
     /// Valgrind reached `<status><state>FINISHED`.
     pub finished: bool,
-    /// The file was not a complete XML document; what was complete was read.
+    /// The file was one well-formed XML document. When not, every complete block was read.
+    pub well_formed: bool,
+    /// The file ends before `</valgrindoutput>`: Valgrind stopped writing mid-report.
     pub truncated: bool,
 }
 
@@ -249,7 +253,7 @@ pub fn parse_memcheck_xml(text: &str) -> Result<MemcheckReport, ValgrindParseErr
             for n in root.children().filter(|n| n.is_element()) {
                 b.element(n);
             }
-            Ok(b.finish(false))
+            Ok(b.finish(true, false))
         }
         Err(_) => {
             if !text.contains("<valgrindoutput") && !text.contains("<error>") {
@@ -265,7 +269,8 @@ pub fn parse_memcheck_xml(text: &str) -> Result<MemcheckReport, ValgrindParseErr
                 }
                 Err(_) => false,
             });
-            Ok(b.finish(true))
+            let truncated = !text.trim_end().ends_with("</valgrindoutput>");
+            Ok(b.finish(false, truncated))
         }
     }
 }
@@ -310,8 +315,9 @@ impl Builder {
     fn element(&mut self, n: roxmltree::Node) {
         let r = &mut self.report;
         match n.tag_name().name() {
-            "pid" => r.pid = text_of(n).parse().ok(),
-            "ppid" => r.ppid = text_of(n).parse().ok(),
+            // Several documents in one file: the first one's process is the file's.
+            "pid" if r.pid.is_none() => r.pid = text_of(n).parse().ok(),
+            "ppid" if r.ppid.is_none() => r.ppid = text_of(n).parse().ok(),
             "args" => {
                 for part in n.children().filter(|c| c.is_element()) {
                     let list: Vec<String> = part
@@ -357,7 +363,7 @@ impl Builder {
         }
     }
 
-    fn finish(mut self, truncated: bool) -> MemcheckReport {
+    fn finish(mut self, well_formed: bool, truncated: bool) -> MemcheckReport {
         let leak_kinds = errors_for_leak_kinds(&self.report.valgrind_argv);
         for e in &mut self.report.errors {
             if let Some(c) = e.unique.as_ref().and_then(|u| self.counts.get(u)) {
@@ -378,6 +384,7 @@ impl Builder {
                 e.counts = true;
             }
         }
+        self.report.well_formed = well_formed;
         self.report.truncated = truncated;
         self.report
     }
@@ -578,7 +585,7 @@ mod tests {
         assert_eq!(r.ppid, Some(1));
         assert_eq!(r.argv, ["./bug", "x"]);
         assert!(r.finished);
-        assert!(!r.truncated);
+        assert!(r.well_formed && !r.truncated);
         assert_eq!(r.errors.len(), 4);
         let e = &r.errors[0];
         assert_eq!(e.kind, "InvalidWrite");
@@ -663,7 +670,7 @@ mod tests {
     fn truncated_report_keeps_complete_errors() {
         let cut = ONE.find("<kind>UninitCondition").unwrap();
         let r = parse_memcheck_xml(&ONE[..cut]).unwrap();
-        assert!(r.truncated);
+        assert!(r.truncated && !r.well_formed);
         assert!(!r.finished);
         assert_eq!(r.pid, Some(7));
         assert_eq!(r.errors.len(), 1);

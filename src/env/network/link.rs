@@ -52,6 +52,8 @@
 //! delivery is lost (by the link, or because the relay stopped while it was in flight).
 
 mod impair;
+#[cfg(target_os = "linux")]
+mod splice;
 mod tcp;
 mod udp;
 
@@ -323,19 +325,39 @@ impl Ctx {
         dropped: Option<Discard>,
         duplicate_of: Option<u64>,
     ) -> InFlight {
+        self.sent_head(dir, payload, payload.len(), at, dropped, duplicate_of)
+    }
+
+    /// [`Ctx::sent`] for a `total`-byte message of which only the first bytes, `head`, are at
+    /// hand.
+    fn sent_head(
+        &self,
+        dir: Dir,
+        head: &[u8],
+        total: usize,
+        at: Instant,
+        dropped: Option<Discard>,
+        duplicate_of: Option<u64>,
+    ) -> InFlight {
         let (from, to) = match dir {
             Dir::ClientToServer => (&self.client, &self.server),
             Dir::ServerToClient => (&self.server, &self.client),
+        };
+        let from_client = dir == Dir::ClientToServer;
+        let summary = if head.len() == total {
+            decode::summary(&self.protocol, head, from_client)
+        } else {
+            decode::summary_head(&self.protocol, head, total, from_client)
         };
         let msg = Message {
             from: from.clone(),
             to: to.clone(),
             protocol: self.protocol.clone(),
-            summary: decode::summary(&self.protocol, payload, dir == Dir::ClientToServer),
-            bytes: u32::try_from(payload.len()).unwrap_or(u32::MAX),
+            summary,
+            bytes: u32::try_from(total).unwrap_or(u32::MAX),
             id: Some(self.ids.fetch_add(1, Ordering::Relaxed)),
             lost: dropped.is_some(),
-            hex: Some(decode::hex_prefix(payload, HEX_BYTES)),
+            hex: Some(decode::hex_prefix(head, HEX_BYTES)),
         };
         let sent_us = self.events.clock().at_us(at).max(1);
         let mut e = Event::new(SOURCE, Kind::Message, SENT);

@@ -1,6 +1,8 @@
-//! The TCP relay: accepts each client connection, opens one to the target, and copies both
-//! directions chunk by chunk (each `read()` is one message). Only delay, jitter and rate apply;
-//! chunks are delivered in order, so the byte stream is never altered.
+//! The TCP relay: accepts each client connection, opens one to the target, and forwards both
+//! directions chunk by chunk (each `read()`, or each `splice()` on the zero-copy path, is one
+//! message). Only delay, jitter and rate apply; chunks are delivered in order, so the byte
+//! stream is never altered. Without delay or rate, Linux forwards with splice(2) (see
+//! `splice.rs`); otherwise, or when pipes cannot be had, the relay copies.
 
 use std::io;
 use std::net::SocketAddr;
@@ -61,6 +63,9 @@ async fn connection(ctx: Arc<Ctx>, client: TcpStream, peer: SocketAddr) {
     // The relay forwards each chunk as it comes: Nagle would only add delay.
     let _ = client.set_nodelay(true);
     let _ = server.set_nodelay(true);
+    if ctx.params.timeless() && zero_copy(&ctx, &client, &server).await {
+        return;
+    }
     let (client_rd, client_wr) = client.into_split();
     let (server_rd, server_wr) = server.into_split();
     let p = ctx.params;
@@ -80,6 +85,26 @@ async fn connection(ctx: Arc<Ctx>, client: TcpStream, peer: SocketAddr) {
             Shaper::new(p, flow, 1, true)
         ),
     );
+}
+
+/// Relays both directions with splice(2) when pipes can be had; false when they cannot (the
+/// caller copies instead).
+#[cfg(target_os = "linux")]
+async fn zero_copy(ctx: &Ctx, client: &TcpStream, server: &TcpStream) -> bool {
+    use super::splice::{Pipe, forward};
+    let (Ok(up), Ok(down)) = (Pipe::new(), Pipe::new()) else {
+        return false;
+    };
+    tokio::join!(
+        forward(ctx, Dir::ClientToServer, client, server, up),
+        forward(ctx, Dir::ServerToClient, server, client, down),
+    );
+    true
+}
+
+#[cfg(not(target_os = "linux"))]
+async fn zero_copy(_: &Ctx, _: &TcpStream, _: &TcpStream) -> bool {
+    false
 }
 
 /// How much to read at once: with a rate limit, about 10 ms worth (at least one segment), so
