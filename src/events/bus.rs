@@ -64,11 +64,10 @@ async fn collect(
                 for env in batch.drain(..) {
                     store.append_serialized(seq, env.t, &env.json)?;
                     // Live views get parsed events; only paid for when someone watches.
-                    if watched {
-                        if let Some(e) = env.event(seq) {
+                    if watched
+                        && let Some(e) = env.event(seq) {
                             let _ = live.send(Arc::new(e));
                         }
-                    }
                     seq += 1;
                 }
                 dirty = true;
