@@ -261,6 +261,31 @@ fn http_conformance_against_python_and_nginx() {
         );
         assert!(checks.iter().any(|c| c["verdict"] == "pass"));
     }
+    // nginx's known finding is declared as an assertion: the check passes as "violated".
+    let nginx = s["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "nginx_server")
+        .unwrap();
+    assert_eq!(nginx["verdict"], "pass", "{nginx}");
+    let checks = nginx["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|x| x["checks"].as_array().cloned().unwrap_or_default())
+        .collect::<Vec<_>>();
+    let c = checks
+        .iter()
+        .find(|c| c["property"] == "unknown_method_501")
+        .unwrap();
+    assert!(
+        c["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("violated, as the experiment expects"),
+        "{c}"
+    );
     let junit = std::fs::read_to_string(dir.join("junit.xml")).unwrap();
     assert!(
         junit.contains("<testsuite name=\"python_http_server\""),

@@ -440,8 +440,11 @@ async fn run_test(
             cancelled_now,
             &tx,
         );
-        result.verdict = result.verdict.join(sr.verdict);
         result.services.push(sr);
+    }
+    apply_assertions(t, &mut result.services, &tx);
+    for sr in &result.services {
+        result.verdict = result.verdict.join(sr.verdict);
     }
     if !all_up && result.services.iter().all(|s| s.verdict < Verdict::Error) {
         result.verdict = Verdict::Error;
@@ -466,6 +469,82 @@ async fn run_test(
             .unwrap_or_else(|| "every service passed".into());
     }
     finish_test(result, t0, &tx)
+}
+
+/// `assertions:` turn a check's outcome into what the experiment expects of it: a property
+/// declared `violated` (a known finding, such as python's http.server ignoring a missing Host)
+/// passes when the tester saw it fail, and fails when it held. A property no tester checked is
+/// inconclusive.
+fn apply_assertions(t: &Test, services: &mut [ServiceResult], tx: &EventTx) {
+    use crate::experiment::model::PropertyOutcome;
+    for a in &t.assertions {
+        let mut seen = false;
+        for svc in services.iter_mut() {
+            let mut changed = false;
+            for c in svc.checks.iter_mut() {
+                let subject_ok = a
+                    .service
+                    .as_ref()
+                    .is_none_or(|s| c.subject.as_ref() == Some(s));
+                if c.property != a.property || !subject_ok {
+                    continue;
+                }
+                seen = true;
+                if a.expect == PropertyOutcome::Violated {
+                    match c.verdict {
+                        Verdict::Fail => {
+                            c.verdict = Verdict::Pass;
+                            c.reason = format!("violated, as the experiment expects: {}", c.reason);
+                        }
+                        Verdict::Pass => {
+                            c.verdict = Verdict::Fail;
+                            c.reason = format!(
+                                "expected a violation, but the property held: {}",
+                                c.reason
+                            );
+                        }
+                        _ => {}
+                    }
+                    changed = true;
+                }
+            }
+            if changed && svc.verdict <= Verdict::Fail {
+                // The tester's verdict is the worst of its checks once expectations apply.
+                svc.verdict = svc
+                    .checks
+                    .iter()
+                    .map(|c| c.verdict.min(Verdict::Fail))
+                    .max()
+                    .unwrap_or(Verdict::Pass);
+                let failed: Vec<&str> = svc
+                    .checks
+                    .iter()
+                    .filter(|c| c.verdict >= Verdict::Fail)
+                    .map(|c| c.property.as_str())
+                    .collect();
+                svc.reason = if failed.is_empty() {
+                    format!(
+                        "{} checks met the experiment's expectations",
+                        svc.checks.len()
+                    )
+                } else {
+                    format!("failed: {}", failed.join(", "))
+                };
+            }
+        }
+        if !seen {
+            let mut e = Event::new(
+                ORCHESTRATOR,
+                Kind::Log,
+                format!("assertion on `{}`: no tester checked it", a.property),
+            );
+            e.level = Some(Level::Warn);
+            tx.emit(e);
+            if let Some(svc) = services.iter_mut().find(|s| s.kind == "tester") {
+                svc.verdict = svc.verdict.join(Verdict::Inconclusive);
+            }
+        }
+    }
 }
 
 fn sweep_port(port: Option<u16>) {
