@@ -332,6 +332,9 @@ fn help_documents_every_command() {
     let env = Env::new();
     let s = stdout(&env.run(&["--help"]));
     for c in [
+        "run",
+        "export",
+        "builtin",
         "validate",
         "plugins",
         "plugin",

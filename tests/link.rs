@@ -694,6 +694,63 @@ async fn tcp_http_summaries_and_rate() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tcp_zero_copy_path_summarises_each_chunk() {
+    // Without delay or rate, Linux relays with splice(2) and peeks at each chunk's start.
+    let l = TcpListener::bind(local()).await.unwrap();
+    let target = l.local_addr().unwrap();
+    let body = 200_000usize;
+    let server = tokio::spawn(async move {
+        let (mut s, _) = l.accept().await.unwrap();
+        let mut req = Vec::new();
+        while !req.ends_with(b"\r\n\r\n") {
+            let mut b = [0u8; 1];
+            s.read_exact(&mut b).await.unwrap();
+            req.push(b[0]);
+        }
+        let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {body}\r\n\r\n");
+        s.write_all(head.as_bytes()).await.unwrap();
+        s.write_all(&vec![b'y'; body]).await.unwrap();
+        s.shutdown().await.unwrap();
+        req
+    });
+    let (r, mut rx) = relay(spec(Transport::Tcp, "http", target, Link::default())).await;
+    let mut s = TcpStream::connect(r.local_addr()).await.unwrap();
+    let request = format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "p".repeat(100));
+    s.write_all(request.as_bytes()).await.unwrap();
+    let mut resp = Vec::new();
+    timeout(Duration::from_secs(30), s.read_to_end(&mut resp))
+        .await
+        .unwrap()
+        .unwrap();
+    let stats = r.stop().await;
+    assert_eq!(server.await.unwrap(), request.as_bytes());
+    assert!(resp.starts_with(b"HTTP/1.1 200 OK\r\n"));
+    assert!(resp.ends_with(&[b'y'; 100]));
+    let events = drain(&mut rx);
+    check_pairs(&events);
+    let sent = messages(&events, SENT);
+    let m = sent[0].message.as_ref().unwrap();
+    assert_eq!(m.summary, format!("GET /{} HTTP/1.1", "p".repeat(100)));
+    assert_eq!(m.bytes as usize, request.len());
+    assert_eq!(
+        m.hex.as_deref(),
+        Some("474554202f707070707070707070707070707070707070707070707070707070")
+    );
+    let replies: Vec<_> = sent
+        .iter()
+        .map(|e| e.message.as_ref().unwrap())
+        .filter(|m| m.from == "server")
+        .collect();
+    assert_eq!(replies[0].summary, "HTTP/1.1 200 OK");
+    let total: usize = replies.iter().map(|m| m.bytes as usize).sum();
+    assert_eq!(total, resp.len());
+    assert_eq!(stats.server_to_client.delivered_bytes as usize, resp.len());
+    for m in &replies[1..] {
+        assert_eq!(m.summary, format!("{} bytes of body", m.bytes));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tcp_target_down_closes_the_client() {
     let probe = TcpListener::bind(local()).await.unwrap();
     let target = probe.local_addr().unwrap();
@@ -799,6 +856,22 @@ async fn stop_leaves_no_task_or_socket() {
     TcpListener::bind(addr)
         .await
         .expect("the TCP port is free again");
+
+    // TCP without impairment (the zero-copy path), a connection still open.
+    let (r, _rx) = relay(spec(Transport::Tcp, "http", tcp_target, Link::default())).await;
+    let mut s = TcpStream::connect(r.local_addr()).await.unwrap();
+    s.write_all(b"hello").await.unwrap();
+    timeout(Duration::from_secs(5), s.read_exact(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    r.stop().await;
+    assert_eq!(alive_tasks_settle(before).await, before);
+    let n = timeout(Duration::from_secs(5), s.read(&mut buf))
+        .await
+        .expect("the relay closed the connection")
+        .unwrap_or(0);
+    assert_eq!(n, 0);
 
     // Dropping a relay without stop also ends its tasks.
     let (r, _rx) = relay(spec(Transport::Udp, "minip", udp_target, Link::default())).await;

@@ -74,7 +74,7 @@ impl<'a> App<'a> {
         .areas(f.area());
         let title = Paragraph::new(vec![
             Line::from(Span::styled("panther — plugin browser (preview)", Style::default().add_modifier(Modifier::BOLD))),
-            Line::from("The experiment builder, run launcher and live sequence view are not built yet; use `panther validate` and `panther plugins` meanwhile."),
+            Line::from("The experiment builder, run launcher and live sequence view are not built yet; use `panther run`, `panther validate` and `panther plugins` meanwhile."),
         ])
         .wrap(Wrap { trim: true });
         f.render_widget(title, head);

@@ -10,9 +10,14 @@
 //!
 //! # Transports
 //! * **UDP**: one upstream socket per client address (so replies route back to the right
-//!   client); each datagram is one message.
+//!   client); each datagram is one message. Flows live until the relay stops (no idle
+//!   expiry), like a NAT binding that never times out.
 //! * **TCP**: each accepted connection gets its own upstream connection; each `read()` chunk is
 //!   one message ("segment"). A half-close (FIN) is passed on after every chunk before it.
+//!   Without delay or rate, Linux moves each chunk with `splice(2)` (zero copy, up to 1 MiB a
+//!   chunk) and the relay only peeks at its first 512 bytes for the event: `summary` and `hex`
+//!   then describe the chunk's start (an HTTP request or status line is still found), `bytes`
+//!   its full size.
 //!
 //! # Impairments (per direction, per flow)
 //! * `delay_ms ± jitter_ms` (uniform): the packet is due `delay ± jitter` after it leaves the
@@ -49,7 +54,8 @@
 //!   arrow with its real slope, from `(from, sent_us)` to `(to, t)`.
 //!
 //! Every id has exactly one "sent" event and at most one "delivered" event; a "sent" without a
-//! delivery is lost (by the link, or because the relay stopped while it was in flight).
+//! delivery is lost (by the link, because the receiver's socket refused it, or because the
+//! relay stopped while it was in flight). [`LinkStats`] counts each case.
 
 mod impair;
 #[cfg(target_os = "linux")]
