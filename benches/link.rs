@@ -19,7 +19,7 @@ use panther::experiment::model::Link;
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
     let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(std::env::var("W").ok().and_then(|v| v.parse().ok()).unwrap_or(2))
         .enable_all()
         .build()
         .expect("runtime");
