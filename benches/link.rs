@@ -4,6 +4,12 @@
 //! * UDP request/response: median round-trip latency added by the relay (target ≤ 50 µs).
 //! * TCP bulk: throughput through the relay relative to direct (target ≥ 80 %).
 //!
+//! Each is measured twice: with threads free to run anywhere (what a run sees), and with
+//! every thread (client, server, relay) pinned to one CPU. On a VM, waking a thread on an idle
+//! vCPU costs tens of µs, and the direct path pays it or not depending on where the scheduler
+//! happens to put its two threads; pinned, both paths are on one CPU and the difference is the
+//! relay's own cost.
+//!
 //! `cargo bench --bench link` prints the figures; without `--bench` (as `cargo test
 //! --all-targets` runs it) it does a small smoke run.
 
@@ -18,19 +24,54 @@ use panther::experiment::model::Link;
 
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(std::env::var("W").ok().and_then(|v| v.parse().ok()).unwrap_or(2))
-        .enable_all()
-        .build()
-        .expect("runtime");
     let (rounds, per_round) = if full { (20, 1000) } else { (2, 100) };
-    udp_latency(&rt, rounds, per_round);
     let (runs, bytes) = if full {
         (5, 1usize << 30)
     } else {
         (1, 8 << 20)
     };
-    tcp_throughput(&rt, runs, bytes);
+    for pinned in [None, Some(0)] {
+        match pinned {
+            None => println!("== threads unpinned"),
+            Some(cpu) => {
+                println!("== every thread pinned to CPU {cpu}");
+                pin(cpu);
+            }
+        }
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .on_thread_start(move || {
+                if let Some(cpu) = pinned {
+                    pin(cpu);
+                }
+            })
+            .build()
+            .expect("runtime");
+        udp_latency(&rt, pinned, rounds, per_round);
+        tcp_throughput(&rt, pinned, runs, bytes);
+    }
+}
+
+/// Pins the calling thread to one CPU.
+fn pin(cpu: usize) {
+    use nix::libc;
+    // SAFETY: a zeroed cpu_set_t is a valid empty set; CPU_SET and sched_setaffinity only
+    // touch that local set.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+    }
+}
+
+fn spawn_pinned<F: FnOnce() + Send + 'static>(cpu: Option<usize>, f: F) {
+    thread::spawn(move || {
+        if let Some(c) = cpu {
+            pin(c);
+        }
+        f()
+    });
 }
 
 /// Starts a relay whose events are drained (and counted) as the orchestrator would.
@@ -65,10 +106,10 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
-fn udp_latency(rt: &tokio::runtime::Runtime, rounds: usize, per_round: usize) {
+fn udp_latency(rt: &tokio::runtime::Runtime, cpu: Option<usize>, rounds: usize, n: usize) {
     let server = UdpSocket::bind("127.0.0.1:0").unwrap();
     let target = server.local_addr().unwrap();
-    thread::spawn(move || {
+    spawn_pinned(cpu, move || {
         let mut buf = [0u8; 2048];
         while let Ok((n, from)) = server.recv_from(&mut buf) {
             let _ = server.send_to(&buf[..n], from);
@@ -98,8 +139,8 @@ fn udp_latency(rt: &tokio::runtime::Runtime, rounds: usize, per_round: usize) {
     let (mut d, mut r) = (Vec::new(), Vec::new());
     // Alternate blocks so both see the same machine conditions.
     for _ in 0..rounds {
-        d.extend((0..per_round).map(|_| round_trip(&direct)));
-        r.extend((0..per_round).map(|_| round_trip(&relayed)));
+        d.extend((0..n).map(|_| round_trip(&direct)));
+        r.extend((0..n).map(|_| round_trip(&relayed)));
     }
     d.sort();
     r.sort();
@@ -122,11 +163,25 @@ fn udp_latency(rt: &tokio::runtime::Runtime, rounds: usize, per_round: usize) {
     );
 }
 
-/// Sends `bytes` to `to` and waits for the server's byte count; returns the throughput in
-/// bytes per second.
-fn bulk(to: SocketAddr, bytes: usize) -> f64 {
+/// CPU time used by this process so far (user + system), in seconds.
+fn cpu_seconds() -> f64 {
+    use nix::libc;
+    // SAFETY: getrusage fills the zeroed struct we pass.
+    let ru = unsafe {
+        let mut ru: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut ru);
+        ru
+    };
+    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    tv(ru.ru_utime) + tv(ru.ru_stime)
+}
+
+/// Sends `bytes` to `to` and waits for the server's byte count: (bytes per second, CPU
+/// seconds per GB).
+fn bulk(to: SocketAddr, bytes: usize) -> (f64, f64) {
     let chunk = vec![0x5au8; 256 * 1024];
     let mut s = TcpStream::connect(to).unwrap();
+    let cpu = cpu_seconds();
     let t = Instant::now();
     let mut left = bytes;
     while left > 0 {
@@ -138,17 +193,18 @@ fn bulk(to: SocketAddr, bytes: usize) -> f64 {
     let mut count = [0u8; 8];
     s.read_exact(&mut count).unwrap();
     let took = t.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu;
     assert_eq!(u64::from_be_bytes(count), bytes as u64);
-    bytes as f64 / took
+    (bytes as f64 / took, cpu / (bytes as f64 / 1e9))
 }
 
-fn tcp_throughput(rt: &tokio::runtime::Runtime, runs: usize, bytes: usize) {
+fn tcp_throughput(rt: &tokio::runtime::Runtime, cpu: Option<usize>, runs: usize, bytes: usize) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let target = listener.local_addr().unwrap();
-    thread::spawn(move || {
+    spawn_pinned(cpu, move || {
         for s in listener.incoming() {
             let Ok(mut s) = s else { continue };
-            thread::spawn(move || {
+            spawn_pinned(cpu, move || {
                 let mut buf = vec![0u8; 256 * 1024];
                 let mut total = 0u64;
                 while let Ok(n) = s.read(&mut buf) {
@@ -169,21 +225,20 @@ fn tcp_throughput(rt: &tokio::runtime::Runtime, runs: usize, bytes: usize) {
         d.push(bulk(target, bytes));
         r.push(bulk(relay.local_addr(), bytes));
     }
-    d.sort_by(f64::total_cmp);
-    r.sort_by(f64::total_cmp);
+    d.sort_by(|a, b| a.0.total_cmp(&b.0));
+    r.sort_by(|a, b| a.0.total_cmp(&b.0));
     let stats = rt.block_on(relay.stop());
     let events = rt.block_on(drain).unwrap();
     let (dm, rm) = (d[d.len() / 2], r[r.len() / 2]);
-    let mb = |x: f64| x / 1e6;
     println!(
         "TCP bulk, {runs} × {} MB each way (median)",
         bytes / 1_000_000
     );
-    println!("  direct  {:8.0} MB/s", mb(dm));
-    println!("  relay   {:8.0} MB/s", mb(rm));
+    println!("  direct  {:8.0} MB/s   {:5.2} CPU-s/GB", dm.0 / 1e6, dm.1);
+    println!("  relay   {:8.0} MB/s   {:5.2} CPU-s/GB", rm.0 / 1e6, rm.1);
     println!(
         "  ratio   {:8.1} %   (target ≥ 80 %)   [{} segments relayed, {events} events]",
-        rm / dm * 100.0,
+        rm.0 / dm.0 * 100.0,
         stats.client_to_server.delivered
     );
 }

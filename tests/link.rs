@@ -627,6 +627,32 @@ async fn tcp_stream_is_exact_without_impairment() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tcp_concurrent_connections_stay_separate() {
+    let (target, echo) = tcp_echo().await;
+    let (r, _rx) = relay(spec(Transport::Tcp, "other", target, Link::default())).await;
+    let addr = r.local_addr();
+    let clients: Vec<_> = (0..6u64)
+        .map(|i| {
+            tokio::spawn(async move {
+                let data = stream_bytes(1 << 20, 100 + i);
+                let back = tcp_round_trip(addr, &data).await;
+                (hash(&back), hash(&data), back.len())
+            })
+        })
+        .collect();
+    for c in clients {
+        let (got, want, len) = c.await.unwrap();
+        assert_eq!(len, 1 << 20);
+        assert_eq!(got, want);
+    }
+    let stats = r.stop().await;
+    echo.abort();
+    assert_eq!(stats.flows, 6);
+    assert_eq!(stats.client_to_server.delivered_bytes, 6 << 20);
+    assert_eq!(stats.server_to_client.delivered_bytes, 6 << 20);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tcp_http_summaries_and_rate() {
     // An HTTP server answering one request with 300 kB.
     let l = TcpListener::bind(local()).await.unwrap();

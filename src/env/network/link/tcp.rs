@@ -35,7 +35,7 @@ async fn accept(ctx: Arc<Ctx>, listener: TcpListener, tasks: Tasks) {
     let mut warned = false;
     loop {
         match listener.accept().await {
-            Ok((client, peer)) => tasks.spawn(connection(ctx.clone(), client, peer)),
+            Ok((client, peer)) => tasks.spawn(connection(ctx.clone(), tasks.clone(), client, peer)),
             Err(e) => {
                 // Out of file descriptors, or a connection reset before it was accepted.
                 if !warned {
@@ -48,7 +48,7 @@ async fn accept(ctx: Arc<Ctx>, listener: TcpListener, tasks: Tasks) {
     }
 }
 
-async fn connection(ctx: Arc<Ctx>, client: TcpStream, peer: SocketAddr) {
+async fn connection(ctx: Arc<Ctx>, tasks: Tasks, client: TcpStream, peer: SocketAddr) {
     let flow = ctx.next_flow();
     let server = match TcpStream::connect(ctx.target).await {
         Ok(s) => s,
@@ -63,9 +63,14 @@ async fn connection(ctx: Arc<Ctx>, client: TcpStream, peer: SocketAddr) {
     // The relay forwards each chunk as it comes: Nagle would only add delay.
     let _ = client.set_nodelay(true);
     let _ = server.set_nodelay(true);
-    if ctx.params.timeless() && zero_copy(&ctx, &client, &server).await {
-        return;
-    }
+    let (client, server) = if ctx.params.timeless() {
+        match zero_copy(&ctx, &tasks, client, server) {
+            Some(back) => back,
+            None => return,
+        }
+    } else {
+        (client, server)
+    };
     let (client_rd, client_wr) = client.into_split();
     let (server_rd, server_wr) = server.into_split();
     let p = ctx.params;
@@ -87,24 +92,40 @@ async fn connection(ctx: Arc<Ctx>, client: TcpStream, peer: SocketAddr) {
     );
 }
 
-/// Relays both directions with splice(2) when pipes can be had; false when they cannot (the
-/// caller copies instead).
+/// Relays both directions with splice(2) when pipes can be had (the tasks it spawns own the
+/// sockets); gives them back when pipes cannot be had, for the caller to copy instead.
 #[cfg(target_os = "linux")]
-async fn zero_copy(ctx: &Ctx, client: &TcpStream, server: &TcpStream) -> bool {
+fn zero_copy(
+    ctx: &Arc<Ctx>,
+    tasks: &Tasks,
+    client: TcpStream,
+    server: TcpStream,
+) -> Option<(TcpStream, TcpStream)> {
     use super::splice::{Pipe, forward};
     let (Ok(up), Ok(down)) = (Pipe::new(), Pipe::new()) else {
-        return false;
+        return Some((client, server));
     };
-    tokio::join!(
-        forward(ctx, Dir::ClientToServer, client, server, up),
-        forward(ctx, Dir::ServerToClient, server, client, down),
+    let (client, server) = (Arc::new(client), Arc::new(server));
+    forward(
+        ctx,
+        tasks,
+        Dir::ClientToServer,
+        client.clone(),
+        server.clone(),
+        up,
     );
-    true
+    forward(ctx, tasks, Dir::ServerToClient, server, client, down);
+    None
 }
 
 #[cfg(not(target_os = "linux"))]
-async fn zero_copy(_: &Ctx, _: &TcpStream, _: &TcpStream) -> bool {
-    false
+fn zero_copy(
+    _: &Arc<Ctx>,
+    _: &Tasks,
+    client: TcpStream,
+    server: TcpStream,
+) -> Option<(TcpStream, TcpStream)> {
+    Some((client, server))
 }
 
 /// How much to read at once: with a rate limit, about 10 ms worth (at least one segment), so
