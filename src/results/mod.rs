@@ -45,7 +45,16 @@ pub fn timestamp(t: std::time::SystemTime) -> (String, String) {
         .map(|d| d.as_secs())
         .unwrap_or(0) as i64;
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Howard Hinnant's civil-from-days.
+    let (y, m, d) = civil_from_days(days);
+    let (hh, mm, ss) = (rem / 3600, rem % 3600 / 60, rem % 60);
+    (
+        format!("{y:04}-{m:02}-{d:02}_{hh:02}-{mm:02}-{ss:02}"),
+        format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z"),
+    )
+}
+
+/// (year, month, day) of a count of days since 1970-01-01 (Howard Hinnant's algorithm).
+pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
@@ -54,12 +63,7 @@ pub fn timestamp(t: std::time::SystemTime) -> (String, String) {
     let mp = (5 * doy + 2) / 153;
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    let (hh, mm, ss) = (rem / 3600, rem % 3600 / 60, rem % 60);
-    (
-        format!("{y:04}-{m:02}-{d:02}_{hh:02}-{mm:02}-{ss:02}"),
-        format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z"),
-    )
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 /// A new, unique results folder under `root` for experiment `name`.

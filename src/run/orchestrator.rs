@@ -516,12 +516,7 @@ fn apply_assertions(t: &Test, services: &mut [ServiceResult], tx: &EventTx) {
                     .map(|c| c.verdict.min(Verdict::Fail))
                     .max()
                     .unwrap_or(Verdict::Pass);
-                let failed: Vec<&str> = svc
-                    .checks
-                    .iter()
-                    .filter(|c| c.verdict >= Verdict::Fail)
-                    .map(|c| c.property.as_str())
-                    .collect();
+                let failed = failed_checks(&svc.checks);
                 svc.reason = if failed.is_empty() {
                     format!(
                         "{} checks met the experiment's expectations",
@@ -545,6 +540,15 @@ fn apply_assertions(t: &Test, services: &mut [ServiceResult], tx: &EventTx) {
             }
         }
     }
+}
+
+/// The properties whose checks failed (or worse).
+fn failed_checks(checks: &[CheckResult]) -> Vec<&str> {
+    checks
+        .iter()
+        .filter(|c| c.verdict >= Verdict::Fail)
+        .map(|c| c.property.as_str())
+        .collect()
 }
 
 fn sweep_port(port: Option<u16>) {
@@ -934,12 +938,7 @@ fn judge(
             Some(0) => r.reason = format!("{} checks passed", r.checks.len()),
             Some(1) => {
                 r.verdict = Verdict::Fail;
-                let failed: Vec<&str> = r
-                    .checks
-                    .iter()
-                    .filter(|c| c.verdict >= Verdict::Fail)
-                    .map(|c| c.property.as_str())
-                    .collect();
+                let failed = failed_checks(&r.checks);
                 r.reason = if failed.is_empty() {
                     "tester reported failure (exit code 1)".into()
                 } else {
