@@ -1,0 +1,3 @@
+//! One file per screen; each draws the app state it is given and nothing else.
+
+pub mod plugins;

@@ -1,0 +1,234 @@
+//! The plugin browser: the plugin tree by PANTHER category on the left, the selected plugin's
+//! facts, parameters, availability and README on the right.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, List, ListItem, ListState, Paragraph, Wrap};
+
+use crate::tui::app::{App, TreeRow};
+
+fn fg(app: &App, c: Color) -> Style {
+    if app.color {
+        Style::default().fg(c)
+    } else {
+        Style::default()
+    }
+}
+
+pub fn draw(f: &mut Frame, app: &App) {
+    let [head, body, foot] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(3),
+        Constraint::Length(1),
+    ])
+    .areas(f.area());
+    let title = Line::from(vec![
+        Span::styled("panther", Style::default().add_modifier(Modifier::BOLD)),
+        Span::raw(" · plugins"),
+        Span::styled(
+            "  · runs: `panther run FILE` (builder, live view: not built yet)",
+            fg(app, Color::DarkGray),
+        ),
+    ]);
+    f.render_widget(Paragraph::new(title), head);
+
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(38), Constraint::Percentage(62)]).areas(body);
+    draw_tree(f, app, left);
+    draw_detail(f, app, right);
+    draw_status(f, app, foot);
+    if app.show_help {
+        draw_help(f, app, f.area());
+    }
+}
+
+fn draw_tree(f: &mut Frame, app: &App, area: Rect) {
+    let items: Vec<ListItem> = app
+        .tree
+        .iter()
+        .map(|r| match r {
+            TreeRow::Category(c) => ListItem::new(Line::from(Span::styled(
+                c.clone(),
+                fg(app, Color::Cyan).add_modifier(Modifier::BOLD),
+            ))),
+            TreeRow::Plugin(i) => {
+                let p = &app.plugins[*i];
+                let (mark, color) = if p.availability.reason().is_some() {
+                    ("✗", Color::Red)
+                } else {
+                    ("✓", Color::Green)
+                };
+                ListItem::new(Line::from(vec![
+                    Span::raw("  "),
+                    Span::styled(mark, fg(app, color)),
+                    Span::raw(" "),
+                    Span::raw(p.name().to_string()),
+                ]))
+            }
+        })
+        .collect();
+    let highlight = if app.color {
+        Style::default().bg(Color::Blue).fg(Color::White)
+    } else {
+        Style::default().add_modifier(Modifier::REVERSED)
+    };
+    let shown = app
+        .tree
+        .iter()
+        .filter(|r| matches!(r, TreeRow::Plugin(_)))
+        .count();
+    let title = if app.filter.is_empty() {
+        format!(" plugins ({shown}) ")
+    } else {
+        format!(
+            " plugins ({shown} of {}) matching “{}” ",
+            app.plugins.len(),
+            app.filter
+        )
+    };
+    let mut state = ListState::default().with_selected(Some(app.selected));
+    f.render_stateful_widget(
+        List::new(items)
+            .block(Block::default().borders(Borders::ALL).title(title))
+            .highlight_style(highlight),
+        area,
+        &mut state,
+    );
+}
+
+fn draw_detail(f: &mut Frame, app: &App, area: Rect) {
+    let Some(p) = app.selected_plugin() else {
+        let msg = if app.filter.is_empty() {
+            "no plugins loaded"
+        } else {
+            "no plugin matches the filter"
+        };
+        f.render_widget(
+            Paragraph::new(msg).block(Block::default().borders(Borders::ALL).title(" details ")),
+            area,
+        );
+        return;
+    };
+    let m = &p.manifest;
+    let bold = Style::default().add_modifier(Modifier::BOLD);
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(format!("{} {}", m.name, m.version), bold),
+            Span::raw(format!("  {}", p.category())),
+        ]),
+        Line::from(m.description.clone()),
+        Line::from(Span::styled(p.file.clone(), fg(app, Color::DarkGray))),
+    ];
+    match p.availability.reason() {
+        Some(r) => {
+            lines.push(Line::from(Span::styled(
+                format!("unavailable: {r}"),
+                fg(app, Color::Red),
+            )));
+            for c in m.install.commands() {
+                lines.push(Line::from(format!("  install: {}", c.join(" "))));
+            }
+        }
+        None if p.availability.is_available() => lines.push(Line::from(Span::styled(
+            "available on this machine",
+            fg(app, Color::Green),
+        ))),
+        None => lines.push(Line::from(Span::styled(
+            "valid (requirements not checked)",
+            fg(app, Color::Yellow),
+        ))),
+    }
+    if !m.protocols.is_empty() {
+        let protos: Vec<&str> = m.protocols.iter().map(|x| x.name.as_str()).collect();
+        let roles: Vec<&str> = m.roles.iter().map(|r| r.as_str()).collect();
+        lines.push(Line::from(format!(
+            "protocols: {}   roles: {}",
+            protos.join(", "),
+            roles.join(", ")
+        )));
+    }
+    if let Some(s) = &m.protocol {
+        lines.push(Line::from(format!(
+            "versions: {} (default {}), port {}",
+            s.versions.join(", "),
+            s.default_version,
+            s.default_port
+        )));
+    }
+    if !m.parameters.is_empty() {
+        lines.push(Line::from(""));
+        lines.push(Line::from(Span::styled("parameters", bold)));
+        let w = m.parameters.keys().map(String::len).max().unwrap_or(4);
+        for (k, prm) in &m.parameters {
+            let def = prm
+                .default
+                .as_ref()
+                .map(|d| format!(" = {d}"))
+                .unwrap_or_default();
+            lines.push(Line::from(format!(
+                "  {k:w$}  {}{def}  {}",
+                prm.ty.as_str(),
+                prm.description
+            )));
+        }
+    }
+    if let Some(r) = &p.readme {
+        lines.push(Line::from(""));
+        lines.extend(r.lines().map(|l| Line::from(l.to_string())));
+    }
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((app.detail_scroll, 0))
+            .block(Block::default().borders(Borders::ALL).title(" details ")),
+        area,
+    );
+}
+
+fn draw_status(f: &mut Frame, app: &App, area: Rect) {
+    let text = if app.typing_filter {
+        format!("filter: {}▏  Enter keep · Esc clear", app.filter)
+    } else {
+        let keys: Vec<String> = app
+            .bindings()
+            .iter()
+            .filter(|b| b.short)
+            .map(|b| format!("{} {}", b.keys, b.what))
+            .collect();
+        let problems = if app.problems.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "  ·  {} plugin problem(s): panther plugins validate",
+                app.problems.len()
+            )
+        };
+        format!("{}{problems}", keys.join(" · "))
+    };
+    f.render_widget(Paragraph::new(text).style(fg(app, Color::Gray)), area);
+}
+
+fn draw_help(f: &mut Frame, app: &App, area: Rect) {
+    let w = 56.min(area.width);
+    let h = (app.bindings().len() as u16 + 4).min(area.height);
+    let r = Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    };
+    let mut lines: Vec<Line> = app
+        .bindings()
+        .iter()
+        .map(|b| Line::from(format!(" {:14} {}", b.keys, b.what)))
+        .collect();
+    lines.push(Line::from(""));
+    lines.push(Line::from(" Esc or ? closes this help"));
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(" keys ")),
+        r,
+    );
+}

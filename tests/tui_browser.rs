@@ -1,0 +1,112 @@
+//! The plugin browser, driven through `update` as the event loop does, drawn on a
+//! `TestBackend`, compared with committed snapshots at 120×40 and 80×24.
+
+use panther::plugin::{LoadOptions, Registry};
+use panther::tui::app::{Action, App, Effect};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn app() -> App {
+    // Requirements unchecked, so the snapshots do not depend on what this machine has.
+    let reg = Registry::load(&LoadOptions {
+        bundled: true,
+        user: false,
+        dirs: vec![],
+        availability: false,
+    });
+    App::new(&reg, false)
+}
+
+fn render(app: &mut App, w: u16, h: u16) -> String {
+    app.update(Action::Resize(w, h));
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| panther::tui::screens::plugins::draw(f, app))
+        .unwrap();
+    let buf = t.backend().buffer();
+    let mut out = String::new();
+    for y in 0..h {
+        let line: String = (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect();
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn select(app: &mut App, name: &str) {
+    app.update(Action::Top);
+    for _ in 0..app.plugins.len() {
+        if app.selected_plugin().is_some_and(|p| p.name() == name) {
+            return;
+        }
+        app.update(Action::Down);
+    }
+    panic!("{name} not reachable");
+}
+
+#[test]
+fn browser_shows_the_tree_by_category_and_the_readme() {
+    let mut a = app();
+    select(&mut a, "ping_pong");
+    insta::assert_snapshot!("browser_ping_pong_120x40", render(&mut a, 120, 40));
+    insta::assert_snapshot!("browser_ping_pong_80x24", render(&mut a, 80, 24));
+}
+
+#[test]
+fn filter_narrows_the_tree_and_keeps_a_plugin_selected() {
+    let mut a = app();
+    a.update(Action::StartFilter);
+    for c in "http".chars() {
+        a.update(Action::FilterChar(c));
+    }
+    let names: Vec<&str> = a
+        .tree
+        .iter()
+        .filter_map(|r| match r {
+            panther::tui::app::TreeRow::Plugin(i) => Some(a.plugins[*i].name()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        names,
+        ["nginx", "python_http", "http_conformance", "http"],
+        "{names:?}"
+    );
+    assert!(a.selected_plugin().is_some());
+    a.update(Action::FilterAccept);
+    insta::assert_snapshot!("browser_filter_http_80x24", render(&mut a, 80, 24));
+    // Esc clears the filter and everything is back.
+    a.update(Action::Cancel);
+    assert_eq!(a.filter, "");
+    assert!(a.tree.len() > 12);
+}
+
+#[test]
+fn help_is_built_from_the_keymap_and_q_quits() {
+    let mut a = app();
+    a.update(Action::ToggleHelp);
+    let screen = render(&mut a, 80, 24);
+    for b in a.bindings() {
+        assert!(screen.contains(b.what), "help lists `{}`", b.what);
+    }
+    insta::assert_snapshot!("browser_help_80x24", screen);
+    a.update(Action::Cancel);
+    assert!(!a.show_help);
+    assert_eq!(a.update(Action::Quit), vec![Effect::Quit]);
+}
+
+#[test]
+fn moving_skips_category_rows_and_stops_at_the_ends() {
+    let mut a = app();
+    a.update(Action::Top);
+    let first = a.selected_plugin().unwrap().name().to_string();
+    a.update(Action::Up);
+    assert_eq!(a.selected_plugin().unwrap().name(), first);
+    for _ in 0..100 {
+        a.update(Action::Down);
+    }
+    let last = a.selected_plugin().unwrap().name().to_string();
+    a.update(Action::Bottom);
+    assert_eq!(a.selected_plugin().unwrap().name(), last);
+    a.update(Action::PageUp);
+    assert!(a.selected_plugin().is_some());
+}

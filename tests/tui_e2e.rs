@@ -1,0 +1,87 @@
+//! The real binary in a real terminal (tmux): open the workbench, find a plugin with the
+//! filter, read its README, quit, and get the shell back with the terminal restored.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn tmux(sock: &str, args: &[&str]) -> String {
+    let out = Command::new("tmux")
+        .arg("-L")
+        .arg(sock)
+        .args(args)
+        .output()
+        .expect("tmux runs");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn wait_for(sock: &str, text: &str) -> String {
+    let t0 = Instant::now();
+    loop {
+        let screen = tmux(sock, &["capture-pane", "-p", "-t", "t"]);
+        if screen.contains(text) {
+            return screen;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(15),
+            "`{text}` never appeared:\n{screen}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+struct Server(String);
+impl Drop for Server {
+    fn drop(&mut self) {
+        tmux(&self.0, &["kill-server"]);
+    }
+}
+
+#[test]
+fn browse_to_ping_pong_read_its_readme_and_quit() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "under CI, tmux must be installed"
+        );
+        eprintln!("skipped: tmux is not installed");
+        return;
+    }
+    let sock = format!("panther-e2e-{}", std::process::id());
+    let _server = Server(sock.clone());
+    let home = tempfile::tempdir().unwrap();
+    // A shell first, so we can see it come back after panther exits.
+    tmux(
+        &sock,
+        &[
+            "new-session",
+            "-d",
+            "-s",
+            "t",
+            "-x",
+            "120",
+            "-y",
+            "40",
+            "sh",
+        ],
+    );
+    let cmd = format!(
+        "HOME={} PANTHER_LOG_FILE={}/log {} --no-user-plugins; echo PANTHER-EXITED-$?",
+        home.path().display(),
+        home.path().display(),
+        env!("CARGO_BIN_EXE_panther")
+    );
+    tmux(&sock, &["send-keys", "-t", "t", &cmd, "Enter"]);
+    wait_for(&sock, "plugins (12)");
+    tmux(
+        &sock,
+        &["send-keys", "-t", "t", "/", "p", "i", "n", "g", "Enter"],
+    );
+    let screen = wait_for(&sock, "matching “ping”");
+    assert!(screen.contains("ping_pong 0.1.0"), "{screen}");
+    assert!(screen.contains("# ping_pong"), "README shown:\n{screen}");
+    tmux(&sock, &["send-keys", "-t", "t", "q"]);
+    let screen = wait_for(&sock, "PANTHER-EXITED-0");
+    // The alternate screen is gone: the browser's frame is no longer on the terminal.
+    assert!(!screen.contains("plugins (12)"), "{screen}");
+}
