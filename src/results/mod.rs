@@ -2,6 +2,7 @@
 //! `events.jsonl`, `summary.json`, `junit.xml`, `report.md`, `sequence.mmd` and per-service
 //! logs. Every file but the events is derived, so `panther export` can rebuild them.
 
+pub mod history;
 pub mod junit;
 pub mod mermaid;
 pub mod model;
