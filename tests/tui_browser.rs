@@ -20,7 +20,7 @@ fn app() -> App {
 fn render(app: &mut App, w: u16, h: u16) -> String {
     app.update(Action::Resize(w, h));
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| panther::tui::screens::plugins::draw(f, app))
+    t.draw(|f| panther::tui::screens::draw(f, app))
         .unwrap();
     let buf = t.backend().buffer();
     let mut out = String::new();
@@ -109,4 +109,37 @@ fn moving_skips_category_rows_and_stops_at_the_ends() {
     assert_eq!(a.selected_plugin().unwrap().name(), last);
     a.update(Action::PageUp);
     assert!(a.selected_plugin().is_some());
+}
+
+#[test]
+fn runs_screen_lists_past_runs_with_their_verdicts() {
+    let out = tempfile::tempdir().unwrap();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_panther"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "--no-user-plugins",
+            "run",
+            "experiments/quickstart.yaml",
+            "--output",
+        ])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0));
+    let mut a = app();
+    a.outputs = out.path().to_path_buf();
+    a.update(Action::NextScreen);
+    assert_eq!(a.screen, panther::tui::app::Screen::History);
+    assert_eq!(a.runs.len(), 1);
+    let screen = render(&mut a, 120, 40);
+    assert!(
+        screen.contains("pass") && screen.contains("quickstart ✓"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("# quickstart"),
+        "the report is shown:\n{screen}"
+    );
+    a.update(Action::GoTo(panther::tui::app::Screen::Plugins));
+    assert_eq!(a.screen, panther::tui::app::Screen::Plugins);
 }

@@ -2,7 +2,10 @@
 //! Input, timers and background work all become actions, so tests drive the app exactly as a
 //! user does, without a terminal.
 
+use std::path::PathBuf;
+
 use crate::plugin::{Plugin, Registry};
+use crate::results::history::{self, PastRun};
 
 use super::keymap::{Binding, KEYMAP};
 
@@ -30,6 +33,9 @@ pub enum Action {
     Cancel,
     ToggleHelp,
     ScrollDetail(i16),
+    /// Tab: the next screen.
+    NextScreen,
+    GoTo(Screen),
     Quit,
     Resize(u16, u16),
 }
@@ -41,7 +47,30 @@ pub enum TreeRow {
     Plugin(usize),
 }
 
+/// The workbench's screens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Plugins,
+    History,
+}
+
+impl Screen {
+    pub const ALL: [Screen; 2] = [Screen::Plugins, Screen::History];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Screen::Plugins => "plugins",
+            Screen::History => "runs",
+        }
+    }
+}
+
 pub struct App {
+    pub screen: Screen,
+    /// Where `panther run` writes results; the runs screen lists it.
+    pub outputs: PathBuf,
+    pub runs: Vec<PastRun>,
+    pub run_selected: usize,
     pub plugins: Vec<Plugin>,
     /// Registry diagnostics, shown so a broken plugin is visible, not silently missing.
     pub problems: Vec<String>,
@@ -76,6 +105,10 @@ impl App {
             .map(|d| d.to_string().lines().next().unwrap_or("").to_string())
             .collect();
         let mut app = App {
+            screen: Screen::Plugins,
+            outputs: PathBuf::from("outputs"),
+            runs: Vec::new(),
+            run_selected: 0,
             plugins,
             problems,
             tree: Vec::new(),
@@ -173,6 +206,41 @@ impl App {
         (self.size.1 as isize - 6).max(1)
     }
 
+    /// Re-reads the results folders (on entering the runs screen).
+    pub fn refresh_runs(&mut self) {
+        self.runs = history::list(&self.outputs);
+        self.run_selected = self.run_selected.min(self.runs.len().saturating_sub(1));
+    }
+
+    pub fn selected_run(&self) -> Option<&PastRun> {
+        self.runs.get(self.run_selected)
+    }
+
+    fn go(&mut self, s: Screen) {
+        self.screen = s;
+        self.detail_scroll = 0;
+        if s == Screen::History {
+            self.refresh_runs();
+        }
+    }
+
+    fn move_by(&mut self, delta: isize) {
+        match self.screen {
+            Screen::Plugins => self.step(delta),
+            Screen::History => {
+                if !self.runs.is_empty() {
+                    let n = (self.run_selected as isize + delta)
+                        .clamp(0, self.runs.len() as isize - 1)
+                        as usize;
+                    if n != self.run_selected {
+                        self.run_selected = n;
+                        self.detail_scroll = 0;
+                    }
+                }
+            }
+        }
+    }
+
     pub fn update(&mut self, a: Action) -> Vec<Effect> {
         if self.typing_filter {
             match a {
@@ -197,13 +265,21 @@ impl App {
             return Vec::new();
         }
         match a {
-            Action::Up => self.step(-1),
-            Action::Down => self.step(1),
-            Action::Top => self.step(isize::MIN / 2),
-            Action::Bottom => self.step(isize::MAX / 2),
-            Action::PageUp => self.step(-self.page()),
-            Action::PageDown => self.step(self.page()),
-            Action::StartFilter => self.typing_filter = true,
+            Action::Up => self.move_by(-1),
+            Action::Down => self.move_by(1),
+            Action::Top => self.move_by(isize::MIN / 2),
+            Action::Bottom => self.move_by(isize::MAX / 2),
+            Action::PageUp => self.move_by(-self.page()),
+            Action::PageDown => self.move_by(self.page()),
+            Action::StartFilter => self.typing_filter = self.screen == Screen::Plugins,
+            Action::NextScreen => {
+                let i = Screen::ALL
+                    .iter()
+                    .position(|s| *s == self.screen)
+                    .unwrap_or(0);
+                self.go(Screen::ALL[(i + 1) % Screen::ALL.len()]);
+            }
+            Action::GoTo(s) => self.go(s),
             Action::FilterChar(_) | Action::FilterBackspace | Action::FilterAccept => {}
             Action::Cancel => {
                 if self.show_help {

@@ -3,7 +3,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::app::Action;
+use super::app::{Action, Screen};
 
 pub struct Binding {
     pub keys: &'static str,
@@ -85,6 +85,9 @@ pub fn action(k: KeyEvent, typing: bool) -> Option<Action> {
         KeyCode::Char('J') => Action::ScrollDetail(3),
         KeyCode::Char('K') => Action::ScrollDetail(-3),
         KeyCode::Char('q') => Action::Quit,
+        KeyCode::Tab => Action::NextScreen,
+        KeyCode::Char('1') => Action::GoTo(Screen::Plugins),
+        KeyCode::Char('2') => Action::GoTo(Screen::History),
         _ => return None,
     })
 }

@@ -1,3 +1,79 @@
 //! One file per screen; each draws the app state it is given and nothing else.
 
+pub mod history;
 pub mod plugins;
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::tui::app::{App, Screen};
+
+/// The app's current screen.
+pub fn draw(f: &mut Frame, app: &App) {
+    match app.screen {
+        Screen::Plugins => plugins::draw(f, app),
+        Screen::History => history::draw(f, app),
+    }
+    if app.show_help {
+        plugins::draw_help(f, app, f.area());
+    }
+}
+
+pub(crate) fn fg(app: &App, c: Color) -> Style {
+    if app.color {
+        Style::default().fg(c)
+    } else {
+        Style::default()
+    }
+}
+
+/// "panther · [1 plugins] 2 runs" with the current screen marked.
+pub(crate) fn tab_bar(f: &mut Frame, app: &App, area: Rect) {
+    let mut spans = vec![
+        Span::styled("panther", Style::default().add_modifier(Modifier::BOLD)),
+        Span::raw(" "),
+    ];
+    for (i, s) in Screen::ALL.iter().enumerate() {
+        let label = format!(" {} {} ", i + 1, s.title());
+        if *s == app.screen {
+            spans.push(Span::styled(
+                format!("[{}]", label.trim()),
+                Style::default().add_modifier(Modifier::BOLD),
+            ));
+        } else {
+            spans.push(Span::styled(label, fg(app, Color::DarkGray)));
+        }
+    }
+    spans.push(Span::styled(
+        "  runs: `panther run FILE` (builder, live view: not built yet)",
+        fg(app, Color::DarkGray),
+    ));
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The focused screen's keys, from the keymap (or the filter prompt while typing).
+pub(crate) fn status_bar(f: &mut Frame, app: &App, area: Rect) {
+    let text = if app.typing_filter {
+        format!("filter: {}▏  Enter keep · Esc clear", app.filter)
+    } else {
+        let keys: Vec<String> = app
+            .bindings()
+            .iter()
+            .filter(|b| b.short)
+            .map(|b| format!("{} {}", b.keys, b.what))
+            .collect();
+        let problems = if app.problems.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "  ·  {} plugin problem(s): panther plugins validate",
+                app.problems.len()
+            )
+        };
+        format!("{}{problems}", keys.join(" · "))
+    };
+    f.render_widget(Paragraph::new(text).style(fg(app, Color::Gray)), area);
+}

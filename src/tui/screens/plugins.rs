@@ -9,13 +9,7 @@ use ratatui::widgets::{Block, Borders, Clear, List, ListItem, ListState, Paragra
 
 use crate::tui::app::{App, TreeRow};
 
-fn fg(app: &App, c: Color) -> Style {
-    if app.color {
-        Style::default().fg(c)
-    } else {
-        Style::default()
-    }
-}
+use super::{fg, status_bar, tab_bar};
 
 pub fn draw(f: &mut Frame, app: &App) {
     let [head, body, foot] = Layout::vertical([
@@ -24,24 +18,13 @@ pub fn draw(f: &mut Frame, app: &App) {
         Constraint::Length(1),
     ])
     .areas(f.area());
-    let title = Line::from(vec![
-        Span::styled("panther", Style::default().add_modifier(Modifier::BOLD)),
-        Span::raw(" · plugins"),
-        Span::styled(
-            "  · runs: `panther run FILE` (builder, live view: not built yet)",
-            fg(app, Color::DarkGray),
-        ),
-    ]);
-    f.render_widget(Paragraph::new(title), head);
+    tab_bar(f, app, head);
 
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(38), Constraint::Percentage(62)]).areas(body);
     draw_tree(f, app, left);
     draw_detail(f, app, right);
-    draw_status(f, app, foot);
-    if app.show_help {
-        draw_help(f, app, f.area());
-    }
+    status_bar(f, app, foot);
 }
 
 fn draw_tree(f: &mut Frame, app: &App, area: Rect) {
@@ -187,30 +170,7 @@ fn draw_detail(f: &mut Frame, app: &App, area: Rect) {
     );
 }
 
-fn draw_status(f: &mut Frame, app: &App, area: Rect) {
-    let text = if app.typing_filter {
-        format!("filter: {}▏  Enter keep · Esc clear", app.filter)
-    } else {
-        let keys: Vec<String> = app
-            .bindings()
-            .iter()
-            .filter(|b| b.short)
-            .map(|b| format!("{} {}", b.keys, b.what))
-            .collect();
-        let problems = if app.problems.is_empty() {
-            String::new()
-        } else {
-            format!(
-                "  ·  {} plugin problem(s): panther plugins validate",
-                app.problems.len()
-            )
-        };
-        format!("{}{problems}", keys.join(" · "))
-    };
-    f.render_widget(Paragraph::new(text).style(fg(app, Color::Gray)), area);
-}
-
-fn draw_help(f: &mut Frame, app: &App, area: Rect) {
+pub(crate) fn draw_help(f: &mut Frame, app: &App, area: Rect) {
     let w = 56.min(area.width);
     let h = (app.bindings().len() as u16 + 4).min(area.height);
     let r = Rect {
