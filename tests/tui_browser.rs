@@ -20,8 +20,7 @@ fn app() -> App {
 fn render(app: &mut App, w: u16, h: u16) -> String {
     app.update(Action::Resize(w, h));
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| panther::tui::screens::draw(f, app))
-        .unwrap();
+    t.draw(|f| panther::tui::screens::draw(f, app)).unwrap();
     let buf = t.backend().buffer();
     let mut out = String::new();
     for y in 0..h {

@@ -66,6 +66,12 @@ pub enum Command {
     Validate(validate::Args),
     /// Convert a results folder: Mermaid sequence diagram, JUnit XML or the JSON summary.
     Export(export::Args),
+    /// Open a results folder in the workbench's sequence view (a finished run, or one that
+    /// crashed half-way).
+    Replay {
+        /// A results folder (`outputs/<date>_<name>/`).
+        dir: std::path::PathBuf,
+    },
     /// Browse and check plugins.
     #[command(subcommand)]
     Plugins(plugins::Command),
@@ -115,6 +121,16 @@ pub fn dispatch(cli: &Cli) -> Option<i32> {
         Command::Run(a) => run::run(cli, a),
         Command::Validate(a) => validate::run(cli, a),
         Command::Export(a) => export::run(a),
+        Command::Replay { dir } => {
+            let reg = cli.registry();
+            match crate::tui::run_with(&reg, crate::tui::Start::Replay(dir.clone())) {
+                Ok(()) => exit::OK,
+                Err(e) => {
+                    eprintln!("error: {}: {e}", dir.display());
+                    exit::BAD_INPUT
+                }
+            }
+        }
         Command::Plugins(c) => plugins::run(cli, c),
         Command::Plugin(c) => plugin_new::dispatch(cli, c),
         Command::Builtin(c) => builtin::run(c),

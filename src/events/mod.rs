@@ -8,6 +8,7 @@ pub mod decode;
 pub mod model;
 pub mod record;
 pub mod store;
+pub mod timeline;
 pub mod tx;
 
 pub use bus::Bus;

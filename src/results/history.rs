@@ -21,13 +21,18 @@ pub struct PastRun {
 
 /// Every results folder under `root` (folders holding an `events.jsonl`), newest first.
 pub fn list(root: &Path) -> Vec<PastRun> {
-    let Ok(entries) = std::fs::read_dir(root) else { return Vec::new() };
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return Vec::new();
+    };
     let mut runs: Vec<PastRun> = entries
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.join(crate::events::store::FILE_NAME).is_file())
         .map(|dir| {
-            let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             let (when, rest) = if name.len() > 20 && name.as_bytes()[19] == b'_' {
                 (name[..19].to_string(), name[20..].to_string())
             } else {
@@ -43,7 +48,15 @@ pub fn list(root: &Path) -> Vec<PastRun> {
                     tests: s.tests.len(),
                     events: Some(s.events),
                 },
-                Err(_) => PastRun { dir, when, experiment: rest, verdict: None, ok: None, tests: 0, events: None },
+                Err(_) => PastRun {
+                    dir,
+                    when,
+                    experiment: rest,
+                    verdict: None,
+                    ok: None,
+                    tests: 0,
+                    events: None,
+                },
             }
         })
         .collect();

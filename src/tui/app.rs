@@ -4,8 +4,17 @@
 
 use std::path::PathBuf;
 
+use crossterm::event::KeyEvent;
+
 use crate::plugin::{Plugin, Registry};
 use crate::results::history::{self, PastRun};
+
+use super::editor::{Editor, EditorOutcome};
+use super::widgets::sequence::SequenceViewState;
+use crate::events::timeline::Timeline;
+
+/// The built-in quickstart experiment, so the editor has something runnable on any machine.
+pub const QUICKSTART: &str = include_str!("../../experiments/quickstart.yaml");
 
 use super::keymap::{Binding, KEYMAP};
 
@@ -13,6 +22,13 @@ use super::keymap::{Binding, KEYMAP};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
     Quit,
+    /// Run the experiment in the editor (its validated text, and the file it came from).
+    Launch {
+        text: String,
+        path: Option<PathBuf>,
+    },
+    /// Cancel the live run (teardown, then its results as usual).
+    CancelRun,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +52,12 @@ pub enum Action {
     /// Tab: the next screen.
     NextScreen,
     GoTo(Screen),
+    /// A key for the editor, which has its own bindings.
+    EditorKey(KeyEvent),
+    /// A key on the sequence screen.
+    SequenceKey(KeyEvent),
+    /// Enter on the runs screen: open the selected run's sequence.
+    OpenRun,
     Quit,
     Resize(u16, u16),
 }
@@ -52,21 +74,108 @@ pub enum TreeRow {
 pub enum Screen {
     Plugins,
     History,
+    Editor,
+    Sequence,
 }
 
 impl Screen {
-    pub const ALL: [Screen; 2] = [Screen::Plugins, Screen::History];
+    pub const ALL: [Screen; 4] = [
+        Screen::Plugins,
+        Screen::History,
+        Screen::Editor,
+        Screen::Sequence,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
             Screen::Plugins => "plugins",
             Screen::History => "runs",
+            Screen::Editor => "experiment",
+            Screen::Sequence => "sequence",
         }
+    }
+}
+
+/// A run on the sequence screen: live (events still arriving) or recorded.
+pub struct SequenceScreen {
+    pub title: String,
+    pub timeline: Timeline,
+    pub state: SequenceViewState,
+    pub live: bool,
+    pub status: String,
+    pub show_detail: bool,
+    pub search: Option<String>,
+    pub search_input: String,
+    pub typing_search: bool,
+    /// First press of `x` on a live run asks; the second cancels.
+    pub confirm_cancel: bool,
+}
+
+impl SequenceScreen {
+    pub fn new(title: impl Into<String>, timeline: Timeline, live: bool) -> Self {
+        let mut state = SequenceViewState::new();
+        state.follow = live;
+        state.sync(&timeline);
+        SequenceScreen {
+            title: title.into(),
+            timeline,
+            state,
+            live,
+            status: if live {
+                "running".into()
+            } else {
+                "recorded".into()
+            },
+            show_detail: false,
+            search: None,
+            search_input: String::new(),
+            typing_search: false,
+            confirm_cancel: false,
+        }
+    }
+
+    /// A results folder's events (a finished run, or one that crashed half-way).
+    pub fn open(dir: &std::path::Path) -> Result<Self, String> {
+        let (events, torn) =
+            crate::events::store::read_all(&dir.join(crate::events::store::FILE_NAME))
+                .map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+        let tl = Timeline::from_events(&events);
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut s = SequenceScreen::new(name, tl, false);
+        s.status = match crate::results::read_summary(dir) {
+            Ok(sum) => format!(
+                "{}: {}",
+                sum.verdict,
+                if sum.ok {
+                    "expectations met"
+                } else {
+                    "expectations not met"
+                }
+            ),
+            Err(_) => format!(
+                "incomplete run{}",
+                if torn > 0 {
+                    format!(", {torn} torn line(s) skipped")
+                } else {
+                    String::new()
+                }
+            ),
+        };
+        Ok(s)
     }
 }
 
 pub struct App {
     pub screen: Screen,
+    pub reg: Registry,
+    /// The open experiment; the quickstart until the user opens another.
+    pub editor: Option<Editor>,
+    pub sequence: Option<SequenceScreen>,
+    /// A one-line message for the user (errors opening things).
+    pub message: Option<String>,
     /// Where `panther run` writes results; the runs screen lists it.
     pub outputs: PathBuf,
     pub runs: Vec<PastRun>,
@@ -106,6 +215,10 @@ impl App {
             .collect();
         let mut app = App {
             screen: Screen::Plugins,
+            reg: reg.clone(),
+            editor: None,
+            sequence: None,
+            message: None,
             outputs: PathBuf::from("outputs"),
             runs: Vec::new(),
             run_selected: 0,
@@ -222,6 +335,28 @@ impl App {
         if s == Screen::History {
             self.refresh_runs();
         }
+        if s == Screen::Editor && self.editor.is_none() {
+            self.open_quickstart();
+        }
+    }
+
+    /// `experiments/quickstart.yaml` when it is here, else the built-in copy (unsaved).
+    pub fn open_quickstart(&mut self) {
+        let on_disk = std::path::Path::new("experiments/quickstart.yaml");
+        let mut ed =
+            Editor::open(on_disk).unwrap_or_else(|_| Editor::new(None, QUICKSTART.to_string()));
+        ed.validate(&self.reg);
+        self.editor = Some(ed);
+    }
+
+    /// Opens a file in the editor (the palette's `:open`).
+    pub fn open_file(&mut self, path: &std::path::Path) -> Result<(), String> {
+        let mut ed =
+            Editor::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        ed.validate(&self.reg);
+        self.editor = Some(ed);
+        self.go(Screen::Editor);
+        Ok(())
     }
 
     fn move_by(&mut self, delta: isize) {
@@ -238,6 +373,8 @@ impl App {
                     }
                 }
             }
+            // The editor and the sequence view move their own cursors.
+            Screen::Editor | Screen::Sequence => {}
         }
     }
 
@@ -280,6 +417,33 @@ impl App {
                 self.go(Screen::ALL[(i + 1) % Screen::ALL.len()]);
             }
             Action::GoTo(s) => self.go(s),
+            Action::OpenRun => {
+                if let Some(r) = self.selected_run() {
+                    match SequenceScreen::open(&r.dir.clone()) {
+                        Ok(s) => {
+                            self.sequence = Some(s);
+                            self.screen = Screen::Sequence;
+                        }
+                        Err(e) => self.message = Some(e),
+                    }
+                }
+            }
+            Action::SequenceKey(k) => return self.sequence_key(k),
+            Action::EditorKey(k) => {
+                let Some(ed) = self.editor.as_mut() else {
+                    return Vec::new();
+                };
+                match ed.handle_key(k, &self.reg) {
+                    EditorOutcome::Close => self.screen = Screen::Plugins,
+                    EditorOutcome::Launch => {
+                        return vec![Effect::Launch {
+                            text: ed.text(),
+                            path: ed.path().map(|p| p.to_path_buf()),
+                        }];
+                    }
+                    EditorOutcome::Saved(_) | EditorOutcome::None => {}
+                }
+            }
             Action::FilterChar(_) | Action::FilterBackspace | Action::FilterAccept => {}
             Action::Cancel => {
                 if self.show_help {
@@ -297,6 +461,116 @@ impl App {
             Action::Quit => return vec![Effect::Quit],
         }
         Vec::new()
+    }
+
+    fn sequence_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        use crossterm::event::KeyCode;
+        let Some(s) = self.sequence.as_mut() else {
+            if k.code == KeyCode::Esc {
+                self.screen = Screen::Plugins;
+            }
+            return Vec::new();
+        };
+        if s.typing_search {
+            match k.code {
+                KeyCode::Char(c) => s.search_input.push(c),
+                KeyCode::Backspace => {
+                    s.search_input.pop();
+                }
+                KeyCode::Esc => s.typing_search = false,
+                KeyCode::Enter => {
+                    s.typing_search = false;
+                    match regex::Regex::new(&s.search_input) {
+                        Ok(re) => {
+                            s.search = Some(s.search_input.clone());
+                            if s.state.search(&s.timeline, &re, true).is_none() {
+                                s.status = format!("no match for “{}”", s.search_input);
+                            }
+                        }
+                        Err(e) => {
+                            s.status =
+                                format!("bad regex: {}", e.to_string().lines().last().unwrap_or(""))
+                        }
+                    }
+                }
+                _ => {}
+            }
+            return Vec::new();
+        }
+        let page = (self.size.1 as usize).saturating_sub(8).max(1);
+        match k.code {
+            KeyCode::Down | KeyCode::Char('j') => s.state.select_next(),
+            KeyCode::Up | KeyCode::Char('k') => {
+                s.state.follow = false;
+                s.state.select_prev()
+            }
+            KeyCode::PageDown => s.state.scroll_by(page as isize),
+            KeyCode::PageUp => {
+                s.state.follow = false;
+                s.state.scroll_by(-(page as isize))
+            }
+            KeyCode::Home | KeyCode::Char('g') => {
+                s.state.follow = false;
+                s.state.select_first()
+            }
+            KeyCode::End | KeyCode::Char('G') => {
+                s.state.select_last();
+                s.state.follow = true;
+            }
+            KeyCode::Char('t') => s.state.toggle_time_mode(),
+            KeyCode::Enter => {
+                if s.state.selected.is_none() {
+                    s.state.follow = false;
+                    s.state.select_last();
+                }
+                s.show_detail = !s.show_detail;
+            }
+            KeyCode::Char('/') => {
+                s.typing_search = true;
+                s.search_input.clear();
+            }
+            KeyCode::Char('n') | KeyCode::Char('N') => {
+                if let Some(re) = s.search.as_ref().and_then(|p| regex::Regex::new(p).ok()) {
+                    s.state.follow = false;
+                    s.state
+                        .search(&s.timeline, &re, k.code == KeyCode::Char('n'));
+                }
+            }
+            KeyCode::Char('x') if s.live => {
+                if s.confirm_cancel {
+                    s.confirm_cancel = false;
+                    s.status = "cancelling: tearing the services down".into();
+                    return vec![Effect::CancelRun];
+                }
+                s.confirm_cancel = true;
+                s.status = "press x again to cancel the run".into();
+            }
+            KeyCode::Esc => {
+                if s.show_detail {
+                    s.show_detail = false;
+                } else {
+                    self.screen = Screen::History;
+                    self.refresh_runs();
+                }
+            }
+            KeyCode::Char('q') => return vec![Effect::Quit],
+            KeyCode::Tab => self.update_screen_next(),
+            KeyCode::Char(c @ '1'..='4') => {
+                let i = c as usize - '1' as usize;
+                self.go(Screen::ALL[i]);
+            }
+            KeyCode::Char('?') => self.show_help = !self.show_help,
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn update_screen_next(&mut self) {
+        let i = Screen::ALL
+            .iter()
+            .position(|s| *s == self.screen)
+            .unwrap_or(0);
+        self.go(Screen::ALL[(i + 1) % Screen::ALL.len()]);
     }
 
     /// The bindings the help overlay and status bar show (built from the live keymap).

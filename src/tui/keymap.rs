@@ -55,11 +55,22 @@ pub const KEYMAP: &[Binding] = &[
     },
 ];
 
-/// The action for a key, given whether the filter is being typed.
-pub fn action(k: KeyEvent, typing: bool) -> Option<Action> {
+/// The action for a key on `screen`, given whether the filter is being typed.
+pub fn action(k: KeyEvent, screen: Screen, typing: bool) -> Option<Action> {
     let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
     if ctrl && k.code == KeyCode::Char('c') {
         return Some(Action::Quit);
+    }
+    // The editor has its own keys (Tab indents, letters type); Esc leaves it. The sequence
+    // view has its own too (n/N search, t time mode, x cancel).
+    if screen == Screen::Editor {
+        return Some(Action::EditorKey(k));
+    }
+    if screen == Screen::Sequence {
+        return Some(Action::SequenceKey(k));
+    }
+    if screen == Screen::History && k.code == KeyCode::Enter {
+        return Some(Action::OpenRun);
     }
     if typing {
         return match k.code {
@@ -88,6 +99,8 @@ pub fn action(k: KeyEvent, typing: bool) -> Option<Action> {
         KeyCode::Tab => Action::NextScreen,
         KeyCode::Char('1') => Action::GoTo(Screen::Plugins),
         KeyCode::Char('2') => Action::GoTo(Screen::History),
+        KeyCode::Char('3') => Action::GoTo(Screen::Editor),
+        KeyCode::Char('4') => Action::GoTo(Screen::Sequence),
         _ => return None,
     })
 }

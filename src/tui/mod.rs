@@ -3,9 +3,14 @@
 //! panic and SIGTERM; logs go to a file; `NO_COLOR` is honoured.
 
 pub mod app;
+pub mod config;
+pub mod editor;
 pub mod keymap;
+pub mod palette;
 pub mod screens;
+pub mod widgets;
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -27,8 +32,32 @@ pub fn color_enabled() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
+/// Where the workbench opens.
+#[derive(Debug, Clone, Default)]
+pub enum Start {
+    #[default]
+    Plugins,
+    /// A results folder in the sequence view (`panther replay DIR`).
+    Replay(PathBuf),
+}
+
 /// Runs the workbench until the user quits. The terminal is restored however it ends.
 pub fn run(reg: &Registry) -> std::io::Result<()> {
+    run_with(reg, Start::Plugins)
+}
+
+pub fn run_with(reg: &Registry, start: Start) -> std::io::Result<()> {
+    let mut app = App::new(reg, color_enabled());
+    if let Start::Replay(dir) = &start {
+        // Fail before taking over the terminal, so the message is readable.
+        let s = app::SequenceScreen::open(dir).map_err(std::io::Error::other)?;
+        app.sequence = Some(s);
+        app.screen = app::Screen::Sequence;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
     // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
     unsafe {
         let _ = nix::sys::signal::signal(
@@ -37,38 +66,183 @@ pub fn run(reg: &Registry) -> std::io::Result<()> {
         );
     }
     let mut terminal = ratatui::init(); // also installs a panic hook that restores the terminal
-    let result = event_loop(&mut terminal, App::new(reg, color_enabled()));
+    let mut live = Live::default();
+    let result = event_loop(&mut terminal, &mut app, &rt, &mut live);
     ratatui::restore();
+    // Nothing left behind: a run still going is torn down before we exit.
+    if let Some(run) = live.run.take() {
+        let _ = run.cancel.send(true);
+        if let Some(done) = live.done.take() {
+            let _ =
+                rt.block_on(async { tokio::time::timeout(Duration::from_secs(15), done).await });
+        }
+    }
     result
 }
 
-fn event_loop(terminal: &mut DefaultTerminal, mut app: App) -> std::io::Result<()> {
+/// The run launched from the workbench, if any.
+#[derive(Default)]
+struct Live {
+    run: Option<LiveRun>,
+    done: Option<tokio::sync::oneshot::Receiver<String>>,
+}
+
+struct LiveRun {
+    cancel: tokio::sync::watch::Sender<bool>,
+    events: tokio::sync::broadcast::Receiver<std::sync::Arc<crate::events::Event>>,
+}
+
+/// Starts the editor's experiment in the background and points the sequence view at it.
+fn launch(
+    app: &mut App,
+    rt: &tokio::runtime::Runtime,
+    live: &mut Live,
+    text: &str,
+    path: Option<PathBuf>,
+) {
+    if live.run.is_some() {
+        app.message = Some("a run is already going".into());
+        return;
+    }
+    let file = path
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "untitled.yaml".into());
+    let loaded = crate::experiment::load_str(text, &file, &app.reg);
+    let Some(exp) = loaded
+        .experiment
+        .filter(|_| !crate::diag::has_errors(&loaded.diagnostics))
+    else {
+        app.message = Some("the experiment does not validate".into());
+        return;
+    };
+    let name = path
+        .as_ref()
+        .and_then(|p| p.file_stem())
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "untitled".into());
+    let opts = crate::run::Options {
+        output_root: app.outputs.clone(),
+        config_path: file,
+        ..Default::default()
+    };
+    let _guard = rt.enter();
+    match crate::run::start(exp, &name, app.reg.clone(), opts) {
+        Ok(mut run) => {
+            let events = std::mem::replace(&mut run.live, tokio::sync::broadcast::channel(1).1);
+            let cancel = run.cancel.clone();
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            rt.spawn(async move {
+                let msg = match run.finish().await {
+                    Ok(s) => format!(
+                        "finished: {}{}",
+                        s.verdict,
+                        if s.ok {
+                            ", expectations met"
+                        } else {
+                            ", expectations NOT met"
+                        }
+                    ),
+                    Err(e) => format!("the run failed: {e}"),
+                };
+                let _ = tx.send(msg);
+            });
+            app.sequence = Some(app::SequenceScreen::new(
+                format!("live: {name}"),
+                Default::default(),
+                true,
+            ));
+            app.screen = app::Screen::Sequence;
+            live.run = Some(LiveRun { cancel, events });
+            live.done = Some(rx);
+        }
+        Err(e) => app.message = Some(format!("cannot start the run: {e}")),
+    }
+}
+
+/// Moves what the live run produced into the timeline; true when something changed.
+fn drain_live(app: &mut App, live: &mut Live) -> bool {
+    let mut changed = false;
+    if let Some(r) = live.run.as_mut() {
+        loop {
+            match r.events.try_recv() {
+                Ok(e) => {
+                    if let Some(s) = app.sequence.as_mut() {
+                        s.timeline.push(&e);
+                    }
+                    changed = true;
+                }
+                Err(tokio::sync::broadcast::error::TryRecvError::Lagged(n)) => {
+                    if let Some(s) = app.sequence.as_mut() {
+                        s.status = format!("view skipped {n} events (all are in events.jsonl)");
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+    }
+    if let Some(done) = live.done.as_mut()
+        && let Ok(msg) = done.try_recv() {
+            if let Some(s) = app.sequence.as_mut() {
+                s.status = msg;
+                s.live = false;
+            }
+            live.done = None;
+            live.run = None;
+            changed = true;
+        }
+    changed
+}
+
+fn event_loop(
+    terminal: &mut DefaultTerminal,
+    app: &mut App,
+    rt: &tokio::runtime::Runtime,
+    live: &mut Live,
+) -> std::io::Result<()> {
     let size = terminal.size()?;
     app.update(Action::Resize(size.width, size.height));
     let mut dirty = true;
+    // At most ~30 frames a second; input and events between frames are handled in batches.
+    let frame = Duration::from_millis(33);
     loop {
         if TERMINATE.load(Ordering::SeqCst) {
             return Ok(());
         }
+        if drain_live(app, live) {
+            dirty = true;
+        }
         if dirty {
-            terminal.draw(|f| screens::plugins::draw(f, &app))?;
+            terminal.draw(|f| screens::draw(f, app))?;
             dirty = false;
         }
-        if !event::poll(Duration::from_millis(100))? {
+        let wait = if live.run.is_some() {
+            frame
+        } else {
+            Duration::from_millis(100)
+        };
+        if !event::poll(wait)? {
             continue;
         }
-        // Drain what is pending before the next frame.
         loop {
             let action = match event::read()? {
                 Event::Key(k) if k.kind == KeyEventKind::Press => {
-                    keymap::action(k, app.typing_filter)
+                    keymap::action(k, app.screen, app.typing_filter)
                 }
                 Event::Resize(w, h) => Some(Action::Resize(w, h)),
                 _ => None,
             };
             if let Some(a) = action {
-                if app.update(a).contains(&Effect::Quit) {
-                    return Ok(());
+                for effect in app.update(a) {
+                    match effect {
+                        Effect::Quit => return Ok(()),
+                        Effect::Launch { text, path } => launch(app, rt, live, &text, path),
+                        Effect::CancelRun => {
+                            if let Some(r) = &live.run {
+                                let _ = r.cancel.send(true);
+                            }
+                        }
+                    }
                 }
                 dirty = true;
             }

@@ -2,6 +2,7 @@
 
 pub mod history;
 pub mod plugins;
+pub mod sequence;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -12,10 +13,23 @@ use ratatui::widgets::Paragraph;
 use crate::tui::app::{App, Screen};
 
 /// The app's current screen.
-pub fn draw(f: &mut Frame, app: &App) {
+pub fn draw(f: &mut Frame, app: &mut App) {
     match app.screen {
         Screen::Plugins => plugins::draw(f, app),
         Screen::History => history::draw(f, app),
+        Screen::Sequence => sequence::draw(f, app),
+        Screen::Editor => {
+            let [head, body] = ratatui::layout::Layout::vertical([
+                ratatui::layout::Constraint::Length(1),
+                ratatui::layout::Constraint::Min(3),
+            ])
+            .areas(f.area());
+            tab_bar(f, app, head);
+            let color = app.color;
+            if let Some(ed) = app.editor.as_mut() {
+                ed.draw(f, body, color);
+            }
+        }
     }
     if app.show_help {
         plugins::draw_help(f, app, f.area());

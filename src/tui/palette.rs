@@ -1,0 +1,214 @@
+//! The `:` command palette, headless: what a typed line means ([`parse`]) and what it could
+//! become ([`complete`]). The screen that shows it only renders and feeds keys.
+
+use std::path::PathBuf;
+
+use crate::suggest::{did_you_mean, one_of};
+
+use super::config::expand_tilde;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Quit,
+    Open(PathBuf),
+    Run,
+    Theme(String),
+    Replay(PathBuf),
+    Plugins,
+    Help,
+}
+
+/// Every command with its one-line help, in the order the palette lists them.
+pub const COMMANDS: &[(&str, &str)] = &[
+    ("open", "open an experiment file: open FILE"),
+    ("run", "run the open experiment"),
+    ("replay", "reopen a finished run: replay DIR"),
+    ("plugins", "browse the plugins"),
+    ("theme", "switch the colour theme: theme NAME"),
+    ("help", "keys and commands"),
+    ("quit", "leave panther"),
+];
+
+/// Short forms accepted as well (not completed, not listed).
+const ALIASES: &[(&str, &str)] = &[
+    ("q", "quit"),
+    ("q!", "quit"),
+    ("exit", "quit"),
+    ("?", "help"),
+];
+
+fn names() -> impl Iterator<Item = &'static str> {
+    COMMANDS.iter().map(|(n, _)| *n)
+}
+
+/// The argument, unquoted when wrapped in matching quotes (paths with spaces).
+fn unquote(arg: &str) -> &str {
+    let a = arg.trim();
+    for q in ['"', '\''] {
+        if a.len() >= 2
+            && a.starts_with(q)
+            && a.ends_with(q)
+            && let Some(inner) = a.get(1..a.len() - 1)
+        {
+            return inner;
+        }
+    }
+    a
+}
+
+/// Parses a palette line (the leading `:` is optional). The error is a ready-to-show line.
+pub fn parse(input: &str) -> Result<Command, String> {
+    let line = input.trim();
+    let line = line.strip_prefix(':').unwrap_or(line).trim_start();
+    if line.is_empty() {
+        return Err(format!(
+            "type a command: {}",
+            one_of(&names().collect::<Vec<_>>())
+        ));
+    }
+    let (word, arg) = match line.split_once(char::is_whitespace) {
+        Some((w, a)) => (w, unquote(a)),
+        None => (line, ""),
+    };
+    let lower = word.to_ascii_lowercase();
+    let name = ALIASES
+        .iter()
+        .find(|(a, _)| *a == lower)
+        .map(|(_, n)| *n)
+        .or_else(|| names().find(|n| *n == lower));
+    let Some(name) = name else {
+        let mut msg = format!("unknown command `{word}`");
+        match did_you_mean(&lower, names()) {
+            Some(h) => msg.push_str(&format!("; {h}")),
+            None => msg.push_str(&format!(
+                "; commands: {}",
+                one_of(&names().collect::<Vec<_>>())
+            )),
+        }
+        return Err(msg);
+    };
+    let no_arg = |c: Command| {
+        if arg.is_empty() {
+            Ok(c)
+        } else {
+            Err(format!("`{name}` takes no argument (got `{arg}`)"))
+        }
+    };
+    let needs = |what: &str| -> Result<&str, String> {
+        if arg.is_empty() {
+            Err(format!(
+                "`{name}` needs {what}: `{name} {}`",
+                what.to_uppercase()
+            ))
+        } else {
+            Ok(arg)
+        }
+    };
+    match name {
+        "quit" => no_arg(Command::Quit),
+        "run" => no_arg(Command::Run),
+        "plugins" => no_arg(Command::Plugins),
+        "help" => no_arg(Command::Help),
+        "open" => Ok(Command::Open(expand_tilde(needs("a file")?))),
+        "replay" => Ok(Command::Replay(expand_tilde(needs("a run directory")?))),
+        "theme" => {
+            let t = needs("a theme name")?;
+            if t.chars()
+                .all(|c| c.is_alphanumeric() || c == '-' || c == '_' || c == '.')
+            {
+                Ok(Command::Theme(t.to_string()))
+            } else {
+                Err(format!(
+                    "`{t}` is not a theme name: use letters, digits, `-` and `_`"
+                ))
+            }
+        }
+        _ => unreachable!("every listed command is handled"),
+    }
+}
+
+/// Command names that complete `prefix` (leading `:` optional, case-insensitive), in
+/// palette order; nothing once an argument is being typed.
+pub fn complete(prefix: &str) -> Vec<&'static str> {
+    let p = prefix.trim_start();
+    let p = p.strip_prefix(':').unwrap_or(p).trim_start();
+    if p.contains(char::is_whitespace) {
+        return Vec::new();
+    }
+    let p = p.to_ascii_lowercase();
+    names().filter(|n| n.starts_with(&p)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_commands() {
+        assert_eq!(parse(":quit"), Ok(Command::Quit));
+        assert_eq!(parse("q"), Ok(Command::Quit));
+        assert_eq!(parse(" :run "), Ok(Command::Run));
+        assert_eq!(
+            parse(":open exp.yaml"),
+            Ok(Command::Open(PathBuf::from("exp.yaml")))
+        );
+        assert_eq!(
+            parse(":open \"my dir/exp.yaml\""),
+            Ok(Command::Open(PathBuf::from("my dir/exp.yaml")))
+        );
+        assert_eq!(
+            parse(":replay outputs/x"),
+            Ok(Command::Replay(PathBuf::from("outputs/x")))
+        );
+        assert_eq!(parse(":theme light"), Ok(Command::Theme("light".into())));
+        assert_eq!(parse(":plugins"), Ok(Command::Plugins));
+        assert_eq!(parse(":help"), Ok(Command::Help));
+        assert_eq!(parse(":Help"), Ok(Command::Help));
+    }
+
+    #[test]
+    fn explains_mistakes() {
+        assert!(parse(":qiut").unwrap_err().contains("did you mean `quit`?"));
+        assert!(
+            parse(":plugns")
+                .unwrap_err()
+                .contains("did you mean `plugins`?")
+        );
+        assert!(parse(":open").unwrap_err().contains("needs a file"));
+        assert!(
+            parse(":replay ")
+                .unwrap_err()
+                .contains("needs a run directory")
+        );
+        assert!(parse(":theme").unwrap_err().contains("needs a theme name"));
+        assert!(
+            parse(":theme a b")
+                .unwrap_err()
+                .contains("not a theme name")
+        );
+        assert!(
+            parse(":quit now")
+                .unwrap_err()
+                .contains("takes no argument")
+        );
+        assert!(parse(":").unwrap_err().contains("type a command"));
+        let e = parse(":zzzzzz").unwrap_err();
+        assert!(
+            e.contains("unknown command `zzzzzz`") && e.contains("`quit`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn completes_names() {
+        assert_eq!(complete(":r"), vec!["run", "replay"]);
+        assert_eq!(complete("p"), vec!["plugins"]);
+        assert_eq!(complete(":").len(), COMMANDS.len());
+        assert_eq!(complete(""), names().collect::<Vec<_>>());
+        assert!(complete(":open x").is_empty());
+        assert!(complete(":x").is_empty());
+        for (n, _) in COMMANDS {
+            assert_eq!(complete(n), vec![*n]);
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! Reusable widgets: the sequence view.
+
+pub mod sequence;

@@ -1,0 +1,366 @@
+//! The user config (`config.toml`) and the command palette, headless. Every bad fixture in
+//! tests/fixtures/config yields its expected message at its expected 1-based line:column;
+//! every good one loads, and its bindings leave no two actions on one key.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use panther::diag::Diagnostic;
+use panther::tui::config::{self, Key, KeySpec, UserConfig, effective_bindings, parse_key};
+use panther::tui::palette::{self, COMMANDS, Command};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/config")
+        .join(name)
+}
+
+fn fixtures(prefix: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(fixture(""))
+        .expect("fixture dir")
+        .map(|e| e.expect("entry").file_name().into_string().expect("utf-8"))
+        .filter(|n| n.starts_with(prefix) && n.ends_with(".toml"))
+        .collect();
+    names.sort();
+    names
+}
+
+fn load_ok(name: &str) -> UserConfig {
+    config::load(&fixture(name)).unwrap_or_else(|d| panic!("{name}: {d:#?}"))
+}
+
+fn load_err(name: &str) -> Vec<Diagnostic> {
+    match config::load(&fixture(name)) {
+        Ok(c) => panic!("{name}: expected an error, loaded {c:#?}"),
+        Err(d) => d,
+    }
+}
+
+/// (fixture, line, column, message contains, expected/help contains)
+const BAD: &[(&str, u32, u32, &str, &str)] = &[
+    (
+        "bad_unknown_top.toml",
+        2,
+        1,
+        "unknown key `themes`",
+        "did you mean `theme`?",
+    ),
+    (
+        "bad_snake_case.toml",
+        2,
+        1,
+        "unknown key `plugin_dirs`",
+        "did you mean `plugin-dirs`?",
+    ),
+    (
+        "bad_wrong_type.toml",
+        1,
+        9,
+        "wrong type for `theme`: found integer `3`",
+        "a string",
+    ),
+    (
+        "bad_plugin_dirs_type.toml",
+        1,
+        15,
+        "wrong type for `plugin-dirs`: found string",
+        "a sequence",
+    ),
+    (
+        "bad_keys_type.toml",
+        2,
+        8,
+        "wrong type for `quit`: found integer `7`",
+        "a string",
+    ),
+    (
+        "bad_theme_name.toml",
+        2,
+        9,
+        "`my theme/dark` is not a theme name",
+        "letters, digits",
+    ),
+    (
+        "bad_unknown_action.toml",
+        3,
+        3,
+        "unknown action `fliter`",
+        "did you mean `filter`?",
+    ),
+    (
+        "bad_key_spec.toml",
+        2,
+        8,
+        "bad key `ctrl-` for `quit`: nothing after `ctrl-`",
+        "`ctrl-c`",
+    ),
+    (
+        "bad_key_name.toml",
+        3,
+        10,
+        "unknown key name `escpe`; did you mean `escape`?",
+        "`esc`",
+    ),
+    (
+        "bad_clash_default.toml",
+        4,
+        8,
+        "key `j` is bound to both `down` (default) and `quit` (line 4)",
+        "bind `down` to another key too",
+    ),
+    (
+        "bad_clash_two.toml",
+        3,
+        10,
+        "key `x` is bound to both `help` (line 2) and `filter` (line 3)",
+        "give each action its own key",
+    ),
+    (
+        "bad_clash_alternate.toml",
+        2,
+        6,
+        "key `down` is bound to both `down` (default) and `up` (line 2)",
+        "one action per key",
+    ),
+    (
+        "bad_duplicate.toml",
+        4,
+        1,
+        "duplicate key `quit`",
+        "first set on line 2",
+    ),
+    (
+        "bad_syntax.toml",
+        1,
+        14,
+        "invalid TOML: invalid basic string",
+        "`\"`",
+    ),
+];
+
+#[test]
+fn bad_configs_are_reported_at_their_position() {
+    for (name, line, col, msg, hint) in BAD {
+        let d = load_err(name);
+        assert_eq!(d.len(), 1, "{name}: one problem expected: {d:#?}");
+        let d = &d[0];
+        assert!(d.is_error(), "{name}: {d}");
+        assert!(d.file.ends_with(name), "{name}: file is {}", d.file);
+        assert_eq!((d.line, d.column), (*line, *col), "{name}: {d}");
+        assert!(d.message.contains(msg), "{name}: message: {d}");
+        let extra = format!(
+            "{} {}",
+            d.expected.as_deref().unwrap_or(""),
+            d.help.as_deref().unwrap_or("")
+        );
+        assert!(extra.contains(hint), "{name}: expected/help: {d}");
+    }
+}
+
+#[test]
+fn every_bad_fixture_has_a_case() {
+    for n in fixtures("bad_") {
+        assert!(
+            BAD.iter().any(|(f, ..)| *f == n),
+            "{n} has no expected message in BAD"
+        );
+    }
+}
+
+#[test]
+fn good_configs_load_without_clashes() {
+    let good = fixtures("good_");
+    assert!(good.len() >= 3);
+    for n in good {
+        let c = load_ok(&n);
+        let b = effective_bindings(&c).unwrap_or_else(|d| panic!("{n}: {d:#?}"));
+        let mut seen = BTreeMap::new();
+        for (action, key) in &b {
+            if let Some(prev) = seen.insert(*key, action.clone()) {
+                panic!("{n}: `{key}` on both `{prev}` and `{action}`");
+            }
+        }
+        // Every action keeps at least one key.
+        for a in config::action_names() {
+            assert!(b.iter().any(|(x, _)| x == a), "{n}: `{a}` lost its keys");
+        }
+    }
+}
+
+fn keys_of(b: &[(String, KeySpec)], action: &str) -> Vec<String> {
+    b.iter()
+        .filter(|(a, _)| a == action)
+        .map(|(_, k)| k.to_string())
+        .collect()
+}
+
+#[test]
+fn empty_and_missing_files_are_the_defaults() {
+    let empty = load_ok("good_empty.toml");
+    assert_eq!(empty.theme, None);
+    assert!(empty.plugin_dirs.is_empty() && empty.keys.is_empty());
+    let missing = config::load(&fixture("does_not_exist.toml")).expect("missing = defaults");
+    assert_eq!(missing.keys, empty.keys);
+    let b = effective_bindings(&missing).expect("defaults do not clash");
+    assert_eq!(keys_of(&b, "up"), ["k", "up"]);
+    assert_eq!(keys_of(&b, "down"), ["j", "down"]);
+    assert_eq!(keys_of(&b, "top"), ["g", "home"]);
+    assert_eq!(keys_of(&b, "bottom"), ["G", "end"]);
+    assert_eq!(keys_of(&b, "page-up"), ["pgup"]);
+    assert_eq!(keys_of(&b, "page-down"), ["pgdn"]);
+    assert_eq!(keys_of(&b, "filter"), ["/"]);
+    assert_eq!(keys_of(&b, "cancel"), ["esc"]);
+    assert_eq!(keys_of(&b, "help"), ["?"]);
+    assert_eq!(keys_of(&b, "scroll-detail-down"), ["J"]);
+    assert_eq!(keys_of(&b, "scroll-detail-up"), ["K"]);
+    assert_eq!(keys_of(&b, "quit"), ["q", "ctrl-c"]);
+    assert_eq!(keys_of(&b, "palette"), [":"]);
+    // Same as UserConfig::default().
+    assert_eq!(effective_bindings(&UserConfig::default()), Ok(b));
+}
+
+#[test]
+fn full_example_is_kept() {
+    let c = load_ok("good_full.toml");
+    assert_eq!(c.theme.as_deref(), Some("dark"));
+    let home = dirs::home_dir().expect("a home directory");
+    assert_eq!(
+        c.plugin_dirs,
+        vec![
+            home.join("my-plugins"),
+            PathBuf::from("/opt/panther/plugins")
+        ]
+    );
+    assert_eq!(c.keys.get("quit").map(String::as_str), Some("q"));
+    assert_eq!(c.keys.len(), 6);
+}
+
+#[test]
+fn overrides_replace_the_main_key_and_keep_alternates() {
+    let b = effective_bindings(&load_ok("good_swap.toml")).expect("no clash");
+    assert_eq!(keys_of(&b, "down"), ["n", "down"]);
+    assert_eq!(keys_of(&b, "up"), ["e", "up"]);
+    assert_eq!(keys_of(&b, "top"), ["k", "home"]);
+    assert_eq!(keys_of(&b, "quit"), ["ctrl-q", "ctrl-c"]);
+    assert_eq!(keys_of(&b, "help"), ["f1"]);
+    let b = effective_bindings(&load_ok("good_exchange.toml")).expect("no clash");
+    assert_eq!(keys_of(&b, "down"), ["k", "down"]);
+    assert_eq!(keys_of(&b, "up"), ["j", "up"]);
+}
+
+#[test]
+fn hand_built_config_clash_is_caught() {
+    let mut c = UserConfig::default();
+    c.keys.insert("palette".into(), "?".into());
+    let d = effective_bindings(&c).expect_err("`?` is help's");
+    assert!(
+        d[0].message.contains("`help` (default) and `palette`"),
+        "{}",
+        d[0]
+    );
+    let mut c = UserConfig::default();
+    c.keys.insert("qiut".into(), "x".into());
+    let d = effective_bindings(&c).expect_err("no such action");
+    assert_eq!(d[0].help.as_deref(), Some("did you mean `quit`?"));
+}
+
+#[test]
+fn config_path_honours_the_environment() {
+    assert_eq!(
+        config::path_from_env(Some("/tmp/x.toml".into())),
+        Some(PathBuf::from("/tmp/x.toml"))
+    );
+    let default = config::path_from_env(None).expect("a config dir");
+    assert!(default.ends_with("panther/config.toml"), "{default:?}");
+    assert_eq!(config::path_from_env(Some("".into())), Some(default));
+}
+
+fn ev(code: KeyCode, m: KeyModifiers) -> KeyEvent {
+    KeyEvent::new(code, m)
+}
+
+#[test]
+fn key_specs_parse_and_match_terminal_events() {
+    let cases: &[(&str, KeyEvent)] = &[
+        ("q", ev(KeyCode::Char('q'), KeyModifiers::NONE)),
+        ("Q", ev(KeyCode::Char('Q'), KeyModifiers::SHIFT)),
+        ("ctrl-c", ev(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+        ("alt-x", ev(KeyCode::Char('x'), KeyModifiers::ALT)),
+        ("f5", ev(KeyCode::F(5), KeyModifiers::NONE)),
+        ("enter", ev(KeyCode::Enter, KeyModifiers::NONE)),
+        ("esc", ev(KeyCode::Esc, KeyModifiers::NONE)),
+        ("tab", ev(KeyCode::Tab, KeyModifiers::NONE)),
+        ("up", ev(KeyCode::Up, KeyModifiers::NONE)),
+        ("down", ev(KeyCode::Down, KeyModifiers::NONE)),
+        ("pgup", ev(KeyCode::PageUp, KeyModifiers::NONE)),
+        ("home", ev(KeyCode::Home, KeyModifiers::NONE)),
+        ("space", ev(KeyCode::Char(' '), KeyModifiers::NONE)),
+        ("/", ev(KeyCode::Char('/'), KeyModifiers::NONE)),
+        // Some terminals report `?` with Shift, some without: both match.
+        ("?", ev(KeyCode::Char('?'), KeyModifiers::SHIFT)),
+        ("?", ev(KeyCode::Char('?'), KeyModifiers::NONE)),
+    ];
+    for (spec, event) in cases {
+        let k = parse_key(spec).unwrap_or_else(|e| panic!("{spec}: {e}"));
+        assert!(k.matches(event), "{spec} should match {event:?}");
+        assert_eq!(k.to_string(), *spec);
+        assert_eq!(KeySpec::from_event(event), Some(k));
+    }
+    let q = parse_key("q").expect("q");
+    assert!(!q.matches(&ev(KeyCode::Char('Q'), KeyModifiers::SHIFT)));
+    assert!(!q.matches(&ev(KeyCode::Char('q'), KeyModifiers::CONTROL)));
+    assert_eq!(parse_key("ctrl-c").map(|k| k.key), Ok(Key::Char('c')));
+    assert!(parse_key("ctrl-c").expect("ok").ctrl);
+    let back: KeyEvent = parse_key("ctrl-c").expect("ok").into();
+    assert_eq!(back, ev(KeyCode::Char('c'), KeyModifiers::CONTROL));
+}
+
+#[test]
+fn bad_key_specs_say_why() {
+    for (spec, why) in [
+        ("ctrl-", "nothing after `ctrl-`"),
+        ("", "empty key"),
+        ("f0", "expected `f1` to `f24`"),
+        ("pgupp", "did you mean `pgup`?"),
+        ("ctrl-ctrl-c", "given twice"),
+        ("hyper-x", "unknown key name"),
+        ("shift-1", "write the shifted character"),
+    ] {
+        let e = parse_key(spec).expect_err(spec);
+        assert!(e.contains(why), "{spec:?}: {e}");
+    }
+}
+
+#[test]
+fn palette_parses_and_explains() {
+    assert_eq!(palette::parse(":quit"), Ok(Command::Quit));
+    assert_eq!(palette::parse(":run"), Ok(Command::Run));
+    assert_eq!(palette::parse(":plugins"), Ok(Command::Plugins));
+    assert_eq!(palette::parse(":help"), Ok(Command::Help));
+    assert_eq!(
+        palette::parse(":open experiments/minip.yaml"),
+        Ok(Command::Open(PathBuf::from("experiments/minip.yaml")))
+    );
+    assert_eq!(
+        palette::parse(":replay outputs/run1"),
+        Ok(Command::Replay(PathBuf::from("outputs/run1")))
+    );
+    assert_eq!(
+        palette::parse(":theme light"),
+        Ok(Command::Theme("light".into()))
+    );
+    let e = palette::parse(":qiut").expect_err("typo");
+    assert!(e.contains("did you mean `quit`?"), "{e}");
+    let e = palette::parse(":open").expect_err("no file");
+    assert!(e.contains("`open` needs a file"), "{e}");
+    assert_eq!(palette::complete(":pl"), vec!["plugins"]);
+    assert_eq!(palette::complete(":re"), vec!["replay"]);
+    assert_eq!(palette::complete("").len(), COMMANDS.len());
+    for (name, help) in COMMANDS {
+        assert!(!help.is_empty());
+        // Every listed command parses, given an argument when it needs one.
+        let ok = palette::parse(name).or_else(|_| palette::parse(&format!("{name} x")));
+        assert!(ok.is_ok(), "{name}: {ok:?}");
+    }
+}
