@@ -142,3 +142,70 @@ fn runs_screen_lists_past_runs_with_their_verdicts() {
     a.update(Action::GoTo(panther::tui::app::Screen::Plugins));
     assert_eq!(a.screen, panther::tui::app::Screen::Plugins);
 }
+
+#[test]
+fn the_palette_opens_files_and_runs_and_explains_typos() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let key = |c: KeyCode| Action::PaletteKey(KeyEvent::new(c, KeyModifiers::NONE));
+    let mut a = app();
+    a.update(Action::OpenPalette);
+    for c in "qiut".chars() {
+        a.update(key(KeyCode::Char(c)));
+    }
+    assert_eq!(a.update(key(KeyCode::Enter)), vec![]);
+    assert!(
+        a.message
+            .as_deref()
+            .unwrap_or("")
+            .contains("did you mean `quit`?"),
+        "{:?}",
+        a.message
+    );
+
+    let quickstart = concat!(env!("CARGO_MANIFEST_DIR"), "/experiments/quickstart.yaml");
+    assert_eq!(a.command(&format!("open {quickstart}")), vec![]);
+    assert_eq!(a.screen, panther::tui::app::Screen::Editor);
+    assert!(a.editor.as_ref().unwrap().can_launch());
+    match a.command("run").as_slice() {
+        [Effect::Launch { text, .. }] => assert!(text.contains("minip_quickstart")),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(a.command("quit"), vec![Effect::Quit]);
+}
+
+#[test]
+fn a_recorded_run_opens_in_the_sequence_view() {
+    let out = tempfile::tempdir().unwrap();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_panther"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "--no-user-plugins",
+            "run",
+            "experiments/quickstart.yaml",
+            "--output",
+        ])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0));
+    let dir = std::fs::read_dir(out.path())
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let mut a = app();
+    a.command(&format!("replay {}", dir.display()));
+    assert_eq!(
+        a.screen,
+        panther::tui::app::Screen::Sequence,
+        "{:?}",
+        a.message
+    );
+    let screen = render(&mut a, 120, 40);
+    assert!(
+        screen.contains("PING seq=") || screen.contains("PONG seq="),
+        "{screen}"
+    );
+    assert!(screen.contains("pass: expectations met"), "{screen}");
+}

@@ -65,8 +65,17 @@ fn browse_to_ping_pong_read_its_readme_and_quit() {
             "sh",
         ],
     );
+    // Run from a scratch folder holding the experiments, so results land there.
+    let work = home.path().join("work");
+    std::fs::create_dir_all(work.join("experiments")).unwrap();
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/experiments/quickstart.yaml"),
+        work.join("experiments/quickstart.yaml"),
+    )
+    .unwrap();
     let cmd = format!(
-        "HOME={} PANTHER_LOG_FILE={}/log {} --no-user-plugins; echo PANTHER-EXITED-$?",
+        "cd {} && HOME={} PANTHER_LOG_FILE={}/log {} --no-user-plugins; echo PANTHER-EXITED-$?",
+        work.display(),
         home.path().display(),
         home.path().display(),
         env!("CARGO_BIN_EXE_panther")
@@ -80,6 +89,20 @@ fn browse_to_ping_pong_read_its_readme_and_quit() {
     let screen = wait_for(&sock, "matching “ping”");
     assert!(screen.contains("ping_pong 0.1.0"), "{screen}");
     assert!(screen.contains("# ping_pong"), "README shown:\n{screen}");
+    // Open the quickstart experiment, launch it, watch the arrows and the verdict arrive.
+    tmux(&sock, &["send-keys", "-t", "t", "Escape", "3"]);
+    let screen = wait_for(&sock, "✓ valid");
+    assert!(screen.contains("minip_quickstart"), "{screen}");
+    tmux(&sock, &["send-keys", "-t", "t", "C-r"]);
+    let screen = wait_for(&sock, "finished: pass");
+    assert!(
+        screen.contains("PING seq=") && screen.contains("PONG seq="),
+        "{screen}"
+    );
+    assert!(screen.contains("PASS"), "verdict banner:\n{screen}");
+    // An event's detail.
+    tmux(&sock, &["send-keys", "-t", "t", "Enter"]);
+    wait_for(&sock, "verdict #");
     tmux(&sock, &["send-keys", "-t", "t", "q"]);
     let screen = wait_for(&sock, "PANTHER-EXITED-0");
     // The alternate screen is gone: the browser's frame is no longer on the terminal.

@@ -56,6 +56,9 @@ pub enum Action {
     EditorKey(KeyEvent),
     /// A key on the sequence screen.
     SequenceKey(KeyEvent),
+    /// `:` opens the command palette; keys then edit its line.
+    OpenPalette,
+    PaletteKey(KeyEvent),
     /// Enter on the runs screen: open the selected run's sequence.
     OpenRun,
     Quit,
@@ -176,6 +179,8 @@ pub struct App {
     pub sequence: Option<SequenceScreen>,
     /// A one-line message for the user (errors opening things).
     pub message: Option<String>,
+    /// The command palette's line while it is open.
+    pub palette: Option<String>,
     /// Where `panther run` writes results; the runs screen lists it.
     pub outputs: PathBuf,
     pub runs: Vec<PastRun>,
@@ -219,6 +224,7 @@ impl App {
             editor: None,
             sequence: None,
             message: None,
+            palette: None,
             outputs: PathBuf::from("outputs"),
             runs: Vec::new(),
             run_selected: 0,
@@ -379,6 +385,10 @@ impl App {
     }
 
     pub fn update(&mut self, a: Action) -> Vec<Effect> {
+        // A message stays until the next key.
+        if !matches!(a, Action::Resize(..)) {
+            self.message = None;
+        }
         if self.typing_filter {
             match a {
                 Action::FilterChar(c) => {
@@ -429,6 +439,11 @@ impl App {
                 }
             }
             Action::SequenceKey(k) => return self.sequence_key(k),
+            Action::OpenPalette => {
+                self.palette = Some(String::new());
+                self.message = None;
+            }
+            Action::PaletteKey(k) => return self.palette_key(k),
             Action::EditorKey(k) => {
                 let Some(ed) = self.editor.as_mut() else {
                     return Vec::new();
@@ -561,6 +576,78 @@ impl App {
             }
             KeyCode::Char('?') => self.show_help = !self.show_help,
             _ => {}
+        }
+        Vec::new()
+    }
+
+    fn palette_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        use crossterm::event::KeyCode;
+        let Some(line) = self.palette.as_mut() else {
+            return Vec::new();
+        };
+        match k.code {
+            KeyCode::Esc => self.palette = None,
+            KeyCode::Backspace => {
+                line.pop();
+            }
+            KeyCode::Tab => {
+                if let [only] = super::palette::complete(line).as_slice() {
+                    *line = format!("{only} ");
+                }
+            }
+            KeyCode::Char(c) => line.push(c),
+            KeyCode::Enter => {
+                let input = self.palette.take().unwrap_or_default();
+                return self.command(&input);
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// Carries out a palette command (`:open FILE`, `:run`, `:replay DIR`, …).
+    pub fn command(&mut self, input: &str) -> Vec<Effect> {
+        use super::palette::Command;
+        match super::palette::parse(input) {
+            Err(e) => self.message = Some(e),
+            Ok(Command::Quit) => return vec![Effect::Quit],
+            Ok(Command::Open(p)) => {
+                if let Err(e) = self.open_file(&p) {
+                    self.message = Some(e);
+                }
+            }
+            Ok(Command::Run) => {
+                if self.editor.is_none() {
+                    self.open_quickstart();
+                }
+                let ed = self.editor.as_mut().expect("just opened");
+                ed.validate(&self.reg);
+                if ed.can_launch() {
+                    return vec![Effect::Launch {
+                        text: ed.text(),
+                        path: ed.path().map(|p| p.to_path_buf()),
+                    }];
+                }
+                self.message = Some(format!(
+                    "fix {} error(s) in the experiment first",
+                    ed.error_count()
+                ));
+                self.go(Screen::Editor);
+            }
+            Ok(Command::Replay(dir)) => match SequenceScreen::open(&dir) {
+                Ok(s) => {
+                    self.sequence = Some(s);
+                    self.screen = Screen::Sequence;
+                }
+                Err(e) => self.message = Some(e),
+            },
+            Ok(Command::Plugins) => self.go(Screen::Plugins),
+            Ok(Command::Help) => self.show_help = true,
+            Ok(Command::Theme(name)) => {
+                self.message = Some(format!(
+                    "themes are not built yet; `{name}` not applied (NO_COLOR and the default colours work)"
+                ))
+            }
         }
         Vec::new()
     }

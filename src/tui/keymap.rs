@@ -55,11 +55,17 @@ pub const KEYMAP: &[Binding] = &[
     },
 ];
 
-/// The action for a key on `screen`, given whether the filter is being typed.
-pub fn action(k: KeyEvent, screen: Screen, typing: bool) -> Option<Action> {
+/// The action for a key on `screen`, given whether the filter or the palette is being typed.
+pub fn action(k: KeyEvent, screen: Screen, typing: bool, palette: bool) -> Option<Action> {
     let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
     if ctrl && k.code == KeyCode::Char('c') {
         return Some(Action::Quit);
+    }
+    if palette {
+        return Some(Action::PaletteKey(k));
+    }
+    if k.code == KeyCode::Char(':') && !typing && screen != Screen::Editor {
+        return Some(Action::OpenPalette);
     }
     // The editor has its own keys (Tab indents, letters type); Esc leaves it. The sequence
     // view has its own too (n/N search, t time mode, x cancel).

@@ -182,15 +182,16 @@ fn drain_live(app: &mut App, live: &mut Live) -> bool {
         }
     }
     if let Some(done) = live.done.as_mut()
-        && let Ok(msg) = done.try_recv() {
-            if let Some(s) = app.sequence.as_mut() {
-                s.status = msg;
-                s.live = false;
-            }
-            live.done = None;
-            live.run = None;
-            changed = true;
+        && let Ok(msg) = done.try_recv()
+    {
+        if let Some(s) = app.sequence.as_mut() {
+            s.status = msg;
+            s.live = false;
         }
+        live.done = None;
+        live.run = None;
+        changed = true;
+    }
     changed
 }
 
@@ -227,7 +228,7 @@ fn event_loop(
         loop {
             let action = match event::read()? {
                 Event::Key(k) if k.kind == KeyEventKind::Press => {
-                    keymap::action(k, app.screen, app.typing_filter)
+                    keymap::action(k, app.screen, app.typing_filter, app.palette.is_some())
                 }
                 Event::Resize(w, h) => Some(Action::Resize(w, h)),
                 _ => None,

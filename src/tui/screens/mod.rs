@@ -34,6 +34,25 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     if app.show_help {
         plugins::draw_help(f, app, f.area());
     }
+    // The palette or a message takes the bottom line.
+    let a = f.area();
+    let bottom = Rect {
+        x: a.x,
+        y: a.y + a.height.saturating_sub(1),
+        width: a.width,
+        height: 1.min(a.height),
+    };
+    if let Some(line) = &app.palette {
+        let hint = crate::tui::palette::complete(line).join(" ");
+        f.render_widget(ratatui::widgets::Clear, bottom);
+        f.render_widget(Paragraph::new(format!(":{line}▏   {hint}")), bottom);
+    } else if let Some(m) = &app.message {
+        f.render_widget(ratatui::widgets::Clear, bottom);
+        f.render_widget(
+            Paragraph::new(m.as_str()).style(fg(app, Color::Yellow)),
+            bottom,
+        );
+    }
 }
 
 pub(crate) fn fg(app: &App, c: Color) -> Style {
