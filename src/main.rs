@@ -11,12 +11,5 @@ fn main() -> ExitCode {
     if let Some(code) = cli::dispatch(&cli) {
         return ExitCode::from(code as u8);
     }
-    let reg = cli.registry();
-    match panther::tui::run(&reg) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: the workbench stopped: {e}");
-            ExitCode::from(cli::exit::BAD_INPUT as u8)
-        }
-    }
+    ExitCode::from(cli::workbench(&cli, panther::tui::Start::Plugins) as u8)
 }

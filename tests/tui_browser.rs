@@ -85,7 +85,7 @@ fn help_is_built_from_the_keymap_and_q_quits() {
     a.update(Action::ToggleHelp);
     let screen = render(&mut a, 80, 24);
     for b in a.bindings() {
-        assert!(screen.contains(b.what), "help lists `{}`", b.what);
+        assert!(screen.contains(&b.what), "help lists `{}`", b.what);
     }
     insta::assert_snapshot!("browser_help_80x24", screen);
     a.update(Action::Cancel);
@@ -208,4 +208,46 @@ fn a_recorded_run_opens_in_the_sequence_view() {
         "{screen}"
     );
     assert!(screen.contains("pass: expectations met"), "{screen}");
+}
+
+#[test]
+fn user_key_bindings_drive_the_keymap_and_its_help() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let cfg = panther::tui::config::parse_str("[keys]\ndown = \"n\"\nup = \"e\"\n", "config.toml")
+        .unwrap();
+    let mut a = app();
+    a.keymap = panther::tui::keymap::Keymap::from_config(&cfg).unwrap();
+    let n = KeyEvent::new(KeyCode::Char('n'), KeyModifiers::NONE);
+    assert_eq!(panther::tui::keymap::action(n, &a), Some(Action::Down));
+    let j = KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE);
+    assert_eq!(
+        panther::tui::keymap::action(j, &a),
+        None,
+        "j is no longer bound"
+    );
+    assert!(
+        a.bindings()
+            .iter()
+            .any(|b| b.keys.split(' ').any(|k| k == "n") && b.what == "move down")
+    );
+}
+
+#[test]
+fn a_bad_user_config_stops_the_workbench_with_its_position() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_panther"))
+        .env(
+            "PANTHER_CONFIG",
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/fixtures/config/bad_clash_default.toml"
+            ),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        e.contains("bad_clash_default.toml:") && e.contains("is bound to both"),
+        "{e}"
+    );
 }

@@ -121,18 +121,40 @@ pub fn dispatch(cli: &Cli) -> Option<i32> {
         Command::Run(a) => run::run(cli, a),
         Command::Validate(a) => validate::run(cli, a),
         Command::Export(a) => export::run(a),
-        Command::Replay { dir } => {
-            let reg = cli.registry();
-            match crate::tui::run_with(&reg, crate::tui::Start::Replay(dir.clone())) {
-                Ok(()) => exit::OK,
-                Err(e) => {
-                    eprintln!("error: {}: {e}", dir.display());
-                    exit::BAD_INPUT
-                }
-            }
-        }
+        Command::Replay { dir } => workbench(cli, crate::tui::Start::Replay(dir.clone())),
         Command::Plugins(c) => plugins::run(cli, c),
         Command::Plugin(c) => plugin_new::dispatch(cli, c),
         Command::Builtin(c) => builtin::run(c),
     })
+}
+
+/// Opens the workbench: the user's config first (a bad one is reported with file:line:column
+/// and nothing starts), then the plugins, including the config's plugin folders.
+pub fn workbench(cli: &Cli, start: crate::tui::Start) -> i32 {
+    use crate::tui::config;
+    let cfg = match config::default_path() {
+        Some(p) => match config::load(&p) {
+            Ok(c) => c,
+            Err(diags) => {
+                let text = std::fs::read_to_string(&p).ok();
+                report::print_all(&diags, text.as_deref());
+                eprintln!(
+                    "{}: fix the config (or move it aside) and start again",
+                    p.display()
+                );
+                return exit::BAD_INPUT;
+            }
+        },
+        None => config::UserConfig::default(),
+    };
+    let mut opts = cli.load_options();
+    opts.dirs.extend(cfg.plugin_dirs.iter().cloned());
+    let reg = crate::plugin::Registry::load(&opts);
+    match crate::tui::run_with(&reg, start, &cfg) {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit::BAD_INPUT
+        }
+    }
 }

@@ -16,7 +16,7 @@ use crate::events::timeline::Timeline;
 /// The built-in quickstart experiment, so the editor has something runnable on any machine.
 pub const QUICKSTART: &str = include_str!("../../experiments/quickstart.yaml");
 
-use super::keymap::{Binding, KEYMAP};
+use super::keymap::{Binding, Keymap};
 
 /// Something the app should do outside itself (the loop carries it out).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,6 +181,7 @@ pub struct App {
     pub message: Option<String>,
     /// The command palette's line while it is open.
     pub palette: Option<String>,
+    pub keymap: Keymap,
     /// Where `panther run` writes results; the runs screen lists it.
     pub outputs: PathBuf,
     pub runs: Vec<PastRun>,
@@ -225,6 +226,7 @@ impl App {
             sequence: None,
             message: None,
             palette: None,
+            keymap: Keymap::default_keys(),
             outputs: PathBuf::from("outputs"),
             runs: Vec::new(),
             run_selected: 0,
@@ -661,7 +663,7 @@ impl App {
     }
 
     /// The bindings the help overlay and status bar show (built from the live keymap).
-    pub fn bindings(&self) -> &'static [Binding] {
-        KEYMAP
+    pub fn bindings(&self) -> &[Binding] {
+        self.keymap.help()
     }
 }

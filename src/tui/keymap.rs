@@ -1,84 +1,140 @@
-//! Keys → actions, in one table: the event loop reads it, the help overlay and the status bar
-//! are built from it, so what is shown is what works.
+//! Keys → actions. The rebindable actions come from the user's effective bindings
+//! (`config.toml` `[keys]` over the defaults, clashes refused); the help overlay and the
+//! status bar are built from the same table, so what is shown is what works.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::app::{Action, Screen};
+use super::app::{Action, App, Screen};
+use super::config::{self, KeySpec, UserConfig};
 
+/// One line of help: keys, what they do, and whether the status bar shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Binding {
-    pub keys: &'static str,
-    pub what: &'static str,
-    /// Shown in the status bar.
+    pub keys: String,
+    pub what: String,
     pub short: bool,
 }
 
-pub const KEYMAP: &[Binding] = &[
-    Binding {
-        keys: "↑/k ↓/j",
-        what: "move",
-        short: true,
-    },
-    Binding {
-        keys: "g/Home G/End",
-        what: "first / last",
-        short: false,
-    },
-    Binding {
-        keys: "PgUp PgDn",
-        what: "page",
-        short: false,
-    },
-    Binding {
-        keys: "/",
-        what: "filter by name, description, tag",
-        short: true,
-    },
-    Binding {
-        keys: "Esc",
-        what: "clear the filter / close help",
-        short: false,
-    },
-    Binding {
-        keys: "J/K",
-        what: "scroll the details",
-        short: false,
-    },
-    Binding {
-        keys: "?",
-        what: "help",
-        short: true,
-    },
-    Binding {
-        keys: "q Ctrl-C",
-        what: "quit",
-        short: true,
-    },
-];
+/// The keys of the app: rebindable actions plus the fixed screen keys.
+#[derive(Debug, Clone)]
+pub struct Keymap {
+    bound: Vec<(String, KeySpec)>,
+    help: Vec<Binding>,
+}
 
-/// The action for a key on `screen`, given whether the filter or the palette is being typed.
-pub fn action(k: KeyEvent, screen: Screen, typing: bool, palette: bool) -> Option<Action> {
+/// Actions marked as everyday ones in the help.
+const SHORT: &[&str] = &["down", "filter", "palette", "help", "quit"];
+
+impl Keymap {
+    /// The defaults.
+    pub fn default_keys() -> Keymap {
+        Keymap::from_config(&UserConfig::default()).expect("the default bindings do not clash")
+    }
+
+    pub fn from_config(cfg: &UserConfig) -> Result<Keymap, Vec<crate::diag::Diagnostic>> {
+        let bound = config::effective_bindings(cfg)?;
+        let mut help = vec![Binding {
+            keys: "Tab 1-4".into(),
+            what: "screens: plugins, runs, experiment, sequence".into(),
+            short: true,
+        }];
+        for (name, _, what) in config::ACTIONS {
+            let keys: Vec<String> = bound
+                .iter()
+                .filter(|(a, _)| a == name)
+                .map(|(_, k)| k.to_string())
+                .collect();
+            help.push(Binding {
+                keys: keys.join(" "),
+                what: (*what).to_string(),
+                short: SHORT.contains(name),
+            });
+        }
+        help.push(Binding {
+            keys: "Enter".into(),
+            what: "runs: open the run's sequence".into(),
+            short: false,
+        });
+        help.push(Binding {
+            keys: "Ctrl-R".into(),
+            what: "experiment: run it (when it validates)".into(),
+            short: false,
+        });
+        Ok(Keymap { bound, help })
+    }
+
+    pub fn help(&self) -> &[Binding] {
+        &self.help
+    }
+
+    /// The status bar's short list: the first key of each everyday action.
+    pub fn status(&self) -> String {
+        let first = |a: &str| {
+            self.bound
+                .iter()
+                .find(|(n, _)| n == a)
+                .map(|(_, k)| k.to_string())
+                .unwrap_or_default()
+        };
+        let mut parts = vec![
+            "Tab screens".to_string(),
+            format!("{}/{} move", first("down"), first("up")),
+        ];
+        for (a, label) in [
+            ("filter", "filter"),
+            ("palette", "commands"),
+            ("help", "help"),
+            ("quit", "quit"),
+        ] {
+            parts.push(format!("{} {label}", first(a)));
+        }
+        parts.join(" · ")
+    }
+
+    fn lookup(&self, k: &KeyEvent) -> Option<&str> {
+        self.bound
+            .iter()
+            .find(|(_, spec)| spec.matches(k))
+            .map(|(a, _)| a.as_str())
+    }
+}
+
+fn named(action: &str) -> Option<Action> {
+    Some(match action {
+        "up" => Action::Up,
+        "down" => Action::Down,
+        "top" => Action::Top,
+        "bottom" => Action::Bottom,
+        "page-up" => Action::PageUp,
+        "page-down" => Action::PageDown,
+        "filter" => Action::StartFilter,
+        "cancel" => Action::Cancel,
+        "help" => Action::ToggleHelp,
+        "scroll-detail-down" => Action::ScrollDetail(3),
+        "scroll-detail-up" => Action::ScrollDetail(-3),
+        "quit" => Action::Quit,
+        "palette" => Action::OpenPalette,
+        _ => return None,
+    })
+}
+
+/// The action for a key in the app's current state.
+pub fn action(k: KeyEvent, app: &App) -> Option<Action> {
     let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
     if ctrl && k.code == KeyCode::Char('c') {
         return Some(Action::Quit);
     }
-    if palette {
+    if app.palette.is_some() {
         return Some(Action::PaletteKey(k));
-    }
-    if k.code == KeyCode::Char(':') && !typing && screen != Screen::Editor {
-        return Some(Action::OpenPalette);
     }
     // The editor has its own keys (Tab indents, letters type); Esc leaves it. The sequence
     // view has its own too (n/N search, t time mode, x cancel).
-    if screen == Screen::Editor {
-        return Some(Action::EditorKey(k));
+    match app.screen {
+        Screen::Editor => return Some(Action::EditorKey(k)),
+        Screen::Sequence => return Some(Action::SequenceKey(k)),
+        _ => {}
     }
-    if screen == Screen::Sequence {
-        return Some(Action::SequenceKey(k));
-    }
-    if screen == Screen::History && k.code == KeyCode::Enter {
-        return Some(Action::OpenRun);
-    }
-    if typing {
+    if app.typing_filter {
         return match k.code {
             KeyCode::Char(c) => Some(Action::FilterChar(c)),
             KeyCode::Backspace => Some(Action::FilterBackspace),
@@ -89,24 +145,16 @@ pub fn action(k: KeyEvent, screen: Screen, typing: bool, palette: bool) -> Optio
             _ => None,
         };
     }
-    Some(match k.code {
-        KeyCode::Up | KeyCode::Char('k') => Action::Up,
-        KeyCode::Down | KeyCode::Char('j') => Action::Down,
-        KeyCode::Home | KeyCode::Char('g') => Action::Top,
-        KeyCode::End | KeyCode::Char('G') => Action::Bottom,
-        KeyCode::PageUp => Action::PageUp,
-        KeyCode::PageDown => Action::PageDown,
-        KeyCode::Char('/') => Action::StartFilter,
-        KeyCode::Esc => Action::Cancel,
-        KeyCode::Char('?') => Action::ToggleHelp,
-        KeyCode::Char('J') => Action::ScrollDetail(3),
-        KeyCode::Char('K') => Action::ScrollDetail(-3),
-        KeyCode::Char('q') => Action::Quit,
-        KeyCode::Tab => Action::NextScreen,
-        KeyCode::Char('1') => Action::GoTo(Screen::Plugins),
-        KeyCode::Char('2') => Action::GoTo(Screen::History),
-        KeyCode::Char('3') => Action::GoTo(Screen::Editor),
-        KeyCode::Char('4') => Action::GoTo(Screen::Sequence),
-        _ => return None,
-    })
+    if let Some(a) = app.keymap.lookup(&k).and_then(named) {
+        return Some(a);
+    }
+    match k.code {
+        KeyCode::Tab => Some(Action::NextScreen),
+        KeyCode::Char('1') => Some(Action::GoTo(Screen::Plugins)),
+        KeyCode::Char('2') => Some(Action::GoTo(Screen::History)),
+        KeyCode::Char('3') => Some(Action::GoTo(Screen::Editor)),
+        KeyCode::Char('4') => Some(Action::GoTo(Screen::Sequence)),
+        KeyCode::Enter if app.screen == Screen::History => Some(Action::OpenRun),
+        _ => None,
+    }
 }

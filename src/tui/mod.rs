@@ -43,11 +43,18 @@ pub enum Start {
 
 /// Runs the workbench until the user quits. The terminal is restored however it ends.
 pub fn run(reg: &Registry) -> std::io::Result<()> {
-    run_with(reg, Start::Plugins)
+    run_with(reg, Start::Plugins, &config::UserConfig::default())
 }
 
-pub fn run_with(reg: &Registry, start: Start) -> std::io::Result<()> {
+pub fn run_with(reg: &Registry, start: Start, cfg: &config::UserConfig) -> std::io::Result<()> {
     let mut app = App::new(reg, color_enabled());
+    app.keymap = keymap::Keymap::from_config(cfg).map_err(|d| {
+        std::io::Error::other(
+            d.first()
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| "bad key bindings".into()),
+        )
+    })?;
     if let Start::Replay(dir) = &start {
         // Fail before taking over the terminal, so the message is readable.
         let s = app::SequenceScreen::open(dir).map_err(std::io::Error::other)?;
@@ -227,9 +234,7 @@ fn event_loop(
         }
         loop {
             let action = match event::read()? {
-                Event::Key(k) if k.kind == KeyEventKind::Press => {
-                    keymap::action(k, app.screen, app.typing_filter, app.palette.is_some())
-                }
+                Event::Key(k) if k.kind == KeyEventKind::Press => keymap::action(k, app),
                 Event::Resize(w, h) => Some(Action::Resize(w, h)),
                 _ => None,
             };

@@ -81,7 +81,7 @@ pub(crate) fn tab_bar(f: &mut Frame, app: &App, area: Rect) {
         }
     }
     spans.push(Span::styled(
-        "  runs: `panther run FILE` (builder, live view: not built yet)",
+        "  ? help · 3 then Ctrl-R runs the experiment",
         fg(app, Color::DarkGray),
     ));
     f.render_widget(Paragraph::new(Line::from(spans)), area);
@@ -92,12 +92,7 @@ pub(crate) fn status_bar(f: &mut Frame, app: &App, area: Rect) {
     let text = if app.typing_filter {
         format!("filter: {}▏  Enter keep · Esc clear", app.filter)
     } else {
-        let keys: Vec<String> = app
-            .bindings()
-            .iter()
-            .filter(|b| b.short)
-            .map(|b| format!("{} {}", b.keys, b.what))
-            .collect();
+        let keys = app.keymap.status();
         let problems = if app.problems.is_empty() {
             String::new()
         } else {
@@ -106,7 +101,7 @@ pub(crate) fn status_bar(f: &mut Frame, app: &App, area: Rect) {
                 app.problems.len()
             )
         };
-        format!("{}{problems}", keys.join(" · "))
+        format!("{keys}{problems}")
     };
     f.render_widget(Paragraph::new(text).style(fg(app, Color::Gray)), area);
 }

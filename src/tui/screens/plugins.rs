@@ -171,7 +171,7 @@ fn draw_detail(f: &mut Frame, app: &App, area: Rect) {
 }
 
 pub(crate) fn draw_help(f: &mut Frame, app: &App, area: Rect) {
-    let w = 56.min(area.width);
+    let w = 66.min(area.width);
     let h = (app.bindings().len() as u16 + 4).min(area.height);
     let r = Rect {
         x: area.x + (area.width - w) / 2,
