@@ -11,5 +11,5 @@ fn main() -> ExitCode {
     if let Some(code) = cli::dispatch(&cli) {
         return ExitCode::from(code as u8);
     }
-    ExitCode::from(cli::workbench(&cli, panther::tui::Start::Plugins) as u8)
+    ExitCode::from(cli::workbench(&cli, panther::tui::Start::Quickstart) as u8)
 }

@@ -81,6 +81,10 @@ fn browse_to_ping_pong_read_its_readme_and_quit() {
         env!("CARGO_BIN_EXE_panther")
     );
     tmux(&sock, &["send-keys", "-t", "t", &cmd, "Enter"]);
+    // It opens on the quickstart experiment, valid and ready to run; Esc leaves the editor.
+    let screen = wait_for(&sock, "✓ valid");
+    assert!(screen.contains("minip_quickstart"), "{screen}");
+    tmux(&sock, &["send-keys", "-t", "t", "Escape"]);
     wait_for(&sock, "plugins (12)");
     tmux(
         &sock,

@@ -35,7 +35,9 @@ pub fn color_enabled() -> bool {
 /// Where the workbench opens.
 #[derive(Debug, Clone, Default)]
 pub enum Start {
+    /// The built-in quickstart experiment in the editor, ready to run with Ctrl-R.
     #[default]
+    Quickstart,
     Plugins,
     /// A results folder in the sequence view (`panther replay DIR`).
     Replay(PathBuf),
@@ -43,7 +45,7 @@ pub enum Start {
 
 /// Runs the workbench until the user quits. The terminal is restored however it ends.
 pub fn run(reg: &Registry) -> std::io::Result<()> {
-    run_with(reg, Start::Plugins, &config::UserConfig::default())
+    run_with(reg, Start::Quickstart, &config::UserConfig::default())
 }
 
 pub fn run_with(reg: &Registry, start: Start, cfg: &config::UserConfig) -> std::io::Result<()> {
@@ -55,6 +57,9 @@ pub fn run_with(reg: &Registry, start: Start, cfg: &config::UserConfig) -> std::
                 .unwrap_or_else(|| "bad key bindings".into()),
         )
     })?;
+    if let Start::Quickstart = start {
+        app.update(Action::GoTo(app::Screen::Editor));
+    }
     if let Start::Replay(dir) = &start {
         // Fail before taking over the terminal, so the message is readable.
         let s = app::SequenceScreen::open(dir).map_err(std::io::Error::other)?;
