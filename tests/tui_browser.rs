@@ -251,3 +251,44 @@ fn a_bad_user_config_stops_the_workbench_with_its_position() {
         "{e}"
     );
 }
+
+#[test]
+fn installing_a_plugin_shows_the_commands_and_asks_first() {
+    let reg = Registry::load(&LoadOptions {
+        bundled: true,
+        user: false,
+        dirs: vec![concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/plugins").into()],
+        availability: true,
+    });
+    let mut a = App::new(&reg, false);
+    select(&mut a, "needs_missing");
+    a.update(Action::AskInstall);
+    let screen = render(&mut a, 100, 30);
+    assert!(
+        screen.contains("apt-get install -y --no-install-recommends panther-test-missing-package"),
+        "{screen}"
+    );
+    assert!(screen.contains("y run them"), "{screen}");
+    // No: nothing runs.
+    assert_eq!(a.update(Action::Answer(false)), vec![]);
+    assert!(a.confirm_install.is_none());
+    // Yes: the exact argv goes to the loop, and a failure is reported and re-checked.
+    a.update(Action::AskInstall);
+    match a.update(Action::Answer(true)).as_slice() {
+        [Effect::Install { plugin, commands }] => {
+            assert_eq!(plugin, "needs_missing");
+            assert_eq!(commands[0][0], "apt-get");
+        }
+        other => panic!("{other:?}"),
+    }
+    a.update(Action::Installed {
+        plugin: "needs_missing".into(),
+        outcome: Err("no such package".into()),
+    });
+    assert!(a.message.as_deref().unwrap().contains("failed"));
+    assert!(a.selected_plugin().unwrap().availability.reason().is_some());
+    // An available plugin says so instead of asking.
+    select(&mut a, "ping_pong");
+    a.update(Action::AskInstall);
+    assert!(a.confirm_install.is_none());
+}

@@ -29,6 +29,11 @@ pub enum Effect {
     },
     /// Cancel the live run (teardown, then its results as usual).
     CancelRun,
+    /// Run a plugin's install commands (argv arrays), after the user said yes.
+    Install {
+        plugin: String,
+        commands: Vec<Vec<String>>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +64,15 @@ pub enum Action {
     /// `:` opens the command palette; keys then edit its line.
     OpenPalette,
     PaletteKey(KeyEvent),
+    /// `i` on an unavailable plugin: show its install commands and ask.
+    AskInstall,
+    /// The answer to a question (y / n).
+    Answer(bool),
+    /// An install finished: the plugin, and what happened.
+    Installed {
+        plugin: String,
+        outcome: Result<(), String>,
+    },
     /// Enter on the runs screen: open the selected run's sequence.
     OpenRun,
     Quit,
@@ -102,6 +116,8 @@ impl Screen {
 /// A run on the sequence screen: live (events still arriving) or recorded.
 pub struct SequenceScreen {
     pub title: String,
+    /// The results folder the events come from (for exports).
+    pub dir: Option<PathBuf>,
     pub timeline: Timeline,
     pub state: SequenceViewState,
     pub live: bool,
@@ -121,6 +137,7 @@ impl SequenceScreen {
         state.sync(&timeline);
         SequenceScreen {
             title: title.into(),
+            dir: None,
             timeline,
             state,
             live,
@@ -148,6 +165,7 @@ impl SequenceScreen {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let mut s = SequenceScreen::new(name, tl, false);
+        s.dir = Some(dir.to_path_buf());
         s.status = match crate::results::read_summary(dir) {
             Ok(sum) => format!(
                 "{}: {}",
@@ -182,6 +200,8 @@ pub struct App {
     /// The command palette's line while it is open.
     pub palette: Option<String>,
     pub keymap: Keymap,
+    /// Install commands waiting for the user's yes (plugin name, commands).
+    pub confirm_install: Option<(String, Vec<Vec<String>>)>,
     /// Where `panther run` writes results; the runs screen lists it.
     pub outputs: PathBuf,
     pub runs: Vec<PastRun>,
@@ -227,6 +247,7 @@ impl App {
             message: None,
             palette: None,
             keymap: Keymap::default_keys(),
+            confirm_install: None,
             outputs: PathBuf::from("outputs"),
             runs: Vec::new(),
             run_selected: 0,
@@ -446,6 +467,43 @@ impl App {
                 self.message = None;
             }
             Action::PaletteKey(k) => return self.palette_key(k),
+            Action::AskInstall => match self.selected_plugin() {
+                Some(p) if p.availability.reason().is_some() && !p.manifest.install.is_empty() => {
+                    self.confirm_install =
+                        Some((p.name().to_string(), p.manifest.install.commands()));
+                }
+                Some(p) if p.availability.reason().is_some() => {
+                    self.message = Some(format!(
+                        "{} has no install recipe; see its README",
+                        p.name()
+                    ))
+                }
+                Some(p) => self.message = Some(format!("{} is already available", p.name())),
+                None => {}
+            },
+            Action::Answer(yes) => {
+                if let Some((plugin, commands)) = self.confirm_install.take() {
+                    if yes {
+                        self.message = Some(format!("installing {plugin}…"));
+                        return vec![Effect::Install { plugin, commands }];
+                    }
+                    self.message = Some("nothing installed".into());
+                }
+            }
+            Action::Installed { plugin, outcome } => {
+                // Check the plugin's requirements again, now that something changed.
+                let mut checker = crate::plugin::availability::Checker::new();
+                if let Some(p) = self.plugins.iter_mut().find(|p| p.name() == plugin) {
+                    p.availability = match checker.check(&p.manifest) {
+                        None => crate::plugin::Availability::Available,
+                        Some(r) => crate::plugin::Availability::Unavailable(r),
+                    };
+                }
+                self.message = Some(match outcome {
+                    Ok(()) => format!("installed {plugin}"),
+                    Err(e) => format!("install of {plugin} failed: {e}"),
+                });
+            }
             Action::EditorKey(k) => {
                 let Some(ed) = self.editor.as_mut() else {
                     return Vec::new();
@@ -569,6 +627,54 @@ impl App {
                     self.screen = Screen::History;
                     self.refresh_runs();
                 }
+            }
+            // `h` hides the selected row's lane (its sender for a message), `H` shows them all.
+            KeyCode::Char('h') => {
+                let lane = match s.state.selected_row(&s.timeline) {
+                    Some(crate::events::timeline::DisplayRow::Row { row, .. }) => match row {
+                        crate::events::timeline::Row::Message { from_lane, .. } => Some(from_lane),
+                        crate::events::timeline::Row::Note { lane, .. } => lane,
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                match lane {
+                    Some(l) => {
+                        let name = s
+                            .timeline
+                            .lanes()
+                            .get(l as usize)
+                            .cloned()
+                            .unwrap_or_default();
+                        s.state.toggle_lane(l);
+                        s.status = format!("lane {name} hidden (H shows all)");
+                    }
+                    None => s.status = "select a message or a service's note first (j/k)".into(),
+                }
+            }
+            KeyCode::Char('H') => {
+                let mut f = s.state.view().filter().clone();
+                f.hidden_lanes.clear();
+                s.state.set_filter(f);
+                s.status = "all lanes shown".into();
+            }
+            // `m` writes the run's Mermaid sequence diagram next to its events.
+            KeyCode::Char('m') => {
+                s.status = match &s.dir {
+                    Some(dir) => match crate::events::store::read_all(
+                        &dir.join(crate::events::store::FILE_NAME),
+                    ) {
+                        Ok((events, _)) => {
+                            let out = dir.join(crate::results::SEQUENCE);
+                            match std::fs::write(&out, crate::results::mermaid::render(&events)) {
+                                Ok(()) => format!("wrote {}", out.display()),
+                                Err(e) => format!("cannot write {}: {e}", out.display()),
+                            }
+                        }
+                        Err(e) => format!("cannot read the events: {e}"),
+                    },
+                    None => "this view has no results folder".into(),
+                };
             }
             KeyCode::Char('q') => return vec![Effect::Quit],
             KeyCode::Tab => self.update_screen_next(),

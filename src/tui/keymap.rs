@@ -127,6 +127,13 @@ pub fn action(k: KeyEvent, app: &App) -> Option<Action> {
     if app.palette.is_some() {
         return Some(Action::PaletteKey(k));
     }
+    if app.confirm_install.is_some() {
+        return match k.code {
+            KeyCode::Char('y') | KeyCode::Char('Y') => Some(Action::Answer(true)),
+            KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => Some(Action::Answer(false)),
+            _ => None,
+        };
+    }
     // The editor has its own keys (Tab indents, letters type); Esc leaves it. The sequence
     // view has its own too (n/N search, t time mode, x cancel).
     match app.screen {
@@ -155,6 +162,7 @@ pub fn action(k: KeyEvent, app: &App) -> Option<Action> {
         KeyCode::Char('3') => Some(Action::GoTo(Screen::Editor)),
         KeyCode::Char('4') => Some(Action::GoTo(Screen::Sequence)),
         KeyCode::Enter if app.screen == Screen::History => Some(Action::OpenRun),
+        KeyCode::Char('i') if app.screen == Screen::Plugins => Some(Action::AskInstall),
         _ => None,
     }
 }

@@ -141,6 +141,7 @@ fn launch(
     let _guard = rt.enter();
     match crate::run::start(exp, &name, app.reg.clone(), opts) {
         Ok(mut run) => {
+            let run_dir = run.dir.clone();
             let events = std::mem::replace(&mut run.live, tokio::sync::broadcast::channel(1).1);
             let cancel = run.cancel.clone();
             let (tx, rx) = tokio::sync::oneshot::channel();
@@ -159,11 +160,10 @@ fn launch(
                 };
                 let _ = tx.send(msg);
             });
-            app.sequence = Some(app::SequenceScreen::new(
-                format!("live: {name}"),
-                Default::default(),
-                true,
-            ));
+            let mut screen =
+                app::SequenceScreen::new(format!("live: {name}"), Default::default(), true);
+            screen.dir = Some(run_dir);
+            app.sequence = Some(screen);
             app.screen = app::Screen::Sequence;
             live.run = Some(LiveRun { cancel, events });
             live.done = Some(rx);
@@ -207,6 +207,43 @@ fn drain_live(app: &mut App, live: &mut Live) -> bool {
     changed
 }
 
+/// Runs install commands (argv arrays, never a shell) on a thread; the outcome comes back
+/// as an action. Their output goes to the log file, not the screen.
+fn install(plugin: String, commands: Vec<Vec<String>>, tx: &std::sync::mpsc::Sender<Action>) {
+    let tx = tx.clone();
+    std::thread::spawn(move || {
+        let mut outcome = Ok(());
+        for c in &commands {
+            let Some((prog, args)) = c.split_first() else {
+                continue;
+            };
+            match std::process::Command::new(prog)
+                .args(args)
+                .stdin(std::process::Stdio::null())
+                .output()
+            {
+                Ok(o) if o.status.success() => tracing::info!(?c, "install step done"),
+                Ok(o) => {
+                    let err = String::from_utf8_lossy(&o.stderr);
+                    let last = err.lines().last().unwrap_or("").to_string();
+                    tracing::warn!(?c, %err, "install step failed");
+                    outcome = Err(format!(
+                        "`{}` {}: {last}",
+                        c.join(" "),
+                        crate::run::process::describe(o.status)
+                    ));
+                    break;
+                }
+                Err(e) => {
+                    outcome = Err(format!("`{}`: {e}", c.join(" ")));
+                    break;
+                }
+            }
+        }
+        let _ = tx.send(Action::Installed { plugin, outcome });
+    });
+}
+
 fn event_loop(
     terminal: &mut DefaultTerminal,
     app: &mut App,
@@ -216,6 +253,7 @@ fn event_loop(
     let size = terminal.size()?;
     app.update(Action::Resize(size.width, size.height));
     let mut dirty = true;
+    let (installs_tx, installs_rx) = std::sync::mpsc::channel::<Action>();
     // At most ~30 frames a second; input and events between frames are handled in batches.
     let frame = Duration::from_millis(33);
     loop {
@@ -223,6 +261,10 @@ fn event_loop(
             return Ok(());
         }
         if drain_live(app, live) {
+            dirty = true;
+        }
+        while let Ok(a) = installs_rx.try_recv() {
+            app.update(a);
             dirty = true;
         }
         if dirty {
@@ -252,6 +294,9 @@ fn event_loop(
                             if let Some(r) = &live.run {
                                 let _ = r.cancel.send(true);
                             }
+                        }
+                        Effect::Install { plugin, commands } => {
+                            install(plugin, commands, &installs_tx)
                         }
                     }
                 }

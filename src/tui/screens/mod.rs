@@ -34,6 +34,37 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     if app.show_help {
         plugins::draw_help(f, app, f.area());
     }
+    if let Some((plugin, commands)) = &app.confirm_install {
+        let a = f.area();
+        let w = 76.min(a.width);
+        let h = (commands.len() as u16 + 6).min(a.height);
+        let r = Rect {
+            x: a.x + (a.width - w) / 2,
+            y: a.y + (a.height - h) / 2,
+            width: w,
+            height: h,
+        };
+        let mut lines = vec![
+            Line::from(format!(" Install {plugin} by running:")),
+            Line::from(""),
+        ];
+        lines.extend(
+            commands
+                .iter()
+                .map(|c| Line::from(format!("   {}", c.join(" ")))),
+        );
+        lines.push(Line::from(""));
+        lines.push(Line::from(" y run them · n cancel"));
+        f.render_widget(ratatui::widgets::Clear, r);
+        f.render_widget(
+            Paragraph::new(lines).block(
+                ratatui::widgets::Block::default()
+                    .borders(ratatui::widgets::Borders::ALL)
+                    .title(" install "),
+            ),
+            r,
+        );
+    }
     // The palette or a message takes the bottom line.
     let a = f.area();
     let bottom = Rect {

@@ -69,7 +69,7 @@ pub fn draw(f: &mut Frame, app: &mut App) {
         );
     }
     let status = format!(
-        "{}  ·  {} rows{}{}  ·  j/k move · Enter detail · / search · n/N next/prev · t time · G follow{}",
+        "{}  ·  {} rows{}{}  ·  j/k move · Enter detail · / search · n/N · t time · G follow · h/H lanes · m mermaid{}",
         seq.status,
         seq.state.len(),
         if seq.state.follow {
