@@ -208,6 +208,41 @@ fn a_recorded_run_opens_in_the_sequence_view() {
         "{screen}"
     );
     assert!(screen.contains("pass: expectations met"), "{screen}");
+
+    // A service's logs: select one of its rows, press l.
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let key = |c: char| Action::SequenceKey(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+    a.update(key('g'));
+    for _ in 0..50 {
+        if a.sequence.as_ref().unwrap().selected_service().as_deref() == Some("server") {
+            break;
+        }
+        a.update(key('j'));
+    }
+    a.update(key('l'));
+    let (svc, text) = a
+        .sequence
+        .as_ref()
+        .unwrap()
+        .logs
+        .clone()
+        .expect("logs open");
+    assert_eq!(svc, "server");
+    assert!(text.contains("listening on"), "{text}");
+    // Hiding the server's lane hides its arrows; H brings them back.
+    a.update(key('l'));
+    a.update(key('h'));
+    let hidden = render(&mut a, 120, 40);
+    assert!(!hidden.contains(" PING seq=1 len"), "{hidden}");
+    a.update(key('H'));
+    // m writes the Mermaid diagram next to the events.
+    std::fs::remove_file(dir.join("sequence.mmd")).unwrap();
+    a.update(key('m'));
+    assert!(
+        std::fs::read_to_string(dir.join("sequence.mmd"))
+            .unwrap()
+            .starts_with("sequenceDiagram")
+    );
 }
 
 #[test]

@@ -128,6 +128,8 @@ pub struct SequenceScreen {
     pub typing_search: bool,
     /// First press of `x` on a live run asks; the second cancels.
     pub confirm_cancel: bool,
+    /// `l`: a service's logs (service name, its log text), shown over the view.
+    pub logs: Option<(String, String)>,
 }
 
 impl SequenceScreen {
@@ -151,7 +153,53 @@ impl SequenceScreen {
             search_input: String::new(),
             typing_search: false,
             confirm_cancel: false,
+            logs: None,
         }
+    }
+
+    /// The selected row's service: a note's lane, or a message's sender.
+    pub fn selected_service(&self) -> Option<String> {
+        use crate::events::timeline::{DisplayRow, Row};
+        let lane = match self.state.selected_row(&self.timeline)? {
+            DisplayRow::Row {
+                row: Row::Message { from_lane, .. },
+                ..
+            } => Some(from_lane),
+            DisplayRow::Row {
+                row: Row::Note { lane, .. },
+                ..
+            } => lane,
+            _ => None,
+        }?;
+        self.timeline.lanes().get(lane as usize).cloned()
+    }
+
+    /// The last 200 lines of a service's stdout and stderr, from the results folder (the
+    /// most recently written test folder holding that service).
+    pub fn service_logs(&self, service: &str) -> Result<String, String> {
+        let dir = self.dir.as_ref().ok_or("this view has no results folder")?;
+        let slug = crate::results::slug(service);
+        let mut best: Option<(std::time::SystemTime, PathBuf)> = None;
+        for e in std::fs::read_dir(dir).map_err(|e| e.to_string())?.flatten() {
+            let d = e.path().join(&slug);
+            let t = std::fs::metadata(d.join("stdout.log")).and_then(|m| m.modified());
+            if let Ok(t) = t {
+                if best.as_ref().is_none_or(|(bt, _)| t > *bt) {
+                    best = Some((t, d));
+                }
+            }
+        }
+        let (_, d) = best.ok_or_else(|| format!("no logs for {service} yet"))?;
+        let tail = |name: &str| {
+            let text = std::fs::read_to_string(d.join(name)).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            lines[lines.len().saturating_sub(200)..].join("\n")
+        };
+        Ok(format!(
+            "── stdout ──\n{}\n── stderr ──\n{}",
+            tail("stdout.log"),
+            tail("stderr.log")
+        ))
     }
 
     /// A results folder's events (a finished run, or one that crashed half-way).
@@ -621,11 +669,26 @@ impl App {
                 s.status = "press x again to cancel the run".into();
             }
             KeyCode::Esc => {
-                if s.show_detail {
+                if s.logs.is_some() {
+                    s.logs = None;
+                } else if s.show_detail {
                     s.show_detail = false;
                 } else {
                     self.screen = Screen::History;
                     self.refresh_runs();
+                }
+            }
+            KeyCode::Char('l') => {
+                if s.logs.is_some() {
+                    s.logs = None;
+                } else {
+                    match s.selected_service() {
+                        Some(svc) => match s.service_logs(&svc) {
+                            Ok(text) => s.logs = Some((svc, text)),
+                            Err(e) => s.status = e,
+                        },
+                        None => s.status = "select a service's row first (j/k), then l".into(),
+                    }
                 }
             }
             // `h` hides the selected row's lane (its sender for a message), `H` shows them all.

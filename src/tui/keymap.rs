@@ -2,7 +2,7 @@
 //! (`config.toml` `[keys]` over the defaults, clashes refused); the help overlay and the
 //! status bar are built from the same table, so what is shown is what works.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
 
 use super::app::{Action, App, Screen};
 use super::config::{self, KeySpec, UserConfig};
@@ -164,5 +164,26 @@ pub fn action(k: KeyEvent, app: &App) -> Option<Action> {
         KeyCode::Enter if app.screen == Screen::History => Some(Action::OpenRun),
         KeyCode::Char('i') if app.screen == Screen::Plugins => Some(Action::AskInstall),
         _ => None,
+    }
+}
+
+/// The wheel moves the selection (or scrolls the sequence view) like the arrow keys.
+pub fn mouse(m: MouseEvent, app: &App) -> Option<Action> {
+    let key = match m.kind {
+        MouseEventKind::ScrollUp => KeyCode::Up,
+        MouseEventKind::ScrollDown => KeyCode::Down,
+        _ => return None,
+    };
+    if app.palette.is_some() || app.confirm_install.is_some() {
+        return None;
+    }
+    match app.screen {
+        Screen::Sequence => Some(Action::SequenceKey(KeyEvent::new(key, KeyModifiers::NONE))),
+        Screen::Editor => Some(Action::EditorKey(KeyEvent::new(key, KeyModifiers::NONE))),
+        _ => Some(if key == KeyCode::Up {
+            Action::Up
+        } else {
+            Action::Down
+        }),
     }
 }

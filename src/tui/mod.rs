@@ -78,8 +78,16 @@ pub fn run_with(reg: &Registry, start: Start, cfg: &config::UserConfig) -> std::
         );
     }
     let mut terminal = ratatui::init(); // also installs a panic hook that restores the terminal
+    // The wheel scrolls; mouse reporting is switched off again on exit and on panic.
+    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture);
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
+        hook(info);
+    }));
     let mut live = Live::default();
     let result = event_loop(&mut terminal, &mut app, &rt, &mut live);
+    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
     ratatui::restore();
     // Nothing left behind: a run still going is torn down before we exit.
     if let Some(run) = live.run.take() {
@@ -283,6 +291,7 @@ fn event_loop(
             let action = match event::read()? {
                 Event::Key(k) if k.kind == KeyEventKind::Press => keymap::action(k, app),
                 Event::Resize(w, h) => Some(Action::Resize(w, h)),
+                Event::Mouse(m) => keymap::mouse(m, app),
                 _ => None,
             };
             if let Some(a) = action {

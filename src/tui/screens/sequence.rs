@@ -53,6 +53,19 @@ pub fn draw(f: &mut Frame, app: &mut App) {
         inner,
         &mut seq.state,
     );
+    if let Some((svc, text)) = &seq.logs {
+        let lines = text.lines().count() as u16;
+        let scroll = lines.saturating_sub(main.height.saturating_sub(2));
+        f.render_widget(ratatui::widgets::Clear, main);
+        f.render_widget(
+            Paragraph::new(text.as_str()).scroll((scroll, 0)).block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .title(format!(" {svc}: logs (l or Esc closes) ")),
+            ),
+            main,
+        );
+    }
     if let Some(d) = detail {
         let text = match seq.state.selected_row(&seq.timeline) {
             Some(DisplayRow::Row { row, .. }) => describe(&seq.timeline, &row),
@@ -69,7 +82,7 @@ pub fn draw(f: &mut Frame, app: &mut App) {
         );
     }
     let status = format!(
-        "{}  ·  {} rows{}{}  ·  j/k move · Enter detail · / search · n/N · t time · G follow · h/H lanes · m mermaid{}",
+        "{}  ·  {} rows{}{}  ·  j/k move · Enter detail · / search · n/N · t time · G follow · h/H lanes · l logs · m mermaid{}",
         seq.status,
         seq.state.len(),
         if seq.state.follow {
