@@ -183,10 +183,10 @@ impl SequenceScreen {
         for e in std::fs::read_dir(dir).map_err(|e| e.to_string())?.flatten() {
             let d = e.path().join(&slug);
             let t = std::fs::metadata(d.join("stdout.log")).and_then(|m| m.modified());
-            if let Ok(t) = t {
-                if best.as_ref().is_none_or(|(bt, _)| t > *bt) {
-                    best = Some((t, d));
-                }
+            if let Ok(t) = t
+                && best.as_ref().is_none_or(|(bt, _)| t > *bt)
+            {
+                best = Some((t, d));
             }
         }
         let (_, d) = best.ok_or_else(|| format!("no logs for {service} yet"))?;
