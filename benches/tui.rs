@@ -1,0 +1,92 @@
+//! Workbench benchmarks (issue 4): start to first frame, and live ingestion while drawing.
+//! Targets: first frame ≤ 100 ms; 100,000 events/s arriving while drawing at 30 frames/s
+//! with no growing backlog, so a frame's ingest + draw must stay well under 33 ms.
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use panther::events::timeline::Timeline;
+use panther::events::{Event, Kind, Message};
+use panther::plugin::{LoadOptions, Registry};
+use panther::tui::app::{Action, App, Screen};
+use panther::tui::widgets::sequence::{SequenceStyle, SequenceView, SequenceViewState};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::widgets::StatefulWidget;
+
+fn first_frame(c: &mut Criterion) {
+    let mut g = c.benchmark_group("tui");
+    g.sample_size(20);
+    // What `panther` does before its first frame: load plugins (with availability checks),
+    // build the app, open and validate the quickstart, draw.
+    g.bench_function("start_to_first_frame", |b| {
+        b.iter(|| {
+            let reg = Registry::load(&LoadOptions {
+                bundled: true,
+                user: false,
+                dirs: vec![],
+                availability: true,
+            });
+            let mut app = App::new(&reg, true);
+            app.update(Action::Resize(120, 40));
+            app.update(Action::GoTo(Screen::Editor));
+            let mut t = Terminal::new(TestBackend::new(120, 40)).unwrap();
+            t.draw(|f| panther::tui::screens::draw(f, &mut app))
+                .unwrap();
+            black_box(t.backend().buffer().area);
+        })
+    });
+    g.finish();
+}
+
+fn event(i: u64) -> Event {
+    let mut e = Event::new("link", Kind::Message, "delivered");
+    e.t = i * 10;
+    e.seq = i;
+    let (from, to) = if i % 2 == 0 {
+        ("tester", "server")
+    } else {
+        ("server", "tester")
+    };
+    e.message = Some(Message {
+        from: from.into(),
+        to: to.into(),
+        protocol: "minip".into(),
+        summary: format!("PING seq={i} len=16"),
+        bytes: 23,
+        id: Some(i),
+        lost: false,
+        hex: None,
+    });
+    e.data = serde_json::json!({"sent_us": i * 10, "delay_us": 20});
+    e
+}
+
+fn live_ingest(c: &mut Criterion) {
+    // 100,000 events/s at 30 frames/s: 3,334 events arrive between two frames.
+    const PER_FRAME: u64 = 3_334;
+    let style = SequenceStyle::default();
+    let area = Rect::new(0, 0, 200, 50);
+    let mut g = c.benchmark_group("tui");
+    g.bench_function("frame_with_3334_new_events_200x50", |b| {
+        let mut tl = Timeline::new();
+        let mut state = SequenceViewState::new();
+        let mut buf = Buffer::empty(area);
+        let mut next = 0u64;
+        b.iter(|| {
+            for i in next..next + PER_FRAME {
+                tl.push(&event(i));
+            }
+            next += PER_FRAME;
+            state.sync(&tl);
+            SequenceView::new(&tl, &style).render(area, &mut buf, &mut state);
+            black_box(&buf);
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(tui, first_frame, live_ingest);
+criterion_main!(tui);
