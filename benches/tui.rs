@@ -45,7 +45,7 @@ fn event(i: u64) -> Event {
     let mut e = Event::new("link", Kind::Message, "delivered");
     e.t = i * 10;
     e.seq = i;
-    let (from, to) = if i % 2 == 0 {
+    let (from, to) = if i.is_multiple_of(2) {
         ("tester", "server")
     } else {
         ("server", "tester")
