@@ -356,3 +356,23 @@ fn big_buffers_are_validated_on_demand() {
     e.handle_key(key(KeyCode::Char('#')), &reg);
     assert_eq!(e.handle_key(ctrl('r'), &reg), EditorOutcome::Launch);
 }
+
+#[test]
+fn replacing_the_text_revalidates_and_marks_it_modified() {
+    let reg = registry();
+    let original = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/quickstart.yaml"),
+    )
+    .unwrap();
+    let mut ed = Editor::new(None, original.clone());
+    ed.validate(&reg);
+    assert!(!ed.is_dirty());
+    let changed = original.replace("count: 10", "count: 12");
+    ed.replace_text(&changed, &reg);
+    assert_eq!(ed.text(), changed);
+    assert!(ed.can_launch() && ed.is_dirty());
+    ed.replace_text(&changed.replace("ping_pong", "ping_pnog"), &reg);
+    assert!(!ed.can_launch());
+    ed.replace_text(&original, &reg);
+    assert!(!ed.is_dirty(), "back to the saved text");
+}

@@ -237,6 +237,18 @@ impl Editor {
             .filter(move |d| d.line as usize == row + 1)
     }
 
+    /// Replaces the whole buffer (the form view wrote a new version of the experiment), then
+    /// re-validates. The buffer's undo history starts again from the new text.
+    pub fn replace_text(&mut self, text: &str, reg: &Registry) {
+        let fresh = Editor::new(self.path.clone(), text.to_string());
+        self.textarea = fresh.textarea;
+        self.trailing_newline = fresh.trailing_newline;
+        self.crlf = fresh.crlf;
+        self.message = None;
+        self.confirm_close = false;
+        self.after_edit(reg);
+    }
+
     /// Inserts pasted text (bracketed paste), re-validating.
     pub fn paste(&mut self, text: &str, reg: &Registry) {
         self.message = None;
