@@ -110,8 +110,8 @@ fn moving_skips_category_rows_and_stops_at_the_ends() {
     assert!(a.selected_plugin().is_some());
 }
 
-#[test]
-fn runs_screen_lists_past_runs_with_their_verdicts() {
+/// A real quickstart run into a fresh results root.
+fn record_quickstart() -> tempfile::TempDir {
     let out = tempfile::tempdir().unwrap();
     let run = std::process::Command::new(env!("CARGO_BIN_EXE_panther"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -124,7 +124,18 @@ fn runs_screen_lists_past_runs_with_their_verdicts() {
         .arg(out.path())
         .output()
         .unwrap();
-    assert_eq!(run.status.code(), Some(0));
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    out
+}
+
+#[test]
+fn runs_screen_lists_past_runs_with_their_verdicts() {
+    let out = record_quickstart();
     let mut a = app();
     a.outputs = out.path().to_path_buf();
     a.update(Action::NextScreen);
@@ -175,19 +186,7 @@ fn the_palette_opens_files_and_runs_and_explains_typos() {
 
 #[test]
 fn a_recorded_run_opens_in_the_sequence_view() {
-    let out = tempfile::tempdir().unwrap();
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_panther"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args([
-            "--no-user-plugins",
-            "run",
-            "experiments/quickstart.yaml",
-            "--output",
-        ])
-        .arg(out.path())
-        .output()
-        .unwrap();
-    assert_eq!(run.status.code(), Some(0));
+    let out = record_quickstart();
     let dir = std::fs::read_dir(out.path())
         .unwrap()
         .next()

@@ -94,6 +94,19 @@ pub(crate) fn fg(app: &App, c: Color) -> Style {
     }
 }
 
+/// The frame every screen shares: the tab bar on top (drawn here), then the body and the
+/// status line, returned.
+pub(crate) fn frame(f: &mut Frame, app: &App) -> [Rect; 2] {
+    let [head, body, foot] = ratatui::layout::Layout::vertical([
+        ratatui::layout::Constraint::Length(1),
+        ratatui::layout::Constraint::Min(3),
+        ratatui::layout::Constraint::Length(1),
+    ])
+    .areas(f.area());
+    tab_bar(f, app, head);
+    [body, foot]
+}
+
 /// "panther · [1 plugins] 2 runs" with the current screen marked.
 pub(crate) fn tab_bar(f: &mut Frame, app: &App, area: Rect) {
     let mut spans = vec![

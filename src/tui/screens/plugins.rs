@@ -9,16 +9,10 @@ use ratatui::widgets::{Block, Borders, Clear, List, ListItem, ListState, Paragra
 
 use crate::tui::app::{App, TreeRow};
 
-use super::{fg, status_bar, tab_bar};
+use super::{fg, frame, status_bar};
 
 pub fn draw(f: &mut Frame, app: &App) {
-    let [head, body, foot] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Min(3),
-        Constraint::Length(1),
-    ])
-    .areas(f.area());
-    tab_bar(f, app, head);
+    let [body, foot] = frame(f, app);
 
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(38), Constraint::Percentage(62)]).areas(body);

@@ -11,16 +11,10 @@ use crate::events::timeline::{DisplayRow, Row};
 use crate::tui::app::App;
 use crate::tui::widgets::sequence::{SequenceStyle, SequenceView};
 
-use super::{fg, tab_bar};
+use super::{fg, frame};
 
 pub fn draw(f: &mut Frame, app: &mut App) {
-    let [head, body, foot] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Min(3),
-        Constraint::Length(1),
-    ])
-    .areas(f.area());
-    tab_bar(f, app, head);
+    let [body, foot] = frame(f, app);
     let color = app.color;
     let Some(seq) = app.sequence.as_mut() else {
         f.render_widget(
