@@ -326,3 +326,24 @@ fn installing_a_plugin_shows_the_commands_and_asks_first() {
     a.update(Action::AskInstall);
     assert!(a.confirm_install.is_none());
 }
+
+#[test]
+fn a_click_selects_the_plugin_under_it() {
+    let mut a = app();
+    let screen = render(&mut a, 120, 40);
+    // Find the screen row of `python_http` and click on it.
+    let row = screen
+        .lines()
+        .position(|l| l.contains("✓ python_http"))
+        .expect("listed") as u16;
+    a.update(Action::Click(5, row));
+    assert_eq!(a.selected_plugin().unwrap().name(), "python_http");
+    // A click on a category heading or outside the list changes nothing.
+    let heading = screen
+        .lines()
+        .position(|l| l.contains("services/testers"))
+        .unwrap() as u16;
+    a.update(Action::Click(5, heading));
+    a.update(Action::Click(110, row));
+    assert_eq!(a.selected_plugin().unwrap().name(), "python_http");
+}

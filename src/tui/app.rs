@@ -64,6 +64,8 @@ pub enum Action {
     /// `:` opens the command palette; keys then edit its line.
     OpenPalette,
     PaletteKey(KeyEvent),
+    /// A left click at (column, row).
+    Click(u16, u16),
     /// `i` on an unavailable plugin: show its install commands and ask.
     AskInstall,
     /// The answer to a question (y / n).
@@ -248,6 +250,8 @@ pub struct App {
     /// The command palette's line while it is open.
     pub palette: Option<String>,
     pub keymap: Keymap,
+    /// Where the current screen's list was last drawn (x, y, width, height), for clicks.
+    pub list_area: std::cell::Cell<Option<(u16, u16, u16, u16)>>,
     /// Install commands waiting for the user's yes (plugin name, commands).
     pub confirm_install: Option<(String, Vec<Vec<String>>)>,
     /// Where `panther run` writes results; the runs screen lists it.
@@ -296,6 +300,7 @@ impl App {
             palette: None,
             keymap: Keymap::default_keys(),
             confirm_install: None,
+            list_area: std::cell::Cell::new(None),
             outputs: PathBuf::from("outputs"),
             runs: Vec::new(),
             run_selected: 0,
@@ -515,6 +520,7 @@ impl App {
                 self.message = None;
             }
             Action::PaletteKey(k) => return self.palette_key(k),
+            Action::Click(col, row) => self.click(col, row),
             Action::AskInstall => match self.selected_plugin() {
                 Some(p) if p.availability.reason().is_some() && !p.manifest.install.is_empty() => {
                     self.confirm_install =
@@ -749,6 +755,36 @@ impl App {
             _ => {}
         }
         Vec::new()
+    }
+
+    /// Selects the list row under a click (bordered list: rows start one line in; the list
+    /// scrolls so the selection is visible, as ratatui's `List` does from offset 0).
+    fn click(&mut self, col: u16, row: u16) {
+        let Some((x, y, w, h)) = self.list_area.get() else {
+            return;
+        };
+        if col < x || col >= x + w || row <= y || row + 1 >= y + h {
+            return;
+        }
+        let inner = h.saturating_sub(2) as usize;
+        let line = (row - y - 1) as usize;
+        match self.screen {
+            Screen::Plugins => {
+                let offset = (self.selected + 1).saturating_sub(inner);
+                if let Some(TreeRow::Plugin(_)) = self.tree.get(offset + line) {
+                    self.selected = offset + line;
+                    self.detail_scroll = 0;
+                }
+            }
+            Screen::History => {
+                let offset = (self.run_selected + 1).saturating_sub(inner);
+                if offset + line < self.runs.len() {
+                    self.run_selected = offset + line;
+                    self.detail_scroll = 0;
+                }
+            }
+            _ => {}
+        }
     }
 
     fn palette_key(&mut self, k: KeyEvent) -> Vec<Effect> {

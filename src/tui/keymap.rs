@@ -167,11 +167,17 @@ pub fn action(k: KeyEvent, app: &App) -> Option<Action> {
     }
 }
 
-/// The wheel moves the selection (or scrolls the sequence view) like the arrow keys.
+/// The wheel moves the selection (or scrolls the sequence view) like the arrow keys; a left
+/// click selects a row of the plugin or run list.
 pub fn mouse(m: MouseEvent, app: &App) -> Option<Action> {
     let key = match m.kind {
         MouseEventKind::ScrollUp => KeyCode::Up,
         MouseEventKind::ScrollDown => KeyCode::Down,
+        MouseEventKind::Down(crossterm::event::MouseButton::Left)
+            if matches!(app.screen, Screen::Plugins | Screen::History) && app.palette.is_none() =>
+        {
+            return Some(Action::Click(m.column, m.row));
+        }
         _ => return None,
     };
     if app.palette.is_some() || app.confirm_install.is_some() {

@@ -5,6 +5,7 @@
 pub mod app;
 pub mod config;
 pub mod editor;
+pub mod form;
 pub mod keymap;
 pub mod palette;
 pub mod screens;

@@ -48,6 +48,8 @@ pub fn draw(f: &mut Frame, app: &App) {
     let title = format!(" runs in {} ({}) ", app.outputs.display(), app.runs.len());
     let mut state =
         ListState::default().with_selected((!app.runs.is_empty()).then_some(app.run_selected));
+    app.list_area
+        .set(Some((left.x, left.y, left.width, left.height)));
     f.render_stateful_widget(
         List::new(items)
             .block(Block::default().borders(Borders::ALL).title(title))

@@ -66,6 +66,8 @@ fn draw_tree(f: &mut Frame, app: &App, area: Rect) {
         )
     };
     let mut state = ListState::default().with_selected(Some(app.selected));
+    app.list_area
+        .set(Some((area.x, area.y, area.width, area.height)));
     f.render_stateful_widget(
         List::new(items)
             .block(Block::default().borders(Borders::ALL).title(title))
