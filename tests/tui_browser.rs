@@ -347,3 +347,34 @@ fn a_click_selects_the_plugin_under_it() {
     a.update(Action::Click(110, row));
     assert_eq!(a.selected_plugin().unwrap().name(), "python_http");
 }
+
+#[test]
+fn f2_switches_between_the_yaml_and_the_form_of_the_same_experiment() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let f2 = || Action::EditorKey(KeyEvent::new(KeyCode::F(2), KeyModifiers::NONE));
+    let mut a = app();
+    a.update(Action::GoTo(panther::tui::app::Screen::Editor));
+    a.update(f2());
+    let form = a.form.as_ref().expect("form view");
+    assert_eq!(form.experiment().tests[0].services.len(), 2);
+    let screen = render(&mut a, 120, 40);
+    assert!(
+        screen.contains("ping_pong") && screen.contains("minip_tester"),
+        "{screen}"
+    );
+    a.update(f2());
+    assert!(a.form.is_none());
+    // YAML that does not parse has no form; the message says why.
+    let ed = a.editor.as_mut().unwrap();
+    ed.replace_text("tests: [", &a.reg);
+    a.update(f2());
+    assert!(a.form.is_none());
+    assert!(
+        a.message
+            .as_deref()
+            .unwrap_or("")
+            .contains("the form needs YAML that parses"),
+        "{:?}",
+        a.message
+    );
+}

@@ -10,6 +10,7 @@ use crate::plugin::{Plugin, Registry};
 use crate::results::history::{self, PastRun};
 
 use super::editor::{Editor, EditorOutcome};
+use super::form::{Form, FormOutcome};
 use super::widgets::sequence::SequenceViewState;
 use crate::events::timeline::Timeline;
 
@@ -244,6 +245,8 @@ pub struct App {
     pub reg: Registry,
     /// The open experiment; the quickstart until the user opens another.
     pub editor: Option<Editor>,
+    /// The form view of the same experiment (F2 switches), kept in sync with the YAML.
+    pub form: Option<Form>,
     pub sequence: Option<SequenceScreen>,
     /// A one-line message for the user (errors opening things).
     pub message: Option<String>,
@@ -295,6 +298,7 @@ impl App {
             screen: Screen::Plugins,
             reg: reg.clone(),
             editor: None,
+            form: None,
             sequence: None,
             message: None,
             palette: None,
@@ -429,6 +433,7 @@ impl App {
             Editor::open(on_disk).unwrap_or_else(|_| Editor::new(None, QUICKSTART.to_string()));
         ed.validate(&self.reg);
         self.editor = Some(ed);
+        self.form = None;
     }
 
     /// Opens a file in the editor (the palette's `:open`).
@@ -437,6 +442,7 @@ impl App {
             Editor::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
         ed.validate(&self.reg);
         self.editor = Some(ed);
+        self.form = None;
         self.go(Screen::Editor);
         Ok(())
     }
@@ -557,6 +563,32 @@ impl App {
                     Ok(()) => format!("installed {plugin}"),
                     Err(e) => format!("install of {plugin} failed: {e}"),
                 });
+            }
+            Action::EditorKey(k) if k.code == crossterm::event::KeyCode::F(2) => {
+                // F2: the form view of the same experiment, or back to its YAML.
+                if self.form.take().is_none() {
+                    if let Some(ed) = self.editor.as_ref() {
+                        match Form::from_text(&ed.text(), &self.reg) {
+                            Ok(f) => self.form = Some(f),
+                            Err(e) => {
+                                self.message = Some(format!("the form needs YAML that parses: {e}"))
+                            }
+                        }
+                    }
+                }
+            }
+            Action::EditorKey(k) if self.form.is_some() => {
+                let form = self.form.as_mut().expect("checked");
+                match form.handle_key(k, &self.reg) {
+                    FormOutcome::Changed => {
+                        let yaml = form.to_yaml();
+                        if let Some(ed) = self.editor.as_mut() {
+                            ed.replace_text(&yaml, &self.reg);
+                        }
+                    }
+                    FormOutcome::Close => self.form = None,
+                    FormOutcome::None => {}
+                }
             }
             Action::EditorKey(k) => {
                 let Some(ed) = self.editor.as_mut() else {

@@ -60,6 +60,16 @@ impl Keymap {
             what: "experiment: run it (when it validates)".into(),
             short: false,
         });
+        help.push(Binding {
+            keys: "F2".into(),
+            what: "experiment: form view / YAML view".into(),
+            short: false,
+        });
+        help.push(Binding {
+            keys: "i".into(),
+            what: "plugins: install (shows the commands, asks)".into(),
+            short: false,
+        });
         Ok(Keymap { bound, help })
     }
 
@@ -162,7 +172,6 @@ pub fn action(k: KeyEvent, app: &App) -> Option<Action> {
         KeyCode::Char('3') => Some(Action::GoTo(Screen::Editor)),
         KeyCode::Char('4') => Some(Action::GoTo(Screen::Sequence)),
         KeyCode::Enter if app.screen == Screen::History => Some(Action::OpenRun),
-        KeyCode::Char('i') if app.screen == Screen::Plugins => Some(Action::AskInstall),
         _ => None,
     }
 }

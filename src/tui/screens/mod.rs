@@ -26,7 +26,9 @@ pub fn draw(f: &mut Frame, app: &mut App) {
             .areas(f.area());
             tab_bar(f, app, head);
             let color = app.color;
-            if let Some(ed) = app.editor.as_mut() {
+            if let Some(form) = app.form.as_mut() {
+                form.draw(f, body, color);
+            } else if let Some(ed) = app.editor.as_mut() {
                 ed.draw(f, body, color);
             }
         }
