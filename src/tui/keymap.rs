@@ -172,6 +172,7 @@ pub fn action(k: KeyEvent, app: &App) -> Option<Action> {
         KeyCode::Char('3') => Some(Action::GoTo(Screen::Editor)),
         KeyCode::Char('4') => Some(Action::GoTo(Screen::Sequence)),
         KeyCode::Enter if app.screen == Screen::History => Some(Action::OpenRun),
+        KeyCode::Char('i') if app.screen == Screen::Plugins => Some(Action::AskInstall),
         _ => None,
     }
 }
