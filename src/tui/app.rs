@@ -566,13 +566,13 @@ impl App {
             }
             Action::EditorKey(k) if k.code == crossterm::event::KeyCode::F(2) => {
                 // F2: the form view of the same experiment, or back to its YAML.
-                if self.form.take().is_none() {
-                    if let Some(ed) = self.editor.as_ref() {
-                        match Form::from_text(&ed.text(), &self.reg) {
-                            Ok(f) => self.form = Some(f),
-                            Err(e) => {
-                                self.message = Some(format!("the form needs YAML that parses: {e}"))
-                            }
+                if self.form.take().is_none()
+                    && let Some(ed) = self.editor.as_ref()
+                {
+                    match Form::from_text(&ed.text(), &self.reg) {
+                        Ok(f) => self.form = Some(f),
+                        Err(e) => {
+                            self.message = Some(format!("the form needs YAML that parses: {e}"))
                         }
                     }
                 }
