@@ -369,6 +369,10 @@ impl Form {
             }
             KeyCode::Char('a') => {
                 let test = self.current_test();
+                if test >= self.exp.tests.len() {
+                    self.error("no tests: T adds one");
+                    return FormOutcome::None;
+                }
                 let options = self.options(reg, test, Step::Implementation, &[]);
                 if options.is_empty() {
                     self.error("no service plugins in the registry");
@@ -796,14 +800,13 @@ impl Form {
                 ])),
                 LeftRow::Service(i, j) => {
                     let (n, s) = self.exp.tests[i].services.get_index(j).expect("row");
-                    let mut spans = vec![
-                        Span::raw("  • "),
-                        Span::styled(n.clone(), bold),
-                        Span::styled(
-                            format!(" {} {}", s.implementation.name, s.protocol.role.as_str()),
-                            fg(Color::DarkGray),
-                        ),
-                    ];
+                    let mut spans = vec![Span::raw("  • "), Span::styled(n.clone(), bold)];
+                    let what = if *n == s.implementation.name {
+                        format!(" {}", s.protocol.role)
+                    } else {
+                        format!(" ({}) {}", s.implementation.name, s.protocol.role)
+                    };
+                    spans.push(Span::styled(what, fg(Color::DarkGray)));
                     if let Some(t) = &s.protocol.target {
                         spans.push(Span::styled(format!(" → {t}"), fg(Color::DarkGray)));
                     } else if s.protocol.role.needs_target() {
@@ -851,20 +854,22 @@ impl Form {
         match self.current_service() {
             None => {
                 let i = self.current_test();
-                let t = &self.exp.tests[i];
-                let lines = vec![
-                    Line::from(vec![Span::styled("test ", bold), Span::raw(t.name.clone())]),
-                    Line::raw(format!(
-                        "network environment: {}",
-                        t.network_environment.kind
-                    )),
-                    Line::raw(format!("services: {}", t.services.len())),
-                    Line::raw(""),
-                    Line::styled(
-                        "a adds a service · Enter on network cycles it",
-                        fg(Color::DarkGray),
-                    ),
-                ];
+                let lines = match self.exp.tests.get(i) {
+                    None => vec![Line::styled("no tests: T adds one", fg(Color::DarkGray))],
+                    Some(t) => vec![
+                        Line::from(vec![Span::styled("test ", bold), Span::raw(t.name.clone())]),
+                        Line::raw(format!(
+                            "network environment: {}",
+                            t.network_environment.kind
+                        )),
+                        Line::raw(format!("services: {}", t.services.len())),
+                        Line::raw(""),
+                        Line::styled(
+                            "a adds a service · Enter on network cycles it",
+                            fg(Color::DarkGray),
+                        ),
+                    ],
+                };
                 f.render_widget(
                     Paragraph::new(lines).block(right_block.title(" test ")),
                     right_main,
@@ -979,10 +984,11 @@ impl Form {
 
         // The wizard: a centred popup list.
         if let Some(w) = &self.wizard {
-            let width = 56.min(area.width.saturating_sub(4)).max(10);
+            let width = 56.min(area.width.saturating_sub(4)).max(10).min(area.width);
             let height = (w.options.len() as u16 + 4)
                 .max(6)
-                .min(area.height.saturating_sub(2));
+                .min(area.height.saturating_sub(2))
+                .min(area.height);
             let popup = Rect {
                 x: area.x + (area.width.saturating_sub(width)) / 2,
                 y: area.y + (area.height.saturating_sub(height)) / 2,
@@ -1008,7 +1014,7 @@ impl Form {
             let head = if so_far.is_empty() {
                 "choose the plugin".to_string()
             } else {
-                so_far
+                format!("chosen: {so_far}")
             };
             f.render_widget(Paragraph::new(Line::styled(head, fg(Color::DarkGray))), h);
             let items: Vec<ListItem> = w
@@ -1018,7 +1024,9 @@ impl Form {
                 .collect();
             let mut state = ListState::default().with_selected(Some(w.selected));
             f.render_stateful_widget(
-                List::new(items).highlight_style(highlight),
+                List::new(items)
+                    .highlight_style(highlight)
+                    .highlight_symbol("› "),
                 list,
                 &mut state,
             );

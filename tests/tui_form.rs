@@ -1,0 +1,286 @@
+//! The experiment builder's form view, driven by keys as the event loop would, checked
+//! against the bundled plugins, drawn on a `TestBackend` and compared with snapshots.
+
+use std::path::Path;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use panther::experiment;
+use panther::plugin::{LoadOptions, Registry};
+use panther::tui::form::{Form, FormOutcome};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn registry() -> Registry {
+    Registry::load(&LoadOptions {
+        bundled: true,
+        user: false,
+        dirs: vec![],
+        availability: false,
+    })
+}
+
+fn key(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+fn send(f: &mut Form, reg: &Registry, code: KeyCode) -> FormOutcome {
+    f.handle_key(key(code), reg)
+}
+
+fn type_text(f: &mut Form, reg: &Registry, s: &str) {
+    for c in s.chars() {
+        assert_eq!(send(f, reg, KeyCode::Char(c)), FormOutcome::None);
+    }
+}
+
+/// Moves the open wizard's selection to `option` and chooses it.
+fn choose(f: &mut Form, reg: &Registry, option: &str) -> FormOutcome {
+    let opts = f.wizard_options().expect("wizard open").to_vec();
+    let i = opts
+        .iter()
+        .position(|o| o == option)
+        .unwrap_or_else(|| panic!("`{option}` not among {opts:?}"));
+    for _ in 0..10 {
+        send(f, reg, KeyCode::Char('k'));
+    }
+    for _ in 0..i {
+        send(f, reg, KeyCode::Char('j'));
+    }
+    send(f, reg, KeyCode::Enter)
+}
+
+fn render(f: &mut Form, w: u16, h: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|fr| f.draw(fr, fr.area(), false)).unwrap();
+    let buf = t.backend().buffer();
+    let mut out = String::new();
+    for y in 0..h {
+        let line: String = (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect();
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// An empty form with a ping_pong server and a minip_tester client targeting it, built
+/// through the wizard; the cursor is left on the tester.
+fn two_services(reg: &Registry) -> Form {
+    let mut f = Form::new_empty();
+    assert_eq!(send(&mut f, reg, KeyCode::Char('a')), FormOutcome::None);
+    assert_eq!(choose(&mut f, reg, "ping_pong"), FormOutcome::None);
+    assert_eq!(choose(&mut f, reg, "minip"), FormOutcome::None);
+    assert_eq!(
+        f.wizard_options().unwrap().first().map(String::as_str),
+        Some("functional"),
+        "the default version comes first"
+    );
+    assert_eq!(choose(&mut f, reg, "functional"), FormOutcome::None);
+    assert_eq!(choose(&mut f, reg, "server"), FormOutcome::Changed);
+    assert!(f.wizard_options().is_none());
+
+    assert_eq!(send(&mut f, reg, KeyCode::Char('a')), FormOutcome::None);
+    assert_eq!(choose(&mut f, reg, "minip_tester"), FormOutcome::None);
+    assert_eq!(choose(&mut f, reg, "minip"), FormOutcome::None);
+    assert_eq!(choose(&mut f, reg, "functional"), FormOutcome::None);
+    assert_eq!(choose(&mut f, reg, "client"), FormOutcome::None);
+    assert_eq!(f.wizard_options().unwrap(), &["ping_pong".to_string()]);
+    assert_eq!(choose(&mut f, reg, "ping_pong"), FormOutcome::Changed);
+    f
+}
+
+/// Opens the input on the tester's `count` (the cursor is on the tester): Tab to the right
+/// pane, past version and target.
+fn open_count(f: &mut Form, reg: &Registry) {
+    send(f, reg, KeyCode::Tab);
+    send(f, reg, KeyCode::Char('j'));
+    send(f, reg, KeyCode::Char('j'));
+    assert_eq!(send(f, reg, KeyCode::Enter), FormOutcome::None);
+}
+
+#[test]
+fn wizard_builds_a_valid_experiment() {
+    let reg = registry();
+    let mut f = two_services(&reg);
+    open_count(&mut f, &reg);
+    type_text(&mut f, &reg, "5");
+    assert_eq!(send(&mut f, &reg, KeyCode::Enter), FormOutcome::Changed);
+
+    let yaml = f.to_yaml();
+    let loaded = experiment::load_str(&yaml, "form.yaml", &reg);
+    let errors: Vec<String> = loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}\n{yaml}");
+    let exp = loaded.experiment.unwrap();
+    let t = &exp.tests[0];
+    assert_eq!(t.name, "test_1");
+    assert_eq!(t.network_environment.kind, "localhost");
+    assert_eq!(t.services.len(), 2);
+    let server = &t.services["ping_pong"];
+    assert_eq!(server.protocol.role.as_str(), "server");
+    let client = &t.services["minip_tester"];
+    assert_eq!(client.protocol.role.as_str(), "client");
+    assert_eq!(client.protocol.target.as_deref(), Some("ping_pong"));
+    assert_eq!(client.plugin_config["count"], serde_json::json!(5));
+}
+
+#[test]
+fn bad_input_is_refused_and_empty_resets() {
+    let reg = registry();
+    let mut f = two_services(&reg);
+    open_count(&mut f, &reg);
+    type_text(&mut f, &reg, "5");
+    assert_eq!(send(&mut f, &reg, KeyCode::Enter), FormOutcome::Changed);
+
+    // The input opens with the current value; replace it with `abc`.
+    assert_eq!(send(&mut f, &reg, KeyCode::Enter), FormOutcome::None);
+    send(&mut f, &reg, KeyCode::Backspace);
+    type_text(&mut f, &reg, "abc");
+    assert_eq!(send(&mut f, &reg, KeyCode::Enter), FormOutcome::None);
+    let msg = f.message().expect("an error message").to_string();
+    assert!(msg.contains("integer"), "{msg}");
+    let count = |f: &Form| {
+        f.experiment().tests[0].services["minip_tester"]
+            .plugin_config
+            .get("count")
+            .cloned()
+    };
+    assert_eq!(count(&f), Some(serde_json::json!(5)));
+
+    // Out of range is refused too.
+    for _ in 0..3 {
+        send(&mut f, &reg, KeyCode::Backspace);
+    }
+    type_text(&mut f, &reg, "0");
+    assert_eq!(send(&mut f, &reg, KeyCode::Enter), FormOutcome::None);
+    assert!(f.message().unwrap().contains("minimum"));
+    assert_eq!(count(&f), Some(serde_json::json!(5)));
+
+    // Empty goes back to the default.
+    send(&mut f, &reg, KeyCode::Backspace);
+    assert_eq!(send(&mut f, &reg, KeyCode::Enter), FormOutcome::Changed);
+    assert_eq!(count(&f), None);
+
+    // A boolean.
+    send(&mut f, &reg, KeyCode::Char('j'));
+    send(&mut f, &reg, KeyCode::Char('j'));
+    send(&mut f, &reg, KeyCode::Enter);
+    type_text(&mut f, &reg, "false");
+    assert_eq!(send(&mut f, &reg, KeyCode::Enter), FormOutcome::Changed);
+    assert_eq!(
+        f.experiment().tests[0].services["minip_tester"].plugin_config["malformed"],
+        serde_json::json!(false)
+    );
+}
+
+#[test]
+fn deleting_the_server_clears_the_target() {
+    let reg = registry();
+    let mut f = two_services(&reg);
+    // Cursor on the tester; the server is the row above.
+    send(&mut f, &reg, KeyCode::Char('k'));
+    assert_eq!(send(&mut f, &reg, KeyCode::Char('d')), FormOutcome::Changed);
+    let t = &f.experiment().tests[0];
+    assert_eq!(t.services.len(), 1);
+    assert_eq!(t.services["minip_tester"].protocol.target, None);
+    let loaded = experiment::load_str(&f.to_yaml(), "form.yaml", &reg);
+    assert!(
+        loaded
+            .diagnostics
+            .iter()
+            .any(|d| d.is_error() && d.message.contains("has no `target`")),
+        "{:#?}",
+        loaded.diagnostics
+    );
+}
+
+#[test]
+fn tests_are_added_and_deleted() {
+    let reg = registry();
+    let mut f = Form::new_empty();
+    assert_eq!(send(&mut f, &reg, KeyCode::Char('D')), FormOutcome::None);
+    assert_eq!(send(&mut f, &reg, KeyCode::Char('T')), FormOutcome::Changed);
+    let names: Vec<&str> = f
+        .experiment()
+        .tests
+        .iter()
+        .map(|t| t.name.as_str())
+        .collect();
+    assert_eq!(names, ["test_1", "test_2"]);
+    assert_eq!(send(&mut f, &reg, KeyCode::Char('D')), FormOutcome::Changed);
+    assert_eq!(f.experiment().tests.len(), 1);
+    assert_eq!(f.experiment().tests[0].name, "test_1");
+    // Esc at the top level closes; in the wizard it goes back, then cancels.
+    send(&mut f, &reg, KeyCode::Char('a'));
+    choose(&mut f, &reg, "ping_pong");
+    assert_eq!(send(&mut f, &reg, KeyCode::Esc), FormOutcome::None);
+    assert!(
+        f.wizard_options()
+            .unwrap()
+            .contains(&"ping_pong".to_string())
+    );
+    assert_eq!(send(&mut f, &reg, KeyCode::Esc), FormOutcome::None);
+    assert!(f.wizard_options().is_none());
+    assert_eq!(send(&mut f, &reg, KeyCode::Esc), FormOutcome::Close);
+}
+
+#[test]
+fn quickstart_round_trips() {
+    let reg = registry();
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/quickstart.yaml"),
+    )
+    .unwrap();
+    let f = Form::from_text(&text, &reg).unwrap();
+    let loaded = experiment::load_str(&f.to_yaml(), "form.yaml", &reg);
+    assert!(loaded.is_ok(), "{:#?}", loaded.diagnostics);
+    let exp = loaded.experiment.unwrap();
+    let names: Vec<&str> = exp.tests[0].services.keys().map(String::as_str).collect();
+    assert_eq!(names, ["server", "tester"]);
+    assert!(Form::from_text("tests: [", &reg).is_err());
+}
+
+#[test]
+fn snapshots() {
+    let reg = registry();
+    let mut f = two_services(&reg);
+    insta::assert_snapshot!("form_two_services_120x40", render(&mut f, 120, 40));
+    insta::assert_snapshot!("form_two_services_80x24", render(&mut f, 80, 24));
+    send(&mut f, &reg, KeyCode::Char('a'));
+    choose(&mut f, &reg, "minip_tester");
+    insta::assert_snapshot!("form_wizard_80x24", render(&mut f, 80, 24));
+}
+
+#[test]
+fn an_experiment_without_tests_does_not_panic() {
+    let reg = registry();
+    let mut f = Form::from_text("tests: []\n", &reg).unwrap();
+    render(&mut f, 80, 24);
+    for c in ['a', 'd', 'D', 'j', '\t'] {
+        send(&mut f, &reg, KeyCode::Char(c));
+    }
+    send(&mut f, &reg, KeyCode::Enter);
+    send(&mut f, &reg, KeyCode::Tab);
+    render(&mut f, 80, 24);
+    assert_eq!(send(&mut f, &reg, KeyCode::Char('T')), FormOutcome::Changed);
+    assert_eq!(f.experiment().tests.len(), 1);
+    render(&mut f, 40, 10);
+}
+
+#[test]
+fn tiny_areas_do_not_panic() {
+    let reg = registry();
+    let mut f = two_services(&reg);
+    send(&mut f, &reg, KeyCode::Char('a'));
+    for (w, h) in [(1, 1), (5, 3), (12, 6), (30, 8)] {
+        render(&mut f, w, h);
+    }
+    send(&mut f, &reg, KeyCode::Esc);
+    open_count(&mut f, &reg);
+    for (w, h) in [(1, 1), (5, 3), (12, 6), (30, 8)] {
+        render(&mut f, w, h);
+    }
+}
