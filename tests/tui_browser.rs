@@ -234,6 +234,22 @@ fn a_recorded_run_opens_in_the_sequence_view() {
     let hidden = render(&mut a, 120, 40);
     assert!(!hidden.contains(" PING seq=1 len"), "{hidden}");
     a.update(key('H'));
+    // `/PONG` then `f` keeps only the matching rows; `F` shows everything again.
+    for c in "/PONG".chars() {
+        a.update(key(c));
+    }
+    a.update(Action::SequenceKey(KeyEvent::new(
+        KeyCode::Enter,
+        KeyModifiers::NONE,
+    )));
+    a.update(key('f'));
+    let filtered = render(&mut a, 120, 40);
+    assert!(
+        filtered.contains(" PONG seq=1 len") && !filtered.contains("─ PING seq=1 len"),
+        "{filtered}"
+    );
+    a.update(key('F'));
+    assert!(render(&mut a, 120, 40).contains("testing the minip server"));
     // m writes the Mermaid diagram next to the events.
     std::fs::remove_file(dir.join("sequence.mmd")).unwrap();
     a.update(key('m'));

@@ -253,6 +253,8 @@ pub struct App {
     /// The command palette's line while it is open.
     pub palette: Option<String>,
     pub keymap: Keymap,
+    /// `q` while a run is going asks first; set by the first press.
+    pub confirm_quit: bool,
     /// Where the current screen's list was last drawn (x, y, width, height), for clicks.
     pub list_area: std::cell::Cell<Option<(u16, u16, u16, u16)>>,
     /// Install commands waiting for the user's yes (plugin name, commands).
@@ -305,6 +307,7 @@ impl App {
             keymap: Keymap::default_keys(),
             confirm_install: None,
             list_area: std::cell::Cell::new(None),
+            confirm_quit: false,
             outputs: PathBuf::from("outputs"),
             runs: Vec::new(),
             run_selected: 0,
@@ -467,9 +470,14 @@ impl App {
     }
 
     pub fn update(&mut self, a: Action) -> Vec<Effect> {
-        // A message stays until the next key.
+        // A message stays until the next key; so does a pending "quit?" question.
         if !matches!(a, Action::Resize(..)) {
             self.message = None;
+        }
+        let quitting = matches!(a, Action::Quit)
+            || matches!(&a, Action::SequenceKey(k) if k.code == crossterm::event::KeyCode::Char('q'));
+        if !quitting && !matches!(a, Action::Resize(..)) {
+            self.confirm_quit = false;
         }
         if self.typing_filter {
             match a {
@@ -776,6 +784,25 @@ impl App {
                     },
                     None => "this view has no results folder".into(),
                 };
+            }
+            // `f` keeps only the rows matching the last search; `F` shows everything again.
+            KeyCode::Char('f') => match s.search.as_ref().and_then(|p| regex::Regex::new(p).ok()) {
+                Some(re) => {
+                    let mut flt = s.state.view().filter().clone();
+                    flt.text = Some(re);
+                    s.state.set_filter(flt);
+                    s.status = format!(
+                        "showing rows matching “{}” (F shows all)",
+                        s.search.as_deref().unwrap_or("")
+                    );
+                }
+                None => s.status = "search first (/), then f keeps only the matching rows".into(),
+            },
+            KeyCode::Char('F') => {
+                let mut flt = s.state.view().filter().clone();
+                flt.text = None;
+                s.state.set_filter(flt);
+                s.status = "all rows shown".into();
             }
             KeyCode::Char('q') => return vec![Effect::Quit],
             KeyCode::Tab => self.update_screen_next(),

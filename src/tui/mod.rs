@@ -298,6 +298,12 @@ fn event_loop(
             if let Some(a) = action {
                 for effect in app.update(a) {
                     match effect {
+                        Effect::Quit if live.run.is_some() && !app.confirm_quit => {
+                            app.confirm_quit = true;
+                            app.message = Some(
+                                "a run is going: q again cancels it (teardown) and quits".into(),
+                            );
+                        }
                         Effect::Quit => return Ok(()),
                         Effect::Launch { text, path } => launch(app, rt, live, &text, path),
                         Effect::CancelRun => {

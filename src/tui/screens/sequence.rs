@@ -76,7 +76,7 @@ pub fn draw(f: &mut Frame, app: &mut App) {
         );
     }
     let status = format!(
-        "{}  ·  {} rows{}{}  ·  j/k move · Enter detail · / search · n/N · t time · G follow · h/H lanes · l logs · m mermaid{}",
+        "{}  ·  {} rows{}{}  ·  j/k move · Enter detail · / search · n/N · t time · G follow · f/F filter · h/H lanes · l logs · m mermaid{}",
         seq.status,
         seq.state.len(),
         if seq.state.follow {
