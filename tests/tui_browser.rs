@@ -181,6 +181,22 @@ fn the_palette_opens_files_and_runs_and_explains_typos() {
         [Effect::Launch { text, .. }] => assert!(text.contains("minip_quickstart")),
         other => panic!("{other:?}"),
     }
+    // One test of it, by name; a typo gets a suggestion and runs nothing.
+    match a.command("run minip_quickstart").as_slice() {
+        [Effect::Launch { only_test, .. }] => {
+            assert_eq!(only_test.as_deref(), Some("minip_quickstart"))
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(a.command("run minip_quickstrat"), vec![]);
+    assert!(
+        a.message
+            .as_deref()
+            .unwrap_or("")
+            .contains("did you mean `minip_quickstart`?"),
+        "{:?}",
+        a.message
+    );
     assert_eq!(a.command("quit"), vec![Effect::Quit]);
 }
 

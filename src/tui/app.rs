@@ -27,6 +27,7 @@ pub enum Effect {
     Launch {
         text: String,
         path: Option<PathBuf>,
+        only_test: Option<String>,
     },
     /// Cancel the live run (teardown, then its results as usual).
     CancelRun,
@@ -608,6 +609,7 @@ impl App {
                         return vec![Effect::Launch {
                             text: ed.text(),
                             path: ed.path().map(|p| p.to_path_buf()),
+                            only_test: None,
                         }];
                     }
                     EditorOutcome::Saved(_) | EditorOutcome::None => {}
@@ -892,6 +894,7 @@ impl App {
                     return vec![Effect::Launch {
                         text: ed.text(),
                         path: ed.path().map(|p| p.to_path_buf()),
+                        only_test: None,
                     }];
                 }
                 self.message = Some(format!(
@@ -899,6 +902,36 @@ impl App {
                     ed.error_count()
                 ));
                 self.go(Screen::Editor);
+            }
+            Ok(Command::RunTest(name)) => {
+                if self.editor.is_none() {
+                    self.open_quickstart();
+                }
+                let ed = self.editor.as_mut().expect("just opened");
+                ed.validate(&self.reg);
+                let loaded = crate::experiment::load_str(&ed.text(), "experiment", &self.reg);
+                let names: Vec<String> = loaded
+                    .experiment
+                    .iter()
+                    .flat_map(|e| e.tests.iter().map(|t| t.name.clone()))
+                    .collect();
+                if !ed.can_launch() {
+                    self.message = Some(format!(
+                        "fix {} error(s) in the experiment first",
+                        ed.error_count()
+                    ));
+                } else if !names.contains(&name) {
+                    let help =
+                        crate::suggest::did_you_mean(&name, names.iter().map(String::as_str))
+                            .unwrap_or_default();
+                    self.message = Some(format!("no test named `{name}` {help}"));
+                } else {
+                    return vec![Effect::Launch {
+                        text: ed.text(),
+                        path: ed.path().map(|p| p.to_path_buf()),
+                        only_test: Some(name),
+                    }];
+                }
             }
             Ok(Command::Replay(dir)) => match SequenceScreen::open(&dir) {
                 Ok(s) => {

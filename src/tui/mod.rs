@@ -120,6 +120,7 @@ fn launch(
     live: &mut Live,
     text: &str,
     path: Option<PathBuf>,
+    only_test: Option<String>,
 ) {
     if live.run.is_some() {
         app.message = Some("a run is already going".into());
@@ -145,6 +146,7 @@ fn launch(
     let opts = crate::run::Options {
         output_root: app.outputs.clone(),
         config_path: file,
+        only_test,
         ..Default::default()
     };
     let _guard = rt.enter();
@@ -305,7 +307,11 @@ fn event_loop(
                             );
                         }
                         Effect::Quit => return Ok(()),
-                        Effect::Launch { text, path } => launch(app, rt, live, &text, path),
+                        Effect::Launch {
+                            text,
+                            path,
+                            only_test,
+                        } => launch(app, rt, live, &text, path, only_test),
                         Effect::CancelRun => {
                             if let Some(r) = &live.run {
                                 let _ = r.cancel.send(true);

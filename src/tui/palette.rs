@@ -12,6 +12,8 @@ pub enum Command {
     Quit,
     Open(PathBuf),
     Run,
+    /// `run TEST`: only that test of the open experiment.
+    RunTest(String),
     Theme(String),
     Replay(PathBuf),
     Plugins,
@@ -21,7 +23,10 @@ pub enum Command {
 /// Every command with its one-line help, in the order the palette lists them.
 pub const COMMANDS: &[(&str, &str)] = &[
     ("open", "open an experiment file: open FILE"),
-    ("run", "run the open experiment"),
+    (
+        "run",
+        "run the open experiment, or one test of it: run [TEST]",
+    ),
     ("replay", "reopen a finished run: replay DIR"),
     ("plugins", "browse the plugins"),
     ("theme", "switch the colour theme: theme NAME"),
@@ -106,7 +111,8 @@ pub fn parse(input: &str) -> Result<Command, String> {
     };
     match name {
         "quit" => no_arg(Command::Quit),
-        "run" => no_arg(Command::Run),
+        "run" if arg.is_empty() => Ok(Command::Run),
+        "run" => Ok(Command::RunTest(arg.to_string())),
         "plugins" => no_arg(Command::Plugins),
         "help" => no_arg(Command::Help),
         "open" => Ok(Command::Open(expand_tilde(needs("a file")?))),
