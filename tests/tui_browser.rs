@@ -250,6 +250,27 @@ fn a_recorded_run_opens_in_the_sequence_view() {
     let hidden = render(&mut a, 120, 40);
     assert!(!hidden.contains(" PING seq=1 len"), "{hidden}");
     a.update(key('H'));
+    // The detail of a message shows its bytes, read back from events.jsonl.
+    for c in "/^PING seq=1 len".chars() {
+        a.update(key(c));
+    }
+    a.update(Action::SequenceKey(KeyEvent::new(
+        KeyCode::Enter,
+        KeyModifiers::NONE,
+    )));
+    a.update(Action::SequenceKey(KeyEvent::new(
+        KeyCode::Enter,
+        KeyModifiers::NONE,
+    )));
+    let detail = render(&mut a, 120, 40);
+    assert!(
+        detail.contains("bytes on the wire; first bytes: 01 00 00 00 01"),
+        "{detail}"
+    );
+    a.update(Action::SequenceKey(KeyEvent::new(
+        KeyCode::Esc,
+        KeyModifiers::NONE,
+    )));
     // `/PONG` then `f` keeps only the matching rows; `F` shows everything again.
     for c in "/PONG".chars() {
         a.update(key(c));

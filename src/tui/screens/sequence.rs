@@ -62,7 +62,15 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     }
     if let Some(d) = detail {
         let text = match seq.state.selected_row(&seq.timeline) {
-            Some(DisplayRow::Row { row, .. }) => describe(&seq.timeline, &row),
+            Some(DisplayRow::Row { row, .. }) => {
+                let mut text = describe(&seq.timeline, &row);
+                if let (Row::Message { seq: n, .. }, Some(dir)) = (&row, seq.dir.as_ref()) {
+                    if let Some((bytes, hex)) = message_bytes(dir, *n) {
+                        text.push_str(&format!("\n{bytes} bytes on the wire; first bytes: {hex}"));
+                    }
+                }
+                text
+            }
             Some(DisplayRow::Gap { duration_us }) => {
                 format!("{:.3} s without events", duration_us as f64 / 1e6)
             }
@@ -157,4 +165,26 @@ fn describe(tl: &crate::events::timeline::Timeline, row: &Row) -> String {
             *t as f64 / 1e6
         ),
     }
+}
+
+/// The wire size and leading bytes (hex) of message event `seq`, read from the run's
+/// `events.jsonl` (the timeline keeps only what it draws).
+fn message_bytes(dir: &std::path::Path, seq: u64) -> Option<(u32, String)> {
+    use std::io::BufRead;
+    let f = std::fs::File::open(dir.join(crate::events::store::FILE_NAME)).ok()?;
+    let prefix = format!("{{\"seq\":{seq},");
+    let line = std::io::BufReader::new(f)
+        .lines()
+        .map_while(Result::ok)
+        .find(|l| l.starts_with(&prefix))?;
+    let e: crate::events::Event = serde_json::from_str(&line).ok()?;
+    let m = e.message?;
+    let hex: String = m
+        .hex?
+        .as_bytes()
+        .chunks(2)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ");
+    Some((m.bytes, hex))
 }
