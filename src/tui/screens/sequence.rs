@@ -64,10 +64,10 @@ pub fn draw(f: &mut Frame, app: &mut App) {
         let text = match seq.state.selected_row(&seq.timeline) {
             Some(DisplayRow::Row { row, .. }) => {
                 let mut text = describe(&seq.timeline, &row);
-                if let (Row::Message { seq: n, .. }, Some(dir)) = (&row, seq.dir.as_ref()) {
-                    if let Some((bytes, hex)) = message_bytes(dir, *n) {
-                        text.push_str(&format!("\n{bytes} bytes on the wire; first bytes: {hex}"));
-                    }
+                if let (Row::Message { seq: n, .. }, Some(dir)) = (&row, seq.dir.as_ref())
+                    && let Some((bytes, hex)) = message_bytes(dir, *n)
+                {
+                    text.push_str(&format!("\n{bytes} bytes on the wire; first bytes: {hex}"));
                 }
                 text
             }
