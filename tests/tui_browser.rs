@@ -197,6 +197,11 @@ fn the_palette_opens_files_and_runs_and_explains_typos() {
         "{:?}",
         a.message
     );
+    // `:new` opens an empty experiment in the form view, untitled.
+    assert_eq!(a.command("new"), vec![]);
+    assert_eq!(a.screen, panther::tui::app::Screen::Editor);
+    assert!(a.form.is_some());
+    assert!(a.editor.as_ref().unwrap().path().is_none());
     assert_eq!(a.command("quit"), vec![Effect::Quit]);
 }
 
@@ -244,6 +249,30 @@ fn a_recorded_run_opens_in_the_sequence_view() {
         .expect("logs open");
     assert_eq!(svc, "server");
     assert!(text.contains("listening on"), "{text}");
+    // Tab in the logs shows the next service's.
+    a.update(Action::SequenceKey(KeyEvent::new(
+        KeyCode::Tab,
+        KeyModifiers::NONE,
+    )));
+    assert_eq!(
+        a.sequence.as_ref().unwrap().logs.as_ref().unwrap().0,
+        "tester"
+    );
+    a.update(key('l'));
+    // `>` moves the server's lane right of the tester's; `<` brings it back.
+    let lanes = |a: &App| a.sequence.as_ref().unwrap().timeline.lanes().to_vec();
+    assert_eq!(lanes(&a), ["server", "tester"]);
+    a.update(key('>'));
+    assert_eq!(lanes(&a), ["tester", "server"]);
+    let moved = render(&mut a, 120, 40);
+    let header = moved.lines().find(|l| l.contains("orchestrator")).unwrap();
+    assert!(
+        header.find("tester").unwrap() < header.find("server").unwrap(),
+        "{header}"
+    );
+    a.update(key('<'));
+    assert_eq!(lanes(&a), ["server", "tester"]);
+    a.update(key('l'));
     // Hiding the server's lane hides its arrows; H brings them back.
     a.update(key('l'));
     a.update(key('h'));

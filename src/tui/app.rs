@@ -161,6 +161,22 @@ impl SequenceScreen {
         }
     }
 
+    /// The selected row's lane: a note's lane, or a message's sender.
+    pub fn selected_lane(&self) -> Option<u16> {
+        use crate::events::timeline::{DisplayRow, Row};
+        match self.state.selected_row(&self.timeline)? {
+            DisplayRow::Row {
+                row: Row::Message { from_lane, .. },
+                ..
+            } => Some(from_lane),
+            DisplayRow::Row {
+                row: Row::Note { lane, .. },
+                ..
+            } => lane,
+            _ => None,
+        }
+    }
+
     /// The selected row's service: a note's lane, or a message's sender.
     pub fn selected_service(&self) -> Option<String> {
         use crate::events::timeline::{DisplayRow, Row};
@@ -726,6 +742,22 @@ impl App {
                     self.refresh_runs();
                 }
             }
+            // In the logs overlay, Tab shows the next service's logs.
+            KeyCode::Tab if s.logs.is_some() => {
+                let lanes = s.timeline.lanes().to_vec();
+                let cur = s.logs.as_ref().map(|(n, _)| n.clone()).unwrap_or_default();
+                let i = lanes
+                    .iter()
+                    .position(|n| *n == cur)
+                    .map(|i| (i + 1) % lanes.len())
+                    .unwrap_or(0);
+                if let Some(next) = lanes.get(i) {
+                    match s.service_logs(next) {
+                        Ok(text) => s.logs = Some((next.clone(), text)),
+                        Err(e) => s.status = e,
+                    }
+                }
+            }
             KeyCode::Char('l') => {
                 if s.logs.is_some() {
                     s.logs = None;
@@ -763,6 +795,37 @@ impl App {
                     None => s.status = "select a message or a service's note first (j/k)".into(),
                 }
             }
+            // `<` / `>` move the selected row's lane one place left / right.
+            KeyCode::Char(c @ ('<' | '>')) => match s.selected_lane() {
+                Some(l) => {
+                    let n = s.timeline.lanes().len() as u16;
+                    let other = if c == '<' {
+                        l.checked_sub(1)
+                    } else {
+                        (l + 1 < n).then_some(l + 1)
+                    };
+                    if let Some(o) = other {
+                        s.timeline.swap_lanes(l, o);
+                        let mut f = s.state.view().filter().clone();
+                        for h in f.hidden_lanes.iter_mut() {
+                            *h = if *h == l {
+                                o
+                            } else if *h == o {
+                                l
+                            } else {
+                                *h
+                            };
+                        }
+                        let selected = s.state.selected;
+                        s.state.set_filter(f);
+                        s.state.sync(&s.timeline);
+                        if let Some(i) = selected {
+                            s.state.select(i);
+                        }
+                    }
+                }
+                None => s.status = "select a message or a service's note first (j/k)".into(),
+            },
             KeyCode::Char('H') => {
                 let mut f = s.state.view().filter().clone();
                 f.hidden_lanes.clear();
@@ -879,6 +942,15 @@ impl App {
         match super::palette::parse(input) {
             Err(e) => self.message = Some(e),
             Ok(Command::Quit) => return vec![Effect::Quit],
+            Ok(Command::New) => {
+                let mut ed = Editor::new(None, Form::new_empty().to_yaml());
+                ed.validate(&self.reg);
+                self.editor = Some(ed);
+                // Straight to the form: an empty experiment is built by adding services.
+                self.form =
+                    Form::from_text(&self.editor.as_ref().expect("set").text(), &self.reg).ok();
+                self.go(Screen::Editor);
+            }
             Ok(Command::Open(p)) => {
                 if let Err(e) = self.open_file(&p) {
                     self.message = Some(e);

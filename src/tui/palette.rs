@@ -10,6 +10,8 @@ use super::config::expand_tilde;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     Quit,
+    /// A new, empty experiment in the editor.
+    New,
     Open(PathBuf),
     Run,
     /// `run TEST`: only that test of the open experiment.
@@ -23,6 +25,10 @@ pub enum Command {
 /// Every command with its one-line help, in the order the palette lists them.
 pub const COMMANDS: &[(&str, &str)] = &[
     ("open", "open an experiment file: open FILE"),
+    (
+        "new",
+        "a new experiment (one test on localhost) in the form view",
+    ),
     (
         "run",
         "run the open experiment, or one test of it: run [TEST]",
@@ -111,6 +117,7 @@ pub fn parse(input: &str) -> Result<Command, String> {
     };
     match name {
         "quit" => no_arg(Command::Quit),
+        "new" => no_arg(Command::New),
         "run" if arg.is_empty() => Ok(Command::Run),
         "run" => Ok(Command::RunTest(arg.to_string())),
         "plugins" => no_arg(Command::Plugins),

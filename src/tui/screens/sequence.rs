@@ -53,9 +53,9 @@ pub fn draw(f: &mut Frame, app: &mut App) {
         f.render_widget(ratatui::widgets::Clear, main);
         f.render_widget(
             Paragraph::new(text.as_str()).scroll((scroll, 0)).block(
-                Block::default()
-                    .borders(Borders::ALL)
-                    .title(format!(" {svc}: logs (l or Esc closes) ")),
+                Block::default().borders(Borders::ALL).title(format!(
+                    " {svc}: logs (Tab next service · l or Esc closes) "
+                )),
             ),
             main,
         );
@@ -84,7 +84,7 @@ pub fn draw(f: &mut Frame, app: &mut App) {
         );
     }
     let status = format!(
-        "{}  ·  {} rows{}{}  ·  j/k move · Enter detail · / search · n/N · t time · G follow · f/F filter · h/H lanes · l logs · m mermaid{}",
+        "{}  ·  {} rows{}{}  ·  j/k move · Enter detail · / search · n/N · t time · G follow · f/F filter · h/H </> lanes · l logs · m mermaid{}",
         seq.status,
         seq.state.len(),
         if seq.state.follow {
