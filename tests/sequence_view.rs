@@ -92,8 +92,8 @@ fn fixture_lanes_and_rows() {
     let tl = fixture();
     assert_eq!(
         tl.lanes(),
-        ["server", "tester"],
-        "the link and orchestrator are not lanes"
+        ["server", "link", "tester"],
+        "the link relay has its own lifeline, between the services it joins; the orchestrator is not a lane"
     );
     assert!(tl.has_orchestrator_notes());
     let arrows = tl
@@ -123,7 +123,7 @@ fn fixture_lanes_and_rows() {
     assert_eq!(
         first,
         Row::Message {
-            from_lane: 1,
+            from_lane: 2,
             to_lane: 0,
             summary: "PING seq=1 len=15",
             lost: false,
@@ -513,7 +513,7 @@ fn lost_messages_are_crossed_arrows() {
         "{screen}"
     );
     assert!(
-        lines[4].contains("PONG seq=1") && lines[4].contains("│✕"),
+        lines[4].contains("PONG seq=1") && lines[4].trim_end().ends_with("✕│"),
         "{screen}"
     );
     // Lost arrows get the lost colour.

@@ -259,19 +259,19 @@ fn a_recorded_run_opens_in_the_sequence_view() {
         "tester"
     );
     a.update(key('l'));
-    // `>` moves the server's lane right of the tester's; `<` brings it back.
+    // `>` moves the server's lane one place right (past the link relay's); `<` brings it back.
     let lanes = |a: &App| a.sequence.as_ref().unwrap().timeline.lanes().to_vec();
-    assert_eq!(lanes(&a), ["server", "tester"]);
+    assert_eq!(lanes(&a), ["server", "link", "tester"]);
     a.update(key('>'));
-    assert_eq!(lanes(&a), ["tester", "server"]);
+    assert_eq!(lanes(&a), ["link", "server", "tester"]);
     let moved = render(&mut a, 120, 40);
     let header = moved.lines().find(|l| l.contains("orchestrator")).unwrap();
     assert!(
-        header.find("tester").unwrap() < header.find("server").unwrap(),
+        header.find("link").unwrap() < header.find("server").unwrap(),
         "{header}"
     );
     a.update(key('<'));
-    assert_eq!(lanes(&a), ["server", "tester"]);
+    assert_eq!(lanes(&a), ["server", "link", "tester"]);
     a.update(key('l'));
     // Hiding the server's lane hides its arrows; H brings them back.
     a.update(key('l'));

@@ -277,7 +277,12 @@ impl Timeline {
             && let Some(m) = &e.message
         {
             let from = self.lane_for(&m.from);
-            let to = self.lane_for(&m.to);
+            // A message the link relay dropped ends on the link's own lifeline.
+            let to = if e.source == "link" && m.lost {
+                self.lane_for("link")
+            } else {
+                self.lane_for(&m.to)
+            };
             let (sent_t, lost) = if e.source == "link" {
                 match e.text.as_str() {
                     "sent" if !m.lost => {
@@ -348,7 +353,10 @@ impl Timeline {
             return true;
         }
         let lane = match e.source.as_str() {
-            ORCHESTRATOR | "environment" | "link" | "" => {
+            // The link relay has a lifeline of its own (between the services it joins, by
+            // order of appearance), carrying its notes and the messages it dropped.
+            "link" => self.lane_for("link"),
+            ORCHESTRATOR | "environment" | "" => {
                 self.has_orchestrator_notes = true;
                 NO_LANE
             }

@@ -742,19 +742,17 @@ impl App {
                     self.refresh_runs();
                 }
             }
-            // In the logs overlay, Tab shows the next service's logs.
+            // In the logs overlay, Tab shows the next service's logs (lanes without logs, such
+            // as the link relay's, are skipped).
             KeyCode::Tab if s.logs.is_some() => {
                 let lanes = s.timeline.lanes().to_vec();
                 let cur = s.logs.as_ref().map(|(n, _)| n.clone()).unwrap_or_default();
-                let i = lanes
-                    .iter()
-                    .position(|n| *n == cur)
-                    .map(|i| (i + 1) % lanes.len())
-                    .unwrap_or(0);
-                if let Some(next) = lanes.get(i) {
-                    match s.service_logs(next) {
-                        Ok(text) => s.logs = Some((next.clone(), text)),
-                        Err(e) => s.status = e,
+                let start = lanes.iter().position(|n| *n == cur).unwrap_or(0);
+                for k in 1..=lanes.len() {
+                    let next = &lanes[(start + k) % lanes.len()];
+                    if let Ok(text) = s.service_logs(next) {
+                        s.logs = Some((next.clone(), text));
+                        break;
                     }
                 }
             }
