@@ -460,3 +460,28 @@ fn f2_switches_between_the_yaml_and_the_form_of_the_same_experiment() {
         a.message
     );
 }
+
+#[test]
+fn runs_screen_snapshot_of_a_finished_and_a_crashed_run() {
+    let mut a = app();
+    // Relative (tests run in the package root), so the snapshot does not depend on where the
+    // repository is checked out.
+    a.outputs = "tests/fixtures/outputs".into();
+    a.update(Action::GoTo(panther::tui::app::Screen::History));
+    assert_eq!(a.runs.len(), 2);
+    insta::assert_snapshot!("runs_120x40", render(&mut a, 120, 40));
+    a.update(Action::Down);
+    insta::assert_snapshot!("runs_crashed_80x24", render(&mut a, 80, 24));
+    // The crashed run still opens in the sequence view.
+    a.update(Action::OpenRun);
+    assert_eq!(a.screen, panther::tui::app::Screen::Sequence);
+    assert!(
+        a.sequence
+            .as_ref()
+            .unwrap()
+            .status
+            .starts_with("incomplete run"),
+        "{}",
+        a.sequence.as_ref().unwrap().status
+    );
+}

@@ -35,7 +35,7 @@ pub fn draw(f: &mut Frame, app: &App) {
             ListItem::new(Line::from(vec![
                 Span::styled(r.when.replace('_', " "), fg(app, Color::DarkGray)),
                 Span::raw("  "),
-                Span::styled(format!("{label:<10}"), fg(app, color)),
+                Span::styled(format!("{label:<11}"), fg(app, color)),
                 Span::raw(format!("{} {}", r.experiment, ok)),
             ]))
         })
