@@ -88,6 +88,7 @@ fn help_is_built_from_the_keymap_and_q_quits() {
         assert!(screen.contains(&b.what), "help lists `{}`", b.what);
     }
     insta::assert_snapshot!("browser_help_80x24", screen);
+    insta::assert_snapshot!("browser_help_120x40", render(&mut a, 120, 40));
     a.update(Action::Cancel);
     assert!(!a.show_help);
     assert_eq!(a.update(Action::Quit), vec![Effect::Quit]);
@@ -316,6 +317,30 @@ fn a_recorded_run_opens_in_the_sequence_view() {
     );
     a.update(key('F'));
     assert!(render(&mut a, 120, 40).contains("testing the minip server"));
+    // Filter by kind and by service, then back to everything.
+    let enter = || Action::SequenceKey(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    for c in "/kind:message".chars() {
+        a.update(key(c));
+    }
+    a.update(enter());
+    a.update(key('f'));
+    let only_messages = render(&mut a, 120, 40);
+    assert!(
+        only_messages.contains("─ PING seq=1 len") && !only_messages.contains("listening on"),
+        "{only_messages}"
+    );
+    a.update(key('F'));
+    for c in "/service:tester".chars() {
+        a.update(key(c));
+    }
+    a.update(enter());
+    a.update(key('f'));
+    let only_tester = render(&mut a, 120, 40);
+    assert!(
+        !only_tester.contains("listening on") && only_tester.contains("testing the minip server"),
+        "{only_tester}"
+    );
+    a.update(key('F'));
     // m writes the Mermaid diagram next to the events.
     std::fs::remove_file(dir.join("sequence.mmd")).unwrap();
     a.update(key('m'));

@@ -848,23 +848,61 @@ impl App {
                     None => "this view has no results folder".into(),
                 };
             }
-            // `f` keeps only the rows matching the last search; `F` shows everything again.
-            KeyCode::Char('f') => match s.search.as_ref().and_then(|p| regex::Regex::new(p).ok()) {
-                Some(re) => {
-                    let mut flt = s.state.view().filter().clone();
-                    flt.text = Some(re);
-                    s.state.set_filter(flt);
-                    s.status = format!(
-                        "showing rows matching “{}” (F shows all)",
-                        s.search.as_deref().unwrap_or("")
-                    );
-                }
-                None => s.status = "search first (/), then f keeps only the matching rows".into(),
-            },
-            KeyCode::Char('F') => {
+            // `f` keeps only the rows matching the last search: `kind:message` (or lifecycle,
+            // log, metric, marker, verdict), `service:NAME`, or a text regex. `F` shows all.
+            KeyCode::Char('f') => {
+                let pattern = s.search.clone().unwrap_or_default();
                 let mut flt = s.state.view().filter().clone();
-                flt.text = None;
-                s.state.set_filter(flt);
+                let applied = if let Some(k) = pattern.strip_prefix("kind:") {
+                    match serde_json::from_value::<crate::events::Kind>(serde_json::Value::String(
+                        k.trim().into(),
+                    )) {
+                        Ok(kind) => {
+                            flt.kinds = Some(vec![kind]);
+                            Ok(format!("showing {k} rows only"))
+                        }
+                        Err(_) => Err(format!(
+                            "unknown kind `{k}`: lifecycle, message, log, metric, marker or verdict"
+                        )),
+                    }
+                } else if let Some(name) = pattern.strip_prefix("service:") {
+                    match s.timeline.lane(name.trim()) {
+                        Some(keep) => {
+                            flt.hidden_lanes = (0..s.timeline.lanes().len() as u16)
+                                .filter(|l| *l != keep)
+                                .collect();
+                            flt.hide_orchestrator = true;
+                            Ok(format!("showing {} only", name.trim()))
+                        }
+                        None => Err(format!(
+                            "no lane `{}`: {}",
+                            name.trim(),
+                            s.timeline.lanes().join(", ")
+                        )),
+                    }
+                } else {
+                    match regex::Regex::new(&pattern) {
+                        Ok(re) if !pattern.is_empty() => {
+                            flt.text = Some(re);
+                            Ok(format!("showing rows matching “{pattern}”"))
+                        }
+                        _ => Err(
+                            "search first (/TEXT, /kind:message or /service:NAME), then f filters"
+                                .into(),
+                        ),
+                    }
+                };
+                match applied {
+                    Ok(msg) => {
+                        s.state.set_filter(flt);
+                        s.status = format!("{msg} (F shows all)");
+                    }
+                    Err(e) => s.status = e,
+                }
+            }
+            KeyCode::Char('F') => {
+                s.state
+                    .set_filter(crate::events::timeline::Filter::default());
                 s.status = "all rows shown".into();
             }
             KeyCode::Char('q') => return vec![Effect::Quit],
