@@ -270,6 +270,7 @@ pub struct App {
     /// The command palette's line while it is open.
     pub palette: Option<String>,
     pub keymap: Keymap,
+    pub theme: super::theme::Theme,
     /// `q` while a run is going asks first; set by the first press.
     pub confirm_quit: bool,
     /// Where the current screen's list was last drawn (x, y, width, height), for clicks.
@@ -322,6 +323,7 @@ impl App {
             message: None,
             palette: None,
             keymap: Keymap::default_keys(),
+            theme: super::theme::Theme::default_theme(),
             confirm_install: None,
             list_area: std::cell::Cell::new(None),
             confirm_quit: false,
@@ -1050,13 +1052,25 @@ impl App {
             },
             Ok(Command::Plugins) => self.go(Screen::Plugins),
             Ok(Command::Help) => self.show_help = true,
-            Ok(Command::Theme(name)) => {
-                self.message = Some(format!(
-                    "themes are not built yet; `{name}` not applied (NO_COLOR and the default colours work)"
-                ))
-            }
+            Ok(Command::Theme(name)) => self.set_theme(&name),
         }
         Vec::new()
+    }
+
+    /// Switches the theme; a bad or unknown theme is reported and the default is used.
+    pub fn set_theme(&mut self, name: &str) {
+        match super::theme::Theme::load(name) {
+            Ok(t) => {
+                self.message = Some(format!("theme {}", t.name));
+                self.theme = t;
+            }
+            Err(d) => {
+                let mut m = d.to_string().replace('\n', " ");
+                m.push_str(" — using the default theme");
+                self.message = Some(m);
+                self.theme = super::theme::Theme::default_theme();
+            }
+        }
     }
 
     fn update_screen_next(&mut self) {

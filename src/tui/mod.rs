@@ -9,6 +9,7 @@ pub mod form;
 pub mod keymap;
 pub mod palette;
 pub mod screens;
+pub mod theme;
 pub mod widgets;
 
 use std::path::PathBuf;
@@ -58,6 +59,12 @@ pub fn run_with(reg: &Registry, start: Start, cfg: &config::UserConfig) -> std::
                 .unwrap_or_else(|| "bad key bindings".into()),
         )
     })?;
+    if let Some(name) = &cfg.theme {
+        app.set_theme(name);
+        if app.theme.name == *name {
+            app.message = None;
+        }
+    }
     if let Start::Quickstart = start {
         app.update(Action::GoTo(app::Screen::Editor));
     }

@@ -41,7 +41,7 @@ pub fn draw(f: &mut Frame, app: &App) {
         })
         .collect();
     let highlight = if app.color {
-        Style::default().bg(Color::Blue).fg(Color::White)
+        app.theme.selection
     } else {
         Style::default().add_modifier(Modifier::REVERSED)
     };

@@ -47,7 +47,7 @@ fn draw_tree(f: &mut Frame, app: &App, area: Rect) {
         })
         .collect();
     let highlight = if app.color {
-        Style::default().bg(Color::Blue).fg(Color::White)
+        app.theme.selection
     } else {
         Style::default().add_modifier(Modifier::REVERSED)
     };

@@ -16,6 +16,7 @@ use super::{fg, frame};
 pub fn draw(f: &mut Frame, app: &mut App) {
     let [body, foot] = frame(f, app);
     let color = app.color;
+    let app_theme = app.theme.sequence.clone();
     let Some(seq) = app.sequence.as_mut() else {
         f.render_widget(
             Paragraph::new("No run open. Launch the experiment from the editor (3, then Ctrl-R), or open a past run from the runs screen (2, Enter).")
@@ -26,7 +27,7 @@ pub fn draw(f: &mut Frame, app: &mut App) {
         return;
     };
     let style = if color {
-        SequenceStyle::default()
+        app_theme.clone()
     } else {
         SequenceStyle::no_color()
     };
