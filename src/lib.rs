@@ -12,5 +12,6 @@ pub mod results;
 pub mod run;
 pub mod suggest;
 pub mod tui;
+pub mod tutorial;
 pub mod verdict;
 pub mod yaml;

@@ -1,0 +1,275 @@
+//! Interactive tutorials, headless: a tutorial is a list of steps, each finished by a check
+//! against what the user actually did (the app's state as observed after each action), with
+//! a hint after a while. Progress is saved so a tutorial can be resumed. The workbench's
+//! tutorial panel and `panther tutorial` are not built yet; this is the engine they will use.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+
+use crate::verdict::Verdict;
+
+/// The bundled tutorials.
+pub const BUNDLED: &[&str] = &[include_str!("../../tutorials/first_run.yaml")];
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tutorial {
+    pub name: String,
+    pub title: String,
+    pub summary: String,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    pub title: String,
+    pub text: String,
+    /// The screen element to draw attention to.
+    #[serde(default)]
+    pub highlight: Option<String>,
+    pub check: Check,
+    #[serde(default)]
+    pub hint: Option<String>,
+    #[serde(default)]
+    pub hint_after_s: Option<u64>,
+}
+
+/// What finishes a step.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Check {
+    /// The named screen is showing (plugins, runs, experiment, sequence).
+    Screen(String),
+    /// This plugin is selected in the browser.
+    PluginSelected(String),
+    /// The open experiment validates (or, with false, has errors).
+    ExperimentValid(bool),
+    /// A run finished with this verdict (for this test, if given).
+    RunFinished(RunCheck),
+    /// A file exists and validates (a manifest or an experiment).
+    FileValidates(PathBuf),
+    /// A palette command was used (`theme`, `open`, …).
+    Command(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunCheck {
+    pub verdict: Verdict,
+    #[serde(default)]
+    pub test: Option<String>,
+}
+
+/// What the app looks like after an action, as far as checks care.
+#[derive(Debug, Clone, Default)]
+pub struct Observed {
+    pub screen: String,
+    pub selected_plugin: Option<String>,
+    pub experiment_valid: Option<bool>,
+    /// Finished test runs: (test name, verdict).
+    pub finished: Vec<(String, Verdict)>,
+    pub commands: Vec<String>,
+}
+
+impl Check {
+    pub fn holds(&self, o: &Observed) -> bool {
+        match self {
+            Check::Screen(s) => o.screen == *s,
+            Check::PluginSelected(p) => o.selected_plugin.as_deref() == Some(p.as_str()),
+            Check::ExperimentValid(v) => o.experiment_valid == Some(*v),
+            Check::RunFinished(r) => o
+                .finished
+                .iter()
+                .any(|(t, v)| *v == r.verdict && r.test.as_ref().is_none_or(|want| want == t)),
+            Check::FileValidates(p) => file_validates(p),
+            Check::Command(c) => o.commands.iter().any(|x| x == c),
+        }
+    }
+}
+
+/// A plugin manifest (`plugin.yaml`) or an experiment that loads without errors.
+fn file_validates(p: &std::path::Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(p) else {
+        return false;
+    };
+    let file = p.display().to_string();
+    if p.file_name()
+        .is_some_and(|n| n == crate::plugin::loader::MANIFEST_FILE)
+    {
+        return crate::plugin::loader::load_manifest(&text, &file).is_ok();
+    }
+    let reg = crate::plugin::Registry::load(&crate::plugin::LoadOptions {
+        availability: false,
+        ..Default::default()
+    });
+    crate::experiment::load_str(&text, &file, &reg).is_ok()
+}
+
+/// Parses a tutorial file, with file:line:column on mistakes.
+pub fn parse(text: &str, file: &str) -> Result<Tutorial, crate::diag::Diagnostic> {
+    let root = crate::yaml::parse(text, crate::yaml::Limits::default())
+        .map_err(|e| crate::diag::Diagnostic::error(file, e.span, e.message).help_opt(e.help))?;
+    crate::yaml::from_node(&root).map_err(|e| {
+        let mut d = crate::diag::Diagnostic::error(
+            file,
+            e.span.unwrap_or(crate::yaml::Span::START),
+            e.message,
+        )
+        .help_opt(e.help);
+        d.expected = e.expected;
+        d
+    })
+}
+
+pub fn bundled() -> Vec<Tutorial> {
+    BUNDLED
+        .iter()
+        .map(|t| parse(t, "tutorials").expect("bundled tutorials are valid"))
+        .collect()
+}
+
+/// One tutorial being followed.
+#[derive(Debug)]
+pub struct Session {
+    pub tutorial: Tutorial,
+    pub step: usize,
+    step_started: Instant,
+}
+
+impl Session {
+    pub fn new(tutorial: Tutorial, step: usize) -> Self {
+        let step = step.min(tutorial.steps.len());
+        Session {
+            tutorial,
+            step,
+            step_started: Instant::now(),
+        }
+    }
+
+    pub fn current(&self) -> Option<&Step> {
+        self.tutorial.steps.get(self.step)
+    }
+
+    pub fn done(&self) -> bool {
+        self.step >= self.tutorial.steps.len()
+    }
+
+    /// Checks the current step against what the app looks like now; advances through every
+    /// step that holds. Returns how many steps were completed.
+    pub fn observe(&mut self, o: &Observed) -> usize {
+        let mut n = 0;
+        while let Some(s) = self.current() {
+            if !s.check.holds(o) {
+                break;
+            }
+            self.step += 1;
+            self.step_started = Instant::now();
+            n += 1;
+        }
+        n
+    }
+
+    /// The current step's hint, once its delay has passed.
+    pub fn hint(&self, now: Instant) -> Option<&str> {
+        let s = self.current()?;
+        let after = Duration::from_secs(s.hint_after_s.unwrap_or(30));
+        (now.duration_since(self.step_started) >= after)
+            .then_some(s.hint.as_deref())
+            .flatten()
+    }
+}
+
+/// Where progress is kept: `~/.local/state/panther/tutorials.json` (name → next step).
+pub fn progress_file() -> Option<PathBuf> {
+    let base = dirs::state_dir().or_else(|| dirs::home_dir().map(|h| h.join(".local/state")))?;
+    Some(base.join("panther").join("tutorials.json"))
+}
+
+pub fn load_progress(file: &std::path::Path) -> std::collections::BTreeMap<String, usize> {
+    std::fs::read_to_string(file)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default()
+}
+
+pub fn save_progress(file: &std::path::Path, name: &str, step: usize) -> std::io::Result<()> {
+    let mut all = load_progress(file);
+    all.insert(name.to_string(), step);
+    if let Some(d) = file.parent() {
+        std::fs::create_dir_all(d)?;
+    }
+    let tmp = file.with_extension("json.tmp");
+    std::fs::write(
+        &tmp,
+        serde_json::to_string_pretty(&all).map_err(std::io::Error::other)?,
+    )?;
+    std::fs::rename(tmp, file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obs(screen: &str) -> Observed {
+        Observed {
+            screen: screen.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn first_run_completes_on_what_the_user_does() {
+        let t = bundled()
+            .into_iter()
+            .find(|t| t.name == "first_run")
+            .unwrap();
+        let mut s = Session::new(t, 0);
+        assert_eq!(s.observe(&obs("plugins")), 0);
+        let mut o = obs("experiment");
+        assert_eq!(s.observe(&o), 1, "on the experiment screen");
+        o.experiment_valid = Some(true);
+        assert_eq!(s.observe(&o), 1, "valid");
+        o.screen = "sequence".into();
+        o.finished.push(("minip_quickstart".into(), Verdict::Fail));
+        assert_eq!(s.observe(&o), 0, "a failed run does not count");
+        o.finished.push(("minip_quickstart".into(), Verdict::Pass));
+        assert_eq!(
+            s.observe(&o),
+            2,
+            "run passed, and the sequence screen is showing"
+        );
+        assert!(s.done());
+    }
+
+    #[test]
+    fn hints_come_after_their_delay_and_progress_is_saved() {
+        let t = bundled().remove(0);
+        let mut s = Session::new(t, 1);
+        assert_eq!(s.hint(Instant::now()), None);
+        assert!(s.hint(Instant::now() + Duration::from_secs(31)).is_some());
+        s.observe(&Observed {
+            experiment_valid: Some(true),
+            ..Default::default()
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("state/tutorials.json");
+        save_progress(&f, "first_run", s.step).unwrap();
+        assert_eq!(load_progress(&f).get("first_run"), Some(&2));
+    }
+
+    #[test]
+    fn a_bad_tutorial_is_located() {
+        let d = parse("name: x\ntitle: t\nsummary: s\nsteps:\n  - title: a\n    text: b\n    check: {screan: plugins}\n", "t.yaml").unwrap_err();
+        assert_eq!(d.line, 7, "{d}");
+        assert!(
+            d.help
+                .as_deref()
+                .unwrap_or("")
+                .contains("did you mean `screen`?"),
+            "{d}"
+        );
+    }
+}
