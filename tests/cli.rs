@@ -345,3 +345,22 @@ fn help_documents_every_command() {
         assert!(s.contains(c), "{c} in --help:\n{s}");
     }
 }
+
+#[test]
+fn tutorial_list_shows_each_tutorial_with_progress() {
+    let env = Env::new();
+    let out = env.run(&["tutorial", "list"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stdout(&out).contains("first_run") && stdout(&out).contains("0/4 steps"),
+        "{}",
+        stdout(&out)
+    );
+    let out = env.run(&["tutorial", "run", "frist_run"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("did you mean `first_run`?"),
+        "{}",
+        stderr(&out)
+    );
+}

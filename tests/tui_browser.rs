@@ -510,3 +510,36 @@ fn runs_screen_snapshot_of_a_finished_and_a_crashed_run() {
         a.sequence.as_ref().unwrap().status
     );
 }
+
+#[test]
+fn the_first_run_tutorial_follows_what_the_user_does() {
+    let t = panther::tutorial::bundled()
+        .into_iter()
+        .find(|t| t.name == "first_run")
+        .unwrap();
+    let mut a = app();
+    a.tutorial = Some(panther::tutorial::Session::new(t, 0));
+    a.update(Action::Down); // on the plugins screen: nothing done yet
+    assert_eq!(a.tutorial.as_ref().unwrap().step, 0);
+    a.update(Action::GoTo(panther::tui::app::Screen::Editor)); // opens the valid quickstart
+    assert_eq!(
+        a.tutorial.as_ref().unwrap().step,
+        2,
+        "on the experiment screen, and it validates"
+    );
+    let screen = render(&mut a, 120, 40);
+    assert!(
+        screen.contains("tutorial: Your first run · step 3 of 4")
+            && screen.contains("Press Ctrl-R"),
+        "{screen}"
+    );
+    // The run finishing (as the event loop reports it) completes the next step…
+    a.finished_tests
+        .push(("minip_quickstart".into(), panther::verdict::Verdict::Pass));
+    a.tutorial_tick();
+    assert_eq!(a.tutorial.as_ref().unwrap().step, 3);
+    // …and looking at the sequence view the last one.
+    a.update(Action::GoTo(panther::tui::app::Screen::Sequence));
+    assert!(a.tutorial.as_ref().unwrap().done());
+    assert!(render(&mut a, 80, 24).contains("Done: every step completed."));
+}

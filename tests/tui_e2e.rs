@@ -114,3 +114,49 @@ fn browse_to_ping_pong_read_its_readme_and_quit() {
     // The alternate screen is gone: the browser's frame is no longer on the terminal.
     assert!(!screen.contains("plugins (12)"), "{screen}");
 }
+
+#[test]
+fn interactive_tutorials_open_on_the_first_tutorial_with_its_first_steps_done() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "under CI, tmux must be installed"
+        );
+        return;
+    }
+    let sock = format!("panther-e2e-tut-{}", std::process::id());
+    let _server = Server(sock.clone());
+    let home = tempfile::tempdir().unwrap();
+    tmux(
+        &sock,
+        &[
+            "new-session",
+            "-d",
+            "-s",
+            "t",
+            "-x",
+            "120",
+            "-y",
+            "40",
+            "sh",
+        ],
+    );
+    let cmd = format!(
+        "HOME={} XDG_STATE_HOME={}/state PANTHER_LOG_FILE={}/log {} --no-user-plugins --interactive-tutorials; echo PANTHER-EXITED-$?",
+        home.path().display(),
+        home.path().display(),
+        home.path().display(),
+        env!("CARGO_BIN_EXE_panther")
+    );
+    tmux(&sock, &["send-keys", "-t", "t", &cmd, "Enter"]);
+    // It opens the experiment (step 1) and the experiment validates (step 2).
+    wait_all(
+        &sock,
+        &["tutorial: Your first run · step 3 of 4", "Press Ctrl-R"],
+    );
+    let saved = std::fs::read_to_string(home.path().join("state/panther/tutorials.json")).unwrap();
+    assert!(saved.contains("\"first_run\": 2"), "{saved}");
+    tmux(&sock, &["send-keys", "-t", "t", "C-c"]);
+    wait_for(&sock, "PANTHER-EXITED-0");
+}

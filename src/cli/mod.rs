@@ -54,6 +54,11 @@ pub struct Cli {
     #[arg(long = "create-plugin", num_args = 2, value_names = ["TYPE", "NAME"])]
     pub create_plugin: Option<Vec<String>>,
 
+    /// Open the workbench with the first tutorial you have not finished (PANTHER's spelling;
+    /// `panther tutorial list` shows them all).
+    #[arg(long)]
+    pub interactive_tutorials: bool,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -66,6 +71,9 @@ pub enum Command {
     Validate(validate::Args),
     /// Convert a results folder: Mermaid sequence diagram, JUnit XML or the JSON summary.
     Export(export::Args),
+    /// Built-in tutorials: list them, or follow one in the workbench.
+    #[command(subcommand)]
+    Tutorial(TutorialCommand),
     /// Open a results folder in the workbench's sequence view (a finished run, or one that
     /// crashed half-way).
     Replay {
@@ -82,6 +90,14 @@ pub enum Command {
     /// http_conformance plugins launch); they print JSON event records on stdout.
     #[command(subcommand)]
     Builtin(builtin::Command),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TutorialCommand {
+    /// The tutorials, with your progress in each.
+    List,
+    /// Follow a tutorial in the workbench (resumed where you left it).
+    Run { name: String },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -116,11 +132,60 @@ pub fn dispatch(cli: &Cli) -> Option<i32> {
         };
         return Some(plugin_new::run(cli, &args));
     }
+    if cli.interactive_tutorials && cli.command.is_none() {
+        let progress = crate::tutorial::progress_file()
+            .map(|f| crate::tutorial::load_progress(&f))
+            .unwrap_or_default();
+        let all = crate::tutorial::bundled();
+        let next = all
+            .iter()
+            .find(|t| progress.get(&t.name).copied().unwrap_or(0) < t.steps.len())
+            .or(all.first())
+            .map(|t| t.name.clone())
+            .unwrap_or_default();
+        return Some(workbench(cli, crate::tui::Start::Tutorial(next)));
+    }
     let cmd = cli.command.as_ref()?;
     Some(match cmd {
         Command::Run(a) => run::run(cli, a),
         Command::Validate(a) => validate::run(cli, a),
         Command::Export(a) => export::run(a),
+        Command::Tutorial(TutorialCommand::List) => {
+            let progress = crate::tutorial::progress_file()
+                .map(|f| crate::tutorial::load_progress(&f))
+                .unwrap_or_default();
+            for t in crate::tutorial::bundled() {
+                let done = progress
+                    .get(&t.name)
+                    .copied()
+                    .unwrap_or(0)
+                    .min(t.steps.len());
+                println!(
+                    "{:<14} {:<28} {done}/{} steps  {}",
+                    t.name,
+                    t.title,
+                    t.steps.len(),
+                    t.summary
+                );
+            }
+            exit::OK
+        }
+        Command::Tutorial(TutorialCommand::Run { name }) => {
+            if !crate::tutorial::bundled().iter().any(|t| t.name == *name) {
+                let names: Vec<String> = crate::tutorial::bundled()
+                    .into_iter()
+                    .map(|t| t.name)
+                    .collect();
+                let help = crate::suggest::did_you_mean(name, names.iter().map(String::as_str))
+                    .unwrap_or_default();
+                eprintln!(
+                    "error: no tutorial named `{name}` {help}\n  expected: one of {}",
+                    crate::suggest::one_of(&names)
+                );
+                return Some(exit::BAD_INPUT);
+            }
+            workbench(cli, crate::tui::Start::Tutorial(name.clone()))
+        }
         Command::Replay { dir } => workbench(cli, crate::tui::Start::Replay(dir.clone())),
         Command::Plugins(c) => plugins::run(cli, c),
         Command::Plugin(c) => plugin_new::dispatch(cli, c),

@@ -271,6 +271,14 @@ pub struct App {
     pub palette: Option<String>,
     pub keymap: Keymap,
     pub theme: super::theme::Theme,
+    /// The tutorial being followed, checked after every action.
+    pub tutorial: Option<crate::tutorial::Session>,
+    /// Where tutorial progress is saved (set by the workbench; None in tests).
+    pub tutorial_progress: Option<PathBuf>,
+    /// Tests of runs launched here that finished, with their verdicts (for tutorial checks).
+    pub finished_tests: Vec<(String, crate::verdict::Verdict)>,
+    /// Palette commands used (for tutorial checks).
+    pub commands_used: Vec<String>,
     /// `q` while a run is going asks first; set by the first press.
     pub confirm_quit: bool,
     /// Where the current screen's list was last drawn (x, y, width, height), for clicks.
@@ -324,6 +332,10 @@ impl App {
             palette: None,
             keymap: Keymap::default_keys(),
             theme: super::theme::Theme::default_theme(),
+            tutorial: None,
+            tutorial_progress: None,
+            finished_tests: Vec::new(),
+            commands_used: Vec::new(),
             confirm_install: None,
             list_area: std::cell::Cell::new(None),
             confirm_quit: false,
@@ -489,6 +501,34 @@ impl App {
     }
 
     pub fn update(&mut self, a: Action) -> Vec<Effect> {
+        let effects = self.update_inner(a);
+        self.tutorial_tick();
+        effects
+    }
+
+    /// What tutorial checks look at.
+    pub fn observed(&self) -> crate::tutorial::Observed {
+        crate::tutorial::Observed {
+            screen: self.screen.title().to_string(),
+            selected_plugin: self.selected_plugin().map(|p| p.name().to_string()),
+            experiment_valid: self.editor.as_ref().map(|e| e.can_launch()),
+            finished: self.finished_tests.clone(),
+            commands: self.commands_used.clone(),
+        }
+    }
+
+    /// Advances the tutorial through every step whose check now holds, saving progress.
+    pub fn tutorial_tick(&mut self) {
+        let o = self.observed();
+        if let Some(t) = self.tutorial.as_mut()
+            && t.observe(&o) > 0
+            && let Some(f) = &self.tutorial_progress
+        {
+            let _ = crate::tutorial::save_progress(f, &t.tutorial.name, t.step);
+        }
+    }
+
+    fn update_inner(&mut self, a: Action) -> Vec<Effect> {
         // A message stays until the next key; so does a pending "quit?" question.
         if !matches!(a, Action::Resize(..)) {
             self.message = None;
@@ -977,6 +1017,14 @@ impl App {
     /// Carries out a palette command (`:open FILE`, `:run`, `:replay DIR`, …).
     pub fn command(&mut self, input: &str) -> Vec<Effect> {
         use super::palette::Command;
+        if let Some(word) = input
+            .trim()
+            .trim_start_matches(':')
+            .split_whitespace()
+            .next()
+        {
+            self.commands_used.push(word.to_ascii_lowercase());
+        }
         match super::palette::parse(input) {
             Err(e) => self.message = Some(e),
             Ok(Command::Quit) => return vec![Effect::Quit],

@@ -43,6 +43,8 @@ pub enum Start {
     Plugins,
     /// A results folder in the sequence view (`panther replay DIR`).
     Replay(PathBuf),
+    /// The quickstart with a tutorial followed alongside (resumed where it was left).
+    Tutorial(String),
 }
 
 /// Runs the workbench until the user quits. The terminal is restored however it ends.
@@ -65,7 +67,28 @@ pub fn run_with(reg: &Registry, start: Start, cfg: &config::UserConfig) -> std::
             app.message = None;
         }
     }
-    if let Start::Quickstart = start {
+    if let Start::Tutorial(name) = &start {
+        let t = crate::tutorial::bundled()
+            .into_iter()
+            .find(|t| t.name == *name)
+            .ok_or_else(|| {
+                std::io::Error::other(format!(
+                    "no tutorial named `{name}` (panther tutorial list)"
+                ))
+            })?;
+        let step = crate::tutorial::progress_file()
+            .map(|f| {
+                crate::tutorial::load_progress(&f)
+                    .get(name)
+                    .copied()
+                    .unwrap_or(0)
+            })
+            .unwrap_or(0);
+        let step = if step >= t.steps.len() { 0 } else { step };
+        app.tutorial = Some(crate::tutorial::Session::new(t, step));
+        app.tutorial_progress = crate::tutorial::progress_file();
+    }
+    if matches!(start, Start::Quickstart | Start::Tutorial(_)) {
         app.update(Action::GoTo(app::Screen::Editor));
     }
     if let Start::Replay(dir) = &start {
@@ -108,11 +131,14 @@ pub fn run_with(reg: &Registry, start: Start, cfg: &config::UserConfig) -> std::
     result
 }
 
+/// How a launched run ended: the status line, and each test's verdict.
+type RunEnd = (String, Vec<(String, crate::verdict::Verdict)>);
+
 /// The run launched from the workbench, if any.
 #[derive(Default)]
 struct Live {
     run: Option<LiveRun>,
-    done: Option<tokio::sync::oneshot::Receiver<String>>,
+    done: Option<tokio::sync::oneshot::Receiver<RunEnd>>,
 }
 
 struct LiveRun {
@@ -165,16 +191,24 @@ fn launch(
             let (tx, rx) = tokio::sync::oneshot::channel();
             rt.spawn(async move {
                 let msg = match run.finish().await {
-                    Ok(s) => format!(
-                        "finished: {}{}",
-                        s.verdict,
-                        if s.ok {
-                            ", expectations met"
-                        } else {
-                            ", expectations NOT met"
-                        }
-                    ),
-                    Err(e) => format!("the run failed: {e}"),
+                    Ok(s) => {
+                        let tests = s
+                            .tests
+                            .iter()
+                            .map(|t| (t.name.clone(), t.verdict))
+                            .collect();
+                        let line = format!(
+                            "finished: {}{}",
+                            s.verdict,
+                            if s.ok {
+                                ", expectations met"
+                            } else {
+                                ", expectations NOT met"
+                            }
+                        );
+                        (line, tests)
+                    }
+                    Err(e) => (format!("the run failed: {e}"), Vec::new()),
                 };
                 let _ = tx.send(msg);
             });
@@ -212,12 +246,14 @@ fn drain_live(app: &mut App, live: &mut Live) -> bool {
         }
     }
     if let Some(done) = live.done.as_mut()
-        && let Ok(msg) = done.try_recv()
+        && let Ok((msg, tests)) = done.try_recv()
     {
         if let Some(s) = app.sequence.as_mut() {
             s.status = msg;
             s.live = false;
         }
+        app.finished_tests.extend(tests);
+        app.tutorial_tick();
         live.done = None;
         live.run = None;
         changed = true;
@@ -271,6 +307,7 @@ fn event_loop(
     let size = terminal.size()?;
     app.update(Action::Resize(size.width, size.height));
     let mut dirty = true;
+    let mut last_draw = std::time::Instant::now();
     let (installs_tx, installs_rx) = std::sync::mpsc::channel::<Action>();
     // At most ~30 frames a second; input and events between frames are handled in batches.
     let frame = Duration::from_millis(33);
@@ -281,6 +318,10 @@ fn event_loop(
         if drain_live(app, live) {
             dirty = true;
         }
+        // A tutorial's hint appears after a delay: look again about once a second.
+        if app.tutorial.is_some() && last_draw.elapsed() >= Duration::from_secs(1) {
+            dirty = true;
+        }
         while let Ok(a) = installs_rx.try_recv() {
             app.update(a);
             dirty = true;
@@ -288,6 +329,7 @@ fn event_loop(
         if dirty {
             terminal.draw(|f| screens::draw(f, app))?;
             dirty = false;
+            last_draw = std::time::Instant::now();
         }
         let wait = if live.run.is_some() {
             frame

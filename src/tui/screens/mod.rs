@@ -36,6 +36,57 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     if app.show_help {
         plugins::draw_help(f, app, f.area());
     }
+    if let Some(t) = &app.tutorial {
+        let a = f.area();
+        let h = 5.min(a.height);
+        let r = Rect {
+            x: a.x,
+            y: a.y + a.height.saturating_sub(h + 1),
+            width: a.width,
+            height: h,
+        };
+        let n = t.tutorial.steps.len();
+        let (title, lines) = match t.current() {
+            Some(step) => {
+                let mut l = vec![
+                    Line::from(Span::styled(
+                        step.title.clone(),
+                        Style::default().add_modifier(Modifier::BOLD),
+                    )),
+                    Line::from(step.text.clone()),
+                ];
+                if let Some(hint) = t.hint(std::time::Instant::now()) {
+                    l.push(Line::from(Span::styled(
+                        format!("hint: {hint}"),
+                        fg(app, Color::Yellow),
+                    )));
+                }
+                (
+                    format!(
+                        " tutorial: {} · step {} of {n} ",
+                        t.tutorial.title,
+                        t.step + 1
+                    ),
+                    l,
+                )
+            }
+            None => (
+                format!(" tutorial: {} ", t.tutorial.title),
+                vec![Line::from("Done: every step completed.")],
+            ),
+        };
+        f.render_widget(ratatui::widgets::Clear, r);
+        f.render_widget(
+            Paragraph::new(lines)
+                .wrap(ratatui::widgets::Wrap { trim: true })
+                .block(
+                    ratatui::widgets::Block::default()
+                        .borders(ratatui::widgets::Borders::ALL)
+                        .title(title),
+                ),
+            r,
+        );
+    }
     if let Some((plugin, commands)) = &app.confirm_install {
         let a = f.area();
         let w = 76.min(a.width);
