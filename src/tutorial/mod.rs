@@ -11,7 +11,11 @@ use serde::Deserialize;
 use crate::verdict::Verdict;
 
 /// The bundled tutorials.
-pub const BUNDLED: &[&str] = &[include_str!("../../tutorials/first_run.yaml")];
+pub const BUNDLED: &[&str] = &[
+    include_str!("../../tutorials/first_run.yaml"),
+    include_str!("../../tutorials/build_with_the_form.yaml"),
+    include_str!("../../tutorials/find_the_bug.yaml"),
+];
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
