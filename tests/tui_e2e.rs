@@ -35,15 +35,9 @@ fn wait_all(sock: &str, texts: &[&str]) -> String {
     }
 }
 
-struct Server(String);
-impl Drop for Server {
-    fn drop(&mut self) {
-        tmux(&self.0, &["kill-server"]);
-    }
-}
-
-#[test]
-fn browse_to_ping_pong_read_its_readme_and_quit() {
+/// A tmux server with a shell in a 120×40 window (a shell first, so we can see it come back
+/// after panther exits), and a scratch home. None when tmux is missing (never under CI).
+fn shell(tag: &str) -> Option<(String, Server, tempfile::TempDir)> {
     if Command::new("tmux").arg("-V").output().is_err() {
         assert_ne!(
             std::env::var("CI").as_deref(),
@@ -51,12 +45,10 @@ fn browse_to_ping_pong_read_its_readme_and_quit() {
             "under CI, tmux must be installed"
         );
         eprintln!("skipped: tmux is not installed");
-        return;
+        return None;
     }
-    let sock = format!("panther-e2e-{}", std::process::id());
-    let _server = Server(sock.clone());
-    let home = tempfile::tempdir().unwrap();
-    // A shell first, so we can see it come back after panther exits.
+    let sock = format!("{tag}-{}", std::process::id());
+    let server = Server(sock.clone());
     tmux(
         &sock,
         &[
@@ -71,6 +63,21 @@ fn browse_to_ping_pong_read_its_readme_and_quit() {
             "sh",
         ],
     );
+    Some((sock, server, tempfile::tempdir().unwrap()))
+}
+
+struct Server(String);
+impl Drop for Server {
+    fn drop(&mut self) {
+        tmux(&self.0, &["kill-server"]);
+    }
+}
+
+#[test]
+fn browse_to_ping_pong_read_its_readme_and_quit() {
+    let Some((sock, _server, home)) = shell("panther-e2e") else {
+        return;
+    };
     // Run from a scratch folder holding the experiments, so results land there.
     let work = home.path().join("work");
     std::fs::create_dir_all(work.join("experiments")).unwrap();
@@ -117,31 +124,9 @@ fn browse_to_ping_pong_read_its_readme_and_quit() {
 
 #[test]
 fn interactive_tutorials_open_on_the_first_tutorial_with_its_first_steps_done() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        assert_ne!(
-            std::env::var("CI").as_deref(),
-            Ok("true"),
-            "under CI, tmux must be installed"
-        );
+    let Some((sock, _server, home)) = shell("panther-e2e-tut") else {
         return;
-    }
-    let sock = format!("panther-e2e-tut-{}", std::process::id());
-    let _server = Server(sock.clone());
-    let home = tempfile::tempdir().unwrap();
-    tmux(
-        &sock,
-        &[
-            "new-session",
-            "-d",
-            "-s",
-            "t",
-            "-x",
-            "120",
-            "-y",
-            "40",
-            "sh",
-        ],
-    );
+    };
     let cmd = format!(
         "HOME={} XDG_STATE_HOME={}/state PANTHER_LOG_FILE={}/log {} --no-user-plugins --interactive-tutorials; echo PANTHER-EXITED-$?",
         home.path().display(),

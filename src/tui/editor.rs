@@ -390,13 +390,7 @@ impl Editor {
     }
 
     pub fn draw(&mut self, f: &mut Frame, area: Rect, color: bool) {
-        let fg = |c: Color| {
-            if color {
-                Style::default().fg(c)
-            } else {
-                Style::default()
-            }
-        };
+        let fg = |c: Color| super::tint(color, c);
         let bold = Style::default().add_modifier(Modifier::BOLD);
         let (errors, warnings) = (self.error_count(), self.warning_count());
         let (row, col) = self.cursor();

@@ -765,13 +765,7 @@ impl Form {
     }
 
     pub fn draw(&mut self, f: &mut Frame, area: Rect, color: bool) {
-        let fg = |c: Color| {
-            if color {
-                Style::default().fg(c)
-            } else {
-                Style::default()
-            }
-        };
+        let fg = |c: Color| super::tint(color, c);
         let bold = Style::default().add_modifier(Modifier::BOLD);
         let highlight = if color {
             Style::default().bg(Color::Blue).fg(Color::White)

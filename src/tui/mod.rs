@@ -29,6 +29,15 @@ extern "C" fn on_sigterm(_: nix::libc::c_int) {
     TERMINATE.store(true, Ordering::SeqCst);
 }
 
+/// `c` as a foreground when colours are on, else the terminal's own.
+pub(crate) fn tint(color: bool, c: ratatui::style::Color) -> ratatui::style::Style {
+    if color {
+        ratatui::style::Style::default().fg(c)
+    } else {
+        ratatui::style::Style::default()
+    }
+}
+
 /// Colour unless `NO_COLOR` is set to anything non-empty (no-color.org).
 pub fn color_enabled() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())

@@ -140,11 +140,7 @@ pub fn draw(f: &mut Frame, app: &mut App) {
 }
 
 pub(crate) fn fg(app: &App, c: Color) -> Style {
-    if app.color {
-        Style::default().fg(c)
-    } else {
-        Style::default()
-    }
+    crate::tui::tint(app.color, c)
 }
 
 /// The frame every screen shares: the tab bar on top (drawn here), then the body and the
