@@ -521,7 +521,7 @@ impl App {
     pub fn tutorial_tick(&mut self) {
         let o = self.observed();
         if let Some(t) = self.tutorial.as_mut()
-            && t.observe(&o) > 0
+            && t.observe(&o, &self.reg) > 0
             && let Some(f) = &self.tutorial_progress
         {
             let _ = crate::tutorial::save_progress(f, &t.tutorial.name, t.step);

@@ -79,7 +79,9 @@ pub struct Observed {
 }
 
 impl Check {
-    pub fn holds(&self, o: &Observed) -> bool {
+    /// Whether the check holds; `reg` validates files against the plugins already loaded
+    /// (no rescan of the plugin folders on every action).
+    pub fn holds(&self, o: &Observed, reg: &crate::plugin::Registry) -> bool {
         match self {
             Check::Screen(s) => o.screen == *s,
             Check::PluginSelected(p) => o.selected_plugin.as_deref() == Some(p.as_str()),
@@ -88,14 +90,14 @@ impl Check {
                 .finished
                 .iter()
                 .any(|(t, v)| *v == r.verdict && r.test.as_ref().is_none_or(|want| want == t)),
-            Check::FileValidates(p) => file_validates(p),
+            Check::FileValidates(p) => file_validates(p, reg),
             Check::Command(c) => o.commands.iter().any(|x| x == c),
         }
     }
 }
 
 /// A plugin manifest (`plugin.yaml`) or an experiment that loads without errors.
-fn file_validates(p: &std::path::Path) -> bool {
+fn file_validates(p: &std::path::Path, reg: &crate::plugin::Registry) -> bool {
     let Ok(text) = std::fs::read_to_string(p) else {
         return false;
     };
@@ -105,11 +107,7 @@ fn file_validates(p: &std::path::Path) -> bool {
     {
         return crate::plugin::loader::load_manifest(&text, &file).is_ok();
     }
-    let reg = crate::plugin::Registry::load(&crate::plugin::LoadOptions {
-        availability: false,
-        ..Default::default()
-    });
-    crate::experiment::load_str(&text, &file, &reg).is_ok()
+    crate::experiment::load_str(&text, &file, reg).is_ok()
 }
 
 /// Parses a tutorial file, with file:line:column on mistakes.
@@ -163,10 +161,10 @@ impl Session {
 
     /// Checks the current step against what the app looks like now; advances through every
     /// step that holds. Returns how many steps were completed.
-    pub fn observe(&mut self, o: &Observed) -> usize {
+    pub fn observe(&mut self, o: &Observed, reg: &crate::plugin::Registry) -> usize {
         let mut n = 0;
         while let Some(s) = self.current() {
-            if !s.check.holds(o) {
+            if !s.check.holds(o, reg) {
                 break;
             }
             self.step += 1;
@@ -217,6 +215,10 @@ pub fn save_progress(file: &std::path::Path, name: &str, step: usize) -> std::io
 mod tests {
     use super::*;
 
+    fn reg() -> crate::plugin::Registry {
+        crate::plugin::Registry::default()
+    }
+
     fn obs(screen: &str) -> Observed {
         Observed {
             screen: screen.into(),
@@ -231,17 +233,17 @@ mod tests {
             .find(|t| t.name == "first_run")
             .unwrap();
         let mut s = Session::new(t, 0);
-        assert_eq!(s.observe(&obs("plugins")), 0);
+        assert_eq!(s.observe(&obs("plugins"), &reg()), 0);
         let mut o = obs("experiment");
-        assert_eq!(s.observe(&o), 1, "on the experiment screen");
+        assert_eq!(s.observe(&o, &reg()), 1, "on the experiment screen");
         o.experiment_valid = Some(true);
-        assert_eq!(s.observe(&o), 1, "valid");
+        assert_eq!(s.observe(&o, &reg()), 1, "valid");
         o.screen = "sequence".into();
         o.finished.push(("minip_quickstart".into(), Verdict::Fail));
-        assert_eq!(s.observe(&o), 0, "a failed run does not count");
+        assert_eq!(s.observe(&o, &reg()), 0, "a failed run does not count");
         o.finished.push(("minip_quickstart".into(), Verdict::Pass));
         assert_eq!(
-            s.observe(&o),
+            s.observe(&o, &reg()),
             2,
             "run passed, and the sequence screen is showing"
         );
@@ -254,10 +256,13 @@ mod tests {
         let mut s = Session::new(t, 1);
         assert_eq!(s.hint(Instant::now()), None);
         assert!(s.hint(Instant::now() + Duration::from_secs(31)).is_some());
-        s.observe(&Observed {
-            experiment_valid: Some(true),
-            ..Default::default()
-        });
+        s.observe(
+            &Observed {
+                experiment_valid: Some(true),
+                ..Default::default()
+            },
+            &reg(),
+        );
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("state/tutorials.json");
         save_progress(&f, "first_run", s.step).unwrap();
