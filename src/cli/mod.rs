@@ -54,8 +54,8 @@ pub struct Cli {
     #[arg(long = "create-plugin", num_args = 2, value_names = ["TYPE", "NAME"])]
     pub create_plugin: Option<Vec<String>>,
 
-    /// Open the workbench with the first tutorial you have not finished (PANTHER's spelling;
-    /// `panther tutorial list` shows them all).
+    /// Open the workbench on the tutorial picker, the first tutorial you have not finished
+    /// selected (PANTHER's spelling; also `panther tutorial list|run NAME`, `:tutor`).
     #[arg(long)]
     pub interactive_tutorials: bool,
 
@@ -133,17 +133,7 @@ pub fn dispatch(cli: &Cli) -> Option<i32> {
         return Some(plugin_new::run(cli, &args));
     }
     if cli.interactive_tutorials && cli.command.is_none() {
-        let progress = crate::tutorial::progress_file()
-            .map(|f| crate::tutorial::load_progress(&f))
-            .unwrap_or_default();
-        let all = crate::tutorial::bundled();
-        let next = all
-            .iter()
-            .find(|t| progress.get(&t.name).copied().unwrap_or(0) < t.steps.len())
-            .or(all.first())
-            .map(|t| t.name.clone())
-            .unwrap_or_default();
-        return Some(workbench(cli, crate::tui::Start::Tutorial(next)));
+        return Some(workbench(cli, crate::tui::Start::TutorPicker));
     }
     let cmd = cli.command.as_ref()?;
     Some(match cmd {
@@ -215,7 +205,7 @@ pub fn workbench(cli: &Cli, start: crate::tui::Start) -> i32 {
     let mut opts = cli.load_options();
     opts.dirs.extend(cfg.plugin_dirs.iter().cloned());
     let reg = crate::plugin::Registry::load(&opts);
-    match crate::tui::run_with(&reg, start, &cfg) {
+    match crate::tui::run_with(&reg, start, &cfg, &cli.load_options()) {
         Ok(()) => exit::OK,
         Err(e) => {
             eprintln!("error: {e}");

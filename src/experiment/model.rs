@@ -202,6 +202,21 @@ pub fn parse_rate(s: &str) -> Result<u64, String> {
     Ok(bits as u64)
 }
 
+impl Test {
+    /// Every plugin the test names: implementations, protocols and environments.
+    pub fn plugins(&self) -> Vec<String> {
+        let mut out = vec![self.network_environment.kind.clone()];
+        out.extend(self.execution_environment.iter().map(|e| e.kind.clone()));
+        for s in self.services.values() {
+            out.push(s.implementation.name.clone());
+            out.push(s.protocol.name.clone());
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExecutionEnvironment {

@@ -82,7 +82,7 @@ pub fn check_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
     pub kind: Kind,
     pub name: String,

@@ -79,6 +79,8 @@ pub enum Action {
     },
     /// Enter on the runs screen: open the selected run's sequence.
     OpenRun,
+    /// A key while the tutorial picker is open.
+    TutorKey(KeyEvent),
     Quit,
     Resize(u16, u16),
 }
@@ -275,8 +277,20 @@ pub struct App {
     pub tutorial: Option<crate::tutorial::Session>,
     /// Where tutorial progress is saved (set by the workbench; None in tests).
     pub tutorial_progress: Option<PathBuf>,
+    /// The tutorial picker, while it is open.
+    pub tutor_picker: Option<super::tutor_picker::TutorPicker>,
+    /// The new-plugin wizard, while it asks its questions on the palette line.
+    pub wizard: Option<super::create_wizard::CreateWizard>,
+    /// How the plugins were loaded, so `:reload` and `:create` load them the same way.
+    pub load_options: crate::plugin::LoadOptions,
+    /// Where `:create` writes new plugins (the user's plugins folder).
+    pub plugin_home: Option<PathBuf>,
+    /// The config file `:reload` reads.
+    pub config_path: Option<PathBuf>,
+    /// The config as last read, when the file exists and has no errors.
+    pub config_seen: Option<crate::tutorial::ConfigSeen>,
     /// Tests of runs launched here that finished, with their verdicts (for tutorial checks).
-    pub finished_tests: Vec<(String, crate::verdict::Verdict)>,
+    pub finished_tests: Vec<crate::tutorial::Finished>,
     /// Palette commands used (for tutorial checks).
     pub commands_used: Vec<String>,
     /// `q` while a run is going asks first; set by the first press.
@@ -315,13 +329,7 @@ pub const CATEGORIES: &[&str] = &[
 
 impl App {
     pub fn new(reg: &Registry, color: bool) -> App {
-        let mut plugins: Vec<Plugin> = reg.plugins().to_vec();
-        plugins.sort_by(|a, b| a.name().cmp(b.name()));
-        let problems = reg
-            .diagnostics
-            .iter()
-            .map(|d| d.to_string().lines().next().unwrap_or("").to_string())
-            .collect();
+        let (plugins, problems) = Self::browse(reg);
         let mut app = App {
             screen: Screen::Plugins,
             reg: reg.clone(),
@@ -334,6 +342,12 @@ impl App {
             theme: super::theme::Theme::default_theme(),
             tutorial: None,
             tutorial_progress: None,
+            tutor_picker: None,
+            wizard: None,
+            load_options: crate::plugin::LoadOptions::default(),
+            plugin_home: None,
+            config_path: None,
+            config_seen: None,
             finished_tests: Vec::new(),
             commands_used: Vec::new(),
             confirm_install: None,
@@ -355,6 +369,18 @@ impl App {
         };
         app.rebuild_tree();
         app
+    }
+
+    /// The browser's plugins (by name) and the registry's problems, one line each.
+    fn browse(reg: &Registry) -> (Vec<Plugin>, Vec<String>) {
+        let mut plugins: Vec<Plugin> = reg.plugins().to_vec();
+        plugins.sort_by(|a, b| a.name().cmp(b.name()));
+        let problems = reg
+            .diagnostics
+            .iter()
+            .map(|d| d.to_string().lines().next().unwrap_or("").to_string())
+            .collect();
+        (plugins, problems)
     }
 
     fn matches(&self, p: &Plugin) -> bool {
@@ -510,10 +536,19 @@ impl App {
     pub fn observed(&self) -> crate::tutorial::Observed {
         crate::tutorial::Observed {
             screen: self.screen.title().to_string(),
+            help_open: self.show_help,
             selected_plugin: self.selected_plugin().map(|p| p.name().to_string()),
             experiment_valid: self.editor.as_ref().map(|e| e.can_launch()),
+            experiment_uses: self
+                .editor
+                .as_ref()
+                .map(|e| e.uses().to_vec())
+                .unwrap_or_default(),
             finished: self.finished_tests.clone(),
             commands: self.commands_used.clone(),
+            theme: self.theme.name.clone(),
+            config: self.config_seen.clone(),
+            plugin_home: self.plugin_home.clone(),
         }
     }
 
@@ -593,6 +628,17 @@ impl App {
                 self.message = None;
             }
             Action::PaletteKey(k) => return self.palette_key(k),
+            Action::TutorKey(k) => {
+                use super::tutor_picker::Outcome;
+                match self.tutor_picker.as_mut().map(|p| p.key(k)) {
+                    Some(Outcome::Close) => self.tutor_picker = None,
+                    Some(Outcome::Start(name)) => {
+                        self.tutor_picker = None;
+                        self.start_tutorial(&name);
+                    }
+                    Some(Outcome::None) | None => {}
+                }
+            }
             Action::Click(col, row) => self.click(col, row),
             Action::AskInstall => match self.selected_plugin() {
                 Some(p) if p.availability.reason().is_some() && !p.manifest.install.is_empty() => {
@@ -995,18 +1041,34 @@ impl App {
             return Vec::new();
         };
         match k.code {
-            KeyCode::Esc => self.palette = None,
+            KeyCode::Esc => {
+                self.palette = None;
+                if self.wizard.take().is_some() {
+                    self.message = Some("no plugin created".into());
+                }
+            }
             KeyCode::Backspace => {
                 line.pop();
             }
             KeyCode::Tab => {
-                if let [only] = super::palette::complete(line).as_slice() {
-                    *line = format!("{only} ");
+                let choices = match &self.wizard {
+                    Some(w) => w.complete(line, &self.reg),
+                    None => super::palette::complete(line)
+                        .into_iter()
+                        .map(|c| format!("{c} "))
+                        .collect(),
+                };
+                if let [only] = choices.as_slice() {
+                    *line = only.clone();
                 }
             }
             KeyCode::Char(c) => line.push(c),
             KeyCode::Enter => {
                 let input = self.palette.take().unwrap_or_default();
+                if self.wizard.is_some() {
+                    self.wizard_answer(&input);
+                    return Vec::new();
+                }
                 return self.command(&input);
             }
             _ => {}
@@ -1101,8 +1163,220 @@ impl App {
             Ok(Command::Plugins) => self.go(Screen::Plugins),
             Ok(Command::Help) => self.show_help = true,
             Ok(Command::Theme(name)) => self.set_theme(&name),
+            Ok(Command::Tutor(None)) => self.open_tutor_picker(),
+            Ok(Command::Tutor(Some(name))) if name == "off" => {
+                self.message = Some(match self.tutorial.take() {
+                    Some(t) => format!(
+                        "tutorial {} closed; `:tutor {}` resumes it",
+                        t.tutorial.title, t.tutorial.name
+                    ),
+                    None => "no tutorial is open".into(),
+                })
+            }
+            Ok(Command::Tutor(Some(name))) => self.start_tutorial(&name),
+            Ok(Command::Create(None)) => {
+                self.wizard = Some(super::create_wizard::CreateWizard::new());
+                self.palette = Some(String::new());
+            }
+            Ok(Command::Create(Some(a))) => {
+                match crate::plugin::creator::parse_type(&a.kind) {
+                    Ok(kind) => self.create_plugin(crate::plugin::creator::Request {
+                        kind,
+                        name: a.name,
+                        protocol: a.protocol,
+                        dir: None,
+                    }),
+                    Err(e) => self.message = Some(e),
+                }
+            }
+            Ok(Command::Reload) => self.reload(),
         }
         Vec::new()
+    }
+
+    /// Opens the tutorial picker, with the saved progress.
+    pub fn open_tutor_picker(&mut self) {
+        let progress = self
+            .tutorial_progress
+            .as_deref()
+            .map(crate::tutorial::load_progress)
+            .unwrap_or_default();
+        self.tutor_picker = Some(super::tutor_picker::TutorPicker::new(
+            &crate::tutorial::bundled(),
+            &progress,
+        ));
+    }
+
+    /// Follows the bundled tutorial `name`, resumed where it was left.
+    pub fn start_tutorial(&mut self, name: &str) {
+        let Some(t) = crate::tutorial::find(name) else {
+            let names: Vec<String> = crate::tutorial::bundled()
+                .into_iter()
+                .map(|t| t.name)
+                .collect();
+            let help = crate::suggest::did_you_mean(name, names.iter().map(String::as_str))
+                .map(|h| format!("; {h}"))
+                .unwrap_or_else(|| format!("; tutorials: {}", names.join(", ")));
+            self.message = Some(format!("no tutorial named `{name}`{help}"));
+            return;
+        };
+        let progress = self
+            .tutorial_progress
+            .as_deref()
+            .map(crate::tutorial::load_progress)
+            .unwrap_or_default();
+        let step = crate::tutorial::resume_step(&t, &progress);
+        self.message = Some(format!("tutorial: {} (`:tutor off` closes it)", t.title));
+        self.tutorial = Some(crate::tutorial::Session::new(t, step));
+    }
+
+    /// Takes the wizard's answer: the next question, the plugin created, or the mistake
+    /// shown with the answer kept for fixing.
+    fn wizard_answer(&mut self, input: &str) {
+        let Some(w) = self.wizard.as_mut() else {
+            return;
+        };
+        match w.answer(input, &self.reg) {
+            Ok(super::create_wizard::Step::Next) => self.palette = Some(String::new()),
+            Ok(super::create_wizard::Step::Done(req)) => {
+                self.wizard = None;
+                self.create_plugin(req);
+            }
+            Err(e) => {
+                self.message = Some(e);
+                self.palette = Some(input.to_string());
+            }
+        }
+    }
+
+    /// Scaffolds a plugin in the user's plugins folder (as `panther --create-plugin`), loads
+    /// it and selects it in the browser.
+    pub fn create_plugin(&mut self, mut req: crate::plugin::creator::Request) {
+        if req.dir.is_none() {
+            req.dir = self.plugin_home.clone();
+        }
+        match crate::plugin::creator::create(&req, &self.reg) {
+            Ok(c) => {
+                self.reload_plugins();
+                self.filter.clear();
+                self.rebuild_tree();
+                if let Some(row) = self.tree.iter().position(
+                    |r| matches!(r, TreeRow::Plugin(i) if self.plugins[*i].name() == req.name),
+                ) {
+                    self.selected = row;
+                }
+                self.screen = Screen::Plugins;
+                self.detail_scroll = 0;
+                let files: Vec<String> = c
+                    .files
+                    .iter()
+                    .filter_map(|f| f.file_name().map(|n| n.to_string_lossy().into_owned()))
+                    .collect();
+                self.message = Some(format!(
+                    "created {} plugin `{}` in {} ({}); edit it, then :reload",
+                    req.kind,
+                    req.name,
+                    c.dir.display(),
+                    files.join(", ")
+                ));
+            }
+            Err(e) => self.message = Some(e),
+        }
+    }
+
+    /// Loads the plugins again (same folders, plus the config's), keeping the selection,
+    /// and re-validates the open experiment against them.
+    fn reload_plugins(&mut self) {
+        let mut opts = self.load_options.clone();
+        if let Some(p) = &self.config_path
+            && let Ok(cfg) = super::config::load(p)
+        {
+            opts.dirs.extend(cfg.plugin_dirs);
+        }
+        if let Some(home) = &self.plugin_home
+            && !opts.dirs.contains(home)
+            && !(opts.user && crate::plugin::registry::user_plugin_dir().as_ref() == Some(home))
+        {
+            opts.dirs.push(home.clone());
+        }
+        self.reg = Registry::load(&opts);
+        let (plugins, problems) = Self::browse(&self.reg);
+        self.plugins = plugins;
+        self.problems = problems;
+        self.rebuild_tree();
+        if let Some(ed) = self.editor.as_mut() {
+            ed.validate(&self.reg);
+        }
+    }
+
+    /// `:reload`: the config file (theme, keys, plugin folders) and the plugins, read again.
+    /// A bad config is reported at file:line:column and the current settings stay.
+    pub fn reload(&mut self) {
+        let mut notes = Vec::new();
+        if let Some(p) = self.config_path.clone() {
+            match super::config::load(&p) {
+                Ok(cfg) => match self.apply_config(&cfg, p.exists()) {
+                    Ok(()) if p.exists() => notes.push(format!("{} read", p.display())),
+                    Ok(()) => notes.push(format!("no {} (defaults)", p.display())),
+                    Err(e) => notes.push(e),
+                },
+                Err(d) => {
+                    self.config_seen = None;
+                    notes.push(format!(
+                        "{} (settings unchanged)",
+                        d.first().map(|d| d.to_string()).unwrap_or_default()
+                    ))
+                }
+            }
+        }
+        self.reload_plugins();
+        notes.push(format!(
+            "{} plugins{}",
+            self.plugins.len(),
+            if self.problems.is_empty() {
+                String::new()
+            } else {
+                format!(", {} problem(s)", self.problems.len())
+            }
+        ));
+        let theme_msg = self.message.take().filter(|m| !m.starts_with("theme "));
+        self.message = Some(
+            std::iter::once(format!("reloaded: {}", notes.join("; ")))
+                .chain(theme_msg)
+                .collect::<Vec<_>>()
+                .join(" · ")
+                .replace('\n', " "),
+        );
+    }
+
+    /// Applies a checked config: keys, then theme. `exists` says a file was really read
+    /// (tutorial checks look at what it set).
+    pub fn apply_config(
+        &mut self,
+        cfg: &super::config::UserConfig,
+        exists: bool,
+    ) -> Result<(), String> {
+        let keymap = Keymap::from_config(cfg).map_err(|d| {
+            d.first()
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| "bad key bindings".into())
+        })?;
+        self.keymap = keymap;
+        match &cfg.theme {
+            Some(name) => self.set_theme(name),
+            None => self.theme = super::theme::Theme::default_theme(),
+        }
+        self.config_seen = exists.then(|| crate::tutorial::ConfigSeen {
+            theme: cfg.theme.clone(),
+            keys: cfg.keys.keys().cloned().collect(),
+        });
+        Ok(())
+    }
+
+    /// A run launched here finished: its tests count for tutorial checks.
+    pub fn run_finished(&mut self, tests: Vec<crate::tutorial::Finished>) {
+        self.finished_tests.extend(tests);
+        self.tutorial_tick();
     }
 
     /// Switches the theme; a bad or unknown theme is reported and the default is used.

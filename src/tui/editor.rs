@@ -58,6 +58,8 @@ pub struct Editor {
     diagnostics: Vec<Diagnostic>,
     /// The last validated text parsed into an experiment.
     parsed: bool,
+    /// The plugins that experiment names (for tutorial checks).
+    uses: Vec<String>,
     /// Hash of the text `diagnostics` describe (`None`: never validated).
     validated: Option<u64>,
     /// Hash of the current text (kept up to date by every edit).
@@ -97,6 +99,7 @@ impl Editor {
             path,
             diagnostics: Vec::new(),
             parsed: false,
+            uses: Vec::new(),
             validated: None,
             current: 0,
             saved: 0,
@@ -182,8 +185,21 @@ impl Editor {
     pub fn validate(&mut self, reg: &Registry) {
         let loaded = experiment::load_str(&self.text(), &self.file_name(), reg);
         self.parsed = loaded.experiment.is_some();
+        let mut uses: Vec<String> = loaded
+            .experiment
+            .iter()
+            .flat_map(|e| e.tests.iter().flat_map(|t| t.plugins()))
+            .collect();
+        uses.sort();
+        uses.dedup();
+        self.uses = uses;
         self.diagnostics = loaded.diagnostics;
         self.validated = Some(self.current);
+    }
+
+    /// The plugins the experiment names, once it validates (else none).
+    pub fn uses(&self) -> &[String] {
+        if self.can_launch() { &self.uses } else { &[] }
     }
 
     pub fn diagnostics(&self) -> &[Diagnostic] {

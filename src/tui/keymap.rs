@@ -137,6 +137,9 @@ pub fn action(k: KeyEvent, app: &App) -> Option<Action> {
     if app.palette.is_some() {
         return Some(Action::PaletteKey(k));
     }
+    if app.tutor_picker.is_some() {
+        return Some(Action::TutorKey(k));
+    }
     if app.confirm_install.is_some() {
         return match k.code {
             KeyCode::Char('y') | KeyCode::Char('Y') => Some(Action::Answer(true)),
@@ -184,7 +187,9 @@ pub fn mouse(m: MouseEvent, app: &App) -> Option<Action> {
         MouseEventKind::ScrollUp => KeyCode::Up,
         MouseEventKind::ScrollDown => KeyCode::Down,
         MouseEventKind::Down(crossterm::event::MouseButton::Left)
-            if matches!(app.screen, Screen::Plugins | Screen::History) && app.palette.is_none() =>
+            if matches!(app.screen, Screen::Plugins | Screen::History)
+                && app.palette.is_none()
+                && app.tutor_picker.is_none() =>
         {
             return Some(Action::Click(m.column, m.row));
         }
@@ -192,6 +197,9 @@ pub fn mouse(m: MouseEvent, app: &App) -> Option<Action> {
     };
     if app.palette.is_some() || app.confirm_install.is_some() {
         return None;
+    }
+    if app.tutor_picker.is_some() {
+        return Some(Action::TutorKey(KeyEvent::new(key, KeyModifiers::NONE)));
     }
     match app.screen {
         Screen::Sequence => Some(Action::SequenceKey(KeyEvent::new(key, KeyModifiers::NONE))),

@@ -4,12 +4,14 @@
 
 pub mod app;
 pub mod config;
+pub mod create_wizard;
 pub mod editor;
 pub mod form;
 pub mod keymap;
 pub mod palette;
 pub mod screens;
 pub mod theme;
+pub mod tutor_picker;
 pub mod widgets;
 
 use std::path::PathBuf;
@@ -54,51 +56,54 @@ pub enum Start {
     Replay(PathBuf),
     /// The quickstart with a tutorial followed alongside (resumed where it was left).
     Tutorial(String),
+    /// The quickstart with the tutorial picker open (`--interactive-tutorials`).
+    TutorPicker,
 }
 
 /// Runs the workbench until the user quits. The terminal is restored however it ends.
 pub fn run(reg: &Registry) -> std::io::Result<()> {
-    run_with(reg, Start::Quickstart, &config::UserConfig::default())
+    run_with(
+        reg,
+        Start::Quickstart,
+        &config::UserConfig::default(),
+        &crate::plugin::LoadOptions::default(),
+    )
 }
 
-pub fn run_with(reg: &Registry, start: Start, cfg: &config::UserConfig) -> std::io::Result<()> {
+/// Runs the workbench: `opts` are how `reg` was loaded (so `:reload` and `:create` load the
+/// same folders again), `cfg` the user's checked config.
+pub fn run_with(
+    reg: &Registry,
+    start: Start,
+    cfg: &config::UserConfig,
+    opts: &crate::plugin::LoadOptions,
+) -> std::io::Result<()> {
     let mut app = App::new(reg, color_enabled());
-    app.keymap = keymap::Keymap::from_config(cfg).map_err(|d| {
-        std::io::Error::other(
-            d.first()
-                .map(|d| d.to_string())
-                .unwrap_or_else(|| "bad key bindings".into()),
-        )
-    })?;
-    if let Some(name) = &cfg.theme {
-        app.set_theme(name);
-        if app.theme.name == *name {
-            app.message = None;
-        }
+    app.load_options = opts.clone();
+    app.plugin_home = crate::plugin::registry::user_plugin_dir();
+    app.config_path = config::default_path();
+    app.tutorial_progress = crate::tutorial::progress_file();
+    let exists = app.config_path.as_ref().is_some_and(|p| p.exists());
+    app.apply_config(cfg, exists).map_err(std::io::Error::other)?;
+    if cfg.theme.as_ref() == Some(&app.theme.name) {
+        app.message = None;
     }
     if let Start::Tutorial(name) = &start {
-        let t = crate::tutorial::bundled()
-            .into_iter()
-            .find(|t| t.name == *name)
-            .ok_or_else(|| {
-                std::io::Error::other(format!(
-                    "no tutorial named `{name}` (panther tutorial list)"
-                ))
-            })?;
-        let step = crate::tutorial::progress_file()
-            .map(|f| {
-                crate::tutorial::load_progress(&f)
-                    .get(name)
-                    .copied()
-                    .unwrap_or(0)
-            })
-            .unwrap_or(0);
-        let step = if step >= t.steps.len() { 0 } else { step };
-        app.tutorial = Some(crate::tutorial::Session::new(t, step));
-        app.tutorial_progress = crate::tutorial::progress_file();
+        if crate::tutorial::find(name).is_none() {
+            return Err(std::io::Error::other(format!(
+                "no tutorial named `{name}` (panther tutorial list)"
+            )));
+        }
+        app.start_tutorial(name);
     }
-    if matches!(start, Start::Quickstart | Start::Tutorial(_)) {
+    if matches!(
+        start,
+        Start::Quickstart | Start::Tutorial(_) | Start::TutorPicker
+    ) {
         app.update(Action::GoTo(app::Screen::Editor));
+    }
+    if let Start::TutorPicker = start {
+        app.open_tutor_picker();
     }
     if let Start::Replay(dir) = &start {
         // Fail before taking over the terminal, so the message is readable.
@@ -141,7 +146,7 @@ pub fn run_with(reg: &Registry, start: Start, cfg: &config::UserConfig) -> std::
 }
 
 /// How a launched run ended: the status line, and each test's verdict.
-type RunEnd = (String, Vec<(String, crate::verdict::Verdict)>);
+type RunEnd = (String, Vec<crate::tutorial::Finished>);
 
 /// The run launched from the workbench, if any.
 #[derive(Default)]
@@ -191,6 +196,12 @@ fn launch(
         only_test,
         ..Default::default()
     };
+    // What each test uses, for tutorial checks ("a run using my_iut passed").
+    let uses: std::collections::HashMap<String, Vec<String>> = exp
+        .tests
+        .iter()
+        .map(|t| (t.name.clone(), t.plugins()))
+        .collect();
     let _guard = rt.enter();
     match crate::run::start(exp, &name, app.reg.clone(), opts) {
         Ok(mut run) => {
@@ -204,7 +215,11 @@ fn launch(
                         let tests = s
                             .tests
                             .iter()
-                            .map(|t| (t.name.clone(), t.verdict))
+                            .map(|t| crate::tutorial::Finished {
+                                test: t.name.clone(),
+                                verdict: t.verdict,
+                                plugins: uses.get(&t.name).cloned().unwrap_or_default(),
+                            })
                             .collect();
                         let line = format!(
                             "finished: {}{}",
@@ -261,8 +276,7 @@ fn drain_live(app: &mut App, live: &mut Live) -> bool {
             s.status = msg;
             s.live = false;
         }
-        app.finished_tests.extend(tests);
-        app.tutorial_tick();
+        app.run_finished(tests);
         live.done = None;
         live.run = None;
         changed = true;

@@ -20,6 +20,20 @@ pub enum Command {
     Replay(PathBuf),
     Plugins,
     Help,
+    /// `tutor`: the tutorial picker; `tutor NAME`: follow that one; `tutor off`: stop.
+    Tutor(Option<String>),
+    /// `create`: the new-plugin wizard; `create TYPE NAME [PROTOCOL]`: straight away.
+    Create(Option<CreateArgs>),
+    /// Re-read the config file and the plugin folders.
+    Reload,
+}
+
+/// `create TYPE NAME [PROTOCOL]`, as typed (checked by the plugin creator).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateArgs {
+    pub kind: String,
+    pub name: String,
+    pub protocol: Option<String>,
 }
 
 /// Every command with its one-line help, in the order the palette lists them.
@@ -35,6 +49,18 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ),
     ("replay", "reopen a finished run: replay DIR"),
     ("plugins", "browse the plugins"),
+    (
+        "create",
+        "scaffold a plugin: create (a wizard) or create TYPE NAME [PROTOCOL]",
+    ),
+    (
+        "reload",
+        "re-read config.toml and the plugin folders (after editing them)",
+    ),
+    (
+        "tutor",
+        "tutorials: tutor (pick one), tutor NAME, tutor off",
+    ),
     ("theme", "switch the colour theme: theme NAME"),
     ("help", "keys and commands"),
     ("quit", "leave panther"),
@@ -122,6 +148,24 @@ pub fn parse(input: &str) -> Result<Command, String> {
         "run" => Ok(Command::RunTest(arg.to_string())),
         "plugins" => no_arg(Command::Plugins),
         "help" => no_arg(Command::Help),
+        "reload" => no_arg(Command::Reload),
+        "tutor" if arg.is_empty() => Ok(Command::Tutor(None)),
+        "tutor" => Ok(Command::Tutor(Some(arg.to_string()))),
+        "create" if arg.is_empty() => Ok(Command::Create(None)),
+        "create" => {
+            let words: Vec<&str> = arg.split_whitespace().collect();
+            match words.as_slice() {
+                [kind, name] | [kind, name, _] => Ok(Command::Create(Some(CreateArgs {
+                    kind: kind.to_string(),
+                    name: name.to_string(),
+                    protocol: words.get(2).map(|p| p.to_string()),
+                }))),
+                _ => Err(
+                    "`create` takes TYPE NAME [PROTOCOL] (e.g. `create iut my_iut minip`), or nothing for the wizard"
+                        .into(),
+                ),
+            }
+        }
         "open" => Ok(Command::Open(expand_tilde(needs("a file")?))),
         "replay" => Ok(Command::Replay(expand_tilde(needs("a run directory")?))),
         "theme" => {
@@ -177,6 +221,22 @@ mod tests {
         assert_eq!(parse(":plugins"), Ok(Command::Plugins));
         assert_eq!(parse(":help"), Ok(Command::Help));
         assert_eq!(parse(":Help"), Ok(Command::Help));
+        assert_eq!(parse(":tutor"), Ok(Command::Tutor(None)));
+        assert_eq!(
+            parse(":tutor first_run"),
+            Ok(Command::Tutor(Some("first_run".into())))
+        );
+        assert_eq!(parse(":reload"), Ok(Command::Reload));
+        assert_eq!(parse(":create"), Ok(Command::Create(None)));
+        assert_eq!(
+            parse(":create iut my_iut minip"),
+            Ok(Command::Create(Some(CreateArgs {
+                kind: "iut".into(),
+                name: "my_iut".into(),
+                protocol: Some("minip".into())
+            })))
+        );
+        assert!(parse(":create iut").unwrap_err().contains("TYPE NAME"));
     }
 
     #[test]
@@ -214,7 +274,7 @@ mod tests {
 
     #[test]
     fn completes_names() {
-        assert_eq!(complete(":r"), vec!["run", "replay"]);
+        assert_eq!(complete(":r"), vec!["run", "replay", "reload"]);
         assert_eq!(complete("p"), vec!["plugins"]);
         assert_eq!(complete(":").len(), COMMANDS.len());
         assert_eq!(complete(""), names().collect::<Vec<_>>());

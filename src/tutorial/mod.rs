@@ -1,7 +1,8 @@
 //! Interactive tutorials, headless: a tutorial is a list of steps, each finished by a check
 //! against what the user actually did (the app's state as observed after each action), with
-//! a hint after a while. Progress is saved so a tutorial can be resumed. The workbench's
-//! tutorial panel and `panther tutorial` are not built yet; this is the engine they will use.
+//! a hint after a while. Progress is saved so a tutorial can be resumed. The workbench shows
+//! the current step in a panel and feeds [`Observed`] after every action; `panther tutorial`
+//! lists them and opens one.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -15,6 +16,10 @@ pub const BUNDLED: &[&str] = &[
     include_str!("../../tutorials/first_run.yaml"),
     include_str!("../../tutorials/build_with_the_form.yaml"),
     include_str!("../../tutorials/find_the_bug.yaml"),
+    include_str!("../../tutorials/write_a_service_plugin.yaml"),
+    include_str!("../../tutorials/write_an_environment_plugin.yaml"),
+    include_str!("../../tutorials/write_a_protocol_plugin.yaml"),
+    include_str!("../../tutorials/configuration.yaml"),
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -45,18 +50,33 @@ pub struct Step {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Check {
-    /// The named screen is showing (plugins, runs, experiment, sequence).
+    /// The named screen is showing (plugins, runs, experiment, sequence), or `help` while the
+    /// help overlay is open.
     Screen(String),
     /// This plugin is selected in the browser.
     PluginSelected(String),
     /// The open experiment validates (or, with false, has errors).
     ExperimentValid(bool),
-    /// A run finished with this verdict (for this test, if given).
+    /// The open experiment validates and names this plugin (an implementation, an
+    /// environment or a protocol).
+    ExperimentUses(String),
+    /// A run finished with this verdict (for this test, and using this plugin, if given).
     RunFinished(RunCheck),
-    /// A file exists and validates (a manifest or an experiment).
+    /// A file exists and validates (a manifest or an experiment). A path starting with
+    /// `plugins/` means the user's plugins folder (where `--create-plugin` writes), so a
+    /// tutorial names the file the way PANTHER's tree does.
     FileValidates(PathBuf),
+    /// The workbench has this plugin loaded (after `:create` or `:reload`), with this
+    /// property declared when one is given (protocols).
+    PluginLoaded(PluginCheck),
     /// A palette command was used (`theme`, `open`, …).
     Command(String),
+    /// The colour theme in use.
+    Theme(String),
+    /// The config file was read by the last `:reload` (or at start) and sets what is given.
+    ConfigLoaded(ConfigCheck),
+    /// Every one of these holds at once.
+    All(Vec<Check>),
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -65,35 +85,107 @@ pub struct RunCheck {
     pub verdict: Verdict,
     #[serde(default)]
     pub test: Option<String>,
+    /// A plugin the test used: an implementation, an environment or a protocol.
+    #[serde(default)]
+    pub uses: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginCheck {
+    pub name: String,
+    #[serde(default)]
+    pub property: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigCheck {
+    #[serde(default)]
+    pub theme: Option<String>,
+    /// An action the config's `[keys]` table binds.
+    #[serde(default)]
+    pub key: Option<String>,
+}
+
+/// A test of a run launched from the workbench that finished.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finished {
+    pub test: String,
+    pub verdict: Verdict,
+    /// The plugins the test used (implementations, environments, protocols).
+    pub plugins: Vec<String>,
+}
+
+/// The user's config as last read: its theme and the actions its `[keys]` bind.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ConfigSeen {
+    pub theme: Option<String>,
+    pub keys: Vec<String>,
 }
 
 /// What the app looks like after an action, as far as checks care.
 #[derive(Debug, Clone, Default)]
 pub struct Observed {
     pub screen: String,
+    pub help_open: bool,
     pub selected_plugin: Option<String>,
     pub experiment_valid: Option<bool>,
-    /// Finished test runs: (test name, verdict).
-    pub finished: Vec<(String, Verdict)>,
+    /// The plugins the open experiment names, when it validates.
+    pub experiment_uses: Vec<String>,
+    pub finished: Vec<Finished>,
     pub commands: Vec<String>,
+    pub theme: String,
+    /// The config file, when one was read without errors.
+    pub config: Option<ConfigSeen>,
+    /// Where the user's plugins live (`plugins/…` paths in checks resolve here).
+    pub plugin_home: Option<PathBuf>,
 }
 
 impl Check {
-    /// Whether the check holds; `reg` validates files against the plugins already loaded
-    /// (no rescan of the plugin folders on every action).
+    /// Whether the check holds; `reg` is the app's registry: files are validated against the
+    /// plugins already loaded (no rescan of the plugin folders on every action).
     pub fn holds(&self, o: &Observed, reg: &crate::plugin::Registry) -> bool {
         match self {
-            Check::Screen(s) => o.screen == *s,
+            Check::Screen(s) => o.screen == *s || (s == "help" && o.help_open),
             Check::PluginSelected(p) => o.selected_plugin.as_deref() == Some(p.as_str()),
             Check::ExperimentValid(v) => o.experiment_valid == Some(*v),
-            Check::RunFinished(r) => o
-                .finished
-                .iter()
-                .any(|(t, v)| *v == r.verdict && r.test.as_ref().is_none_or(|want| want == t)),
-            Check::FileValidates(p) => file_validates(p, reg),
+            Check::ExperimentUses(p) => o.experiment_uses.contains(p),
+            Check::RunFinished(r) => o.finished.iter().any(|f| {
+                f.verdict == r.verdict
+                    && r.test.as_ref().is_none_or(|want| *want == f.test)
+                    && r.uses.as_ref().is_none_or(|p| f.plugins.contains(p))
+            }),
+            Check::FileValidates(p) => file_validates(&resolve(p, o), reg),
+            Check::PluginLoaded(c) => reg.plugins().iter().any(|p| {
+                p.name() == c.name
+                    && c.property.as_ref().is_none_or(|want| {
+                        p.manifest
+                            .protocol
+                            .as_ref()
+                            .is_some_and(|s| s.properties.iter().any(|x| x.name == *want))
+                    })
+            }),
             Check::Command(c) => o.commands.iter().any(|x| x == c),
+            Check::Theme(t) => o.theme == *t,
+            Check::ConfigLoaded(c) => o.config.as_ref().is_some_and(|seen| {
+                c.theme.as_ref().is_none_or(|t| seen.theme.as_ref() == Some(t))
+                    && c.key.as_ref().is_none_or(|k| seen.keys.contains(k))
+            }),
+            Check::All(all) => all.iter().all(|c| c.holds(o, reg)),
         }
     }
+}
+
+/// `plugins/…` is the user's plugins folder; `~/` the home folder; anything else as given.
+pub fn resolve(p: &std::path::Path, o: &Observed) -> PathBuf {
+    if let (Ok(rest), Some(home)) = (p.strip_prefix("plugins"), &o.plugin_home) {
+        return home.join(rest);
+    }
+    if let (Ok(rest), Some(home)) = (p.strip_prefix("~"), dirs::home_dir()) {
+        return home.join(rest);
+    }
+    p.to_path_buf()
 }
 
 /// A plugin manifest (`plugin.yaml`) or an experiment that loads without errors.
@@ -131,6 +223,20 @@ pub fn bundled() -> Vec<Tutorial> {
         .iter()
         .map(|t| parse(t, "tutorials").expect("bundled tutorials are valid"))
         .collect()
+}
+
+/// The bundled tutorial called `name`.
+pub fn find(name: &str) -> Option<Tutorial> {
+    bundled().into_iter().find(|t| t.name == name)
+}
+
+/// Where to resume `t` given the saved progress: its next step, or the start again once
+/// it was finished.
+pub fn resume_step(t: &Tutorial, progress: &std::collections::BTreeMap<String, usize>) -> usize {
+    match progress.get(&t.name) {
+        Some(&n) if n < t.steps.len() => n,
+        _ => 0,
+    }
 }
 
 /// One tutorial being followed.
@@ -239,9 +345,17 @@ mod tests {
         o.experiment_valid = Some(true);
         assert_eq!(s.observe(&o, &reg()), 1, "valid");
         o.screen = "sequence".into();
-        o.finished.push(("minip_quickstart".into(), Verdict::Fail));
+        o.finished.push(Finished {
+            test: "minip_quickstart".into(),
+            verdict: Verdict::Fail,
+            plugins: vec![],
+        });
         assert_eq!(s.observe(&o, &reg()), 0, "a failed run does not count");
-        o.finished.push(("minip_quickstart".into(), Verdict::Pass));
+        o.finished.push(Finished {
+            test: "minip_quickstart".into(),
+            verdict: Verdict::Pass,
+            plugins: vec![],
+        });
         assert_eq!(
             s.observe(&o, &reg()),
             2,

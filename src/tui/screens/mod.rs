@@ -3,6 +3,7 @@
 pub mod history;
 pub mod plugins;
 pub mod sequence;
+pub mod tutor;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -37,55 +38,10 @@ pub fn draw(f: &mut Frame, app: &mut App) {
         plugins::draw_help(f, app, f.area());
     }
     if let Some(t) = &app.tutorial {
-        let a = f.area();
-        let h = 5.min(a.height);
-        let r = Rect {
-            x: a.x,
-            y: a.y + a.height.saturating_sub(h + 1),
-            width: a.width,
-            height: h,
-        };
-        let n = t.tutorial.steps.len();
-        let (title, lines) = match t.current() {
-            Some(step) => {
-                let mut l = vec![
-                    Line::from(Span::styled(
-                        step.title.clone(),
-                        Style::default().add_modifier(Modifier::BOLD),
-                    )),
-                    Line::from(step.text.clone()),
-                ];
-                if let Some(hint) = t.hint(std::time::Instant::now()) {
-                    l.push(Line::from(Span::styled(
-                        format!("hint: {hint}"),
-                        fg(app, Color::Yellow),
-                    )));
-                }
-                (
-                    format!(
-                        " tutorial: {} · step {} of {n} ",
-                        t.tutorial.title,
-                        t.step + 1
-                    ),
-                    l,
-                )
-            }
-            None => (
-                format!(" tutorial: {} ", t.tutorial.title),
-                vec![Line::from("Done: every step completed.")],
-            ),
-        };
-        f.render_widget(ratatui::widgets::Clear, r);
-        f.render_widget(
-            Paragraph::new(lines)
-                .wrap(ratatui::widgets::Wrap { trim: true })
-                .block(
-                    ratatui::widgets::Block::default()
-                        .borders(ratatui::widgets::Borders::ALL)
-                        .title(title),
-                ),
-            r,
-        );
+        tutor::draw_panel(f, app, t);
+    }
+    if let Some(p) = &app.tutor_picker {
+        tutor::draw_picker(f, app, p);
     }
     if let Some((plugin, commands)) = &app.confirm_install {
         let a = f.area();
@@ -127,9 +83,19 @@ pub fn draw(f: &mut Frame, app: &mut App) {
         height: 1.min(a.height),
     };
     if let Some(line) = &app.palette {
-        let hint = crate::tui::palette::complete(line).join(" ");
+        let text = match &app.wizard {
+            Some(w) => format!(
+                "{}{line}▏   {}",
+                w.prompt(),
+                w.complete(line, &app.reg).join(" ")
+            ),
+            None => format!(
+                ":{line}▏   {}",
+                crate::tui::palette::complete(line).join(" ")
+            ),
+        };
         f.render_widget(ratatui::widgets::Clear, bottom);
-        f.render_widget(Paragraph::new(format!(":{line}▏   {hint}")), bottom);
+        f.render_widget(Paragraph::new(text), bottom);
     } else if let Some(m) = &app.message {
         f.render_widget(ratatui::widgets::Clear, bottom);
         f.render_widget(
@@ -162,9 +128,21 @@ pub(crate) fn tab_bar(f: &mut Frame, app: &App, area: Rect) {
         Span::styled("panther", Style::default().add_modifier(Modifier::BOLD)),
         Span::raw(" "),
     ];
+    // The tutorial's current step may point at a screen: its tab is marked.
+    let pointed = app
+        .tutorial
+        .as_ref()
+        .and_then(|t| t.current())
+        .and_then(|s| s.highlight.as_deref());
     for (i, s) in Screen::ALL.iter().enumerate() {
         let label = format!(" {} {} ", i + 1, s.title());
-        if *s == app.screen {
+        if *s != app.screen && pointed == Some(s.title()) {
+            spans.push(Span::styled(
+                format!("▸{}◂", label.trim()),
+                crate::tui::tint(app.color, app.theme.accent)
+                    .add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
+            ));
+        } else if *s == app.screen {
             spans.push(Span::styled(
                 format!("[{}]", label.trim()),
                 Style::default().add_modifier(Modifier::BOLD),
