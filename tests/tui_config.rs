@@ -355,7 +355,7 @@ fn palette_parses_and_explains() {
     let e = palette::parse(":open").expect_err("no file");
     assert!(e.contains("`open` needs a file"), "{e}");
     assert_eq!(palette::complete(":pl"), vec!["plugins"]);
-    assert_eq!(palette::complete(":re"), vec!["replay"]);
+    assert_eq!(palette::complete(":re"), vec!["replay", "reload"]);
     assert_eq!(palette::complete("").len(), COMMANDS.len());
     for (name, help) in COMMANDS {
         assert!(!help.is_empty());

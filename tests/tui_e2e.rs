@@ -123,7 +123,7 @@ fn browse_to_ping_pong_read_its_readme_and_quit() {
 }
 
 #[test]
-fn interactive_tutorials_open_on_the_first_tutorial_with_its_first_steps_done() {
+fn interactive_tutorials_open_the_picker_and_the_first_steps_complete() {
     let Some((sock, _server, home)) = shell("panther-e2e-tut") else {
         return;
     };
@@ -135,6 +135,12 @@ fn interactive_tutorials_open_on_the_first_tutorial_with_its_first_steps_done() 
         env!("CARGO_BIN_EXE_panther")
     );
     tmux(&sock, &["send-keys", "-t", "t", &cmd, "Enter"]);
+    // The picker, the first tutorial not finished selected; Enter starts it.
+    wait_all(
+        &sock,
+        &["tutorials · Enter start/resume", "› Your first run"],
+    );
+    tmux(&sock, &["send-keys", "-t", "t", "Enter"]);
     // It opens the experiment (step 1) and the experiment validates (step 2).
     wait_all(
         &sock,

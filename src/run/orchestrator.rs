@@ -38,6 +38,10 @@ pub struct Options {
     pub grace: Duration,
     /// The config file, for the summary.
     pub config_path: String,
+    /// The panther executable `{{ panther }}` names in manifests, when the process running
+    /// the orchestrator is not it (an embedding app, a test harness). Else `$PANTHER_EXE`,
+    /// else this executable.
+    pub panther_exe: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -47,6 +51,7 @@ impl Default for Options {
             only_test: None,
             grace: Duration::from_secs(2),
             config_path: String::new(),
+            panther_exe: None,
         }
     }
 }
@@ -233,8 +238,11 @@ async fn run_test(
     let host = IpAddr::V4(Ipv4Addr::LOCALHOST);
     // `{{ panther }}`: this binary, unless the embedder (a benchmark, a test harness) says
     // where the panther executable is.
-    let panther = std::env::var("PANTHER_EXE")
-        .ok()
+    let panther = opts
+        .panther_exe
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .or_else(|| std::env::var("PANTHER_EXE").ok())
         .or_else(|| {
             std::env::current_exe()
                 .ok()

@@ -301,6 +301,8 @@ pub struct App {
     pub confirm_install: Option<(String, Vec<Vec<String>>)>,
     /// Where `panther run` writes results; the runs screen lists it.
     pub outputs: PathBuf,
+    /// The panther executable services' manifests call (`{{ panther }}`); None: this one.
+    pub panther_exe: Option<PathBuf>,
     pub runs: Vec<PastRun>,
     pub run_selected: usize,
     pub plugins: Vec<Plugin>,
@@ -354,6 +356,7 @@ impl App {
             list_area: std::cell::Cell::new(None),
             confirm_quit: false,
             outputs: PathBuf::from("outputs"),
+            panther_exe: None,
             runs: Vec::new(),
             run_selected: 0,
             plugins,
@@ -532,11 +535,35 @@ impl App {
         effects
     }
 
+    /// The overlays open now, by the names tutorials use.
+    fn overlays(&self) -> Vec<String> {
+        let mut o = Vec::new();
+        if self.show_help {
+            o.push("help".to_string());
+        }
+        if let Some(s) = self
+            .sequence
+            .as_ref()
+            .filter(|_| self.screen == Screen::Sequence)
+        {
+            if s.show_detail {
+                o.push("detail".to_string());
+            }
+            if s.logs.is_some() {
+                o.push("logs".to_string());
+            }
+        }
+        if self.tutor_picker.is_some() {
+            o.push("tutorials".to_string());
+        }
+        o
+    }
+
     /// What tutorial checks look at.
     pub fn observed(&self) -> crate::tutorial::Observed {
         crate::tutorial::Observed {
             screen: self.screen.title().to_string(),
-            help_open: self.show_help,
+            overlays: self.overlays(),
             selected_plugin: self.selected_plugin().map(|p| p.name().to_string()),
             experiment_valid: self.editor.as_ref().map(|e| e.can_launch()),
             experiment_uses: self
@@ -746,6 +773,8 @@ impl App {
             }
             return Vec::new();
         };
+        // Keys act on every row that has arrived, drawn yet or not.
+        s.state.sync(&s.timeline);
         if s.typing_search {
             match k.code {
                 KeyCode::Char(c) => s.search_input.push(c),
@@ -1178,17 +1207,15 @@ impl App {
                 self.wizard = Some(super::create_wizard::CreateWizard::new());
                 self.palette = Some(String::new());
             }
-            Ok(Command::Create(Some(a))) => {
-                match crate::plugin::creator::parse_type(&a.kind) {
-                    Ok(kind) => self.create_plugin(crate::plugin::creator::Request {
-                        kind,
-                        name: a.name,
-                        protocol: a.protocol,
-                        dir: None,
-                    }),
-                    Err(e) => self.message = Some(e),
-                }
-            }
+            Ok(Command::Create(Some(a))) => match crate::plugin::creator::parse_type(&a.kind) {
+                Ok(kind) => self.create_plugin(crate::plugin::creator::Request {
+                    kind,
+                    name: a.name,
+                    protocol: a.protocol,
+                    dir: None,
+                }),
+                Err(e) => self.message = Some(e),
+            },
             Ok(Command::Reload) => self.reload(),
         }
         Vec::new()

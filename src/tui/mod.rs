@@ -84,7 +84,8 @@ pub fn run_with(
     app.config_path = config::default_path();
     app.tutorial_progress = crate::tutorial::progress_file();
     let exists = app.config_path.as_ref().is_some_and(|p| p.exists());
-    app.apply_config(cfg, exists).map_err(std::io::Error::other)?;
+    app.apply_config(cfg, exists)
+        .map_err(std::io::Error::other)?;
     if cfg.theme.as_ref() == Some(&app.theme.name) {
         app.message = None;
     }
@@ -194,6 +195,7 @@ fn launch(
         output_root: app.outputs.clone(),
         config_path: file,
         only_test,
+        panther_exe: app.panther_exe.clone(),
         ..Default::default()
     };
     // What each test uses, for tutorial checks ("a run using my_iut passed").
@@ -246,6 +248,46 @@ fn launch(
         }
         Err(e) => app.message = Some(format!("cannot start the run: {e}")),
     }
+}
+
+/// Carries out a `Launch` effect the way the event loop does (same launch, same draining
+/// into the sequence view, same report back to the app) and waits for the run to end. For
+/// tests and scripts that drive the app without a terminal; other effects are ignored.
+pub fn launch_and_wait(app: &mut App, effect: &Effect, limit: Duration) -> std::io::Result<()> {
+    let Effect::Launch {
+        text,
+        path,
+        only_test,
+    } = effect
+    else {
+        return Ok(());
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let mut live = Live::default();
+    launch(app, &rt, &mut live, text, path.clone(), only_test.clone());
+    let started = std::time::Instant::now();
+    let mut late = false;
+    while live.run.is_some() {
+        drain_live(app, &mut live);
+        if !late && started.elapsed() > limit {
+            // Cancelled runs still tear down: wait for that rather than leave services behind.
+            late = true;
+            if let Some(r) = &live.run {
+                let _ = r.cancel.send(true);
+            }
+        }
+        if late && started.elapsed() > limit + Duration::from_secs(15) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    if late {
+        return Err(std::io::Error::other("the run did not finish in time"));
+    }
+    Ok(())
 }
 
 /// Moves what the live run produced into the timeline; true when something changed.

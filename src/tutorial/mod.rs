@@ -50,8 +50,8 @@ pub struct Step {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Check {
-    /// The named screen is showing (plugins, runs, experiment, sequence), or `help` while the
-    /// help overlay is open.
+    /// The named screen is showing (plugins, runs, experiment, sequence), or the named
+    /// overlay is open over it (help, detail, logs, tutorials).
     Screen(String),
     /// This plugin is selected in the browser.
     PluginSelected(String),
@@ -128,7 +128,8 @@ pub struct ConfigSeen {
 #[derive(Debug, Clone, Default)]
 pub struct Observed {
     pub screen: String,
-    pub help_open: bool,
+    /// Overlays open over the screen: `help`, `detail` (an event's detail), `logs`.
+    pub overlays: Vec<String>,
     pub selected_plugin: Option<String>,
     pub experiment_valid: Option<bool>,
     /// The plugins the open experiment names, when it validates.
@@ -147,7 +148,7 @@ impl Check {
     /// plugins already loaded (no rescan of the plugin folders on every action).
     pub fn holds(&self, o: &Observed, reg: &crate::plugin::Registry) -> bool {
         match self {
-            Check::Screen(s) => o.screen == *s || (s == "help" && o.help_open),
+            Check::Screen(s) => o.screen == *s || o.overlays.contains(s),
             Check::PluginSelected(p) => o.selected_plugin.as_deref() == Some(p.as_str()),
             Check::ExperimentValid(v) => o.experiment_valid == Some(*v),
             Check::ExperimentUses(p) => o.experiment_uses.contains(p),
@@ -169,7 +170,9 @@ impl Check {
             Check::Command(c) => o.commands.iter().any(|x| x == c),
             Check::Theme(t) => o.theme == *t,
             Check::ConfigLoaded(c) => o.config.as_ref().is_some_and(|seen| {
-                c.theme.as_ref().is_none_or(|t| seen.theme.as_ref() == Some(t))
+                c.theme
+                    .as_ref()
+                    .is_none_or(|t| seen.theme.as_ref() == Some(t))
                     && c.key.as_ref().is_none_or(|k| seen.keys.contains(k))
             }),
             Check::All(all) => all.iter().all(|c| c.holds(o, reg)),
@@ -356,12 +359,57 @@ mod tests {
             verdict: Verdict::Pass,
             plugins: vec![],
         });
-        assert_eq!(
-            s.observe(&o, &reg()),
-            2,
-            "run passed, and the sequence screen is showing"
-        );
+        assert_eq!(s.observe(&o, &reg()), 1, "run passed");
+        o.overlays.push("detail".into());
+        assert_eq!(s.observe(&o, &reg()), 1, "an event's detail is open");
         assert!(s.done());
+    }
+
+    #[test]
+    fn checks_on_plugins_config_and_combinations() {
+        let home = std::path::PathBuf::from("/home/u/.config/panther/plugins");
+        let o = Observed {
+            plugin_home: Some(home.clone()),
+            experiment_uses: vec!["my_iut".into()],
+            finished: vec![Finished {
+                test: "t".into(),
+                verdict: Verdict::Pass,
+                plugins: vec!["my_nice".into()],
+            }],
+            theme: "light".into(),
+            config: Some(ConfigSeen {
+                theme: Some("light".into()),
+                keys: vec!["down".into()],
+            }),
+            ..Default::default()
+        };
+        assert_eq!(
+            resolve(std::path::Path::new("plugins/services/x/plugin.yaml"), &o),
+            home.join("services/x/plugin.yaml")
+        );
+        assert_eq!(
+            resolve(std::path::Path::new("experiments/q.yaml"), &o),
+            std::path::PathBuf::from("experiments/q.yaml")
+        );
+        let c = |y: &str| -> Check {
+            crate::yaml::from_node(&crate::yaml::parse(y, Default::default()).unwrap()).unwrap()
+        };
+        let r = reg();
+        assert!(c("{experiment_uses: my_iut}").holds(&o, &r));
+        assert!(!c("{experiment_uses: ping_pong}").holds(&o, &r));
+        assert!(c("{run_finished: {verdict: pass, uses: my_nice}}").holds(&o, &r));
+        assert!(!c("{run_finished: {verdict: pass, uses: my_iut}}").holds(&o, &r));
+        assert!(c("{config_loaded: {theme: light, key: down}}").holds(&o, &r));
+        assert!(!c("{config_loaded: {key: up}}").holds(&o, &r));
+        assert!(c("{all: [{theme: light}, {experiment_uses: my_iut}]}").holds(&o, &r));
+        assert!(!c("{all: [{theme: dark}, {experiment_uses: my_iut}]}").holds(&o, &r));
+        assert!(
+            !c("{plugin_loaded: {name: ping_pong}}").holds(&o, &r),
+            "empty registry"
+        );
+        assert!(!c("{file_validates: plugins/nothing/plugin.yaml}").holds(&o, &r));
+        let no_config = Observed::default();
+        assert!(!c("{config_loaded: {}}").holds(&no_config, &r));
     }
 
     #[test]

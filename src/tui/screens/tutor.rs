@@ -66,7 +66,13 @@ pub fn draw_panel(f: &mut Frame, app: &App, t: &crate::tutorial::Session) {
 pub fn draw_picker(f: &mut Frame, app: &App, p: &TutorPicker) {
     let a = f.area();
     let w = 78.min(a.width);
-    let h = (p.entries.len() as u16 + 7).min(a.height);
+    let h = (p.entries.len() as u16 + 5).min(a.height);
+    let tw = p
+        .entries
+        .iter()
+        .map(|e| e.title.chars().count())
+        .max()
+        .unwrap_or(0);
     let r = Rect {
         x: a.x + (a.width - w) / 2,
         y: a.y + (a.height - h) / 2,
@@ -84,7 +90,7 @@ pub fn draw_picker(f: &mut Frame, app: &App, p: &TutorPicker) {
             } else {
                 String::new()
             };
-            ListItem::new(format!("{:<30} {:>4}  {}", e.title, mark, e.name))
+            ListItem::new(format!("{:<tw$} {:>4}  {}", e.title, mark, e.name))
         })
         .collect();
     let mut state = ListState::default().with_selected(Some(p.selected));
@@ -101,7 +107,7 @@ pub fn draw_picker(f: &mut Frame, app: &App, p: &TutorPicker) {
     f.render_widget(block, r);
     let [list, summary] = ratatui::layout::Layout::vertical([
         ratatui::layout::Constraint::Min(1),
-        ratatui::layout::Constraint::Length(3),
+        ratatui::layout::Constraint::Length(2),
     ])
     .areas(inner);
     f.render_stateful_widget(
