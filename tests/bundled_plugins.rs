@@ -217,10 +217,17 @@ fn folders_follow_panthers_layout() {
         assert!(readme.starts_with("# "), "{folder}");
         assert!(!d.join("plugin.yaml").exists(), "{folder}");
         if folder.ends_with("tutorials") {
-            let flat = readme.split_whitespace().collect::<Vec<_>>().join(" ");
+            // Each category's tutorials folder points at a bundled tutorial, by a name that
+            // `panther tutorial run` takes.
+            let names: Vec<String> = panther::tutorial::bundled()
+                .into_iter()
+                .map(|t| t.name)
+                .collect();
             assert!(
-                flat.contains("tutorials arrive with `panther tutorial`"),
-                "{folder} says honestly that tutorials are not there yet"
+                names
+                    .iter()
+                    .any(|n| readme.contains(&format!("panther tutorial run {n}"))),
+                "{folder} names its tutorial"
             );
         }
     }

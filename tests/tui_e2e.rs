@@ -151,3 +151,40 @@ fn interactive_tutorials_open_the_picker_and_the_first_steps_complete() {
     tmux(&sock, &["send-keys", "-t", "t", "C-c"]);
     wait_for(&sock, "PANTHER-EXITED-0");
 }
+
+/// `:create` asks its questions on the palette line; the plugin is written to the user's
+/// plugins folder, loaded and selected in the browser.
+#[test]
+fn the_create_wizard_scaffolds_loads_and_selects_a_plugin() {
+    let Some((sock, _server, home)) = shell("panther-e2e-create") else {
+        return;
+    };
+    let cmd = format!(
+        "HOME={h} XDG_CONFIG_HOME={h}/config XDG_STATE_HOME={h}/state PANTHER_LOG_FILE={h}/log {} --no-user-plugins; echo PANTHER-EXITED-$?",
+        env!("CARGO_BIN_EXE_panther"),
+        h = home.path().display(),
+    );
+    tmux(&sock, &["send-keys", "-t", "t", &cmd, "Enter"]);
+    wait_all(&sock, &["✓ valid", "minip_quickstart"]);
+    tmux(&sock, &["send-keys", "-t", "t", "C-p", "create", "Enter"]);
+    wait_for(&sock, "new plugin, type (iut | tester");
+    tmux(&sock, &["send-keys", "-t", "t", "iut", "Enter"]);
+    wait_for(&sock, "new iut plugin, name");
+    tmux(&sock, &["send-keys", "-t", "t", "my_iut", "Enter"]);
+    wait_for(&sock, "my_iut: the protocol it speaks [minip]");
+    tmux(&sock, &["send-keys", "-t", "t", "Enter"]);
+    wait_all(
+        &sock,
+        &[
+            "created iut plugin `my_iut`",
+            "my_iut 0.1.0",
+            "plugins (13)",
+        ],
+    );
+    let manifest = home
+        .path()
+        .join("config/panther/plugins/services/iut/minip/my_iut/plugin.yaml");
+    assert!(manifest.exists());
+    tmux(&sock, &["send-keys", "-t", "t", "q"]);
+    wait_for(&sock, "PANTHER-EXITED-0");
+}

@@ -144,20 +144,28 @@ pub fn dispatch(cli: &Cli) -> Option<i32> {
             let progress = crate::tutorial::progress_file()
                 .map(|f| crate::tutorial::load_progress(&f))
                 .unwrap_or_default();
-            for t in crate::tutorial::bundled() {
+            let all = crate::tutorial::bundled();
+            let nw = all.iter().map(|t| t.name.len()).max().unwrap_or(0);
+            let tw = all
+                .iter()
+                .map(|t| t.title.chars().count())
+                .max()
+                .unwrap_or(0);
+            for t in all {
                 let done = progress
                     .get(&t.name)
                     .copied()
                     .unwrap_or(0)
                     .min(t.steps.len());
                 println!(
-                    "{:<14} {:<28} {done}/{} steps  {}",
+                    "{:<nw$}  {:<tw$}  {done}/{} steps  {}",
                     t.name,
                     t.title,
                     t.steps.len(),
                     t.summary
                 );
             }
+            println!("\nfollow one: panther tutorial run NAME (or :tutor NAME in the workbench)");
             exit::OK
         }
         Command::Tutorial(TutorialCommand::Run { name }) => {

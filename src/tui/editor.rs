@@ -49,6 +49,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("Ctrl-Z/Ctrl-Y", "undo/redo"),
     ("Ctrl-R", "run"),
     ("F8", "next problem"),
+    ("Ctrl-P", "commands"),
     ("Esc", "close"),
 ];
 

@@ -61,6 +61,11 @@ impl Keymap {
             short: false,
         });
         help.push(Binding {
+            keys: "Ctrl-P".into(),
+            what: "command palette, on any screen (editor too)".into(),
+            short: false,
+        });
+        help.push(Binding {
             keys: "F2".into(),
             what: "experiment: form view / YAML view".into(),
             short: false,
@@ -146,6 +151,13 @@ pub fn action(k: KeyEvent, app: &App) -> Option<Action> {
             KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => Some(Action::Answer(false)),
             _ => None,
         };
+    }
+    // Ctrl-P opens the palette everywhere, the editor included (where `:` types a colon);
+    // the sequence view has no use of its own for `:`.
+    if ctrl && k.code == KeyCode::Char('p')
+        || app.screen == Screen::Sequence && k.code == KeyCode::Char(':')
+    {
+        return Some(Action::OpenPalette);
     }
     // The editor has its own keys (Tab indents, letters type); Esc leaves it. The sequence
     // view has its own too (n/N search, t time mode, x cancel).

@@ -228,6 +228,17 @@ pub fn bundled() -> Vec<Tutorial> {
         .collect()
 }
 
+/// The tutorial about writing a plugin of this category (`services/iut`, `protocols/…`), as
+/// the category's `plugins/<category>/tutorials/README.md` names it.
+pub fn for_category(category: &str) -> Option<&'static str> {
+    match category.split('/').next()? {
+        "services" => Some("write_a_service_plugin"),
+        "environments" => Some("write_an_environment_plugin"),
+        "protocols" => Some("write_a_protocol_plugin"),
+        _ => None,
+    }
+}
+
 /// The bundled tutorial called `name`.
 pub fn find(name: &str) -> Option<Tutorial> {
     bundled().into_iter().find(|t| t.name == name)
@@ -363,6 +374,26 @@ mod tests {
         o.overlays.push("detail".into());
         assert_eq!(s.observe(&o, &reg()), 1, "an event's detail is open");
         assert!(s.done());
+    }
+
+    /// The `tutorials/` folders of the plugin categories point at the tutorial the browser
+    /// names for that category, and it exists.
+    #[test]
+    fn plugin_categories_point_at_their_tutorials() {
+        for cat in ["services", "environments", "protocols"] {
+            let t = for_category(&format!("{cat}/x")).unwrap();
+            assert!(find(t).is_some(), "{t}");
+            let readme = std::fs::read_to_string(format!(
+                "{}/plugins/{cat}/tutorials/README.md",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .unwrap();
+            assert!(
+                readme.contains(&format!("panther tutorial run {t}")),
+                "{cat}"
+            );
+            assert!(readme.contains(&format!(":tutor {t}")), "{cat}");
+        }
     }
 
     #[test]

@@ -136,6 +136,12 @@ fn draw_detail(f: &mut Frame, app: &App, area: Rect) {
             s.default_port
         )));
     }
+    if let Some(t) = crate::tutorial::for_category(&p.category()) {
+        lines.push(Line::from(Span::styled(
+            format!("tutorial: :tutor {t}"),
+            fg(app, Color::DarkGray),
+        )));
+    }
     if !m.parameters.is_empty() {
         lines.push(Line::from(""));
         lines.push(Line::from(Span::styled("parameters", bold)));
