@@ -1,4 +1,5 @@
-//! Workbench benchmarks (issue 4): start to first frame, and live ingestion while drawing.
+//! Workbench benchmarks (issues 4, 5): start to first frame, live ingestion while drawing,
+//! and what a tutorial's check adds to each action.
 //! Targets: first frame ≤ 100 ms; 100,000 events/s arriving while drawing at 30 frames/s
 //! with no growing backlog, so a frame's ingest + draw must stay well under 33 ms.
 
@@ -88,5 +89,52 @@ fn live_ingest(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(tui, first_frame, live_ingest);
+/// What a tutorial adds to every action: its current step's check runs after each one. The
+/// heaviest check reads and validates a file (here an experiment, the quickstart); the step
+/// never completes, so every iteration pays it.
+fn tutorial_check(c: &mut Criterion) {
+    let reg = Registry::load(&LoadOptions {
+        bundled: true,
+        user: false,
+        dirs: vec![],
+        availability: false,
+    });
+    let quickstart = concat!(env!("CARGO_MANIFEST_DIR"), "/experiments/quickstart.yaml");
+    let mut g = c.benchmark_group("tui");
+    for (name, check) in [
+        ("action_without_tutorial", None),
+        (
+            "action_with_screen_check",
+            Some("{screen: runs}".to_string()),
+        ),
+        (
+            "action_with_file_validates_check",
+            Some(format!(
+                "{{all: [{{file_validates: {quickstart}}}, {{theme: none}}]}}"
+            )),
+        ),
+    ] {
+        let mut app = App::new(&reg, true);
+        app.update(Action::Resize(120, 40));
+        if let Some(check) = check {
+            let t = panther::tutorial::parse(
+                &format!("name: b\ntitle: b\nsummary: b\nsteps:\n  - title: s\n    text: t\n    check: {check}\n"),
+                "bench.yaml",
+            )
+            .unwrap();
+            app.tutorial = Some(panther::tutorial::Session::new(t, 0));
+        }
+        let mut down = true;
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                down = !down;
+                app.update(if down { Action::Down } else { Action::Up });
+                black_box(app.selected);
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(tui, first_frame, live_ingest, tutorial_check);
 criterion_main!(tui);

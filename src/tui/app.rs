@@ -581,6 +581,9 @@ impl App {
 
     /// Advances the tutorial through every step whose check now holds, saving progress.
     pub fn tutorial_tick(&mut self) {
+        if self.tutorial.as_ref().is_none_or(|t| t.done()) {
+            return;
+        }
         let o = self.observed();
         if let Some(t) = self.tutorial.as_mut()
             && t.observe(&o, &self.reg) > 0
