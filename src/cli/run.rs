@@ -106,6 +106,10 @@ async fn drive(
         b.enable_steady_tick(Duration::from_millis(100));
         b
     });
+    // Both signal streams exist for the whole run: a `ctrl_c()` future made afresh in each
+    // loop turn misses a SIGINT that lands while an event is being printed (seen under load:
+    // the run then went on to its end, exit 1 instead of 130).
+    let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
     let mut sigterm =
         tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
     let mut interrupted = false;
@@ -117,7 +121,7 @@ async fn drive(
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                 Err(_) => break,
             },
-            _ = tokio::signal::ctrl_c(), if !interrupted => {
+            _ = async { match sigint.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } }, if !interrupted => {
                 interrupted = true;
                 eprintln!("interrupted: tearing down (Ctrl-C again is ignored; services get SIGINT, SIGTERM, then SIGKILL)");
                 let _ = run.cancel.send(true);
