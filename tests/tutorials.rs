@@ -420,6 +420,29 @@ fn configuration() {
     assert_eq!(act, Some(Action::Down));
     a.update(act.unwrap());
     assert_ne!(a.selected, before);
+    // `plugin-dirs` in the config: the folders are loaded at the next `:reload`.
+    let extra = home.path().join("my-plugins");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_panther"))
+        .args(["plugin", "new", "tester", "my_tester", "--dir"])
+        .arg(&extra)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    std::fs::write(
+        &cfg,
+        format!(
+            "theme = \"okabe-ito\"\nplugin-dirs = [\"{}\"]\n",
+            extra.display()
+        ),
+    )
+    .unwrap();
+    assert!(!a.plugins.iter().any(|p| p.name() == "my_tester"));
+    command(&mut a, "reload");
+    assert!(
+        a.plugins.iter().any(|p| p.name() == "my_tester"),
+        "{:?}",
+        a.message
+    );
 }
 
 #[test]

@@ -289,6 +289,8 @@ pub struct App {
     pub config_path: Option<PathBuf>,
     /// The config as last read, when the file exists and has no errors.
     pub config_seen: Option<crate::tutorial::ConfigSeen>,
+    /// The config's `plugin-dirs`, loaded besides `load_options`' folders.
+    pub config_plugin_dirs: Vec<PathBuf>,
     /// Tests of runs launched here that finished, with their verdicts (for tutorial checks).
     pub finished_tests: Vec<crate::tutorial::Finished>,
     /// Palette commands used (for tutorial checks).
@@ -350,6 +352,7 @@ impl App {
             plugin_home: None,
             config_path: None,
             config_seen: None,
+            config_plugin_dirs: Vec::new(),
             finished_tests: Vec::new(),
             commands_used: Vec::new(),
             confirm_install: None,
@@ -1318,11 +1321,7 @@ impl App {
     /// and re-validates the open experiment against them.
     fn reload_plugins(&mut self) {
         let mut opts = self.load_options.clone();
-        if let Some(p) = &self.config_path
-            && let Ok(cfg) = super::config::load(p)
-        {
-            opts.dirs.extend(cfg.plugin_dirs);
-        }
+        opts.dirs.extend(self.config_plugin_dirs.iter().cloned());
         if let Some(home) = &self.plugin_home
             && !opts.dirs.contains(home)
             && !(opts.user && crate::plugin::registry::user_plugin_dir().as_ref() == Some(home))
@@ -1392,6 +1391,7 @@ impl App {
                 .unwrap_or_else(|| "bad key bindings".into())
         })?;
         self.keymap = keymap;
+        self.config_plugin_dirs = cfg.plugin_dirs.clone();
         match &cfg.theme {
             Some(name) => self.set_theme(name),
             None => self.theme = super::theme::Theme::default_theme(),
