@@ -30,7 +30,12 @@ pub mod exit {
     about = "A terminal workbench for testing network-protocol implementations with PANTHER plugins",
     long_about = "A terminal workbench for testing network-protocol implementations (IUTs) against \
 testers, using PANTHER's plugin system and experiment format.\n\nWithout a subcommand, panther \
-opens the full-screen workbench. Every subcommand works headless.",
+opens the full-screen workbench. Every subcommand works headless.\n\nIn the workbench, `:` (Ctrl-P \
+in the editor) opens the command line; each command has a headless counterpart: `:open`/`:new` \
+(`validate`), `:run [TEST]` (`run --test`), `:replay DIR` (`replay`, `export`), `:plugins` \
+(`plugins list|show`), `:create` (`plugin new`, `--create-plugin`), `:tutor` (`tutorial`), \
+`:theme NAME` and `:reload` (`theme` and `plugin-dirs` in $PANTHER_CONFIG or \
+~/.config/panther/config.toml).",
     after_help = "Exit codes: 0 ok, 1 a test failed, 2 bad input, 130 interrupted.\n\
 Logs go to $PANTHER_LOG_FILE or ~/.local/state/panther/panther.log (level: $PANTHER_LOG, e.g. debug)."
 )]

@@ -1,5 +1,5 @@
 //! The full-screen workbench. Only this module knows ratatui and crossterm; it drives the same
-//! headless core as the CLI. Today: the plugin browser. The terminal is restored on quit,
+//! headless core as the CLI. The terminal is restored on quit,
 //! panic and SIGTERM; logs go to a file; `NO_COLOR` is honoured.
 
 pub mod app;
