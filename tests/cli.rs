@@ -364,3 +364,40 @@ fn tutorial_list_shows_each_tutorial_with_progress() {
         stderr(&out)
     );
 }
+
+/// Your own tutorials sit beside the bundled ones; `tutorial validate` checks one you are
+/// writing, with the place of each mistake; a broken one is reported and the rest still list.
+#[test]
+fn user_tutorials_list_and_validate() {
+    let env = Env::new();
+    let dir = env.home.path().join("config/panther/tutorials");
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = dir.join("mine.yaml");
+    std::fs::write(
+        &good,
+        "name: mine\ntitle: My own\nsummary: mine\nsteps:\n  - title: a\n    text: b\n    check: {screen: runs}\n",
+    )
+    .unwrap();
+    let out = env.run(&["tutorial", "validate", good.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("ok, `mine` with 1 steps"));
+    let out = env.run(&["tutorial", "list"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("My own"), "{}", stdout(&out));
+
+    let bad = dir.join("typo.yaml");
+    std::fs::write(
+        &bad,
+        "name: typo\ntitle: t\nsummary: s\nsteps:\n  - title: a\n    text: b\n    check: {plugin_selectd: x}\n",
+    )
+    .unwrap();
+    let out = env.run(&["tutorial", "validate", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("typo.yaml:7:13"), "{err}");
+    assert!(err.contains("did you mean `plugin_selected`?"), "{err}");
+    let out = env.run(&["tutorial", "list"]);
+    assert_eq!(out.status.code(), Some(2), "a broken tutorial is an error");
+    assert!(stderr(&out).contains("typo.yaml:7:13"));
+    assert!(stdout(&out).contains("My own") && stdout(&out).contains("first_run"));
+}

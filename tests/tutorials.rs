@@ -470,6 +470,25 @@ fn the_picker_starts_and_resumes_tutorials() {
     a.update(Action::TutorKey(key(KeyCode::Enter)));
     assert!(a.tutor_picker.is_none());
     assert_eq!(step(&a), 1, "resumed where it was left");
+    // Your own tutorials join the list; a broken one is reported with its place.
+    let dir = home.path().join("tutorials");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("mine.yaml"),
+        "name: mine\ntitle: Mine\nsummary: s\nsteps:\n  - title: a\n    text: b\n    check: {screen: runs}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("broken.yaml"), "name: [\n").unwrap();
+    a.tutorial_dir = Some(dir);
+    command(&mut a, "tutor");
+    let m = a.message.clone().unwrap_or_default();
+    assert!(m.contains("broken.yaml:"), "{m}");
+    let p = a.tutor_picker.as_ref().expect("the picker is open");
+    assert!(p.entries.iter().any(|e| e.name == "mine"));
+    a.update(Action::TutorKey(key(KeyCode::Esc)));
+    command(&mut a, "tutor mine");
+    a.update(Action::GoTo(Screen::History));
+    assert!(done(&a));
     command(&mut a, "tutor first_rnu");
     assert!(
         a.message

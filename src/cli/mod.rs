@@ -7,6 +7,7 @@ pub mod plugin_new;
 pub mod plugins;
 pub mod report;
 pub mod run;
+pub mod tutorial;
 pub mod validate;
 
 use std::path::PathBuf;
@@ -76,9 +77,9 @@ pub enum Command {
     Validate(validate::Args),
     /// Convert a results folder: Mermaid sequence diagram, JUnit XML or the JSON summary.
     Export(export::Args),
-    /// Built-in tutorials: list them, or follow one in the workbench.
+    /// Tutorials: list them, follow one in the workbench, check one you are writing.
     #[command(subcommand)]
-    Tutorial(TutorialCommand),
+    Tutorial(tutorial::Command),
     /// Open a results folder in the workbench's sequence view (a finished run, or one that
     /// crashed half-way).
     Replay {
@@ -95,14 +96,6 @@ pub enum Command {
     /// http_conformance plugins launch); they print JSON event records on stdout.
     #[command(subcommand)]
     Builtin(builtin::Command),
-}
-
-#[derive(Debug, Subcommand)]
-pub enum TutorialCommand {
-    /// The tutorials, with your progress in each.
-    List,
-    /// Follow a tutorial in the workbench (resumed where you left it).
-    Run { name: String },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -145,50 +138,7 @@ pub fn dispatch(cli: &Cli) -> Option<i32> {
         Command::Run(a) => run::run(cli, a),
         Command::Validate(a) => validate::run(cli, a),
         Command::Export(a) => export::run(a),
-        Command::Tutorial(TutorialCommand::List) => {
-            let progress = crate::tutorial::progress_file()
-                .map(|f| crate::tutorial::load_progress(&f))
-                .unwrap_or_default();
-            let all = crate::tutorial::bundled();
-            let nw = all.iter().map(|t| t.name.len()).max().unwrap_or(0);
-            let tw = all
-                .iter()
-                .map(|t| t.title.chars().count())
-                .max()
-                .unwrap_or(0);
-            for t in all {
-                let done = progress
-                    .get(&t.name)
-                    .copied()
-                    .unwrap_or(0)
-                    .min(t.steps.len());
-                println!(
-                    "{:<nw$}  {:<tw$}  {done}/{} steps  {}",
-                    t.name,
-                    t.title,
-                    t.steps.len(),
-                    t.summary
-                );
-            }
-            println!("\nfollow one: panther tutorial run NAME (or :tutor NAME in the workbench)");
-            exit::OK
-        }
-        Command::Tutorial(TutorialCommand::Run { name }) => {
-            if !crate::tutorial::bundled().iter().any(|t| t.name == *name) {
-                let names: Vec<String> = crate::tutorial::bundled()
-                    .into_iter()
-                    .map(|t| t.name)
-                    .collect();
-                let help = crate::suggest::did_you_mean(name, names.iter().map(String::as_str))
-                    .unwrap_or_default();
-                eprintln!(
-                    "error: no tutorial named `{name}` {help}\n  expected: one of {}",
-                    crate::suggest::one_of(&names)
-                );
-                return Some(exit::BAD_INPUT);
-            }
-            workbench(cli, crate::tui::Start::Tutorial(name.clone()))
-        }
+        Command::Tutorial(c) => tutorial::run(cli, c),
         Command::Replay { dir } => workbench(cli, crate::tui::Start::Replay(dir.clone())),
         Command::Plugins(c) => plugins::run(cli, c),
         Command::Plugin(c) => plugin_new::dispatch(cli, c),

@@ -277,6 +277,8 @@ pub struct App {
     pub tutorial: Option<crate::tutorial::Session>,
     /// Where tutorial progress is saved (set by the workbench; None in tests).
     pub tutorial_progress: Option<PathBuf>,
+    /// Your own tutorials' folder (`~/.config/panther/tutorials`), read on each `:tutor`.
+    pub tutorial_dir: Option<PathBuf>,
     /// The tutorial picker, while it is open.
     pub tutor_picker: Option<super::tutor_picker::TutorPicker>,
     /// The new-plugin wizard, while it asks its questions on the palette line.
@@ -346,6 +348,7 @@ impl App {
             theme: super::theme::Theme::default_theme(),
             tutorial: None,
             tutorial_progress: None,
+            tutorial_dir: None,
             tutor_picker: None,
             wizard: None,
             load_options: crate::plugin::LoadOptions::default(),
@@ -1227,38 +1230,44 @@ impl App {
         Vec::new()
     }
 
-    /// Opens the tutorial picker, with the saved progress.
-    pub fn open_tutor_picker(&mut self) {
-        let progress = self
-            .tutorial_progress
+    /// The bundled tutorials and the user's; a broken user tutorial is reported (the first
+    /// one at file:line:column) and the rest still load.
+    fn tutorials(&mut self) -> Vec<crate::tutorial::Tutorial> {
+        let (all, diags) = crate::tutorial::load_all(self.tutorial_dir.as_deref());
+        if let Some(d) = diags.first() {
+            self.message = Some(format!(
+                "{} ({} tutorial file(s) skipped)",
+                d.to_string().lines().next().unwrap_or(""),
+                diags.len()
+            ));
+        }
+        all
+    }
+
+    fn saved_progress(&self) -> std::collections::BTreeMap<String, usize> {
+        self.tutorial_progress
             .as_deref()
             .map(crate::tutorial::load_progress)
-            .unwrap_or_default();
+            .unwrap_or_default()
+    }
+
+    /// Opens the tutorial picker, with the saved progress.
+    pub fn open_tutor_picker(&mut self) {
+        let all = self.tutorials();
         self.tutor_picker = Some(super::tutor_picker::TutorPicker::new(
-            &crate::tutorial::bundled(),
-            &progress,
+            &all,
+            &self.saved_progress(),
         ));
     }
 
-    /// Follows the bundled tutorial `name`, resumed where it was left.
+    /// Follows the tutorial `name`, resumed where it was left.
     pub fn start_tutorial(&mut self, name: &str) {
-        let Some(t) = crate::tutorial::find(name) else {
-            let names: Vec<String> = crate::tutorial::bundled()
-                .into_iter()
-                .map(|t| t.name)
-                .collect();
-            let help = crate::suggest::did_you_mean(name, names.iter().map(String::as_str))
-                .map(|h| format!("; {h}"))
-                .unwrap_or_else(|| format!("; tutorials: {}", names.join(", ")));
-            self.message = Some(format!("no tutorial named `{name}`{help}"));
+        let all = self.tutorials();
+        let Some(t) = all.iter().find(|t| t.name == name).cloned() else {
+            self.message = Some(crate::tutorial::unknown(name, &all));
             return;
         };
-        let progress = self
-            .tutorial_progress
-            .as_deref()
-            .map(crate::tutorial::load_progress)
-            .unwrap_or_default();
-        let step = crate::tutorial::resume_step(&t, &progress);
+        let step = crate::tutorial::resume_step(&t, &self.saved_progress());
         self.message = Some(format!("tutorial: {} (`:tutor off` closes it)", t.title));
         self.tutorial = Some(crate::tutorial::Session::new(t, step));
     }

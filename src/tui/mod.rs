@@ -89,13 +89,15 @@ pub fn run_with(
     if cfg.theme.as_ref() == Some(&app.theme.name) {
         app.message = None;
     }
+    app.tutorial_dir = crate::tutorial::user_dir();
     if let Start::Tutorial(name) = &start {
-        if crate::tutorial::find(name).is_none() {
-            return Err(std::io::Error::other(format!(
-                "no tutorial named `{name}` (panther tutorial list)"
-            )));
-        }
         app.start_tutorial(name);
+        if app.tutorial.is_none() {
+            // Fail before taking over the terminal, so the message is readable.
+            return Err(std::io::Error::other(
+                app.message.take().unwrap_or_default(),
+            ));
+        }
     }
     if matches!(
         start,

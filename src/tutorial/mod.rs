@@ -209,7 +209,7 @@ fn file_validates(p: &std::path::Path, reg: &crate::plugin::Registry) -> bool {
 pub fn parse(text: &str, file: &str) -> Result<Tutorial, crate::diag::Diagnostic> {
     let root = crate::yaml::parse(text, crate::yaml::Limits::default())
         .map_err(|e| crate::diag::Diagnostic::error(file, e.span, e.message).help_opt(e.help))?;
-    crate::yaml::from_node(&root).map_err(|e| {
+    let t: Tutorial = crate::yaml::from_node(&root).map_err(|e| {
         let mut d = crate::diag::Diagnostic::error(
             file,
             e.span.unwrap_or(crate::yaml::Span::START),
@@ -218,7 +218,31 @@ pub fn parse(text: &str, file: &str) -> Result<Tutorial, crate::diag::Diagnostic
         .help_opt(e.help);
         d.expected = e.expected;
         d
-    })
+    })?;
+    // What serde cannot say: a name `tutorial run` can take, and something to do.
+    let at = |key: &str| {
+        root.get(key)
+            .map(|n| n.span)
+            .unwrap_or(crate::yaml::Span::START)
+    };
+    if !crate::plugin::check::valid_name(&t.name) {
+        return Err(crate::diag::Diagnostic::error(
+            file,
+            at("name"),
+            format!(
+                "`{}` is not a tutorial name: use a lowercase identifier (a-z, 0-9, _)",
+                t.name
+            ),
+        ));
+    }
+    if t.steps.is_empty() {
+        return Err(crate::diag::Diagnostic::error(
+            file,
+            at("steps"),
+            "a tutorial needs at least one step",
+        ));
+    }
+    Ok(t)
 }
 
 pub fn bundled() -> Vec<Tutorial> {
@@ -226,6 +250,43 @@ pub fn bundled() -> Vec<Tutorial> {
         .iter()
         .map(|t| parse(t, "tutorials").expect("bundled tutorials are valid"))
         .collect()
+}
+
+/// Your own tutorials: `~/.config/panther/tutorials/*.yaml`.
+pub fn user_dir() -> Option<PathBuf> {
+    dirs::config_dir().map(|d| d.join("panther").join("tutorials"))
+}
+
+/// The bundled tutorials, then the `*.yaml` files of `dir` in name order. A user tutorial
+/// with a bundled one's name replaces it (as user themes do). A file that does not load is
+/// a diagnostic; the others still load.
+pub fn load_all(dir: Option<&std::path::Path>) -> (Vec<Tutorial>, Vec<crate::diag::Diagnostic>) {
+    let mut all = bundled();
+    let mut diags = Vec::new();
+    let Some(entries) = dir.and_then(|d| std::fs::read_dir(d).ok()) else {
+        return (all, diags);
+    };
+    let mut files: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+        .collect();
+    files.sort();
+    for f in files {
+        let file = f.display().to_string();
+        let loaded =
+            crate::plugin::loader::read_limited(&f, crate::yaml::Limits::default().max_bytes)
+                .map_err(|e| e.into_diagnostic(&file))
+                .and_then(|text| parse(&text, &file));
+        match loaded {
+            Ok(t) => match all.iter_mut().find(|x| x.name == t.name) {
+                Some(x) => *x = t,
+                None => all.push(t),
+            },
+            Err(d) => diags.push(d),
+        }
+    }
+    (all, diags)
 }
 
 /// The tutorial about writing a plugin of this category (`services/iut`, `protocols/…`), as
@@ -242,6 +303,15 @@ pub fn for_category(category: &str) -> Option<&'static str> {
 /// The bundled tutorial called `name`.
 pub fn find(name: &str) -> Option<Tutorial> {
     bundled().into_iter().find(|t| t.name == name)
+}
+
+/// `no tutorial named X; did you mean Y?`, or the list when nothing is close.
+pub fn unknown(name: &str, all: &[Tutorial]) -> String {
+    let names: Vec<&str> = all.iter().map(|t| t.name.as_str()).collect();
+    let help = crate::suggest::did_you_mean(name, names.iter().copied())
+        .map(|h| format!("; {h}"))
+        .unwrap_or_else(|| format!("; tutorials: {}", names.join(", ")));
+    format!("no tutorial named `{name}`{help}")
 }
 
 /// Where to resume `t` given the saved progress: its next step, or the start again once
@@ -460,6 +530,60 @@ mod tests {
         let f = dir.path().join("state/tutorials.json");
         save_progress(&f, "first_run", s.step).unwrap();
         assert_eq!(load_progress(&f).get("first_run"), Some(&2));
+    }
+
+    #[test]
+    fn user_tutorials_load_beside_the_bundled_and_a_broken_one_is_located() {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = "name: mine\ntitle: Mine\nsummary: s\nsteps:\n  - title: a\n    text: b\n    check: {screen: runs}\n";
+        std::fs::write(dir.path().join("a_mine.yaml"), ok).unwrap();
+        std::fs::write(
+            dir.path().join("b_broken.yaml"),
+            "name: Broken One\ntitle: t\nsummary: s\nsteps: []\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("c_empty.yaml"),
+            "name: empty\ntitle: t\nsummary: s\nsteps: []\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("first_run.yaml"),
+            ok.replace("name: mine", "name: first_run"),
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("notes.txt"), "not a tutorial").unwrap();
+        let (all, diags) = load_all(Some(dir.path()));
+        assert_eq!(all.len(), BUNDLED.len() + 1);
+        assert!(all.iter().any(|t| t.name == "mine"));
+        let first = all.iter().find(|t| t.name == "first_run").unwrap();
+        assert_eq!(
+            first.title, "Mine",
+            "the user's copy replaces the bundled one"
+        );
+        assert_eq!(diags.len(), 2, "{diags:?}");
+        assert!(
+            diags[0].to_string().contains("b_broken.yaml:1:7"),
+            "{}",
+            diags[0]
+        );
+        assert!(diags[0].message.contains("not a tutorial name"));
+        assert!(
+            diags[1].to_string().contains("c_empty.yaml:4:8"),
+            "{}",
+            diags[1]
+        );
+        assert!(unknown("mien", &all).contains("did you mean `mine`?"));
+    }
+
+    /// The example in tutorials/README.md is a tutorial that loads.
+    #[test]
+    fn the_readme_example_loads() {
+        let readme = include_str!("../../tutorials/README.md");
+        let start = readme.find("```yaml\n").expect("an example") + 8;
+        let len = readme[start..].find("```").unwrap();
+        let t = parse(&readme[start..start + len], "tutorials/README.md").unwrap();
+        assert_eq!(t.steps.len(), 2);
     }
 
     #[test]
