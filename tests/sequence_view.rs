@@ -2,6 +2,8 @@
 //! search) and its rendering, on a recorded quickstart run (a committed fixture, so the
 //! snapshots are stable) and on a fresh run of the real binary.
 
+mod common;
+use common::{draw_text, text};
 use std::path::Path;
 use std::process::Command;
 
@@ -10,8 +12,6 @@ use panther::events::store::read_all;
 use panther::events::timeline::{DisplayRow, Filter, Row, Timeline, TimelineView};
 use panther::tui::widgets::sequence::{SequenceStyle, SequenceView, SequenceViewState, TimeMode};
 use panther::verdict::Verdict;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Color;
@@ -27,24 +27,10 @@ fn fixture() -> Timeline {
 }
 
 fn render(tl: &Timeline, state: &mut SequenceViewState, w: u16, h: u16) -> String {
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
     let style = SequenceStyle::no_color();
-    t.draw(|f| f.render_stateful_widget(SequenceView::new(tl, &style), f.area(), state))
-        .unwrap();
-    text(t.backend().buffer())
-}
-
-fn text(buf: &Buffer) -> String {
-    let a = buf.area;
-    let mut out = String::new();
-    for y in a.y..a.y + a.height {
-        let line: String = (a.x..a.x + a.width)
-            .map(|x| buf[(x, y)].symbol().to_string())
-            .collect();
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
+    draw_text(w, h, |f| {
+        f.render_stateful_widget(SequenceView::new(tl, &style), f.area(), state)
+    })
 }
 
 fn top() -> SequenceViewState {

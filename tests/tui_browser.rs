@@ -1,10 +1,10 @@
 //! The plugin browser, driven through `update` as the event loop does, drawn on a
 //! `TestBackend`, compared with committed snapshots at 120×40 and 80×24.
 
+mod common;
+use common::draw_text;
 use panther::plugin::{LoadOptions, Registry};
 use panther::tui::app::{Action, App, Effect};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 
 fn app() -> App {
     // Requirements unchecked, so the snapshots do not depend on what this machine has.
@@ -19,16 +19,7 @@ fn app() -> App {
 
 fn render(app: &mut App, w: u16, h: u16) -> String {
     app.update(Action::Resize(w, h));
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| panther::tui::screens::draw(f, app)).unwrap();
-    let buf = t.backend().buffer();
-    let mut out = String::new();
-    for y in 0..h {
-        let line: String = (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect();
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
+    draw_text(w, h, |f| panther::tui::screens::draw(f, app))
 }
 
 fn select(app: &mut App, name: &str) {

@@ -1,13 +1,13 @@
 //! The experiment editor, driven by keys as the event loop would, validated against the
 //! bundled plugins, drawn on a `TestBackend` and compared with committed snapshots.
 
+mod common;
+use common::draw_text;
 use std::path::{Path, PathBuf};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use panther::plugin::{LoadOptions, Registry};
 use panther::tui::editor::{Editor, EditorOutcome};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 
 fn registry() -> Registry {
     Registry::load(&LoadOptions {
@@ -69,16 +69,7 @@ fn render(e: &mut Editor, w: u16, h: u16) -> String {
 }
 
 fn render_with(e: &mut Editor, w: u16, h: u16, color: bool) -> String {
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| e.draw(f, f.area(), color)).unwrap();
-    let buf = t.backend().buffer();
-    let mut out = String::new();
-    for y in 0..h {
-        let line: String = (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect();
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
+    draw_text(w, h, |f| e.draw(f, f.area(), color))
 }
 
 /// Snapshots name the file by its base name, not the machine's absolute path.

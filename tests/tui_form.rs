@@ -1,14 +1,14 @@
 //! The experiment builder's form view, driven by keys as the event loop would, checked
 //! against the bundled plugins, drawn on a `TestBackend` and compared with snapshots.
 
+mod common;
+use common::draw_text;
 use std::path::Path;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use panther::experiment;
 use panther::plugin::{LoadOptions, Registry};
 use panther::tui::form::{Form, FormOutcome};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 
 fn registry() -> Registry {
     Registry::load(&LoadOptions {
@@ -50,16 +50,7 @@ fn choose(f: &mut Form, reg: &Registry, option: &str) -> FormOutcome {
 }
 
 fn render(f: &mut Form, w: u16, h: u16) -> String {
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|fr| f.draw(fr, fr.area(), false)).unwrap();
-    let buf = t.backend().buffer();
-    let mut out = String::new();
-    for y in 0..h {
-        let line: String = (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect();
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
+    draw_text(w, h, |fr| f.draw(fr, fr.area(), false))
 }
 
 /// An empty form with a ping_pong server and a minip_tester client targeting it, built

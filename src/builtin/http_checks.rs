@@ -193,6 +193,15 @@ fn exchange(ctx: &Ctx, request: &[u8], head: bool) -> Result<(Response, Conn), T
     Ok((r, conn))
 }
 
+/// Opens a connection, sends `request`, reads only the response's head (the caller reads
+/// what follows itself).
+fn exchange_head(ctx: &Ctx, request: &[u8]) -> Result<(Response, Conn), Trouble> {
+    let mut conn = ctx.connect().map_err(Trouble::Connect)?;
+    conn.send(request).map_err(Trouble::Connect)?;
+    let r = conn.read_head().map_err(Trouble::NoResponse)?;
+    Ok((r, conn))
+}
+
 /// A path no server has.
 fn missing_path() -> String {
     let nanos = std::time::SystemTime::now()
@@ -293,16 +302,9 @@ fn content_length_matches(ctx: &Ctx) -> Outcome {
     let mut unframed = Vec::new();
     for target in [ctx.path.clone(), missing_path()] {
         let req = ctx.get(&target, &["Connection: close"]);
-        let mut conn = match ctx.connect() {
-            Ok(c) => c,
-            Err(e) => return Outcome::error(e),
-        };
-        if let Err(e) = conn.send(&req) {
-            return Outcome::error(e);
-        }
-        let r = match conn.read_head() {
-            Ok(r) => r,
-            Err(n) => return Trouble::NoResponse(n).outcome(&req),
+        let (r, mut conn) = match exchange_head(ctx, &req) {
+            Ok(x) => x,
+            Err(t) => return t.outcome(&req),
         };
         let Some(cl) = r.content_length() else {
             let te = r.header("transfer-encoding").unwrap_or("none");
@@ -355,16 +357,9 @@ fn head_no_body(ctx: &Ctx) -> Outcome {
         &["Connection: close"],
         b"",
     );
-    let mut conn = match ctx.connect() {
-        Ok(c) => c,
-        Err(e) => return Outcome::error(e),
-    };
-    if let Err(e) = conn.send(&req) {
-        return Outcome::error(e);
-    }
-    let r = match conn.read_head() {
-        Ok(r) => r,
-        Err(n) => return Trouble::NoResponse(n).outcome(&req),
+    let (r, mut conn) = match exchange_head(ctx, &req) {
+        Ok(x) => x,
+        Err(t) => return t.outcome(&req),
     };
     let (after, _) = conn.read_to_close();
     let mut bad = Vec::new();

@@ -256,18 +256,14 @@ fn show(reg: &Registry, name: &str, format: Format) -> i32 {
     if !m.parameters.is_empty() {
         println!("  parameters:");
         let w = m.parameters.keys().map(String::len).max().unwrap_or(4);
+        let sw = m
+            .parameters
+            .values()
+            .map(|p| p.signature().len())
+            .max()
+            .unwrap_or(0);
         for (k, prm) in &m.parameters {
-            let def = prm
-                .default
-                .as_ref()
-                .map(|d| format!(" = {d}"))
-                .unwrap_or_default();
-            let req = if prm.required { " (required)" } else { "" };
-            println!(
-                "    {k:w$}  {:8}{def}{req}  {}",
-                prm.ty.as_str(),
-                prm.description
-            );
+            println!("    {k:w$}  {:sw$}  {}", prm.signature(), prm.description);
         }
     }
     if let Some(r) = &p.readme {

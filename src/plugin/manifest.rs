@@ -179,6 +179,20 @@ pub struct Parameter {
     pub choices: Option<Vec<String>>,
 }
 
+impl Parameter {
+    /// `integer = 0 (required)`: the type, the default and whether it must be given, as the
+    /// CLI and the plugin browser list it.
+    pub fn signature(&self) -> String {
+        let def = self
+            .default
+            .as_ref()
+            .map(|d| format!(" = {d}"))
+            .unwrap_or_default();
+        let req = if self.required { " (required)" } else { "" };
+        format!("{}{def}{req}", self.ty.as_str())
+    }
+}
+
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Requires {

@@ -896,28 +896,17 @@ fn judge(
         r.reason = f.clone();
         return r;
     }
-    let collected = s
+    // One look at what the process's output handlers gathered: verdict records and the
+    // end of stderr.
+    let (collected, tail) = s
         .proc
         .as_ref()
         .map(|p| {
-            p.collected
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .verdicts
-                .clone()
-        })
-        .unwrap_or_default();
-    let tail = s
-        .proc
-        .as_ref()
-        .map(|p| {
-            p.collected
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .stderr_tail
-                .iter()
-                .cloned()
-                .collect::<Vec<_>>()
+            let c = p.collected.lock().unwrap_or_else(|e| e.into_inner());
+            (
+                c.verdicts.clone(),
+                c.stderr_tail.iter().cloned().collect::<Vec<_>>(),
+            )
         })
         .unwrap_or_default();
     let is_tester = s.plugin.kind() == PluginKind::Tester;

@@ -181,18 +181,7 @@ impl SequenceScreen {
 
     /// The selected row's service: a note's lane, or a message's sender.
     pub fn selected_service(&self) -> Option<String> {
-        use crate::events::timeline::{DisplayRow, Row};
-        let lane = match self.state.selected_row(&self.timeline)? {
-            DisplayRow::Row {
-                row: Row::Message { from_lane, .. },
-                ..
-            } => Some(from_lane),
-            DisplayRow::Row {
-                row: Row::Note { lane, .. },
-                ..
-            } => lane,
-            _ => None,
-        }?;
+        let lane = self.selected_lane()?;
         self.timeline.lanes().get(lane as usize).cloned()
     }
 

@@ -147,14 +147,9 @@ fn draw_detail(f: &mut Frame, app: &App, area: Rect) {
         lines.push(Line::from(Span::styled("parameters", bold)));
         let w = m.parameters.keys().map(String::len).max().unwrap_or(4);
         for (k, prm) in &m.parameters {
-            let def = prm
-                .default
-                .as_ref()
-                .map(|d| format!(" = {d}"))
-                .unwrap_or_default();
             lines.push(Line::from(format!(
-                "  {k:w$}  {}{def}  {}",
-                prm.ty.as_str(),
+                "  {k:w$}  {}  {}",
+                prm.signature(),
                 prm.description
             )));
         }
