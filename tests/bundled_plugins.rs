@@ -40,6 +40,11 @@ const EXPECTED: &[(&str, Kind, &str)] = &[
         "environments/network_environment/localhost",
     ),
     (
+        "netns",
+        Kind::NetworkEnvironment,
+        "environments/network_environment/netns",
+    ),
+    (
         "strace",
         Kind::ExecutionEnvironment,
         "environments/execution_environment/strace",

@@ -447,7 +447,7 @@ pub struct NetworkSpec {
 }
 
 /// Network drivers compiled into panther.
-pub const NETWORK_DRIVERS: &[&str] = &["localhost"];
+pub const NETWORK_DRIVERS: &[&str] = &["localhost", "netns", "docker_compose"];
 
 /// Execution-environment output parsers compiled into panther.
 pub const WRAPPER_PARSERS: &[&str] = &["strace", "valgrind", "time", "none"];

@@ -3,6 +3,7 @@
 
 pub mod context;
 pub mod orchestrator;
+pub mod owner;
 pub mod ports;
 pub mod process;
 pub mod ready;

@@ -4,13 +4,12 @@
 //! in reverse order. Lifecycle steps are events on the same timeline as everything else.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
-use crate::env::network::link::{self, LinkSpec, Relay};
+use crate::env::network::{self, NetworkEnvironment, Runner, Topology};
 use crate::events::{Bus, Clock, Event, EventTx, Kind, Level};
 use crate::experiment::model::{Expect, Experiment, Test};
 use crate::experiment::plan;
@@ -20,8 +19,9 @@ use crate::results::{self, CheckResult, RunSummary, ServiceResult, TestResult};
 use crate::verdict::Verdict;
 
 use super::context::{self, ServiceVars};
+use super::owner::Owner;
 use super::process::{self, Rule, Spec, Supervised};
-use super::{ports, ready, sweep};
+use super::{ready, sweep};
 
 pub const ORCHESTRATOR: &str = "orchestrator";
 const DEFAULT_TEST_TIMEOUT: f64 = 60.0;
@@ -73,6 +73,7 @@ impl Run {
 /// Starts a run in the background. Fails only when the results folder cannot be created.
 pub fn start(exp: Experiment, name: &str, reg: Registry, opts: Options) -> std::io::Result<Run> {
     let swept = sweep::sweep(&opts.output_root);
+    let swept_env = network::sweep();
     let (dir, started_at) = results::new_dir(&opts.output_root, name)?;
     let config = serde_norway::to_string(&exp).map_err(std::io::Error::other)?;
     std::fs::write(dir.join(results::CONFIG), config)?;
@@ -92,9 +93,23 @@ pub fn start(exp: Experiment, name: &str, reg: Registry, opts: Options) -> std::
             e.level = Some(Level::Warn);
             bus.tx.emit(e);
         }
+        if !swept_env.is_empty() {
+            let mut e = Event::new(
+                ORCHESTRATOR,
+                Kind::Log,
+                format!(
+                    "swept {} network namespaces left by an earlier run: {}",
+                    swept_env.namespaces.len(),
+                    swept_env.namespaces.join(", ")
+                ),
+            );
+            e.level = Some(Level::Warn);
+            bus.tx.emit(e);
+        }
         let t0 = Instant::now();
         let mut tests = Vec::new();
         let mut interrupted = false;
+        let mut index = 0u32;
         for t in exp
             .tests
             .iter()
@@ -106,7 +121,8 @@ pub fn start(exp: Experiment, name: &str, reg: Registry, opts: Options) -> std::
                     interrupted = true;
                     break;
                 }
-                let r = run_test(t, it, &reg, &d, &bus.tx, &opts, cancelled.clone()).await;
+                index += 1;
+                let r = run_test(t, it, index, &reg, &d, &bus.tx, &opts, cancelled.clone()).await;
                 let failed = !r.met_expectation;
                 tests.push(r);
                 if *cancelled.borrow() {
@@ -175,6 +191,7 @@ struct Started {
     wrappers: Vec<(Plugin, PathBuf)>,
     artifact_dir: PathBuf,
     target: Option<String>,
+    runner: Runner,
 }
 
 fn lifecycle(tx: &EventTx, source: &str, text: impl Into<String>, data: serde_json::Value) {
@@ -187,6 +204,7 @@ fn lifecycle(tx: &EventTx, source: &str, text: impl Into<String>, data: serde_js
 async fn run_test(
     t: &Test,
     iteration: u32,
+    index: u32,
     reg: &Registry,
     run_dir: &Path,
     tx: &EventTx,
@@ -235,7 +253,6 @@ async fn run_test(
             return finish_test(result, t0, &tx);
         }
     };
-    let host = IpAddr::V4(Ipv4Addr::LOCALHOST);
     // `{{ panther }}`: this binary, unless the embedder (a benchmark, a test harness) says
     // where the panther executable is.
     let panther = opts
@@ -252,17 +269,16 @@ async fn run_test(
     let timeout = t.timeout.unwrap_or(DEFAULT_TEST_TIMEOUT);
     let deadline = Instant::now() + Duration::from_secs_f64(timeout);
 
-    // Network environment: the localhost driver (validated to exist).
-    lifecycle(
-        &tx,
-        "environment",
-        format!("network environment {} up", t.network_environment.kind),
-        serde_json::json!({"step": "network_up", "driver": "localhost"}),
-    );
+    let mut env = match network_up(t, index, reg, &test_dir, &tx).await {
+        Ok(env) => env,
+        Err(reason) => {
+            result.verdict = Verdict::Error;
+            result.reason = reason;
+            return finish_test(result, t0, &tx);
+        }
+    };
 
     let mut started: Vec<Started> = Vec::new();
-    let mut relays: Vec<Relay> = Vec::new();
-    let mut addrs: HashMap<String, (String, u16)> = HashMap::new();
     let plugins_cache = run_dir.join(".plugins");
 
     for name in &order {
@@ -286,6 +302,7 @@ async fn run_test(
             wrappers: Vec::new(),
             artifact_dir: artifact_dir.clone(),
             target: svc.protocol.target.clone(),
+            runner: Runner::Host,
         };
         match start_service(
             t,
@@ -293,22 +310,16 @@ async fn run_test(
             &plugin,
             reg,
             &panther,
-            host,
             &svc_dir,
             &artifact_dir,
             &plugins_cache,
-            &addrs,
+            env.as_mut(),
             &tx,
             &mut st,
-            &mut relays,
         )
         .await
         {
-            Ok(()) => {
-                if let Some(p) = st.port {
-                    addrs.insert(name.clone(), (host.to_string(), p));
-                }
-            }
+            Ok(()) => {}
             Err(reason) => {
                 lifecycle(
                     &tx,
@@ -322,7 +333,15 @@ async fn run_test(
             }
         }
         // Readiness before dependants start.
-        if let Err(reason) = wait_ready(&plugin, &mut st, host, &svc_dir, &mut cancelled, &tx).await
+        if let Err(reason) = wait_ready(
+            &plugin,
+            &mut st,
+            env.as_ref(),
+            &svc_dir,
+            &mut cancelled,
+            &tx,
+        )
+        .await
         {
             st.failed = Some(reason);
             started.push(st);
@@ -418,18 +437,9 @@ async fn run_test(
                 );
             }
             statuses.insert(s.name.clone(), (status, was_running));
-            sweep_port(s.port);
         }
     }
-    for r in relays {
-        let stats = r.stop().await;
-        lifecycle(
-            &tx,
-            link::SOURCE,
-            "link down",
-            serde_json::to_value(stats).unwrap_or_default(),
-        );
-    }
+    env.down().await;
     lifecycle(
         &tx,
         "environment",
@@ -559,12 +569,6 @@ fn failed_checks(checks: &[CheckResult]) -> Vec<&str> {
         .collect()
 }
 
-fn sweep_port(port: Option<u16>) {
-    if let Some(p) = port {
-        ports::release(p);
-    }
-}
-
 fn expect_verdict(e: Expect) -> Verdict {
     match e {
         Expect::Pass => Verdict::Pass,
@@ -594,14 +598,12 @@ async fn start_service(
     plugin: &Plugin,
     reg: &Registry,
     panther: &str,
-    host: IpAddr,
     svc_dir: &Path,
     artifact_dir: &Path,
     plugins_cache: &Path,
-    addrs: &HashMap<String, (String, u16)>,
+    env: &mut dyn NetworkEnvironment,
     tx: &EventTx,
     st: &mut Started,
-    relays: &mut Vec<Relay>,
 ) -> Result<(), String> {
     let svc = &t.services[name];
     if let Some(reason) = plugin.availability.reason() {
@@ -622,59 +624,25 @@ async fn start_service(
         .clone()
         .or_else(|| proto.as_ref().map(|p| p.default_version.clone()))
         .unwrap_or_default();
-    let transport = proto
-        .as_ref()
-        .map(|p| p.transport)
-        .unwrap_or(Transport::Tcp);
 
     let plugin_dir = plugin_dir(plugin, plugins_cache)?;
-    // Servers and peers listen on an allocated port; clients get their target's address.
+    // Servers and peers listen where the environment puts them; clients get the address that
+    // reaches their target (through the link when the environment emulates one that way).
+    let place = env.place(name).map_err(|e| e.to_string())?;
     let port = if role != Role::Client {
-        Some(ports::allocate(host, transport).map_err(|e| e.to_string())?)
+        Some(env.listen(name).map_err(|e| e.to_string())?.port)
     } else {
         None
     };
     st.port = port;
     let target = match &svc.protocol.target {
         Some(tg) => {
-            let (h, p) = addrs
-                .get(tg)
-                .cloned()
-                .ok_or_else(|| format!("target {tg} has no address"))?;
-            match &t.network_environment.link {
-                // The link relay sits between this client and its target: the client is
-                // pointed at the relay, which observes and impairs every message.
-                Some(link) => {
-                    let target_addr: SocketAddr = format!("{h}:{p}")
-                        .parse()
-                        .map_err(|e| format!("bad target address: {e}"))?;
-                    let spec = LinkSpec {
-                        protocol: svc.protocol.name.clone(),
-                        transport,
-                        client: name.to_string(),
-                        server: tg.clone(),
-                        target: target_addr,
-                        link: link.clone(),
-                    };
-                    let relay = Relay::start(spec, SocketAddr::new(host, 0), tx.clone())
-                        .await
-                        .map_err(|e| format!("cannot start the link relay: {e}"))?;
-                    let local = relay.local_addr();
-                    lifecycle(
-                        tx,
-                        link::SOURCE,
-                        format!("link {name} → {tg} on {local}"),
-                        serde_json::json!({"step": "link_up", "listen": local.to_string(), "target": target_addr.to_string()}),
-                    );
-                    relays.push(relay);
-                    Some((tg.as_str(), local.ip().to_string(), local.port()))
-                }
-                None => Some((tg.as_str(), h, p)),
-            }
+            let ep = env.route(name, tg).await.map_err(|e| e.to_string())?;
+            Some((tg.as_str(), ep.host.to_string(), ep.port))
         }
         None => None,
     };
-    let host_s = host.to_string();
+    let host_s = place.host.to_string();
     let vars = ServiceVars {
         panther,
         plugin_dir: &plugin_dir,
@@ -756,6 +724,7 @@ async fn start_service(
         rules,
         ready_log,
         events: tx.clone(),
+        runner: place.runner.clone(),
     })
     .map_err(|e| format!("cannot start: {e}"))?;
     let _ = sweep::record(
@@ -770,7 +739,94 @@ async fn start_service(
         serde_json::json!({"step": "started", "pid": proc.pid}),
     );
     st.proc = Some(proc);
+    st.runner = place.runner;
     Ok(())
+}
+
+/// Opens the test's network environment (the driver its plugin names) and brings the
+/// test's topology up; the error is the test's reason.
+async fn network_up(
+    t: &Test,
+    index: u32,
+    reg: &Registry,
+    test_dir: &Path,
+    tx: &EventTx,
+) -> Result<Box<dyn NetworkEnvironment>, String> {
+    let kind = &t.network_environment.kind;
+    let driver = reg
+        .get(&[PluginKind::NetworkEnvironment], kind)
+        .and_then(|p| p.manifest.network.as_ref())
+        .map(|n| n.driver.clone())
+        .ok_or_else(|| format!("network environment {kind} not found"))?;
+    let topo = topology(t, index, reg, test_dir);
+    let mut env = network::open(&driver, tx.clone()).map_err(|e| e.to_string())?;
+    let outcome = env.up(&topo).await;
+    match outcome {
+        Ok(()) => {
+            lifecycle(
+                tx,
+                "environment",
+                format!("network environment {kind} up"),
+                serde_json::json!({"step": "network_up", "driver": driver}),
+            );
+            Ok(env)
+        }
+        Err(e) => {
+            let reason = format!("network environment {kind} failed: {e}");
+            lifecycle(
+                tx,
+                "environment",
+                reason.clone(),
+                serde_json::json!({"step": "network_failed", "driver": driver}),
+            );
+            env.down().await;
+            Err(reason)
+        }
+    }
+}
+
+/// The test's services as its network environment needs them.
+fn topology(t: &Test, index: u32, reg: &Registry, test_dir: &Path) -> Topology {
+    let services = t
+        .services
+        .iter()
+        .map(|(name, svc)| {
+            let proto = reg
+                .protocol(&svc.protocol.name)
+                .and_then(|p| p.manifest.protocol.clone());
+            network::Node {
+                name: name.clone(),
+                role: svc.protocol.role,
+                protocol: svc.protocol.name.clone(),
+                transport: proto
+                    .as_ref()
+                    .map(|p| p.transport)
+                    .unwrap_or(Transport::Tcp),
+                target: svc.protocol.target.clone(),
+                port: container_port(&svc.ports)
+                    .or(proto.map(|p| p.default_port).filter(|p| *p != 0)),
+            }
+        })
+        .collect();
+    Topology {
+        owner: Owner::current(),
+        index,
+        label: t.name.clone(),
+        dir: test_dir.to_path_buf(),
+        services,
+        link: t.network_environment.link.clone(),
+        links: Default::default(),
+        capture: t.steps.record_pcap.unwrap_or(true),
+    }
+}
+
+/// The container side of the first `host:container` mapping.
+fn container_port(ports: &[String]) -> Option<u16> {
+    ports
+        .first()
+        .and_then(|p| p.rsplit(':').next())
+        .and_then(|c| c.split('/').next())
+        .and_then(|c| c.trim().parse().ok())
 }
 
 /// The plugin's folder on disk; bundled plugins are written out once per run.
@@ -792,7 +848,7 @@ fn plugin_dir(p: &Plugin, cache: &Path) -> Result<PathBuf, String> {
 async fn wait_ready(
     plugin: &Plugin,
     st: &mut Started,
-    host: IpAddr,
+    env: &dyn NetworkEnvironment,
     svc_dir: &Path,
     cancelled: &mut watch::Receiver<bool>,
     tx: &EventTx,
@@ -803,6 +859,10 @@ async fn wait_ready(
     };
     let Some(r) = &spec.ready else { return Ok(()) };
     let port = st.port;
+    let host = env
+        .place(&st.name)
+        .map(|p| p.host)
+        .unwrap_or(std::net::Ipv4Addr::LOCALHOST.into());
     let parse_port = |s: &Option<String>| -> Option<u16> {
         let s = s.as_ref()?;
         if s.contains("{{") {
@@ -817,6 +877,11 @@ async fn wait_ready(
         log: r.log.as_ref().and_then(|l| regex::Regex::new(l).ok()),
         file: r.file.as_ref().map(|f| svc_dir.join(f)),
         delay: r.delay_ms.map(Duration::from_millis),
+        // A service in its own namespace is probed through its socket tables there.
+        net_of: match st.runner {
+            Runner::Host => None,
+            _ => st.proc.as_ref().map(|p| p.pid),
+        },
     };
     let limit = Duration::from_secs_f64(r.timeout_s.unwrap_or(DEFAULT_READY_TIMEOUT));
     let proc = st.proc.as_mut().expect("started");

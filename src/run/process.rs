@@ -16,6 +16,7 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::env::network::Runner;
 use crate::events::{Event, EventTx, Kind, Level, Record};
 use crate::plugin::manifest::{EventRule, Stream};
 
@@ -83,6 +84,8 @@ pub struct Spec {
     pub rules: Vec<Rule>,
     pub ready_log: Option<regex::Regex>,
     pub events: EventTx,
+    /// Where the process starts: panther's namespace, or a service's own.
+    pub runner: Runner,
 }
 
 /// What the line readers collected besides events.
@@ -123,11 +126,18 @@ impl Supervised {
         for (k, v) in &spec.env {
             cmd.env(k, v);
         }
-        // SAFETY: set_pdeathsig is a single prctl(2) call, async-signal-safe between fork
-        // and exec.
+        let enter = match &spec.runner {
+            Runner::Host => None,
+            Runner::Netns { ns, hosts } => Some(NetnsEntry::open(ns, hosts)?),
+        };
+        // SAFETY: between fork and exec the closure makes only single system calls (prctl,
+        // setns, unshare, mount) on values prepared before the fork; nothing allocates.
         unsafe {
-            cmd.pre_exec(|| {
+            cmd.pre_exec(move || {
                 nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(std::io::Error::from)?;
+                if let Some(e) = &enter {
+                    e.enter()?;
+                }
                 Ok(())
             });
         }
@@ -226,6 +236,50 @@ impl Drop for Supervised {
     fn drop(&mut self) {
         // Never leave a group behind, whatever path dropped us (panic, cancellation).
         self.kill_group(Signal::SIGKILL);
+    }
+}
+
+/// What a child needs to enter a service's network namespace: the namespace's descriptor
+/// and the hosts file that names the test's services there, both opened before the fork.
+struct NetnsEntry {
+    ns: std::fs::File,
+    hosts: std::ffi::CString,
+}
+
+impl NetnsEntry {
+    fn open(ns: &std::path::Path, hosts: &std::path::Path) -> std::io::Result<NetnsEntry> {
+        use std::os::unix::ffi::OsStrExt;
+        let ns = std::fs::File::open(ns).map_err(|e| {
+            std::io::Error::new(e.kind(), format!("network namespace {}: {e}", ns.display()))
+        })?;
+        let hosts = std::ffi::CString::new(hosts.as_os_str().as_bytes())
+            .map_err(|_| std::io::Error::other("hosts path holds a NUL byte"))?;
+        Ok(NetnsEntry { ns, hosts })
+    }
+
+    /// Joins the namespace, then gives the child a mount namespace of its own in which the
+    /// test's hosts file is bind-mounted on /etc/hosts (what `ip netns exec` does).
+    fn enter(&self) -> std::io::Result<()> {
+        use nix::mount::{MsFlags, mount};
+        use nix::sched::{CloneFlags, setns, unshare};
+        use std::os::fd::AsFd;
+        setns(self.ns.as_fd(), CloneFlags::CLONE_NEWNET)?;
+        unshare(CloneFlags::CLONE_NEWNS)?;
+        mount(
+            None::<&std::ffi::CStr>,
+            c"/",
+            None::<&std::ffi::CStr>,
+            MsFlags::MS_REC | MsFlags::MS_SLAVE,
+            None::<&std::ffi::CStr>,
+        )?;
+        mount(
+            Some(self.hosts.as_c_str()),
+            c"/etc/hosts",
+            None::<&std::ffi::CStr>,
+            MsFlags::MS_BIND,
+            None::<&std::ffi::CStr>,
+        )?;
+        Ok(())
     }
 }
 

@@ -14,6 +14,10 @@ pub struct Probe {
     pub log: Option<regex::Regex>,
     pub file: Option<PathBuf>,
     pub delay: Option<Duration>,
+    /// When the service lives in its own network namespace, the pid of a process inside it:
+    /// ports are then looked up in that namespace's socket tables (`/proc/PID/net/…`)
+    /// instead of connecting from panther's namespace, which cannot reach it.
+    pub net_of: Option<u32>,
 }
 
 /// Waits until the probe holds. `log_seen` flips to true when an output line matched the
@@ -23,11 +27,16 @@ pub async fn wait(p: &Probe, mut log_seen: watch::Receiver<bool>) {
         tokio::time::sleep(d).await;
     }
     loop {
-        let tcp_ok = match p.tcp {
-            Some(a) => tokio::net::TcpStream::connect(a).await.is_ok(),
-            None => true,
+        let tcp_ok = match (p.tcp, p.net_of) {
+            (Some(a), Some(pid)) => tcp_listening_in(pid, a),
+            (Some(a), None) => tokio::net::TcpStream::connect(a).await.is_ok(),
+            (None, _) => true,
         };
-        let udp_ok = p.udp.is_none_or(udp_bound);
+        let udp_ok = match (p.udp, p.net_of) {
+            (Some(a), Some(pid)) => bound_in(&format!("/proc/{pid}/net"), "udp", a, None),
+            (Some(a), None) => udp_bound(a),
+            (None, _) => true,
+        };
         let file_ok = p.file.as_ref().is_none_or(|f| f.exists());
         let log_ok = p.log.is_none() || *log_seen.borrow_and_update();
         if tcp_ok && udp_ok && file_ok && log_ok {
@@ -40,18 +49,34 @@ pub async fn wait(p: &Probe, mut log_seen: watch::Receiver<bool>) {
 /// Whether some socket is bound to this UDP port, from the kernel's table (probing by
 /// binding would race with the service's own bind).
 pub fn udp_bound(addr: SocketAddr) -> bool {
-    let files: &[&str] = if addr.is_ipv4() {
-        &["/proc/net/udp", "/proc/net/udp6"]
+    bound_in("/proc/net", "udp", addr, None)
+}
+
+/// Whether a socket listens on this TCP port in the network namespace of process `pid`.
+pub fn tcp_listening_in(pid: u32, addr: SocketAddr) -> bool {
+    // State 0A is TCP_LISTEN.
+    bound_in(&format!("/proc/{pid}/net"), "tcp", addr, Some("0A"))
+}
+
+/// Looks for `addr`'s port in the socket tables `DIR/PROTO` (and `PROTO6`), optionally in
+/// one state only.
+fn bound_in(dir: &str, proto: &str, addr: SocketAddr, state: Option<&str>) -> bool {
+    let v4 = format!("{dir}/{proto}");
+    let v6 = format!("{dir}/{proto}6");
+    let files: Vec<&str> = if addr.is_ipv4() {
+        vec![&v4, &v6]
     } else {
-        &["/proc/net/udp6"]
+        vec![&v6]
     };
     let want = format!(":{:04X}", addr.port());
     files.iter().any(|f| {
         std::fs::read_to_string(f).is_ok_and(|t| {
             t.lines().skip(1).any(|l| {
-                l.split_whitespace()
-                    .nth(1)
-                    .is_some_and(|local| local.ends_with(&want))
+                let mut cols = l.split_whitespace();
+                let local = cols.nth(1);
+                let st = cols.nth(1);
+                local.is_some_and(|local| local.ends_with(&want))
+                    && state.is_none_or(|s| st == Some(s))
             })
         })
     })
@@ -68,5 +93,14 @@ mod tests {
         assert!(udp_bound(a));
         drop(s);
         assert!(!udp_bound(a));
+    }
+
+    #[test]
+    fn sees_a_listening_tcp_port_through_a_process_namespace() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let a = l.local_addr().unwrap();
+        assert!(tcp_listening_in(std::process::id(), a));
+        drop(l);
+        assert!(!tcp_listening_in(std::process::id(), a));
     }
 }

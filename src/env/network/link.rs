@@ -57,7 +57,7 @@
 //! delivery is lost (by the link, because the receiver's socket refused it, or because the
 //! relay stopped while it was in flight). [`LinkStats`] counts each case.
 
-mod impair;
+pub(crate) mod impair;
 #[cfg(target_os = "linux")]
 mod splice;
 mod tcp;
@@ -365,9 +365,6 @@ impl Ctx {
             lost: dropped.is_some(),
             hex: Some(decode::hex_prefix(head, HEX_BYTES)),
         };
-        let sent_us = self.events.clock().at_us(at).max(1);
-        let mut e = Event::new(SOURCE, Kind::Message, SENT);
-        e.t = sent_us;
         let mut data = serde_json::Map::new();
         if let Some(d) = dropped {
             let c = self.counters(dir);
@@ -387,11 +384,7 @@ impl Ctx {
             inc(&self.counters(dir).duplicated, 1);
             data.insert("duplicate_of".into(), orig.into());
         }
-        if !data.is_empty() {
-            e.data = serde_json::Value::Object(data);
-        }
-        e.message = Some(msg.clone());
-        self.events.emit(e);
+        let sent_us = emit_sent(&self.events, &msg, at, data);
         InFlight { msg, sent_us }
     }
 
@@ -400,19 +393,12 @@ impl Ctx {
         let c = self.counters(dir);
         inc(&c.delivered, 1);
         inc(&c.delivered_bytes, u64::from(f.msg.bytes));
-        let now = self.events.clock().now_us().max(1);
-        let mut e = Event::new(SOURCE, Kind::Message, DELIVERED);
-        e.t = now;
         let mut data = serde_json::Map::new();
-        data.insert("sent_us".into(), f.sent_us.into());
-        data.insert("delay_us".into(), now.saturating_sub(f.sent_us).into());
         if reordered {
             inc(&c.reordered, 1);
             data.insert("reordered".into(), true.into());
         }
-        e.data = serde_json::Value::Object(data);
-        e.message = Some(f.msg);
-        self.events.emit(e);
+        emit_delivered(&self.events, f.msg, f.sent_us, data);
     }
 
     fn send_error(&self, dir: Dir) {
@@ -424,6 +410,44 @@ impl Ctx {
         e.level = Some(Level::Warn);
         self.events.emit(e);
     }
+}
+
+/// Emits the "sent" event of `msg`, which the link received from its sender at `at`, with
+/// `data` (the drop reason, the original of a duplicate…). Returns its time on the run's
+/// clock, which the delivery event carries as `sent_us`.
+pub(crate) fn emit_sent(
+    events: &EventTx,
+    msg: &Message,
+    at: Instant,
+    data: serde_json::Map<String, serde_json::Value>,
+) -> u64 {
+    let sent_us = events.clock().at_us(at).max(1);
+    let mut e = Event::new(SOURCE, Kind::Message, SENT);
+    e.t = sent_us;
+    if !data.is_empty() {
+        e.data = serde_json::Value::Object(data);
+    }
+    e.message = Some(msg.clone());
+    events.emit(e);
+    sent_us
+}
+
+/// Emits the "delivered" event of `msg`, handed to its receiver just now; `data` gains
+/// `sent_us` and `delay_us`, so the event alone draws the arrow with its real slope.
+pub(crate) fn emit_delivered(
+    events: &EventTx,
+    msg: Message,
+    sent_us: u64,
+    mut data: serde_json::Map<String, serde_json::Value>,
+) {
+    let now = events.clock().now_us().max(1);
+    let mut e = Event::new(SOURCE, Kind::Message, DELIVERED);
+    e.t = now;
+    data.insert("sent_us".into(), sent_us.into());
+    data.insert("delay_us".into(), now.saturating_sub(sent_us).into());
+    e.data = serde_json::Value::Object(data);
+    e.message = Some(msg);
+    events.emit(e);
 }
 
 /// Every task of a relay, so `stop` can abort them and wait until their sockets are closed.

@@ -1,3 +1,153 @@
-//! Network environments: localhost today, and the link relay that emulates impairments.
+//! Network environments: where a test's services live and how they reach each other.
+//!
+//! One interface, [`NetworkEnvironment`], several drivers chosen by the environment plugin's
+//! `network.driver`: `localhost` (processes on 127.0.0.1, the link relay between each client
+//! and its target), `netns` (a network namespace per service joined by panther's userspace
+//! switch). The orchestrator only talks to the interface:
+//!
+//! 1. [`NetworkEnvironment::up`] brings the test's [`Topology`] up;
+//! 2. [`NetworkEnvironment::listen`] gives each server its address and port,
+//!    [`NetworkEnvironment::place`] says where its process starts (and how names resolve
+//!    there), [`NetworkEnvironment::route`] tells a client where to send to reach its target
+//!    (through the link when the test has one);
+//! 3. [`NetworkEnvironment::down`] removes everything the environment made;
+//! 4. [`sweep`], at start-up, removes what a killed panther left (only what is provably ours).
 
+pub mod capture;
 pub mod link;
+pub mod localhost;
+pub mod netns;
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use futures_util::future::BoxFuture;
+use indexmap::IndexMap;
+
+use crate::events::EventTx;
+use crate::experiment::model::Link;
+use crate::plugin::Role;
+use crate::plugin::manifest::Transport;
+use crate::run::owner::Owner;
+
+/// A test's services as the network sees them.
+#[derive(Debug, Clone)]
+pub struct Topology {
+    /// The panther that owns what the environment creates.
+    pub owner: Owner,
+    /// Unique within the run (tests and iterations are numbered in order).
+    pub index: u32,
+    /// The test's label on the timeline.
+    pub label: String,
+    /// The test's results folder (`capture.pcap` goes there).
+    pub dir: PathBuf,
+    pub services: Vec<Node>,
+    /// Impairment between every pair of services (`network_environment.link`).
+    pub link: Option<Link>,
+    /// Per-service impairment of that service's own attachment (`network_environment.links`).
+    pub links: IndexMap<String, Link>,
+    /// Write `capture.pcap` (where the environment can).
+    pub capture: bool,
+}
+
+/// One service of a topology.
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub name: String,
+    pub role: Role,
+    pub protocol: String,
+    pub transport: Transport,
+    pub target: Option<String>,
+    /// The port it listens on when the environment gives each service its own address
+    /// (a `ports:` mapping's container side, else the protocol's default port).
+    pub port: Option<u16>,
+}
+
+/// Where a service's process starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Runner {
+    /// In panther's own network namespace.
+    Host,
+    /// Inside the named network namespace at `ns`, with `hosts` bind-mounted on /etc/hosts.
+    Netns { ns: PathBuf, hosts: PathBuf },
+}
+
+/// A service's place in the network.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement {
+    /// Its own address (`{{ host }}`).
+    pub host: IpAddr,
+    pub runner: Runner,
+}
+
+/// An address and port to send to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Endpoint {
+    pub host: IpAddr,
+    pub port: u16,
+}
+
+/// Why an environment cannot do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum EnvError {
+    #[error("network environment `{0}` is unavailable: {1}")]
+    Unavailable(String, String),
+    #[error("unknown network driver `{0}`")]
+    UnknownDriver(String),
+    #[error("service `{0}` is not part of this network")]
+    UnknownService(String),
+    #[error(transparent)]
+    Netns(#[from] netns::NetnsError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The interface every driver implements.
+pub trait NetworkEnvironment: Send + Sync {
+    /// The driver's name, as manifests write it.
+    fn driver(&self) -> &'static str;
+    /// Brings the topology up: addresses, namespaces, links, capture.
+    fn up<'a>(&'a mut self, topo: &'a Topology) -> BoxFuture<'a, Result<(), EnvError>>;
+    /// The address and port `service` listens on.
+    fn listen(&mut self, service: &str) -> Result<Endpoint, EnvError>;
+    /// Where `service` lives and how its process is started.
+    fn place(&self, service: &str) -> Result<Placement, EnvError>;
+    /// Where `client` sends to reach `target` (a relay in between when the link is emulated
+    /// that way). Called after the target listens.
+    fn route<'a>(
+        &'a mut self,
+        client: &'a str,
+        target: &'a str,
+    ) -> BoxFuture<'a, Result<Endpoint, EnvError>>;
+    /// Removes everything the environment made, emitting what its links carried.
+    fn down(self: Box<Self>) -> BoxFuture<'static, ()>;
+}
+
+/// The driver `name` (a manifest's `network.driver`), emitting on `events`.
+pub fn open(name: &str, events: EventTx) -> Result<Box<dyn NetworkEnvironment>, EnvError> {
+    match name {
+        "localhost" => Ok(Box::new(localhost::Localhost::new(events))),
+        "netns" => Ok(Box::new(netns::Netns::new(events)?)),
+        other => Err(EnvError::UnknownDriver(other.to_string())),
+    }
+}
+
+/// What the start-up sweep removed.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Swept {
+    pub namespaces: Vec<String>,
+}
+
+impl Swept {
+    pub fn is_empty(&self) -> bool {
+        self.namespaces.is_empty()
+    }
+}
+
+/// Removes what panthers that are gone left in the system. Never touches anything whose name
+/// does not prove it is panther's, nor anything a live panther owns.
+pub fn sweep() -> Swept {
+    Swept {
+        namespaces: netns::sweep(),
+    }
+}

@@ -1,0 +1,404 @@
+//! The `netns` driver: one network namespace per service, each with a TAP device `eth0`
+//! whose descriptor panther holds, joined by panther's own switch ([`switch`]), which
+//! impairs, captures and reports every frame. No global iptables or nft state is touched,
+//! no netem is needed (this kernel has none), and the devices vanish with panther's
+//! descriptors, even on SIGKILL.
+//!
+//! Addresses: test slot `S` (unique among the tests this panther runs at once) gets
+//! 10.213.S.0/24 and fd70:616e:0:S::/64; service `i` of the test gets host number `i + 2`
+//! and MAC 02:70:6e:S:00:(i + 2). Namespaces are isolated from each other and from the host,
+//! so tests of different panthers cannot collide even on equal addresses. Neighbour entries
+//! are static, so the capture holds the test's traffic, not ARP.
+
+pub mod frame;
+pub mod namespace;
+pub mod switch;
+pub mod tap;
+
+use std::collections::BTreeSet;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::{Arc, Mutex};
+
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
+
+use crate::env::network::capture::{self, Capture};
+use crate::env::network::link::Params;
+use crate::events::{Event, EventTx, Kind};
+use crate::experiment::model::Link;
+use crate::plugin::Role;
+
+use super::{Endpoint, EnvError, NetworkEnvironment, Placement, Runner, Topology};
+use switch::{PortSpec, Switch, SwitchSpec};
+
+/// Why the netns environment failed.
+#[derive(Debug, thiserror::Error)]
+pub enum NetnsError {
+    #[error("netns needs root or CAP_NET_ADMIN (run panther as root, or use `localhost`)")]
+    NotRoot,
+    #[error("{0}")]
+    Tool(String),
+    #[error("`{command}` failed: {stderr}")]
+    Command { command: String, stderr: String },
+    #[error("{0}: {1}")]
+    Sys(&'static str, nix::Error),
+    #[error("{0}: {1}")]
+    Io(String, std::io::Error),
+    #[error("no free test subnet: {0} tests already use all of 10.213.0.0/16")]
+    PoolExhausted(usize),
+    #[error("a netns test holds at most {max} services; this one has {got}")]
+    TooManyServices { max: usize, got: usize },
+    #[error("link of `{0}`: {1}")]
+    Link(String, std::io::Error),
+}
+
+/// The highest host number in a /24 after the gateway-free numbering starting at 2.
+const MAX_SERVICES: usize = 252;
+
+static SLOTS: Mutex<BTreeSet<u8>> = Mutex::new(BTreeSet::new());
+
+/// Why netns cannot run here, if it cannot.
+pub fn unavailable() -> Option<String> {
+    if !nix::unistd::geteuid().is_root() && !has_cap_net_admin() {
+        return Some(NetnsError::NotRoot.to_string());
+    }
+    if !std::path::Path::new("/dev/net/tun").exists() {
+        return Some("/dev/net/tun is missing (the kernel has no TUN/TAP support)".into());
+    }
+    if crate::plugin::availability::resolve_program("ip").is_none() {
+        return Some("`ip` is not installed (apt-get install iproute2)".into());
+    }
+    None
+}
+
+fn has_cap_net_admin() -> bool {
+    // CapEff bit 12 is CAP_NET_ADMIN.
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("CapEff:"))
+                .and_then(|h| u64::from_str_radix(h.trim(), 16).ok())
+        })
+        .is_some_and(|caps| caps & (1 << 12) != 0)
+}
+
+/// One service's namespace.
+struct Member {
+    name: String,
+    ns: String,
+    v4: Ipv4Addr,
+    v6: Ipv6Addr,
+    port: u16,
+    hosts: std::path::PathBuf,
+}
+
+pub struct Netns {
+    events: EventTx,
+    slot: Option<u8>,
+    members: Vec<Member>,
+    switch: Option<Switch>,
+    capture: Option<Arc<Capture>>,
+}
+
+impl Netns {
+    pub fn new(events: EventTx) -> Result<Netns, EnvError> {
+        if let Some(why) = unavailable() {
+            return Err(EnvError::Unavailable("netns".into(), why));
+        }
+        Ok(Netns {
+            events,
+            slot: None,
+            members: Vec::new(),
+            switch: None,
+            capture: None,
+        })
+    }
+
+    fn member(&self, service: &str) -> Result<&Member, EnvError> {
+        self.members
+            .iter()
+            .find(|m| m.name == service)
+            .ok_or_else(|| EnvError::UnknownService(service.to_string()))
+    }
+
+    fn build(&mut self, topo: &Topology) -> Result<(), NetnsError> {
+        if topo.services.len() > MAX_SERVICES {
+            return Err(NetnsError::TooManyServices {
+                max: MAX_SERVICES,
+                got: topo.services.len(),
+            });
+        }
+        let slot = take_slot()?;
+        self.slot = Some(slot);
+        for (i, n) in topo.services.iter().enumerate() {
+            let host = (i + 2) as u8;
+            self.members.push(Member {
+                name: n.name.clone(),
+                ns: namespace::name(topo.owner, topo.index, &n.name),
+                v4: Ipv4Addr::new(10, 213, slot, host),
+                v6: Ipv6Addr::new(0xfd70, 0x616e, 0, u16::from(slot), 0, 0, 0, u16::from(host)),
+                port: n.port.unwrap_or(4000 + i as u16),
+                hosts: std::path::PathBuf::new(),
+            });
+        }
+        let hosts: Vec<(String, String)> = self
+            .members
+            .iter()
+            .flat_map(|m| {
+                [
+                    (m.v4.to_string(), m.name.clone()),
+                    (m.v6.to_string(), m.name.clone()),
+                ]
+            })
+            .collect();
+        let mut ports = Vec::new();
+        for (i, n) in topo.services.iter().enumerate() {
+            let m = &self.members[i];
+            namespace::create(&m.ns)?;
+            let fd = tap::create_in(&namespace::path(&m.ns), "eth0")?;
+            namespace::ip_batch(&m.ns, &config_commands(slot, i, &self.members))?;
+            let hosts_file = namespace::write_hosts(&m.ns, &hosts)?;
+            self.members[i].hosts = hosts_file;
+            let m = &self.members[i];
+            ports.push(PortSpec {
+                service: m.name.clone(),
+                fd,
+                mac: mac(slot, i),
+                addrs: vec![IpAddr::V4(m.v4), IpAddr::V6(m.v6)],
+                protocol: n.protocol.clone(),
+                client: n.role == Role::Client,
+            });
+        }
+        let impair = impairments(topo)?;
+        if topo.capture {
+            let path = topo.dir.join(capture::FILE_NAME);
+            let _ = std::fs::create_dir_all(&topo.dir);
+            let c = Capture::create(&path)
+                .map_err(|e| NetnsError::Io(path.display().to_string(), e))?;
+            self.capture = Some(Arc::new(c));
+        }
+        let sw = Switch::start(SwitchSpec {
+            ports,
+            impair,
+            capture: self.capture.clone(),
+            events: self.events.clone(),
+        })
+        .map_err(|e| NetnsError::Io("switch".into(), e))?;
+        self.switch = Some(sw);
+        Ok(())
+    }
+
+    fn teardown(&mut self) {
+        for m in &self.members {
+            namespace::remove(&m.ns);
+        }
+        self.members.clear();
+        if let Some(s) = self.slot.take() {
+            SLOTS.lock().unwrap_or_else(|e| e.into_inner()).remove(&s);
+        }
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        // A run that panicked or was aborted still removes its namespaces.
+        self.teardown();
+    }
+}
+
+fn take_slot() -> Result<u8, NetnsError> {
+    let mut slots = SLOTS.lock().unwrap_or_else(|e| e.into_inner());
+    let free = (0..=255u8).find(|s| !slots.contains(s));
+    match free {
+        Some(s) => {
+            slots.insert(s);
+            Ok(s)
+        }
+        None => Err(NetnsError::PoolExhausted(slots.len())),
+    }
+}
+
+fn mac(slot: u8, i: usize) -> frame::Mac {
+    [0x02, 0x70, 0x6e, slot, 0, (i + 2) as u8]
+}
+
+fn mac_text(m: frame::Mac) -> String {
+    m.iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+/// `ip -batch` lines that configure member `i`'s namespace: loopback, its TAP's MAC and
+/// addresses (IPv6 without duplicate address detection, so it is usable at once), and a
+/// static neighbour entry for every other member.
+fn config_commands(slot: u8, i: usize, members: &[Member]) -> Vec<String> {
+    let me = &members[i];
+    let mut c = vec![
+        "link set lo up".to_string(),
+        format!("link set eth0 address {}", mac_text(mac(slot, i))),
+        format!("addr add {}/24 dev eth0", me.v4),
+        format!("addr add {}/64 dev eth0 nodad", me.v6),
+        "link set eth0 up".to_string(),
+    ];
+    for (j, o) in members.iter().enumerate() {
+        if j == i {
+            continue;
+        }
+        let m = mac_text(mac(slot, j));
+        c.push(format!(
+            "neigh replace {} lladdr {m} dev eth0 nud permanent",
+            o.v4
+        ));
+        c.push(format!(
+            "neigh replace {} lladdr {m} dev eth0 nud permanent",
+            o.v6
+        ));
+    }
+    c
+}
+
+/// `impair[src][dst]`: a service's own entry in `links` is its attachment, crossed by every
+/// frame to or from it (two attachments add up); without one, the test's `link` applies
+/// once to every frame.
+fn impairments(topo: &Topology) -> Result<Vec<Vec<Option<Params>>>, NetnsError> {
+    let n = topo.services.len();
+    let mut out = vec![vec![None; n]; n];
+    for (s, a) in topo.services.iter().enumerate() {
+        for (d, b) in topo.services.iter().enumerate() {
+            if s == d {
+                continue;
+            }
+            let own: Vec<&Link> = [&a.name, &b.name]
+                .iter()
+                .filter_map(|x| topo.links.get(*x))
+                .collect();
+            let link = match own.as_slice() {
+                [] => topo.link.clone(),
+                [one] => Some((*one).clone()),
+                [x, y] => Some(combine(x, y)),
+                _ => unreachable!("two names"),
+            };
+            if let Some(l) = link {
+                let mut p =
+                    Params::from_link(&l).map_err(|e| NetnsError::Link(a.name.clone(), e))?;
+                p.seed ^= (s as u64) << 32 | d as u64;
+                out[s][d] = Some(p);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Two attachments in a row: delays add, losses compound, the slower rate wins.
+fn combine(a: &Link, b: &Link) -> Link {
+    let both = |x: f64, y: f64| 1.0 - (1.0 - x) * (1.0 - y);
+    let rate = match (&a.rate, &b.rate) {
+        (Some(x), Some(y)) => {
+            let (px, py) = (
+                crate::experiment::model::parse_rate(x).unwrap_or(u64::MAX),
+                crate::experiment::model::parse_rate(y).unwrap_or(u64::MAX),
+            );
+            Some(if px <= py { x.clone() } else { y.clone() })
+        }
+        (x, y) => x.clone().or_else(|| y.clone()),
+    };
+    Link {
+        delay_ms: a.delay_ms + b.delay_ms,
+        jitter_ms: a.jitter_ms + b.jitter_ms,
+        loss: both(a.loss, b.loss),
+        duplicate: both(a.duplicate, b.duplicate),
+        reorder: both(a.reorder, b.reorder),
+        rate,
+        seed: a.seed.or(b.seed),
+    }
+}
+
+fn lifecycle(tx: &EventTx, text: String, data: serde_json::Value) {
+    let mut e = Event::new(super::link::SOURCE, Kind::Lifecycle, text);
+    e.data = data;
+    tx.emit(e);
+}
+
+impl NetworkEnvironment for Netns {
+    fn driver(&self) -> &'static str {
+        "netns"
+    }
+
+    fn up<'a>(&'a mut self, topo: &'a Topology) -> BoxFuture<'a, Result<(), EnvError>> {
+        async move {
+            let t0 = std::time::Instant::now();
+            if let Err(e) = self.build(topo) {
+                self.teardown();
+                return Err(e.into());
+            }
+            let addrs: serde_json::Map<String, serde_json::Value> = self
+                .members
+                .iter()
+                .map(|m| (m.name.clone(), serde_json::json!({"ipv4": m.v4.to_string(), "ipv6": m.v6.to_string(), "netns": m.ns})))
+                .collect();
+            lifecycle(
+                &self.events,
+                format!(
+                    "link up: {} namespaces on 10.213.{}.0/24 in {} ms",
+                    self.members.len(),
+                    self.slot.unwrap_or(0),
+                    t0.elapsed().as_millis()
+                ),
+                serde_json::json!({"step": "link_up", "services": addrs, "capture": self.capture.as_ref().map(|c| c.path().display().to_string())}),
+            );
+            Ok(())
+        }
+        .boxed()
+    }
+
+    fn listen(&mut self, service: &str) -> Result<Endpoint, EnvError> {
+        let m = self.member(service)?;
+        Ok(Endpoint {
+            host: IpAddr::V4(m.v4),
+            port: m.port,
+        })
+    }
+
+    fn place(&self, service: &str) -> Result<Placement, EnvError> {
+        let m = self.member(service)?;
+        Ok(Placement {
+            host: IpAddr::V4(m.v4),
+            runner: Runner::Netns {
+                ns: namespace::path(&m.ns),
+                hosts: m.hosts.clone(),
+            },
+        })
+    }
+
+    fn route<'a>(
+        &'a mut self,
+        _client: &'a str,
+        target: &'a str,
+    ) -> BoxFuture<'a, Result<Endpoint, EnvError>> {
+        let r = self.listen(target);
+        async move { r }.boxed()
+    }
+
+    fn down(mut self: Box<Self>) -> BoxFuture<'static, ()> {
+        async move {
+            if let Some(sw) = self.switch.take() {
+                let stats = sw.stop().await;
+                let frames = self.capture.take().and_then(|c| c.close().ok());
+                let mut data = serde_json::to_value(stats).unwrap_or_default();
+                if let (Some(n), Some(o)) = (frames, data.as_object_mut()) {
+                    o.insert("captured".into(), n.into());
+                }
+                lifecycle(&self.events, "link down".into(), data);
+            }
+            self.teardown();
+        }
+        .boxed()
+    }
+}
+
+/// Namespaces (and what runs in them) left by panthers that are gone.
+pub fn sweep() -> Vec<String> {
+    namespace::sweep()
+}
