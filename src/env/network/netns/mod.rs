@@ -10,6 +10,7 @@
 //! so tests of different panthers cannot collide even on equal addresses. Neighbour entries
 //! are static, so the capture holds the test's traffic, not ARP.
 
+pub mod fold;
 pub mod frame;
 pub mod namespace;
 pub mod switch;

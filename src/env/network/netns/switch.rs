@@ -37,10 +37,11 @@ use crate::env::network::capture::Capture;
 use crate::env::network::link::impair::Shaper;
 use crate::env::network::link::{self, HEX_BYTES, Params, REORDER_HOLD, emit_delivered, emit_sent};
 use crate::events::decode;
-use crate::events::model::Message;
+use crate::events::model::{Event, Kind, Message};
 use crate::events::tx::EventTx;
 
-use super::frame::{self, L4, Mac};
+use super::fold::{FlowKey, Folds, Report};
+use super::frame::{self, Datagram, L4, Mac};
 
 /// Frames that may wait for delivery at one port before more are dropped.
 pub const PORT_QUEUE: usize = 8192;
@@ -105,6 +106,8 @@ struct Port {
     fd: AsyncFd<OwnedFd>,
     protocol: String,
     client: bool,
+    /// TCP bulk counted instead of shown, for the frames this port sends.
+    folds: std::sync::Mutex<Folds>,
 }
 
 struct Shared {
@@ -161,6 +164,7 @@ impl Switch {
                 fd,
                 protocol: p.protocol,
                 client: p.client,
+                folds: Default::default(),
             });
         }
         let shared = Arc::new(Shared {
@@ -195,6 +199,10 @@ impl Switch {
     pub async fn stop(mut self) -> SwitchStats {
         self.tasks.abort_all();
         while self.tasks.join_next().await.is_some() {}
+        for p in &self.shared.ports {
+            let left = p.folds.lock().unwrap_or_else(|e| e.into_inner()).drain();
+            self.shared.report(left);
+        }
         let s = &self.shared.stats;
         let g = |c: &AtomicU64| c.load(Ordering::Relaxed);
         SwitchStats {
@@ -240,6 +248,7 @@ async fn forward(
             Some(&d) if !frame::is_group(&mac) => vec![d],
             _ => (0..sh.ports.len()).filter(|&d| d != src).collect(),
         };
+        let parsed = frame::parse(f);
         for dst in dsts {
             if dst == src {
                 continue;
@@ -247,15 +256,19 @@ async fn forward(
             seq += 1;
             let plan = shapers[dst].as_mut().map(|s| s.plan(now, n));
             let lost = plan.is_some_and(|p| p.lost);
-            let shown = sh.message(src, dst, f).map(|msg| {
-                let mut data = serde_json::Map::new();
-                if lost {
-                    data.insert("reason".into(), "loss".into());
-                }
-                let msg = Message { lost, ..msg };
-                let sent_us = emit_sent(&sh.events, &msg, now, data);
-                (msg, sent_us)
-            });
+            let shown = parsed
+                .as_ref()
+                .filter(|d| lost || sh.shows(src, dst, d, now))
+                .and_then(|d| sh.message(src, dst, d))
+                .map(|msg| {
+                    let mut data = serde_json::Map::new();
+                    if lost {
+                        data.insert("reason".into(), "loss".into());
+                    }
+                    let msg = Message { lost, ..msg };
+                    let sent_us = emit_sent(&sh.events, &msg, now, data);
+                    (msg, sent_us)
+                });
             if lost {
                 inc(&sh.stats.lost);
                 continue;
@@ -368,9 +381,61 @@ impl Shared {
         }
     }
 
+    /// Whether a frame is shown one by one: everything but TCP bulk past its first segments
+    /// ([`super::fold`]), which is counted and reported from time to time instead.
+    fn shows(&self, src: usize, dst: usize, d: &Datagram, now: Instant) -> bool {
+        let L4::Tcp {
+            sport,
+            dport,
+            flags,
+            payload,
+        } = &d.l4
+        else {
+            return true;
+        };
+        let key = FlowKey {
+            src: d.src,
+            sport: *sport,
+            dst: d.dst,
+            dport: *dport,
+        };
+        let ended = flags.fin || flags.rst;
+        let mut folds = self.ports[src]
+            .folds
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let show = ended || payload.is_empty() || folds.show(key, (src, dst), payload.len(), now);
+        let due = folds.due(now, ended.then_some(key));
+        drop(folds);
+        self.report(due);
+        show
+    }
+
+    /// Metric events for folded TCP segments.
+    fn report(&self, reports: Vec<Report>) {
+        for r in reports {
+            let (from, to) = (
+                &self.ports[r.ports.0].service,
+                &self.ports[r.ports.1].service,
+            );
+            let mut e = Event::new(
+                SOURCE,
+                Kind::Metric,
+                format!(
+                    "{from} → {to}: {} more TCP segments, {} bytes (folded; each is in capture.pcap)",
+                    r.frames, r.bytes
+                ),
+            );
+            e.data = serde_json::json!({
+                "folded": true, "from": from, "to": to, "frames": r.frames, "bytes": r.bytes,
+                "sport": r.key.sport, "dport": r.key.dport,
+            });
+            self.events.emit(e);
+        }
+    }
+
     /// The message a frame from `src` to `dst` shows on the timeline, if it carries one.
-    fn message(&self, src: usize, dst: usize, f: &[u8]) -> Option<Message> {
-        let d = frame::parse(f)?;
+    fn message(&self, src: usize, dst: usize, d: &Datagram) -> Option<Message> {
         // Name the ends by address when they are ours (a flooded frame names its real target).
         let from = self.by_ip.get(&d.src).copied().unwrap_or(src);
         let to = self.by_ip.get(&d.dst).copied().unwrap_or(dst);
