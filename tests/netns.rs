@@ -306,11 +306,13 @@ tests:
     timeout: 120
 "#;
 
-/// Starts the long experiment and waits until both services run in their namespaces.
+/// Starts the long experiment and waits until both services run in their namespaces. The
+/// caller signals and waits for the child it gets back.
+#[allow(clippy::zombie_processes)]
 fn start_long(out_root: &Path, tmp: &Path) -> (std::process::Child, PathBuf) {
     let file = tmp.join("long.yaml");
     std::fs::write(&file, LONG).unwrap();
-    let child = panther()
+    let mut child = panther()
         .arg("run")
         .arg(&file)
         .arg("--output")
