@@ -662,6 +662,10 @@ pub async fn list(engine: &Engine) -> Result<Vec<ImageInfo>, EngineError> {
             .await
             .map_err(EngineError::api("listing images"))?;
         for i in images {
+            // Plugin images inherit the base's label: list them once, as plugin images.
+            if label == LABEL_BASE && i.labels.contains_key(LABEL_PLUGIN) {
+                continue;
+            }
             let plugin = if label == LABEL_BASE {
                 "(base)".to_string()
             } else {
