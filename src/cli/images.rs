@@ -15,14 +15,16 @@ use crate::env::network::docker::{Engine, EngineError, ImageRef};
 pub enum Command {
     /// Build panther's base image, then the image of PLUGIN (or of every plugin with a
     /// Dockerfile). Images already built from the same inputs are kept.
-    #[command(long_about = "Build the images the docker_compose network environment runs.\n\n\
+    #[command(
+        long_about = "Build the images the docker_compose network environment runs.\n\n\
 First the base, panther-base:bookworm: a Debian bookworm made with `debootstrap --variant=minbase` \
 from this machine's apt mirror and imported into the engine (no registry involved; needs root and \
 debootstrap). Then, for PLUGIN or for every plugin that has a Dockerfile, panther-<plugin>:<version> \
 from that Dockerfile (FROM panther-base:bookworm); images of the built-in services (ping_pong, \
 minip_tester, http_conformance) get this panther binary, nginx and python_http install Debian's \
 packages. An image that exists with the same inputs is kept; --rebuild builds again. A failed build \
-shows the end of its log.")]
+shows the end of its log."
+    )]
     Build(BuildArgs),
     /// List panther's images: image, plugin, size, created.
     List(ListArgs),
@@ -232,7 +234,11 @@ fn utc(secs: i64) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (y, m, d) = crate::results::civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02} UTC", rem / 3600, rem % 3600 / 60)
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60
+    )
 }
 
 async fn list(a: &ListArgs) -> i32 {
@@ -261,12 +267,22 @@ async fn list(a: &ListArgs) -> i32 {
         return exit::OK;
     }
     if imgs.is_empty() {
-        println!("no panther images on {} (build them: panther images build)", engine.host());
+        println!(
+            "no panther images on {} (build them: panther images build)",
+            engine.host()
+        );
         return exit::OK;
     }
     let rows: Vec<[String; 4]> = imgs
         .iter()
-        .map(|i| [i.tag.clone(), i.plugin.clone(), human_size(i.size), utc(i.created)])
+        .map(|i| {
+            [
+                i.tag.clone(),
+                i.plugin.clone(),
+                human_size(i.size),
+                utc(i.created),
+            ]
+        })
         .collect();
     let head = ["IMAGE", "PLUGIN", "SIZE", "CREATED"];
     let mut w = head.map(str::len);

@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use bollard::models::ImageInspect;
-use bollard::query_parameters::{BuildImageOptions, CreateImageOptions, ListImagesOptions};
+use bollard::query_parameters::{
+    BuildImageOptions, CreateImageOptions, ListImagesOptions, RemoveImageOptions,
+};
 use bollard::{body_full, body_try_stream};
 use bytes::Bytes;
 use futures_util::stream::StreamExt;
@@ -554,17 +556,19 @@ pub async fn build_plugin(
     let context = context_tar(&files)?;
     let print = fingerprint(&context);
 
+    let previous = labels_of(engine, &tag).await?;
     if !opts.rebuild
-        && let Some((info, labels)) = labels_of(engine, &tag).await?
+        && let Some((info, labels)) = &previous
         && labels.get(LABEL_PLUGIN) == Some(&plugin.manifest.name)
         && labels.get(LABEL_CONTEXT) == Some(&print)
     {
         return Ok(ImageRef {
             tag,
-            id: info.id.unwrap_or_default(),
+            id: info.id.clone().unwrap_or_default(),
             built: false,
         });
     }
+    let previous_id = previous.and_then(|(i, _)| i.id);
     if dockerfile.contains(BASE_IMAGE) && labels_of(engine, BASE_IMAGE).await?.is_none() {
         return Err(EngineError::MissingImage {
             image: BASE_IMAGE.into(),
@@ -633,11 +637,22 @@ pub async fn build_plugin(
         }
     }
     match labels_of(engine, &tag).await? {
-        Some((info, _)) => Ok(ImageRef {
-            tag,
-            id: info.id.unwrap_or_default(),
-            built: true,
-        }),
+        Some((info, _)) => {
+            let id = info.id.unwrap_or_default();
+            // The image this one replaces is untagged now: remove it, unless a container
+            // still uses it (the engine refuses, which is fine).
+            if let Some(old) = previous_id.filter(|o| *o != id) {
+                let _ = engine
+                    .docker()
+                    .remove_image(&old, None::<RemoveImageOptions>, None)
+                    .await;
+            }
+            Ok(ImageRef {
+                tag,
+                id,
+                built: true,
+            })
+        }
         None => Err(EngineError::Build {
             image: tag,
             message: "the build ended without an image".into(),
