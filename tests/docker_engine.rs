@@ -382,6 +382,15 @@ async fn ping_pong_and_the_minip_tester_talk_by_alias_on_one_network() {
         Path::new(&format!("/proc/{}/ns/net", server.pid)).exists(),
         "the pid is a host pid"
     );
+    let veth = server.host_interface("eth0").unwrap();
+    assert!(veth.starts_with("veth"), "{veth}");
+    server.disable_udp_gso("eth0").await.unwrap();
+    let k = std::process::Command::new("nsenter")
+        .args(["-t", &server.pid.to_string(), "-n", "ethtool", "-k", "eth0"])
+        .output()
+        .unwrap();
+    let k = String::from_utf8_lossy(&k.stdout);
+    assert!(k.contains("tx-udp-segmentation: off"), "{k}");
     let mut server_logs = engine.logs(&server.id);
     let first = lines_until(&mut server_logs, "listening on").await;
     assert!(

@@ -584,7 +584,12 @@ impl Engine {
     /// Waits until the container has stopped and returns its exit code. (bollard's wait
     /// reports a non-zero exit as an error; that is turned back into the code here.)
     pub async fn wait(&self, id: &str) -> Result<i64, EngineError> {
-        let mut waits = self.docker().wait_container(
+        // The caller bounds the wait (tokio::time::timeout); the client's own limit must not.
+        let docker = self
+            .docker()
+            .clone()
+            .with_timeout(Duration::from_secs(7 * 24 * 3600));
+        let mut waits = docker.wait_container(
             id,
             Some(WaitContainerOptions {
                 condition: "not-running".into(),
@@ -608,8 +613,12 @@ impl Engine {
     pub async fn stop(&self, id: &str, grace: Duration) -> Result<(), EngineError> {
         let t = i32::try_from(grace.as_secs().max(u64::from(grace.subsec_nanos() > 0)))
             .unwrap_or(i32::MAX);
-        match self
+        // The engine answers once the container has stopped: up to `grace`, then the kill.
+        let docker = self
             .docker()
+            .clone()
+            .with_timeout(grace + Duration::from_secs(30));
+        match docker
             .stop_container(
                 id,
                 Some(StopContainerOptions {
@@ -702,6 +711,62 @@ impl Engine {
             }
         }
         Ok(report)
+    }
+}
+
+impl Container {
+    /// The host side of the container's `iface` (its veth peer on the bridge), where host-side
+    /// shaping (`tc … dev vethXXXX`) and capture apply. Read from `/proc/<pid>/root/sys` (the
+    /// container's own sysfs) and the host's `/sys/class/net`.
+    pub fn host_interface(&self, iface: &str) -> Result<String, EngineError> {
+        let path = format!("/proc/{}/root/sys/class/net/{iface}/iflink", self.pid);
+        let iflink =
+            std::fs::read_to_string(&path).map_err(EngineError::io(format!("reading {path}")))?;
+        let iflink = iflink.trim();
+        let entries = std::fs::read_dir("/sys/class/net")
+            .map_err(EngineError::io("reading /sys/class/net"))?;
+        for e in entries.flatten() {
+            let idx = std::fs::read_to_string(e.path().join("ifindex")).unwrap_or_default();
+            if idx.trim() == iflink {
+                return Ok(e.file_name().to_string_lossy().into_owned());
+            }
+        }
+        Err(EngineError::Invalid(format!(
+            "no host interface has index {iflink} (the peer of {iface} in container {})",
+            self.name
+        )))
+    }
+
+    /// Turns off UDP segmentation offload (GSO) on the container's `iface`, so a capture on
+    /// the bridge sees the datagrams as sent on the wire rather than 50 kB super-packets.
+    /// Runs the host's `nsenter -t PID -n ethtool -K IFACE tx-udp-segmentation off` (needs
+    /// root, nsenter and ethtool on the host; the container needs no capability).
+    pub async fn disable_udp_gso(&self, iface: &str) -> Result<(), EngineError> {
+        let pid = self.pid.to_string();
+        let out = tokio::process::Command::new("nsenter")
+            .args([
+                "-t",
+                &pid,
+                "-n",
+                "ethtool",
+                "-K",
+                iface,
+                "tx-udp-segmentation",
+                "off",
+            ])
+            .stdin(std::process::Stdio::null())
+            .output()
+            .await
+            .map_err(EngineError::io("running nsenter ethtool"))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(EngineError::Invalid(format!(
+                "turning off UDP GSO on {iface} of {}: {}",
+                self.name,
+                String::from_utf8_lossy(&out.stderr).trim()
+            )))
+        }
     }
 }
 
