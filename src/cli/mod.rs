@@ -2,6 +2,7 @@
 
 pub mod builtin;
 pub mod export;
+pub mod images;
 pub mod log;
 pub mod plugin_new;
 pub mod plugins;
@@ -96,6 +97,9 @@ pub enum Command {
     /// http_conformance plugins launch); they print JSON event records on stdout.
     #[command(subcommand)]
     Builtin(builtin::Command),
+    /// Build and list the images the docker_compose network environment runs (no registry).
+    #[command(subcommand)]
+    Images(images::Command),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -143,6 +147,7 @@ pub fn dispatch(cli: &Cli) -> Option<i32> {
         Command::Plugins(c) => plugins::run(cli, c),
         Command::Plugin(c) => plugin_new::dispatch(cli, c),
         Command::Builtin(c) => builtin::run(c),
+        Command::Images(c) => images::run(cli, c),
     })
 }
 

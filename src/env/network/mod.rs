@@ -14,6 +14,7 @@
 //! 4. [`sweep`], at start-up, removes what a killed panther left (only what is provably ours).
 
 pub mod capture;
+pub mod docker;
 pub mod link;
 pub mod localhost;
 pub mod netns;
