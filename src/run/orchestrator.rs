@@ -601,7 +601,7 @@ async fn start_service(
     svc_dir: &Path,
     artifact_dir: &Path,
     plugins_cache: &Path,
-    env: &mut dyn NetworkEnvironment,
+    net: &mut dyn NetworkEnvironment,
     tx: &EventTx,
     st: &mut Started,
 ) -> Result<(), String> {
@@ -628,21 +628,29 @@ async fn start_service(
     let plugin_dir = plugin_dir(plugin, plugins_cache)?;
     // Servers and peers listen where the environment puts them; clients get the address that
     // reaches their target (through the link when the environment emulates one that way).
-    let place = env.place(name).map_err(|e| e.to_string())?;
+    let place = net.place(name).map_err(|e| e.to_string())?;
     let port = if role != Role::Client {
-        Some(env.listen(name).map_err(|e| e.to_string())?.port)
+        Some(net.listen(name).map_err(|e| e.to_string())?.port)
     } else {
         None
     };
     st.port = port;
     let target = match &svc.protocol.target {
         Some(tg) => {
-            let ep = env.route(name, tg).await.map_err(|e| e.to_string())?;
+            let ep = net.route(name, tg).await.map_err(|e| e.to_string())?;
             Some((tg.as_str(), ep.host.to_string(), ep.port))
         }
         None => None,
     };
     let host_s = place.host.to_string();
+    let panther = &net.panther_path(panther);
+    if place.runner == Runner::Container && t.execution_environment.iter().any(|e| e.enabled) {
+        return Err(format!(
+            "execution environments do not run inside containers yet (network environment {}); \
+             use localhost or netns",
+            t.network_environment.kind
+        ));
+    }
     let vars = ServiceVars {
         panther,
         plugin_dir: &plugin_dir,
@@ -715,7 +723,7 @@ async fn start_service(
         format!("starting {} ({})", plugin.name(), role),
         serde_json::json!({"step": "starting", "argv": argv, "port": port}),
     );
-    let proc = Supervised::spawn(Spec {
+    let spec = Spec {
         service: name.to_string(),
         argv,
         env,
@@ -725,13 +733,18 @@ async fn start_service(
         ready_log,
         events: tx.clone(),
         runner: place.runner.clone(),
-    })
-    .map_err(|e| format!("cannot start: {e}"))?;
-    let _ = sweep::record(
-        svc_dir.parent().and_then(Path::parent).unwrap_or(svc_dir),
-        proc.pid,
-        name,
-    );
+    };
+    let proc = net
+        .spawn(name, spec)
+        .await
+        .map_err(|e| format!("cannot start: {e}"))?;
+    if place.runner != Runner::Container {
+        let _ = sweep::record(
+            svc_dir.parent().and_then(Path::parent).unwrap_or(svc_dir),
+            proc.pid,
+            name,
+        );
+    }
     lifecycle(
         tx,
         name,
@@ -803,8 +816,12 @@ fn topology(t: &Test, index: u32, reg: &Registry, test_dir: &Path) -> Topology {
                     .map(|p| p.transport)
                     .unwrap_or(Transport::Tcp),
                 target: svc.protocol.target.clone(),
-                port: container_port(&svc.ports)
+                port: port_mappings(&svc.ports)
+                    .first()
+                    .map(|m| m.1)
                     .or(proto.map(|p| p.default_port).filter(|p| *p != 0)),
+                publish: port_mappings(&svc.ports),
+                plugin: reg.service(&svc.implementation.name).cloned(),
             }
         })
         .collect();
@@ -817,16 +834,20 @@ fn topology(t: &Test, index: u32, reg: &Registry, test_dir: &Path) -> Topology {
         link: t.network_environment.link.clone(),
         links: Default::default(),
         capture: t.steps.record_pcap.unwrap_or(true),
+        config: t.network_environment.plugin_config.clone(),
     }
 }
 
-/// The container side of the first `host:container` mapping.
-fn container_port(ports: &[String]) -> Option<u16> {
+/// `host:container` mappings (validation has checked their form).
+fn port_mappings(ports: &[String]) -> Vec<(u16, u16)> {
     ports
-        .first()
-        .and_then(|p| p.rsplit(':').next())
-        .and_then(|c| c.split('/').next())
-        .and_then(|c| c.trim().parse().ok())
+        .iter()
+        .filter_map(|p| {
+            let (h, c) = p.split_once(':')?;
+            let c = c.split('/').next()?;
+            Some((h.trim().parse().ok()?, c.trim().parse().ok()?))
+        })
+        .collect()
 }
 
 /// The plugin's folder on disk; bundled plugins are written out once per run.

@@ -17,6 +17,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::env::network::Runner;
+use crate::env::network::docker::{Container, Engine, EngineError, LogStream};
 use crate::events::{Event, EventTx, Kind, Level, Record};
 use crate::plugin::manifest::{EventRule, Stream};
 
@@ -98,8 +99,10 @@ pub struct Collected {
 
 pub struct Supervised {
     pub service: String,
+    /// The process's pid in panther's pid namespace (a container's main process for
+    /// containers): the probes read its network namespace through `/proc/PID/net`.
     pub pid: u32,
-    child: tokio::process::Child,
+    backend: Backend,
     readers: Vec<JoinHandle<()>>,
     pub collected: Arc<Mutex<Collected>>,
     pub log_seen: watch::Receiver<bool>,
@@ -107,7 +110,7 @@ pub struct Supervised {
 }
 
 impl Supervised {
-    pub fn spawn(spec: Spec) -> std::io::Result<Supervised> {
+    pub fn spawn(mut spec: Spec) -> std::io::Result<Supervised> {
         let program =
             crate::plugin::availability::resolve_program(&spec.argv[0]).ok_or_else(|| {
                 std::io::Error::new(
@@ -129,6 +132,11 @@ impl Supervised {
         let enter = match &spec.runner {
             Runner::Host => None,
             Runner::Netns { ns, hosts } => Some(NetnsEntry::open(ns, hosts)?),
+            Runner::Container => {
+                return Err(std::io::Error::other(
+                    "a container is started by its network environment, not as a process",
+                ));
+            }
         };
         // SAFETY: between fork and exec the closure makes only single system calls (prctl,
         // setns, unshare, mount) on values prepared before the fork; nothing allocates.
@@ -143,17 +151,7 @@ impl Supervised {
         }
         let mut child = cmd.spawn()?;
         let pid = child.id().unwrap_or(0);
-        let (seen_tx, log_seen) = watch::channel(false);
-        let seen_tx = Arc::new(seen_tx);
-        let collected = Arc::new(Mutex::new(Collected::default()));
-        let shared = Arc::new(Shared {
-            service: spec.service.clone(),
-            rules: spec.rules,
-            ready_log: spec.ready_log,
-            events: spec.events,
-            seen: seen_tx,
-            collected: collected.clone(),
-        });
+        let (shared, collected, log_seen) = Shared::new(&mut spec);
         let mut readers = Vec::new();
         if let Some(out) = child.stdout.take() {
             readers.push(tokio::spawn(read_lines(
@@ -174,7 +172,7 @@ impl Supervised {
         Ok(Supervised {
             service: spec.service,
             pid,
-            child,
+            backend: Backend::Local(child),
             readers,
             collected,
             log_seen,
@@ -182,10 +180,43 @@ impl Supervised {
         })
     }
 
+    /// A service whose main process is a started container: its log stream feeds the same
+    /// line handling as a process's pipes, and a task waits for its exit.
+    pub fn contained(mut spec: Spec, engine: Engine, container: Container) -> Supervised {
+        let (shared, collected, log_seen) = Shared::new(&mut spec);
+        let logs = engine.logs(&container.id);
+        let readers = vec![tokio::spawn(pump_logs(logs, spec.log_dir.clone(), shared))];
+        let (exit_tx, exit) = watch::channel(None);
+        let waiter = tokio::spawn({
+            let (engine, id) = (engine.clone(), container.id.clone());
+            async move {
+                let code = engine.wait(&id).await.unwrap_or(-1);
+                exit_tx.send_replace(Some(code));
+            }
+        });
+        Supervised {
+            service: spec.service,
+            pid: container.pid,
+            backend: Backend::Container(Contained {
+                engine,
+                id: container.id,
+                exit,
+                waiter,
+            }),
+            readers,
+            collected,
+            log_seen,
+            status: None,
+        }
+    }
+
     /// The exit status, once the process has exited (without waiting).
     pub fn try_status(&mut self) -> Option<ExitStatus> {
         if self.status.is_none() {
-            self.status = self.child.try_wait().ok().flatten();
+            self.status = match &mut self.backend {
+                Backend::Local(child) => child.try_wait().ok().flatten(),
+                Backend::Container(c) => c.exit.borrow().map(code_status),
+            };
         }
         self.status
     }
@@ -193,12 +224,16 @@ impl Supervised {
     /// Waits for the process to exit and its output to be read.
     pub async fn wait(&mut self) -> ExitStatus {
         if self.status.is_none() {
-            self.status = Some(
-                self.child
+            self.status = Some(match &mut self.backend {
+                Backend::Local(child) => child
                     .wait()
                     .await
                     .unwrap_or_else(|_| ExitStatus::from_raw(0)),
-            );
+                Backend::Container(c) => {
+                    let code = c.exit.wait_for(Option::is_some).await.ok().and_then(|c| *c);
+                    code_status(code.unwrap_or(-1))
+                }
+            });
         }
         for r in self.readers.drain(..) {
             let _ = r.await;
@@ -209,6 +244,15 @@ impl Supervised {
     /// Stops the whole process group: SIGINT, then SIGTERM, then SIGKILL, `grace` apart.
     /// Returns the exit status and whether the process was still running when asked.
     pub async fn stop(&mut self, grace: Duration) -> (ExitStatus, bool) {
+        if matches!(self.backend, Backend::Container(_)) {
+            if self.try_status().is_some() {
+                return (self.wait().await, false);
+            }
+            if let Backend::Container(c) = &self.backend {
+                let _ = c.engine.stop(&c.id, grace).await;
+            }
+            return (self.wait().await, true);
+        }
         if self.try_status().is_some() {
             // The leader is gone; make sure nothing of its group lingers.
             self.kill_group(Signal::SIGKILL);
@@ -216,7 +260,10 @@ impl Supervised {
         }
         for sig in [Signal::SIGINT, Signal::SIGTERM] {
             self.kill_group(sig);
-            if tokio::time::timeout(grace, self.child.wait()).await.is_ok() {
+            let Backend::Local(child) = &mut self.backend else {
+                break;
+            };
+            if tokio::time::timeout(grace, child.wait()).await.is_ok() {
                 self.kill_group(Signal::SIGKILL);
                 return (self.wait().await, true);
             }
@@ -226,10 +273,44 @@ impl Supervised {
     }
 
     fn kill_group(&self, sig: Signal) {
-        if self.pid > 0 {
+        if self.pid > 0 && matches!(self.backend, Backend::Local(_)) {
             let _ = killpg(Pid::from_raw(self.pid as i32), sig);
         }
     }
+}
+
+/// How the service's main process is held.
+enum Backend {
+    Local(tokio::process::Child),
+    Container(Contained),
+}
+
+/// A container started for a service.
+struct Contained {
+    engine: Engine,
+    id: String,
+    /// Its exit code, once the engine reports it.
+    exit: watch::Receiver<Option<i64>>,
+    waiter: JoinHandle<()>,
+}
+
+impl Drop for Contained {
+    fn drop(&mut self) {
+        self.waiter.abort();
+        // Never leave a container behind, whatever path dropped us; the environment's
+        // teardown removes it too, this covers a panic or a cancelled run.
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            let (engine, id) = (self.engine.clone(), std::mem::take(&mut self.id));
+            rt.spawn(async move {
+                let _ = engine.remove(&id).await;
+            });
+        }
+    }
+}
+
+/// A container's exit code as a process exit status.
+fn code_status(code: i64) -> ExitStatus {
+    ExitStatus::from_raw(((code & 0xff) as i32) << 8)
 }
 
 impl Drop for Supervised {
@@ -290,6 +371,52 @@ struct Shared {
     events: EventTx,
     seen: Arc<watch::Sender<bool>>,
     collected: Arc<Mutex<Collected>>,
+}
+
+type Made = (Arc<Shared>, Arc<Mutex<Collected>>, watch::Receiver<bool>);
+
+impl Shared {
+    /// What a service's line handlers share, taken from its spec.
+    fn new(spec: &mut Spec) -> Made {
+        let (seen_tx, log_seen) = watch::channel(false);
+        let collected = Arc::new(Mutex::new(Collected::default()));
+        let shared = Arc::new(Shared {
+            service: spec.service.clone(),
+            rules: std::mem::take(&mut spec.rules),
+            ready_log: spec.ready_log.take(),
+            events: spec.events.clone(),
+            seen: Arc::new(seen_tx),
+            collected: collected.clone(),
+        });
+        (shared, collected, log_seen)
+    }
+}
+
+/// A container's log lines: into stdout.log and stderr.log, and through the line handling.
+async fn pump_logs(
+    mut logs: futures_util::stream::BoxStream<
+        'static,
+        Result<(LogStream, bytes::Bytes), EngineError>,
+    >,
+    dir: PathBuf,
+    sh: Arc<Shared>,
+) {
+    use futures_util::StreamExt;
+    let open = |name: &str| {
+        std::fs::File::create(dir.join(name))
+            .map(std::io::BufWriter::new)
+            .ok()
+    };
+    let (mut out, mut err) = (open("stdout.log"), open("stderr.log"));
+    while let Some(Ok((stream, line))) = logs.next().await {
+        let stderr = matches!(stream, LogStream::Stderr);
+        if let Some(f) = if stderr { err.as_mut() } else { out.as_mut() } {
+            let _ = std::io::Write::write_all(f, &line);
+            let _ = std::io::Write::flush(f);
+        }
+        let text = String::from_utf8_lossy(&line);
+        handle_line(&sh, text.trim_end_matches(['\n', '\r']), stderr);
+    }
 }
 
 async fn read_lines(stream: impl AsyncRead + Unpin, log: PathBuf, stderr: bool, sh: Arc<Shared>) {

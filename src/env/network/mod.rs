@@ -22,6 +22,7 @@ pub mod netns;
 use std::net::IpAddr;
 use std::path::PathBuf;
 
+use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use indexmap::IndexMap;
 
@@ -30,6 +31,7 @@ use crate::experiment::model::Link;
 use crate::plugin::Role;
 use crate::plugin::manifest::Transport;
 use crate::run::owner::Owner;
+use crate::run::process::{Spec, Supervised};
 
 /// A test's services as the network sees them.
 #[derive(Debug, Clone)]
@@ -49,6 +51,8 @@ pub struct Topology {
     pub links: IndexMap<String, Link>,
     /// Write `capture.pcap` (where the environment can).
     pub capture: bool,
+    /// The environment's `plugin_config` (e.g. `docker_host`).
+    pub config: crate::experiment::model::PluginConfig,
 }
 
 /// One service of a topology.
@@ -62,6 +66,10 @@ pub struct Node {
     /// The port it listens on when the environment gives each service its own address
     /// (a `ports:` mapping's container side, else the protocol's default port).
     pub port: Option<u16>,
+    /// `ports:` mappings (host, container) to publish where the environment can.
+    pub publish: Vec<(u16, u16)>,
+    /// The service's plugin (environments that build images for services need it).
+    pub plugin: Option<crate::plugin::Plugin>,
 }
 
 /// Where a service's process starts.
@@ -71,6 +79,8 @@ pub enum Runner {
     Host,
     /// Inside the named network namespace at `ns`, with `hosts` bind-mounted on /etc/hosts.
     Netns { ns: PathBuf, hosts: PathBuf },
+    /// As a container the environment starts ([`NetworkEnvironment::spawn`]).
+    Container,
 }
 
 /// A service's place in the network.
@@ -99,6 +109,8 @@ pub enum EnvError {
     UnknownService(String),
     #[error(transparent)]
     Netns(#[from] netns::NetnsError),
+    #[error(transparent)]
+    Docker(#[from] docker::EngineError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
@@ -120,6 +132,20 @@ pub trait NetworkEnvironment: Send + Sync {
         client: &'a str,
         target: &'a str,
     ) -> BoxFuture<'a, Result<Endpoint, EnvError>>;
+    /// Starts `service`'s process where [`NetworkEnvironment::place`] put it (`spec.runner`).
+    fn spawn<'a>(
+        &'a mut self,
+        service: &'a str,
+        spec: Spec,
+    ) -> BoxFuture<'a, Result<Supervised, EnvError>> {
+        let _ = service;
+        let r = Supervised::spawn(spec).map_err(EnvError::from);
+        async move { r }.boxed()
+    }
+    /// The panther executable as a service's process sees it (`{{ panther }}`).
+    fn panther_path(&self, on_host: &str) -> String {
+        on_host.to_string()
+    }
     /// Removes everything the environment made, emitting what its links carried.
     fn down(self: Box<Self>) -> BoxFuture<'static, ()>;
 }
@@ -129,6 +155,7 @@ pub fn open(name: &str, events: EventTx) -> Result<Box<dyn NetworkEnvironment>, 
     match name {
         "localhost" => Ok(Box::new(localhost::Localhost::new(events))),
         "netns" => Ok(Box::new(netns::Netns::new(events)?)),
+        "docker_compose" => Ok(Box::new(docker::driver::DockerCompose::new(events))),
         other => Err(EnvError::UnknownDriver(other.to_string())),
     }
 }

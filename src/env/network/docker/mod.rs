@@ -8,6 +8,7 @@
 
 pub mod compose;
 pub mod containers;
+pub mod driver;
 pub mod engine;
 pub mod images;
 

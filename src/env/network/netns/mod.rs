@@ -13,12 +13,12 @@
 pub mod fold;
 pub mod frame;
 pub mod namespace;
+pub mod plan;
 pub mod switch;
 pub mod tap;
 
-use std::collections::BTreeSet;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::sync::{Arc, Mutex};
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
 
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
@@ -30,6 +30,7 @@ use crate::experiment::model::Link;
 use crate::plugin::Role;
 
 use super::{Endpoint, EnvError, NetworkEnvironment, Placement, Runner, Topology};
+use plan::Plan;
 use switch::{PortSpec, Switch, SwitchSpec};
 
 /// Why the netns environment failed.
@@ -52,11 +53,6 @@ pub enum NetnsError {
     #[error("link of `{0}`: {1}")]
     Link(String, std::io::Error),
 }
-
-/// The highest host number in a /24 after the gateway-free numbering starting at 2.
-const MAX_SERVICES: usize = 252;
-
-static SLOTS: Mutex<BTreeSet<u8>> = Mutex::new(BTreeSet::new());
 
 /// Why netns cannot run here, if it cannot.
 pub fn unavailable() -> Option<String> {
@@ -89,14 +85,13 @@ struct Member {
     name: String,
     ns: String,
     v4: Ipv4Addr,
-    v6: Ipv6Addr,
     port: u16,
     hosts: std::path::PathBuf,
 }
 
 pub struct Netns {
     events: EventTx,
-    slot: Option<u8>,
+    plan: Option<Plan>,
     members: Vec<Member>,
     switch: Option<Switch>,
     capture: Option<Arc<Capture>>,
@@ -109,7 +104,7 @@ impl Netns {
         }
         Ok(Netns {
             events,
-            slot: None,
+            plan: None,
             members: Vec::new(),
             switch: None,
             capture: None,
@@ -124,69 +119,34 @@ impl Netns {
     }
 
     fn build(&mut self, topo: &Topology) -> Result<(), NetnsError> {
-        if topo.services.len() > MAX_SERVICES {
-            return Err(NetnsError::TooManyServices {
-                max: MAX_SERVICES,
-                got: topo.services.len(),
-            });
-        }
-        let slot = take_slot()?;
-        self.slot = Some(slot);
-        for (i, n) in topo.services.iter().enumerate() {
-            let host = (i + 2) as u8;
+        let plan = Plan::new(topo.services.iter().map(|n| n.name.as_str()))?;
+        let names = plan.names();
+        let mut ports = Vec::new();
+        for (i, (n, h)) in topo.services.iter().zip(&plan.hosts).enumerate() {
+            let ns = namespace::name(topo.owner, topo.index, &n.name);
+            namespace::create(&ns)?;
             self.members.push(Member {
                 name: n.name.clone(),
-                ns: namespace::name(topo.owner, topo.index, &n.name),
-                v4: Ipv4Addr::new(10, 213, slot, host),
-                v6: Ipv6Addr::new(0xfd70, 0x616e, 0, u16::from(slot), 0, 0, 0, u16::from(host)),
+                ns: ns.clone(),
+                v4: h.v4,
                 port: n.port.unwrap_or(4000 + i as u16),
-                hosts: std::path::PathBuf::new(),
+                hosts: namespace::write_hosts(&ns, &names)?,
             });
-        }
-        let hosts: Vec<(String, String)> = self
-            .members
-            .iter()
-            .flat_map(|m| {
-                [
-                    (m.v4.to_string(), m.name.clone()),
-                    (m.v6.to_string(), m.name.clone()),
-                ]
-            })
-            .collect();
-        let mut ports = Vec::new();
-        for (i, n) in topo.services.iter().enumerate() {
-            let m = &self.members[i];
-            namespace::create(&m.ns)?;
-            let fd = tap::create_in(&namespace::path(&m.ns), "eth0")?;
-            namespace::ip_batch(&m.ns, &config_commands(slot, i, &self.members))?;
-            let hosts_file = namespace::write_hosts(&m.ns, &hosts)?;
-            self.members[i].hosts = hosts_file;
-            let m = &self.members[i];
+            let fd = tap::create_in(&namespace::path(&ns), "eth0")?;
+            namespace::ip_batch(&ns, &plan.config(i, "eth0", None))?;
             ports.push(PortSpec {
-                service: m.name.clone(),
+                service: n.name.clone(),
                 fd,
-                mac: mac(slot, i),
-                addrs: vec![IpAddr::V4(m.v4), IpAddr::V6(m.v6)],
+                mac: h.mac,
+                addrs: vec![IpAddr::V4(h.v4), IpAddr::V6(h.v6)],
                 protocol: n.protocol.clone(),
                 client: n.role == Role::Client,
             });
         }
-        let impair = impairments(topo)?;
-        if topo.capture {
-            let path = topo.dir.join(capture::FILE_NAME);
-            let _ = std::fs::create_dir_all(&topo.dir);
-            let c = Capture::create(&path)
-                .map_err(|e| NetnsError::Io(path.display().to_string(), e))?;
-            self.capture = Some(Arc::new(c));
-        }
-        let sw = Switch::start(SwitchSpec {
-            ports,
-            impair,
-            capture: self.capture.clone(),
-            events: self.events.clone(),
-        })
-        .map_err(|e| NetnsError::Io("switch".into(), e))?;
-        self.switch = Some(sw);
+        self.plan = Some(plan);
+        let (switch, capture) = start_link(topo, ports, &self.events)?;
+        self.switch = Some(switch);
+        self.capture = capture;
         Ok(())
     }
 
@@ -195,9 +155,7 @@ impl Netns {
             namespace::remove(&m.ns);
         }
         self.members.clear();
-        if let Some(s) = self.slot.take() {
-            SLOTS.lock().unwrap_or_else(|e| e.into_inner()).remove(&s);
-        }
+        self.plan = None;
     }
 }
 
@@ -208,56 +166,42 @@ impl Drop for Netns {
     }
 }
 
-fn take_slot() -> Result<u8, NetnsError> {
-    let mut slots = SLOTS.lock().unwrap_or_else(|e| e.into_inner());
-    let free = (0..=255u8).find(|s| !slots.contains(s));
-    match free {
-        Some(s) => {
-            slots.insert(s);
-            Ok(s)
-        }
-        None => Err(NetnsError::PoolExhausted(slots.len())),
+/// Starts the switch over `ports` with the topology's impairments, and the capture it
+/// writes when the topology asks for one.
+pub fn start_link(
+    topo: &Topology,
+    ports: Vec<PortSpec>,
+    events: &EventTx,
+) -> Result<(Switch, Option<Arc<Capture>>), NetnsError> {
+    let impair = impairments(topo)?;
+    let capture = if topo.capture {
+        let path = topo.dir.join(capture::FILE_NAME);
+        let _ = std::fs::create_dir_all(&topo.dir);
+        let c =
+            Capture::create(&path).map_err(|e| NetnsError::Io(path.display().to_string(), e))?;
+        Some(Arc::new(c))
+    } else {
+        None
+    };
+    let sw = Switch::start(SwitchSpec {
+        ports,
+        impair,
+        capture: capture.clone(),
+        events: events.clone(),
+    })
+    .map_err(|e| NetnsError::Io("switch".into(), e))?;
+    Ok((sw, capture))
+}
+
+/// Stops the switch and closes the capture, emitting what the link carried.
+pub async fn stop_link(switch: Switch, capture: Option<Arc<Capture>>, events: &EventTx) {
+    let stats = switch.stop().await;
+    let frames = capture.and_then(|c| c.close().ok());
+    let mut data = serde_json::to_value(stats).unwrap_or_default();
+    if let (Some(n), Some(o)) = (frames, data.as_object_mut()) {
+        o.insert("captured".into(), n.into());
     }
-}
-
-fn mac(slot: u8, i: usize) -> frame::Mac {
-    [0x02, 0x70, 0x6e, slot, 0, (i + 2) as u8]
-}
-
-fn mac_text(m: frame::Mac) -> String {
-    m.iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(":")
-}
-
-/// `ip -batch` lines that configure member `i`'s namespace: loopback, its TAP's MAC and
-/// addresses (IPv6 without duplicate address detection, so it is usable at once), and a
-/// static neighbour entry for every other member.
-fn config_commands(slot: u8, i: usize, members: &[Member]) -> Vec<String> {
-    let me = &members[i];
-    let mut c = vec![
-        "link set lo up".to_string(),
-        format!("link set eth0 address {}", mac_text(mac(slot, i))),
-        format!("addr add {}/24 dev eth0", me.v4),
-        format!("addr add {}/64 dev eth0 nodad", me.v6),
-        "link set eth0 up".to_string(),
-    ];
-    for (j, o) in members.iter().enumerate() {
-        if j == i {
-            continue;
-        }
-        let m = mac_text(mac(slot, j));
-        c.push(format!(
-            "neigh replace {} lladdr {m} dev eth0 nud permanent",
-            o.v4
-        ));
-        c.push(format!(
-            "neigh replace {} lladdr {m} dev eth0 nud permanent",
-            o.v6
-        ));
-    }
-    c
+    lifecycle(events, "link down".into(), data);
 }
 
 /// `impair[src][dst]`: a service's own entry in `links` is its attachment, crossed by every
@@ -337,14 +281,14 @@ impl NetworkEnvironment for Netns {
             let addrs: serde_json::Map<String, serde_json::Value> = self
                 .members
                 .iter()
-                .map(|m| (m.name.clone(), serde_json::json!({"ipv4": m.v4.to_string(), "ipv6": m.v6.to_string(), "netns": m.ns})))
+                .map(|m| (m.name.clone(), serde_json::json!({"ipv4": m.v4.to_string(), "netns": m.ns})))
                 .collect();
             lifecycle(
                 &self.events,
                 format!(
                     "link up: {} namespaces on 10.213.{}.0/24 in {} ms",
                     self.members.len(),
-                    self.slot.unwrap_or(0),
+                    self.plan.as_ref().map_or(0, |p| p.slot),
                     t0.elapsed().as_millis()
                 ),
                 serde_json::json!({"step": "link_up", "services": addrs, "capture": self.capture.as_ref().map(|c| c.path().display().to_string())}),
@@ -385,13 +329,7 @@ impl NetworkEnvironment for Netns {
     fn down(mut self: Box<Self>) -> BoxFuture<'static, ()> {
         async move {
             if let Some(sw) = self.switch.take() {
-                let stats = sw.stop().await;
-                let frames = self.capture.take().and_then(|c| c.close().ok());
-                let mut data = serde_json::to_value(stats).unwrap_or_default();
-                if let (Some(n), Some(o)) = (frames, data.as_object_mut()) {
-                    o.insert("captured".into(), n.into());
-                }
-                lifecycle(&self.events, "link down".into(), data);
+                stop_link(sw, self.capture.take(), &self.events).await;
             }
             self.teardown();
         }
