@@ -57,7 +57,7 @@ fn main() {
         env.up(&topo).await.unwrap();
         let ns = |s: &str| match env.place(s).unwrap().runner {
             Runner::Netns { ns, .. } => ns,
-            Runner::Host => unreachable!("netns places in namespaces"),
+            _ => unreachable!("netns places in namespaces"),
         };
         let (sa, cb) = (ns("server"), ns("client"));
         let server = env.listen("server").unwrap().host.to_string();
@@ -114,6 +114,8 @@ fn topology(dir: &Path) -> Topology {
         transport: Transport::Tcp,
         target: target.map(String::from),
         port: Some(5201),
+        publish: Vec::new(),
+        plugin: None,
     };
     Topology {
         owner: Owner::current(),
@@ -127,6 +129,7 @@ fn topology(dir: &Path) -> Topology {
         link: None,
         links: Default::default(),
         capture: true,
+        config: Default::default(),
     }
 }
 
