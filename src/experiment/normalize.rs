@@ -1,138 +1,572 @@
-//! PANTHER's spellings, rewritten to ours on the spanned tree before typing, each with a
-//! warning that says what to write instead. Spans move with their nodes, so later errors
-//! still point at the user's text.
+//! PANTHER's spellings, rewritten to ours on the spanned tree before typing. Spans move
+//! with their nodes, so later errors still point at the user's text.
+//!
+//! What happens to a PANTHER key here: its own spelling is accepted silently where PANTHER
+//! accepts it (`TESTERS`, `IUT`, `Server`); an alias becomes ours with a warning saying
+//! what to write; a key PANTHER knows and panther has no use for is dropped with a warning
+//! naming it (tables in `panther_keys`); a key neither knows stays for the typed model,
+//! which refuses it with a suggestion.
 
 use crate::diag::Diagnostic;
-use crate::yaml::{MapEntry, Node, Value};
+use crate::suggest;
+use crate::yaml::{MapEntry, Node, Resolved, Span, Value};
+
+use super::panther_keys::{self as pk, Unused};
+use super::shadow;
 
 /// Keys an environment item understands itself; anything else PANTHER put at this level is
 /// plugin configuration.
 const EXEC_KEYS: &[&str] = &["type", "enabled", "plugin_config"];
-const NET_KEYS: &[&str] = &["type", "link", "plugin_config", "deploy_timeout"];
+const NET_KEYS: &[&str] = &[
+    "type",
+    "link",
+    "links",
+    "capture",
+    "plugin_config",
+    "deploy_timeout",
+];
 
-pub fn normalize(root: &mut Node, file: &str) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
-    if let Some(level) = root
-        .entry_mut("logging")
-        .and_then(|e| e.value.entry_mut("level"))
-        && let Value::Scalar(s) = &mut level.value.value
-    {
-        s.text = s.text.to_ascii_uppercase();
-    }
-    let Some(tests) = root.entry_mut("tests") else {
-        return out;
-    };
-    let Value::Seq(tests) = &mut tests.value.value else {
-        return out;
-    };
-    for test in tests {
-        normalize_test(test, file, &mut out);
-    }
-    out
+struct Norm<'a> {
+    file: &'a str,
+    out: Vec<Diagnostic>,
 }
 
-fn normalize_test(test: &mut Node, file: &str, out: &mut Vec<Diagnostic>) {
-    let Value::Map(entries) = &mut test.value else {
-        return;
+pub fn normalize(root: &mut Node, file: &str) -> Vec<Diagnostic> {
+    let mut n = Norm {
+        file,
+        out: Vec::new(),
     };
-
-    // `execution_environments` → `execution_environment` (unless both are given: then the
-    // typed model reports the unknown key).
-    let has_singular = entries.iter().any(|e| e.key == "execution_environment");
-    if !has_singular
-        && let Some(e) = entries
-            .iter_mut()
-            .find(|e| e.key == "execution_environments")
+    let Value::Map(top) = &mut root.value else {
+        return n.out;
+    };
+    n.drop_unused(top, pk::TOP_UNUSED);
+    if let Some(logging) = map_of(top, "logging") {
+        if let Some(level) = logging.iter_mut().find(|e| e.key == "level")
+            && let Value::Scalar(s) = &mut level.value.value
+        {
+            s.text = s.text.to_ascii_uppercase();
+        }
+        n.drop_unused(logging, pk::LOGGING_UNUSED);
+    }
+    if let Some(paths) = map_of(top, "paths") {
+        n.drop_unused(paths, pk::PATHS_UNUSED);
+    }
+    if let Some(docker) = map_of(top, "docker") {
+        n.docker(docker, pk::DOCKER_KEYS, "docker");
+        if let Some(um) = map_of(docker, "user_mapping") {
+            n.check_keys(um, pk::DOCKER_USER_MAPPING_KEYS, "docker.user_mapping");
+        }
+    }
+    if let Some(tests) = top.iter_mut().find(|e| e.key == "tests")
+        && let Value::Seq(tests) = &mut tests.value.value
     {
-        out.push(
-            Diagnostic::warning(
-                file,
-                e.key_span,
-                "`execution_environments` is PANTHER's alias",
-            )
-            .help("write `execution_environment` (a list)"),
-        );
-        e.key = "execution_environment".into();
+        for test in tests {
+            n.test(test);
+        }
+    }
+    n.out
+}
+
+/// The entries of `key`'s value when it is a map.
+fn map_of<'n>(entries: &'n mut [MapEntry], key: &str) -> Option<&'n mut Vec<MapEntry>> {
+    match &mut entries.iter_mut().find(|e| e.key == key)?.value.value {
+        Value::Map(m) => Some(m),
+        _ => None,
+    }
+}
+
+fn take(entries: &mut Vec<MapEntry>, key: &str) -> Option<MapEntry> {
+    let i = entries.iter().position(|e| e.key == key)?;
+    Some(entries.remove(i))
+}
+
+impl Norm<'_> {
+    fn warn(&mut self, span: Span, msg: impl Into<String>, help: impl Into<String>) {
+        self.out
+            .push(Diagnostic::warning(self.file, span, msg).help(help));
     }
 
-    for e in entries.iter_mut() {
-        match e.key.as_str() {
-            "execution_environment" => {
-                if e.value.is_null() {
-                    e.value.value = Value::Seq(Vec::new());
-                }
-                if matches!(e.value.value, Value::Map(_)) {
-                    out.push(
-                        Diagnostic::warning(
-                            file,
-                            e.value.span,
-                            "`execution_environment` is a single map; a list is expected",
-                        )
-                        .help("write it as a list item: `execution_environment: [{type: …}]`"),
+    /// Drops the keys of `table` with a warning naming each.
+    fn drop_unused(&mut self, entries: &mut Vec<MapEntry>, table: &[Unused]) {
+        let mut i = 0;
+        while i < entries.len() {
+            match pk::unused_reason(table, &entries[i].key) {
+                Some(why) => {
+                    let e = entries.remove(i);
+                    self.warn(
+                        e.key_span,
+                        format!("`{}` is PANTHER's; panther does not use it", e.key),
+                        why,
                     );
-                    let item = std::mem::replace(&mut e.value.value, Value::Seq(Vec::new()));
-                    let span = e.value.span;
-                    e.value.value = Value::Seq(vec![Node { value: item, span }]);
                 }
-                if let Value::Seq(items) = &mut e.value.value {
-                    for item in items {
-                        hoist_into_plugin_config(
-                            item,
-                            EXEC_KEYS,
-                            "execution environment",
-                            file,
-                            out,
-                        );
+                None => i += 1,
+            }
+        }
+    }
+
+    /// Keys of an opaque block (kept as JSON for the environment that reads it) must be
+    /// keys PANTHER declares there.
+    fn check_keys(&mut self, entries: &[MapEntry], known: &[&str], what: &str) {
+        for e in entries {
+            if !known.contains(&e.key.as_str()) {
+                self.out.push(
+                    Diagnostic::error(
+                        self.file,
+                        e.key_span,
+                        format!("unknown key `{}` in `{what}`", e.key),
+                    )
+                    .expected(format!("one of {}", suggest::one_of(known)))
+                    .help_opt(suggest::did_you_mean(&e.key, known.iter().copied())),
+                );
+            }
+        }
+    }
+
+    /// A `docker` block: the legacy `build_docker_image` is today's
+    /// `force_build_docker_image`.
+    fn docker(&mut self, entries: &mut [MapEntry], known: &[&str], what: &str) {
+        let has_new = entries.iter().any(|e| e.key == "force_build_docker_image");
+        if !has_new && let Some(e) = entries.iter_mut().find(|e| e.key == "build_docker_image") {
+            self.warn(
+                e.key_span,
+                "`build_docker_image` is PANTHER's older spelling",
+                "write `force_build_docker_image`",
+            );
+            e.key = "force_build_docker_image".into();
+        }
+        self.check_keys(entries, known, what);
+    }
+
+    fn test(&mut self, test: &mut Node) {
+        let Value::Map(entries) = &mut test.value else {
+            return;
+        };
+        self.drop_unused(entries, pk::TEST_UNUSED);
+        for key in ["timeout", "iterations"] {
+            unquote_number(entries, key);
+        }
+
+        // `execution_environments` → `execution_environment` (unless both are given: then
+        // the typed model reports the unknown key).
+        let has_singular = entries.iter().any(|e| e.key == "execution_environment");
+        if !has_singular
+            && let Some(e) = entries
+                .iter_mut()
+                .find(|e| e.key == "execution_environments")
+        {
+            self.warn(
+                e.key_span,
+                "`execution_environments` is PANTHER's alias",
+                "write `execution_environment` (a list)",
+            );
+            e.key = "execution_environment".into();
+        }
+
+        let service_names: Vec<String> = entries
+            .iter()
+            .find(|e| e.key == "services")
+            .and_then(|e| e.value.as_map())
+            .map(|m| m.iter().map(|s| s.key.clone()).collect())
+            .unwrap_or_default();
+
+        let mut stop = None;
+        for e in entries.iter_mut() {
+            match e.key.as_str() {
+                "execution_environment" => self.execution_environments(&mut e.value),
+                "network_environment" => stop = self.network_environment(&mut e.value),
+                "services" => {
+                    if let Value::Map(services) = &mut e.value.value {
+                        for s in services {
+                            self.service(s);
+                        }
                     }
                 }
-            }
-            "network_environment" => {
-                hoist_into_plugin_config(&mut e.value, NET_KEYS, "network environment", file, out)
-            }
-            "services" => {
-                if let Value::Map(services) = &mut e.value.value {
-                    for s in services {
-                        normalize_service(&mut s.value, file, out);
+                "steps" => {
+                    if let Value::Map(steps) = &mut e.value.value {
+                        unquote_number(steps, "wait");
                     }
                 }
+                "assertions" => self.assertions(&mut e.value, &service_names),
+                _ => {}
             }
+        }
+        if let Some(stop) = stop {
+            self.stop_time(entries, stop);
+        }
+    }
+
+    /// Shadow's `general.stop_time` ends the simulation: here it bounds the test.
+    fn stop_time(&mut self, entries: &mut Vec<MapEntry>, stop: shadow::StopTime) {
+        let text = format!("{}", stop.secs);
+        match entries.iter_mut().find(|e| e.key == "timeout") {
+            Some(t) => {
+                if let Value::Scalar(s) = &mut t.value.value
+                    && let Some(cur) = as_number(s.resolve())
+                    && cur > stop.secs
+                {
+                    self.warn(
+                        stop.value_span,
+                        format!(
+                            "the test's `timeout` ({cur} s) is cut to Shadow's stop_time ({text} s)"
+                        ),
+                        "Shadow stops the whole simulation at stop_time; panther stops the test",
+                    );
+                    s.text = text;
+                    s.plain = true;
+                }
+            }
+            None => entries.push(MapEntry {
+                key: "timeout".into(),
+                key_span: stop.key_span,
+                value: Node::scalar(text, true, stop.value_span),
+            }),
+        }
+    }
+
+    fn execution_environments(&mut self, v: &mut Node) {
+        if v.is_null() {
+            v.value = Value::Seq(Vec::new());
+        }
+        if matches!(v.value, Value::Map(_)) {
+            self.warn(
+                v.span,
+                "`execution_environment` is a single map; a list is expected",
+                "write it as a list item: `execution_environment: [{type: …}]`",
+            );
+            let item = std::mem::replace(&mut v.value, Value::Seq(Vec::new()));
+            v.value = Value::Seq(vec![Node {
+                value: item,
+                span: v.span,
+            }]);
+        }
+        if let Value::Seq(items) = &mut v.value {
+            for item in items {
+                if let Value::Map(m) = &mut item.value {
+                    self.drop_unused(m, pk::ENV_BASE_UNUSED);
+                }
+                self.hoist_into_plugin_config(item, EXEC_KEYS, "execution environment");
+                self.exec_knobs(item);
+            }
+        }
+    }
+
+    fn network_environment(&mut self, v: &mut Node) -> Option<shadow::StopTime> {
+        let stop = shadow::convert(v, self.file, &mut self.out);
+        if let Some(ty) = v.entry_mut("type")
+            && let Value::Scalar(s) = &mut ty.value.value
+            && s.text == "localhost_single_container"
+        {
+            s.text = "localhost".into();
+            self.out.push(
+                Diagnostic::warning(
+                    self.file,
+                    ty.value.span,
+                    "`localhost_single_container` runs as `localhost`: every service is a process on this machine, with no container",
+                )
+                .help("write `type: localhost`; use `docker_compose` for containers"),
+            );
+        }
+        if let Value::Map(m) = &mut v.value {
+            self.drop_unused(m, pk::ENV_BASE_UNUSED);
+        }
+        self.hoist_into_plugin_config(v, NET_KEYS, "network environment");
+        stop
+    }
+
+    /// PANTHER lets environment-specific keys sit next to `type` (`{type: strace,
+    /// trace_all_syscalls: true}`); ours live under `plugin_config`, where they are checked
+    /// against the plugin's parameters.
+    fn hoist_into_plugin_config(&mut self, node: &mut Node, keep: &[&str], what: &str) {
+        let Value::Map(entries) = &mut node.value else {
+            return;
+        };
+        let (stay, moved): (Vec<MapEntry>, Vec<MapEntry>) = std::mem::take(entries)
+            .into_iter()
+            .partition(|e| keep.contains(&e.key.as_str()));
+        *entries = stay;
+        for m in &moved {
+            self.warn(
+                m.key_span,
+                format!("`{}` sits next to the {what}'s `type`", m.key),
+                format!(
+                    "PANTHER allows this; panther reads it as `plugin_config.{}`",
+                    m.key
+                ),
+            );
+        }
+        merge_plugin_config(entries, moved);
+        if let Some(pc) = map_of(entries, "plugin_config") {
+            self.drop_unused(pc, pk::ENV_BASE_UNUSED);
+        }
+    }
+
+    /// PANTHER's strace and memcheck options, turned into the bundled plugins' parameters
+    /// or dropped with a warning.
+    fn exec_knobs(&mut self, item: &mut Node) {
+        let kind = item.get("type").and_then(Node::as_str).unwrap_or("");
+        let kind = kind.to_string();
+        let Some(pc) = item.entry_mut("plugin_config") else {
+            return;
+        };
+        let Value::Map(pc) = &mut pc.value.value else {
+            return;
+        };
+        match kind.as_str() {
+            "strace" => self.strace_knobs(pc),
+            "memcheck" => self.memcheck_knobs(pc),
             _ => {}
+        }
+    }
+
+    fn strace_knobs(&mut self, pc: &mut Vec<MapEntry>) {
+        let has_trace = pc.iter().any(|e| e.key == "trace");
+        let all = take(pc, "trace_all_syscalls");
+        let net = take(pc, "trace_network_syscalls");
+        let mut trace: Option<(&str, Span, Span)> = None;
+        for (e, value) in [(&all, "all"), (&net, "network")] {
+            let Some(e) = e else { continue };
+            let on = matches!(&e.value.value, Value::Scalar(s) if s.resolve() == Resolved::Bool(true));
+            let off = matches!(&e.value.value, Value::Scalar(s) if s.resolve() == Resolved::Bool(false));
+            if !on && !off {
+                self.out.push(
+                    Diagnostic::error(
+                        self.file,
+                        e.value.span,
+                        format!("`{}` is {}", e.key, e.value.kind_name()),
+                    )
+                    .expected("true or false"),
+                );
+                continue;
+            }
+            if on && trace.is_none() {
+                trace = Some((value, e.key_span, e.value.span));
+            }
+            let help = if has_trace {
+                "`trace` is set too and wins".to_string()
+            } else if on {
+                format!("panther reads it as `trace: {value}`")
+            } else {
+                "panther traces the network calls unless `trace` says otherwise".to_string()
+            };
+            self.warn(
+                e.key_span,
+                format!("`{}` is PANTHER's strace switch", e.key),
+                help,
+            );
+        }
+        if let Some((value, key_span, span)) = trace
+            && !has_trace
+        {
+            pc.push(MapEntry {
+                key: "trace".into(),
+                key_span,
+                value: Node::scalar(value, false, span),
+            });
+        }
+        self.drop_unused(
+            pc,
+            &[
+                (
+                    "include_kernel_stack",
+                    "strace's kernel stacks (-k) are not collected by panther's strace",
+                ),
+                (
+                    "excluded_syscalls",
+                    "write a `trace` expression instead, such as `trace: \"!futex\"`",
+                ),
+                (
+                    "timeout",
+                    "the traced service's own `timeout` bounds strace here",
+                ),
+            ],
+        );
+    }
+
+    fn memcheck_knobs(&mut self, pc: &mut Vec<MapEntry>) {
+        if let Some(e) = pc.iter_mut().find(|e| e.key == "leak_check")
+            && let Value::Scalar(s) = &mut e.value.value
+            && s.text == "yes"
+        {
+            self.out.push(
+                Diagnostic::warning(self.file, e.value.span, "`leak_check: yes` is Valgrind's synonym of `full`")
+                    .help("write `leak_check: full`"),
+            );
+            s.text = "full".into();
+        }
+        self.drop_unused(
+            pc,
+            &[
+                (
+                    "show_reachable",
+                    "`leak_errors` chooses which leak kinds count here",
+                ),
+                (
+                    "output_format",
+                    "panther always reads memcheck's XML output",
+                ),
+                (
+                    "additional_parameters",
+                    "panther passes only the memcheck options its plugin declares",
+                ),
+            ],
+        );
+    }
+
+    fn service(&mut self, svc: &mut MapEntry) {
+        let key = svc.key.clone();
+        let Value::Map(entries) = &mut svc.value.value else {
+            return;
+        };
+        // PANTHER's builder names a service by its key when `name` is missing; the legacy
+        // schema required `name`, so PANTHER's files repeat the key there.
+        if let Some(name) = take(entries, "name") {
+            let same = name.value.as_str() == Some(key.as_str());
+            if !same {
+                self.warn(
+                    name.key_span,
+                    format!(
+                        "the service is `{key}` (its key); `name: {}` is ignored",
+                        name.value.as_str().unwrap_or("…")
+                    ),
+                    "targets and results use the key; rename the key to rename the service",
+                );
+            }
+        }
+        self.drop_unused(entries, pk::SERVICE_UNUSED);
+        unquote_number(entries, "timeout");
+
+        let mut knobs = Vec::new();
+        if let Some(imp) = map_of(entries, "implementation") {
+            if let Some(ty) = imp.iter_mut().find(|e| e.key == "type")
+                && let Value::Scalar(s) = &mut ty.value.value
+            {
+                // PANTHER lower-cases the type and its enum is `iut|testers`.
+                match s.text.to_ascii_lowercase().as_str() {
+                    "iut" => s.text = "iut".into(),
+                    "testers" | "tester" => s.text = "tester".into(),
+                    _ => {}
+                }
+            }
+            let mut i = 0;
+            while i < imp.len() {
+                if pk::IMPLEMENTATION_KNOBS.contains(&imp[i].key.as_str()) {
+                    knobs.push(imp.remove(i));
+                } else {
+                    i += 1;
+                }
+            }
+        }
+        for k in &knobs {
+            self.warn(
+                k.key_span,
+                format!("`{}` sits in `implementation`", k.key),
+                format!(
+                    "PANTHER moves it into the service's plugin_config; so does panther: `plugin_config.{}`",
+                    k.key
+                ),
+            );
+        }
+        if !knobs.is_empty() {
+            merge_plugin_config(entries, knobs);
+        }
+        if let Some(proto) = map_of(entries, "protocol")
+            && let Some(role) = proto.iter_mut().find(|e| e.key == "role")
+            && let Value::Scalar(s) = &mut role.value.value
+        {
+            s.text = s.text.to_ascii_lowercase();
+        }
+        if let Some(docker) = map_of(entries, "docker") {
+            self.docker(docker, pk::SERVICE_DOCKER_KEYS, "docker");
+        }
+    }
+
+    /// PANTHER's legacy assertion items (`{type: service_responsive, service, endpoint,
+    /// expected_status}`) are checked, then dropped with a warning: panther already makes a
+    /// service that never becomes ready an error. Items in panther's shape stay.
+    fn assertions(&mut self, v: &mut Node, services: &[String]) {
+        let Value::Seq(items) = &mut v.value else {
+            return;
+        };
+        let mut i = 0;
+        while i < items.len() {
+            let is_panther = items[i].get("type").is_some() && items[i].get("property").is_none();
+            if !is_panther {
+                i += 1;
+                continue;
+            }
+            let item = items.remove(i);
+            self.panther_assertion(&item, services);
+        }
+    }
+
+    fn panther_assertion(&mut self, item: &Node, services: &[String]) {
+        let entries = item.as_map().unwrap_or_default();
+        self.check_keys(entries, pk::PANTHER_ASSERTION_KEYS, "assertions");
+        let names: Vec<&str> = services.iter().map(String::as_str).collect();
+        if let Some(s) = item.get("service")
+            && let Some(name) = s.as_str()
+            && !names.contains(&name)
+        {
+            self.out.push(
+                Diagnostic::error(
+                    self.file,
+                    s.span,
+                    format!("`{name}` is not a service of this test"),
+                )
+                .expected(format!("one of {}", suggest::one_of(&names)))
+                .help_opt(suggest::did_you_mean(name, names.iter().copied())),
+            );
+        }
+        if let Some(st) = item.get("expected_status") {
+            let ok = matches!(&st.value, Value::Scalar(s) if matches!(s.resolve(), Resolved::Int(100..=599)));
+            if !ok {
+                self.out.push(
+                    Diagnostic::error(
+                        self.file,
+                        st.span,
+                        format!("`expected_status` is {}", st.kind_name()),
+                    )
+                    .expected("an HTTP status code from 100 to 599"),
+                );
+            }
+        }
+        let Some(ty) = item.get("type") else { return };
+        let kind = ty.as_str().unwrap_or("");
+        match kind {
+            "service_responsive" => self.warn(
+                ty.span,
+                "`service_responsive` is PANTHER's assertion; panther checks it on every service",
+                "a service that never becomes ready makes the test an error; assert protocol properties with `- property: NAME`",
+            ),
+            "data_integrity" => self.warn(
+                ty.span,
+                "`data_integrity` is PANTHER's; panther does not use it",
+                "assert protocol properties with `- property: NAME` (`panther plugins show PROTOCOL` lists them)",
+            ),
+            other => self.out.push(
+                Diagnostic::error(
+                    self.file,
+                    ty.span,
+                    format!("unknown assertion type `{other}`"),
+                )
+                .expected(format!(
+                    "PANTHER's {}, or panther's `property: NAME`",
+                    suggest::one_of(pk::PANTHER_ASSERTION_TYPES)
+                ))
+                .help_opt(suggest::did_you_mean(
+                    other,
+                    pk::PANTHER_ASSERTION_TYPES.iter().copied(),
+                )),
+            ),
         }
     }
 }
 
-/// PANTHER lets environment-specific keys sit next to `type` (`{type: strace,
-/// trace_all_syscalls: true}`); ours live under `plugin_config`, where they are checked
-/// against the plugin's parameters.
-fn hoist_into_plugin_config(
-    node: &mut Node,
-    keep: &[&str],
-    what: &str,
-    file: &str,
-    out: &mut Vec<Diagnostic>,
-) {
-    let Value::Map(entries) = &mut node.value else {
-        return;
-    };
-    let (stay, moved): (Vec<MapEntry>, Vec<MapEntry>) = std::mem::take(entries)
-        .into_iter()
-        .partition(|e| keep.contains(&e.key.as_str()));
-    *entries = stay;
+/// Adds `moved` to the map's `plugin_config` (creating it at the first moved key); a key
+/// already in `plugin_config` wins.
+fn merge_plugin_config(entries: &mut Vec<MapEntry>, moved: Vec<MapEntry>) {
     if moved.is_empty() {
         return;
-    }
-    for m in &moved {
-        out.push(
-            Diagnostic::warning(
-                file,
-                m.key_span,
-                format!("`{}` sits next to the {what}'s `type`", m.key),
-            )
-            .help(format!(
-                "PANTHER allows this; panther reads it as `plugin_config.{}`",
-                m.key
-            )),
-        );
     }
     match entries.iter_mut().find(|e| e.key == "plugin_config") {
         Some(pc) => {
@@ -158,31 +592,24 @@ fn hoist_into_plugin_config(
     }
 }
 
-fn normalize_service(svc: &mut Node, file: &str, out: &mut Vec<Diagnostic>) {
-    let Some(ty) = svc
-        .entry_mut("implementation")
-        .and_then(|i| i.value.entry_mut("type"))
-    else {
-        return;
-    };
-    let Value::Scalar(s) = &mut ty.value.value else {
-        return;
-    };
-    let canonical = match s.text.to_ascii_lowercase().as_str() {
-        "iut" => "iut",
-        "tester" | "testers" => "tester",
-        _ => return,
-    };
-    if s.text != canonical {
-        out.push(
-            Diagnostic::warning(
-                file,
-                ty.value.span,
-                format!("`type: {}` is PANTHER's spelling", s.text),
-            )
-            .help(format!("write `type: {canonical}`")),
-        );
-        s.text = canonical.into();
+fn as_number(r: Resolved<'_>) -> Option<f64> {
+    match r {
+        Resolved::Int(i) => Some(i as f64),
+        Resolved::Float(f) => Some(f),
+        _ => None,
+    }
+}
+
+/// PANTHER's pydantic models coerce `"60"` to 60: a quoted number is read as the number.
+fn unquote_number(entries: &mut [MapEntry], key: &str) {
+    if let Some(e) = entries.iter_mut().find(|e| e.key == key)
+        && let Value::Scalar(s) = &mut e.value.value
+        && !s.plain
+        && !s.text.trim().is_empty()
+        && s.text.trim().parse::<f64>().is_ok()
+    {
+        s.text = s.text.trim().to_string();
+        s.plain = true;
     }
 }
 
@@ -193,20 +620,52 @@ mod tests {
 
     #[test]
     fn panther_aliases_become_ours_with_warnings() {
-        let src = "tests:\n  - name: t\n    execution_environments: {type: strace, trace_all_syscalls: true}\n    services:\n      s: {implementation: {name: x, type: IUT}}\n";
+        let src = "tests:\n  - name: t\n    execution_environments: {type: strace, trace_all_syscalls: true}\n    services:\n      s: {implementation: {name: x, type: TESTERS}}\n";
         let mut root = parse(src, Limits::default()).unwrap();
         let w = normalize(&mut root, "f.yaml");
+        let msgs: Vec<&str> = w.iter().map(|d| d.message.as_str()).collect();
         assert_eq!(w.len(), 4, "{w:#?}");
         let t = Path::root().key("tests").index(0);
         let ee = root.at(&t.key("execution_environment").index(0)).unwrap();
         assert_eq!(ee.get("type").unwrap().as_str(), Some("strace"));
         let pc = ee.get("plugin_config").unwrap();
-        assert_eq!(pc.get("trace_all_syscalls").unwrap().as_str(), Some("true"));
+        assert_eq!(pc.get("trace").unwrap().as_str(), Some("all"));
+        assert!(pc.get("trace_all_syscalls").is_none());
+        assert!(msgs.iter().any(|m| m.contains("`trace_all_syscalls` is PANTHER's strace switch")));
         let ty = root
             .at(&t.key("services").key("s").key("implementation").key("type"))
             .unwrap();
-        assert_eq!(ty.as_str(), Some("iut"));
+        // PANTHER's own spelling: accepted without a warning.
+        assert_eq!(ty.as_str(), Some("tester"));
+        assert!(msgs.iter().all(|m| !m.contains("TESTERS")), "{msgs:?}");
         // Warnings point at the user's text.
         assert_eq!((w[0].line, w[0].column), (3, 5));
+    }
+
+    #[test]
+    fn known_but_unused_keys_are_dropped_by_name() {
+        let src = "features: {fast_fail: true}\ntests:\n  - name: t\n    debug_environment: []\n    services:\n      s:\n        name: s\n        secondary_endpoints: [a]\n        implementation: {name: x, type: iut, log_level_events: debug}\n";
+        let mut root = parse(src, Limits::default()).unwrap();
+        let w = normalize(&mut root, "f.yaml");
+        let msgs: Vec<&str> = w.iter().map(|d| d.message.as_str()).collect();
+        for key in ["features", "debug_environment", "secondary_endpoints"] {
+            assert!(
+                msgs.contains(&format!("`{key}` is PANTHER's; panther does not use it").as_str()),
+                "{key}: {msgs:?}"
+            );
+        }
+        assert!(root.get("features").is_none());
+        let s = root
+            .at(&Path::root().key("tests").index(0).key("services").key("s"))
+            .unwrap();
+        assert!(s.get("name").is_none());
+        assert_eq!(
+            s.get("plugin_config")
+                .and_then(|p| p.get("log_level_events"))
+                .and_then(Node::as_str),
+            Some("debug")
+        );
+        // `name` equal to the key needs no warning.
+        assert_eq!(w.len(), 4, "{msgs:?}");
     }
 }

@@ -1,0 +1,292 @@
+//! What PANTHER's own schema knows that panther does not act on, level by level
+//! (docs: /work/shared/reference/panther-schema.md). PANTHER accepts any key and warns
+//! "Unknown field(s) … Check for typos"; panther accepts the keys PANTHER *declares or
+//! uses*, warns about each by name when it has no meaning here, and keeps refusing keys
+//! neither knows (with a suggestion). The tables are data so the warning says why.
+
+/// `(key, why panther ignores it)`: a key PANTHER knows and panther has no use for.
+pub type Unused = (&'static str, &'static str);
+
+pub const TOP_UNUSED: &[Unused] = &[
+    (
+        "features",
+        "PANTHER's legacy global switches (logger_observer, storage_handler, fast_fail); panther's event log and storage are always on",
+    ),
+    (
+        "experiment",
+        "PANTHER keeps it as an extra attribute of the experiment config; nothing reads it",
+    ),
+];
+
+pub const LOGGING_UNUSED: &[Unused] = &[
+    (
+        "statistics",
+        "PANTHER's log-statistics collector; `panther log` and `panther report` summarise a run instead",
+    ),
+    (
+        "event_format",
+        "PANTHER's legacy event formatting; panther's events are JSON lines",
+    ),
+];
+
+pub const PATHS_UNUSED: &[Unused] = &[
+    ("services_dir", "PANTHER's legacy plugin layout"),
+    ("iut_dir", "PANTHER's legacy plugin layout"),
+    ("testers_dir", "PANTHER's legacy plugin layout"),
+    ("optional_paths", "PANTHER's legacy plugin layout"),
+];
+
+pub const TEST_UNUSED: &[Unused] = &[
+    (
+        "debug_environment",
+        "PANTHER's debug environments (gdb, …) have no counterpart here; use an execution environment such as strace",
+    ),
+    (
+        "should_be_ignore",
+        "PANTHER's marker for tests it skips; remove the test to skip it",
+    ),
+];
+
+pub const SERVICE_UNUSED: &[Unused] = &[
+    (
+        "secondary_endpoints",
+        "PANTHER's extra endpoints of a service; panther addresses a service by its `protocol.target` and port",
+    ),
+    (
+        "should_be_ignore",
+        "PANTHER's marker for services it skips; remove the service to skip it",
+    ),
+];
+
+/// Keys of PANTHER's environment base model: its background health monitor.
+pub const ENV_BASE_UNUSED: &[Unused] = &[
+    (
+        "enable_background_monitoring",
+        "PANTHER's background health monitor; panther watches every process itself",
+    ),
+    (
+        "monitoring_interval_seconds",
+        "PANTHER's background health monitor; panther watches every process itself",
+    ),
+    (
+        "failure_threshold_count",
+        "PANTHER's background health monitor; a service that dies is reported at once",
+    ),
+    (
+        "allow_partial_deployment",
+        "PANTHER's partial deployment; a service that does not start makes the test an error",
+    ),
+    (
+        "critical_services",
+        "PANTHER's background health monitor; every service is critical here",
+    ),
+];
+
+/// Shadow options with no meaning outside the simulator.
+pub const SHADOW_UNUSED: &[Unused] = &[
+    (
+        "model_unblocked_syscall_latency",
+        "a Shadow simulator option; processes here run in real time",
+    ),
+    ("experimental", "Shadow simulator options"),
+    (
+        "hosts",
+        "Shadow's host table; panther places each service in its own network namespace",
+    ),
+    (
+        "incompatibility",
+        "PANTHER's plugin metadata; panther reads incompatibilities from plugin manifests",
+    ),
+];
+
+/// PANTHER's builder moves every extra `implementation` key into the service's
+/// `plugin_config` (they are tester knobs, Ivy's mostly); panther does the same.
+pub const IMPLEMENTATION_KNOBS: &[&str] = &[
+    "log_level_events",
+    "log_level_binary",
+    "optimization_level",
+    "iterations_per_test",
+    "internal_iterations_per_test",
+    "runtime_seconds",
+    "create_additional_files",
+    "parameters",
+    "command",
+];
+
+/// PANTHER's global `docker` block (current and legacy spellings).
+pub const DOCKER_KEYS: &[&str] = &[
+    "force_build_docker_image",
+    "build_docker_image",
+    "log_docker_image_build",
+    "user_mapping",
+    "registry",
+    "build_args",
+    "cache_from",
+    "network_mode",
+    "use_buildx",
+    "target_platform",
+    "buildx_builder",
+    "multi_platform",
+    "no_docker_cache",
+    "remove_docker_image",
+    "remove_docker_container",
+    "remove_docker_network",
+    "remove_docker_volume",
+    "remove_dangling_images",
+];
+
+pub const DOCKER_USER_MAPPING_KEYS: &[&str] = &[
+    "run_as_host_user",
+    "custom_uid",
+    "custom_gid",
+    "user_name",
+    "fallback_to_root",
+];
+
+/// A service's `docker` override.
+pub const SERVICE_DOCKER_KEYS: &[&str] = &[
+    "force_build_docker_image",
+    "build_docker_image",
+    "no_docker_cache",
+    "use_buildx",
+    "target_platform",
+    "build_args",
+];
+
+/// Keys of PANTHER's legacy `service_responsive | data_integrity` assertion items.
+pub const PANTHER_ASSERTION_KEYS: &[&str] = &["type", "service", "endpoint", "expected_status"];
+pub const PANTHER_ASSERTION_TYPES: &[&str] = &["service_responsive", "data_integrity"];
+
+/// A plugin PANTHER has and panther does not: why, and what to use instead. `nearest`
+/// maps a protocol to the plugins to suggest, first one present in the registry wins.
+pub struct Missing {
+    pub name: &'static str,
+    pub reason: &'static str,
+    pub nearest: &'static [(&'static str, &'static str)],
+}
+
+/// Nearest for a tester: by the protocol the service speaks.
+const TESTERS_BY_PROTOCOL: &[(&str, &str)] = &[
+    ("quic", "quic_tester"),
+    ("minip", "minip_tester"),
+    ("http", "http_conformance"),
+];
+
+/// Nearest for an IUT: the bundled one speaking the same protocol.
+const IUTS_BY_PROTOCOL: &[(&str, &str)] = &[
+    ("quic", "aioquic"),
+    ("quic", "ngtcp2"),
+    ("minip", "ping_pong"),
+    ("http", "python_http"),
+    ("http", "nginx"),
+];
+
+const QUIC_BUILT_FROM_SOURCE: &str =
+    "PANTHER builds it from source in a Docker image; panther has no plugin for it";
+
+pub const MISSING: &[Missing] = &[
+    Missing {
+        name: "panther_ivy",
+        reason: "the Ivy toolchain (Ivy and Z3) is not installable here",
+        nearest: TESTERS_BY_PROTOCOL,
+    },
+    Missing {
+        name: "ai_rfc",
+        reason: "PANTHER's LLM-based RFC tester needs a model service panther does not have",
+        nearest: TESTERS_BY_PROTOCOL,
+    },
+    Missing {
+        name: "a_rfc",
+        reason: "PANTHER's LLM-based RFC tester needs a model service panther does not have",
+        nearest: TESTERS_BY_PROTOCOL,
+    },
+    Missing {
+        name: "panther_binfuzz",
+        reason: "PANTHER's BinFuzz submodule is not part of panther",
+        nearest: TESTERS_BY_PROTOCOL,
+    },
+    Missing {
+        name: "picoquic_shadow",
+        reason: "it is picoquic built for the Shadow simulator, which is not installable here",
+        nearest: IUTS_BY_PROTOCOL,
+    },
+    Missing {
+        name: "picoquic",
+        reason: QUIC_BUILT_FROM_SOURCE,
+        nearest: IUTS_BY_PROTOCOL,
+    },
+    Missing {
+        name: "quiche",
+        reason: QUIC_BUILT_FROM_SOURCE,
+        nearest: IUTS_BY_PROTOCOL,
+    },
+    Missing {
+        name: "quinn",
+        reason: QUIC_BUILT_FROM_SOURCE,
+        nearest: IUTS_BY_PROTOCOL,
+    },
+    Missing {
+        name: "lsquic",
+        reason: QUIC_BUILT_FROM_SOURCE,
+        nearest: IUTS_BY_PROTOCOL,
+    },
+    Missing {
+        name: "mvfst",
+        reason: QUIC_BUILT_FROM_SOURCE,
+        nearest: IUTS_BY_PROTOCOL,
+    },
+    Missing {
+        name: "quic_go",
+        reason: QUIC_BUILT_FROM_SOURCE,
+        nearest: IUTS_BY_PROTOCOL,
+    },
+    Missing {
+        name: "quant",
+        reason: QUIC_BUILT_FROM_SOURCE,
+        nearest: IUTS_BY_PROTOCOL,
+    },
+    Missing {
+        name: "ping_pong_fail",
+        reason: "panther's `ping_pong` plays every MinIP version: write `protocol.version: fail`",
+        nearest: IUTS_BY_PROTOCOL,
+    },
+    Missing {
+        name: "libcoap",
+        reason: "panther has no CoAP plugins",
+        nearest: IUTS_BY_PROTOCOL,
+    },
+    Missing {
+        name: "frr_bgp",
+        reason: "panther has no BGP plugins",
+        nearest: IUTS_BY_PROTOCOL,
+    },
+    Missing {
+        name: "gdb",
+        reason: "PANTHER's gdb environment is interactive debugging, which an unattended run cannot use",
+        nearest: &[("", "strace")],
+    },
+    Missing {
+        name: "gperf",
+        reason: "PANTHER's gperf profiling has no counterpart here",
+        nearest: &[("", "time")],
+    },
+];
+
+/// Short descriptions of the plugins suggested as nearest (the manifest's description is
+/// used for any other).
+pub const NEAREST_BLURB: &[(&str, &str)] = &[
+    ("quic_tester", "spec-based QUIC checks"),
+    ("minip_tester", "checks every minip property"),
+    ("http_conformance", "HTTP/1.x conformance checks"),
+    ("ping_pong", "the reference MinIP server and client"),
+    ("strace", "traces each service's system calls"),
+    ("time", "measures each service's time and memory"),
+];
+
+pub fn missing(name: &str) -> Option<&'static Missing> {
+    MISSING.iter().find(|m| m.name == name)
+}
+
+pub fn unused_reason(table: &[Unused], key: &str) -> Option<&'static str> {
+    table.iter().find(|(k, _)| *k == key).map(|(_, why)| *why)
+}
