@@ -539,10 +539,21 @@ mod tests {
         let m = PortMapping::parse("5000:4443").unwrap();
         assert_eq!((m.host, m.container, m.proto), (5000, 4443, None));
         let m = PortMapping::parse("8080/udp").unwrap();
-        assert_eq!((m.host, m.container, m.proto), (8080, 8080, Some(PortProto::Udp)));
-        assert!(PortMapping::parse("8080:99999").unwrap_err().contains("`99999`"));
+        assert_eq!(
+            (m.host, m.container, m.proto),
+            (8080, 8080, Some(PortProto::Udp))
+        );
+        assert!(
+            PortMapping::parse("8080:99999")
+                .unwrap_err()
+                .contains("`99999`")
+        );
         assert!(PortMapping::parse("a:b").unwrap_err().contains("`a`"));
-        assert!(PortMapping::parse("1:2:3").unwrap_err().contains("too many"));
+        assert!(
+            PortMapping::parse("1:2:3")
+                .unwrap_err()
+                .contains("too many")
+        );
         assert!(PortMapping::parse("80/sctp").unwrap_err().contains("sctp"));
         assert!(PortMapping::parse(":80").unwrap_err().contains("missing"));
     }

@@ -325,8 +325,10 @@ impl Norm<'_> {
         let mut trace: Option<(&str, Span, Span)> = None;
         for (e, value) in [(&all, "all"), (&net, "network")] {
             let Some(e) = e else { continue };
-            let on = matches!(&e.value.value, Value::Scalar(s) if s.resolve() == Resolved::Bool(true));
-            let off = matches!(&e.value.value, Value::Scalar(s) if s.resolve() == Resolved::Bool(false));
+            let on =
+                matches!(&e.value.value, Value::Scalar(s) if s.resolve() == Resolved::Bool(true));
+            let off =
+                matches!(&e.value.value, Value::Scalar(s) if s.resolve() == Resolved::Bool(false));
             if !on && !off {
                 self.out.push(
                     Diagnostic::error(
@@ -388,8 +390,12 @@ impl Norm<'_> {
             && s.text == "yes"
         {
             self.out.push(
-                Diagnostic::warning(self.file, e.value.span, "`leak_check: yes` is Valgrind's synonym of `full`")
-                    .help("write `leak_check: full`"),
+                Diagnostic::warning(
+                    self.file,
+                    e.value.span,
+                    "`leak_check: yes` is Valgrind's synonym of `full`",
+                )
+                .help("write `leak_check: full`"),
             );
             s.text = "full".into();
         }
@@ -631,7 +637,10 @@ mod tests {
         let pc = ee.get("plugin_config").unwrap();
         assert_eq!(pc.get("trace").unwrap().as_str(), Some("all"));
         assert!(pc.get("trace_all_syscalls").is_none());
-        assert!(msgs.iter().any(|m| m.contains("`trace_all_syscalls` is PANTHER's strace switch")));
+        assert!(
+            msgs.iter()
+                .any(|m| m.contains("`trace_all_syscalls` is PANTHER's strace switch"))
+        );
         let ty = root
             .at(&t.key("services").key("s").key("implementation").key("type"))
             .unwrap();

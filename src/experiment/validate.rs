@@ -299,7 +299,10 @@ fn test(c: &mut Ctx, t: &Test, tp: &Path) {
         set(
             d,
             "targets and depends_on that form no loop",
-            Some("a server may target its client (it starts first), but `depends_on` may not loop".into()),
+            Some(
+                "a server may target its client (it starts first), but `depends_on` may not loop"
+                    .into(),
+            ),
         );
     }
 
@@ -496,12 +499,18 @@ fn lookup<'r>(
         };
         let d = c.err(
             path,
-            format!("plugin `{name}` is not available in panther: {}; {tail}", m.reason),
+            format!(
+                "plugin `{name}` is not available in panther: {}; {tail}",
+                m.reason
+            ),
         );
         set(
             d,
             format!("{what} plugins: {}", suggest::one_of(&names)),
-            Some("`panther plugins list` shows what is installed; `--plugin-dir DIR` adds more".into()),
+            Some(
+                "`panther plugins list` shows what is installed; `--plugin-dir DIR` adds more"
+                    .into(),
+            ),
         );
         return None;
     }
@@ -601,13 +610,7 @@ fn protocol(c: &mut Ctx, p: &Plugin, s: &super::model::Service, svp: &Path) {
 /// required parameters without a default must be given.
 /// `panther_knobs`: PANTHER's tester knobs, which its builder moves into `plugin_config`;
 /// one the plugin does not declare is a warning, not an error.
-fn plugin_config(
-    c: &mut Ctx,
-    p: &Plugin,
-    cfg: &PluginConfig,
-    path: &Path,
-    panther_knobs: &[&str],
-) {
+fn plugin_config(c: &mut Ctx, p: &Plugin, cfg: &PluginConfig, path: &Path, panther_knobs: &[&str]) {
     let params = &p.manifest.parameters;
     for (k, v) in cfg {
         let kp = path.key(k.as_str());
@@ -617,7 +620,10 @@ fn plugin_config(
                     &kp,
                     format!("`{k}` is a PANTHER tester knob; `{}` has no such parameter, so it is ignored", p.name()),
                 );
-                d.help = Some(format!("`panther plugins show {}` lists its parameters", p.name()));
+                d.help = Some(format!(
+                    "`panther plugins show {}` lists its parameters",
+                    p.name()
+                ));
             }
             None => {
                 let names: Vec<&str> = params.keys().map(String::as_str).collect();

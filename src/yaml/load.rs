@@ -425,4 +425,3 @@ mod tests {
         assert!(e.message.contains("nesting deeper"), "{}", e.message);
     }
 }
-
