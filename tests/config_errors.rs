@@ -111,9 +111,9 @@ const CASES: &[(&str, u32, u32, &str, &str)] = &[
     (
         "wrong_role.yaml",
         6,
-        92,
-        "`ping_pong` cannot be a client",
-        "`server`",
+        98,
+        "`minip_tester` cannot be a server",
+        "`client`",
     ),
     (
         "bad_version.yaml",
