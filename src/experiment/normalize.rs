@@ -17,6 +17,15 @@ use super::shadow;
 /// Keys an environment item understands itself; anything else PANTHER put at this level is
 /// plugin configuration.
 const EXEC_KEYS: &[&str] = &["type", "enabled", "plugin_config"];
+/// PANTHER's strace and memcheck options that `exec_knobs` maps or drops with a warning.
+const STRACE_KNOBS: &[&str] = &[
+    "trace_all_syscalls",
+    "trace_network_syscalls",
+    "include_kernel_stack",
+    "excluded_syscalls",
+    "timeout",
+];
+const MEMCHECK_KNOBS: &[&str] = &["show_reachable", "output_format", "additional_parameters"];
 const NET_KEYS: &[&str] = &[
     "type",
     "link",
@@ -244,7 +253,13 @@ impl Norm<'_> {
                 if let Value::Map(m) = &mut item.value {
                     self.drop_unused(m, pk::ENV_BASE_UNUSED);
                 }
-                self.hoist_into_plugin_config(item, EXEC_KEYS, "execution environment");
+                let kind = item.get("type").and_then(Node::as_str).unwrap_or("");
+                let quiet = match kind {
+                    "strace" => STRACE_KNOBS,
+                    "memcheck" => MEMCHECK_KNOBS,
+                    _ => &[],
+                };
+                self.hoist_into_plugin_config(item, EXEC_KEYS, quiet, "execution environment");
                 self.exec_knobs(item);
             }
         }
@@ -269,14 +284,21 @@ impl Norm<'_> {
         if let Value::Map(m) = &mut v.value {
             self.drop_unused(m, pk::ENV_BASE_UNUSED);
         }
-        self.hoist_into_plugin_config(v, NET_KEYS, "network environment");
+        self.hoist_into_plugin_config(v, NET_KEYS, &[], "network environment");
         stop
     }
 
     /// PANTHER lets environment-specific keys sit next to `type` (`{type: strace,
     /// trace_all_syscalls: true}`); ours live under `plugin_config`, where they are checked
-    /// against the plugin's parameters.
-    fn hoist_into_plugin_config(&mut self, node: &mut Node, keep: &[&str], what: &str) {
+    /// against the plugin's parameters. Moving a key of `quiet` is not announced: a later
+    /// step says what becomes of it.
+    fn hoist_into_plugin_config(
+        &mut self,
+        node: &mut Node,
+        keep: &[&str],
+        quiet: &[&str],
+        what: &str,
+    ) {
         let Value::Map(entries) = &mut node.value else {
             return;
         };
@@ -284,7 +306,7 @@ impl Norm<'_> {
             .into_iter()
             .partition(|e| keep.contains(&e.key.as_str()));
         *entries = stay;
-        for m in &moved {
+        for m in moved.iter().filter(|m| !quiet.contains(&m.key.as_str())) {
             self.warn(
                 m.key_span,
                 format!("`{}` sits next to the {what}'s `type`", m.key),
@@ -462,16 +484,8 @@ impl Norm<'_> {
                 }
             }
         }
-        for k in &knobs {
-            self.warn(
-                k.key_span,
-                format!("`{}` sits in `implementation`", k.key),
-                format!(
-                    "PANTHER moves it into the service's plugin_config; so does panther: `plugin_config.{}`",
-                    k.key
-                ),
-            );
-        }
+        // PANTHER's builder moves them silently; validation warns about each one the
+        // plugin does not declare.
         if !knobs.is_empty() {
             merge_plugin_config(entries, knobs);
         }
@@ -630,7 +644,7 @@ mod tests {
         let mut root = parse(src, Limits::default()).unwrap();
         let w = normalize(&mut root, "f.yaml");
         let msgs: Vec<&str> = w.iter().map(|d| d.message.as_str()).collect();
-        assert_eq!(w.len(), 4, "{w:#?}");
+        assert_eq!(w.len(), 3, "{w:#?}");
         let t = Path::root().key("tests").index(0);
         let ee = root.at(&t.key("execution_environment").index(0)).unwrap();
         assert_eq!(ee.get("type").unwrap().as_str(), Some("strace"));
@@ -674,7 +688,8 @@ mod tests {
                 .and_then(Node::as_str),
             Some("debug")
         );
-        // `name` equal to the key needs no warning.
-        assert_eq!(w.len(), 4, "{msgs:?}");
+        // `name` equal to the key needs no warning, nor does moving a tester knob (PANTHER
+        // does it too; validation warns when the plugin lacks it).
+        assert_eq!(w.len(), 3, "{msgs:?}");
     }
 }

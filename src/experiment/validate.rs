@@ -616,14 +616,20 @@ fn plugin_config(c: &mut Ctx, p: &Plugin, cfg: &PluginConfig, path: &Path, panth
         let kp = path.key(k.as_str());
         match params.get(k) {
             None if panther_knobs.contains(&k.as_str()) => {
-                let d = c.rep.warn(
-                    &kp,
-                    format!("`{k}` is a PANTHER tester knob; `{}` has no such parameter, so it is ignored", p.name()),
-                );
-                d.help = Some(format!(
-                    "`panther plugins show {}` lists its parameters",
+                let span = c.root.span_at(&kp, true);
+                let d = Diagnostic::warning(
+                    c.file,
+                    span,
+                    format!(
+                        "`{k}` is a PANTHER tester knob; `{}` has no such parameter, so it is ignored",
+                        p.name()
+                    ),
+                )
+                .help(format!(
+                    "PANTHER moves `implementation.{k}` into plugin_config; `panther plugins show {}` lists its parameters",
                     p.name()
                 ));
+                c.rep.out.push(d);
             }
             None => {
                 let names: Vec<&str> = params.keys().map(String::as_str).collect();
