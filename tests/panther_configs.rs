@@ -110,6 +110,10 @@ const VALID: &[(&str, &[&str])] = &[
             "`output_format` is PANTHER's; panther does not use it",
             "`failure_threshold_count` is PANTHER's; panther does not use it",
             "`execution_environments` is PANTHER's alias",
+            "`trace_file_syscalls` is PANTHER's strace switch",
+            "`timestamps` is PANTHER's; panther does not use it",
+            "`leak_check: true` reads as `full`",
+            "`errors_for_leak_kinds` is PANTHER's name",
         ],
     ),
     ("minip_server_targets_client.yaml", &[]),
@@ -379,6 +383,21 @@ fn strace_and_memcheck_options_become_parameters() {
     assert_eq!(memcheck.plugin_config["track_origins"], true);
     assert!(memcheck.plugin_config.get("show_reachable").is_none());
     assert!(e.tests[1].network_environment.plugin_config.is_empty());
+    // Switches under plugin_config: the classes switched on, the plugin's own
+    // `string_limit` kept, the rest dropped.
+    let strace = &e.tests[2].execution_environment[0];
+    assert_eq!(strace.plugin_config["trace"], "network,file");
+    assert_eq!(strace.plugin_config["string_limit"], 64);
+    assert_eq!(strace.plugin_config.len(), 2, "{:?}", strace.plugin_config);
+    let memcheck = &e.tests[3].execution_environment[0];
+    assert_eq!(memcheck.plugin_config["leak_check"], "full");
+    assert_eq!(memcheck.plugin_config["leak_errors"], "definite,possible");
+    assert_eq!(
+        memcheck.plugin_config.len(),
+        3,
+        "{:?}",
+        memcheck.plugin_config
+    );
 }
 
 #[test]

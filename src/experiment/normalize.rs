@@ -17,15 +17,6 @@ use super::shadow;
 /// Keys an environment item understands itself; anything else PANTHER put at this level is
 /// plugin configuration.
 const EXEC_KEYS: &[&str] = &["type", "enabled", "plugin_config"];
-/// PANTHER's strace and memcheck options that `exec_knobs` maps or drops with a warning.
-const STRACE_KNOBS: &[&str] = &[
-    "trace_all_syscalls",
-    "trace_network_syscalls",
-    "include_kernel_stack",
-    "excluded_syscalls",
-    "timeout",
-];
-const MEMCHECK_KNOBS: &[&str] = &["show_reachable", "output_format", "additional_parameters"];
 const NET_KEYS: &[&str] = &[
     "type",
     "link",
@@ -254,12 +245,21 @@ impl Norm<'_> {
                     self.drop_unused(m, pk::ENV_BASE_UNUSED);
                 }
                 let kind = item.get("type").and_then(Node::as_str).unwrap_or("");
-                let quiet = match kind {
-                    "strace" => STRACE_KNOBS,
-                    "memcheck" => MEMCHECK_KNOBS,
-                    _ => &[],
+                // What `exec_knobs` maps or drops is not announced twice.
+                let quiet: Vec<&str> = match kind {
+                    "strace" => pk::STRACE_MAPPED
+                        .iter()
+                        .copied()
+                        .chain(pk::STRACE_UNUSED.iter().map(|(k, _)| *k))
+                        .collect(),
+                    "memcheck" => pk::MEMCHECK_UNUSED
+                        .iter()
+                        .map(|(k, _)| *k)
+                        .chain(["errors_for_leak_kinds"])
+                        .collect(),
+                    _ => Vec::new(),
                 };
-                self.hoist_into_plugin_config(item, EXEC_KEYS, quiet, "execution environment");
+                self.hoist_into_plugin_config(item, EXEC_KEYS, &quiet, "execution environment");
                 self.exec_knobs(item);
             }
         }
@@ -340,37 +340,48 @@ impl Norm<'_> {
         }
     }
 
+    /// `trace_all_syscalls: true` → `trace: all`; otherwise the classes switched on by
+    /// `trace_network_syscalls` and `trace_file_syscalls` (`trace: network,file`).
     fn strace_knobs(&mut self, pc: &mut Vec<MapEntry>) {
         let has_trace = pc.iter().any(|e| e.key == "trace");
-        let all = take(pc, "trace_all_syscalls");
-        let net = take(pc, "trace_network_syscalls");
-        let mut trace: Option<(&str, Span, Span)> = None;
-        for (e, value) in [(&all, "all"), (&net, "network")] {
-            let Some(e) = e else { continue };
-            let on =
-                matches!(&e.value.value, Value::Scalar(s) if s.resolve() == Resolved::Bool(true));
-            let off =
-                matches!(&e.value.value, Value::Scalar(s) if s.resolve() == Resolved::Bool(false));
-            if !on && !off {
-                self.out.push(
-                    Diagnostic::error(
-                        self.file,
-                        e.value.span,
-                        format!("`{}` is {}", e.key, e.value.kind_name()),
-                    )
-                    .expected("true or false"),
-                );
-                continue;
+        let mut switches: Vec<(MapEntry, bool)> = Vec::new();
+        for key in pk::STRACE_MAPPED {
+            let Some(e) = take(pc, key) else { continue };
+            match &e.value.value {
+                Value::Scalar(s) if matches!(s.resolve(), Resolved::Bool(_)) => {
+                    let on = s.resolve() == Resolved::Bool(true);
+                    switches.push((e, on));
+                }
+                _ => self.bool_expected(&e),
             }
-            if on && trace.is_none() {
-                trace = Some((value, e.key_span, e.value.span));
-            }
+        }
+        let on: Vec<&str> = switches
+            .iter()
+            .filter(|(_, on)| *on)
+            .map(|(e, _)| e.key.as_str())
+            .collect();
+        let value = if on.contains(&"trace_all_syscalls") {
+            "all".to_string()
+        } else {
+            on.iter()
+                .map(|k| {
+                    if *k == "trace_file_syscalls" {
+                        "file"
+                    } else {
+                        "network"
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        for (e, _) in &switches {
             let help = if has_trace {
                 "`trace` is set too and wins".to_string()
-            } else if on {
-                format!("panther reads it as `trace: {value}`")
+            } else if value.is_empty() {
+                "all off: panther traces the network calls unless `trace` says otherwise"
+                    .to_string()
             } else {
-                "panther traces the network calls unless `trace` says otherwise".to_string()
+                format!("panther reads the switches as `trace: {value}`")
             };
             self.warn(
                 e.key_span,
@@ -378,66 +389,78 @@ impl Norm<'_> {
                 help,
             );
         }
-        if let Some((value, key_span, span)) = trace
-            && !has_trace
+        if !has_trace
+            && !value.is_empty()
+            && let Some((e, _)) = switches.iter().find(|(_, on)| *on)
         {
             pc.push(MapEntry {
                 key: "trace".into(),
-                key_span,
-                value: Node::scalar(value, false, span),
+                key_span: e.key_span,
+                value: Node::scalar(value, false, e.value.span),
             });
         }
-        self.drop_unused(
-            pc,
-            &[
-                (
-                    "include_kernel_stack",
-                    "strace's kernel stacks (-k) are not collected by panther's strace",
-                ),
-                (
-                    "excluded_syscalls",
-                    "write a `trace` expression instead, such as `trace: \"!futex\"`",
-                ),
-                (
-                    "timeout",
-                    "the traced service's own `timeout` bounds strace here",
-                ),
-            ],
+        self.drop_unused(pc, pk::STRACE_UNUSED);
+    }
+
+    fn bool_expected(&mut self, e: &MapEntry) {
+        self.out.push(
+            Diagnostic::error(
+                self.file,
+                e.value.span,
+                format!("`{}` is {}", e.key, e.value.kind_name()),
+            )
+            .expected("true or false"),
         );
     }
 
+    /// `leak_check: yes|true` is `full` (`false` is `no`); `errors_for_leak_kinds` is
+    /// `leak_errors`; the rest of PANTHER's memcheck options are dropped by name.
     fn memcheck_knobs(&mut self, pc: &mut Vec<MapEntry>) {
         if let Some(e) = pc.iter_mut().find(|e| e.key == "leak_check")
             && let Value::Scalar(s) = &mut e.value.value
-            && s.text == "yes"
         {
-            self.out.push(
-                Diagnostic::warning(
-                    self.file,
-                    e.value.span,
-                    "`leak_check: yes` is Valgrind's synonym of `full`",
-                )
-                .help("write `leak_check: full`"),
-            );
-            s.text = "full".into();
+            let ours = match s.resolve() {
+                Resolved::Str("yes") | Resolved::Bool(true) => Some("full"),
+                Resolved::Bool(false) => Some("no"),
+                _ => None,
+            };
+            if let Some(ours) = ours {
+                self.out.push(
+                    Diagnostic::warning(
+                        self.file,
+                        e.value.span,
+                        format!("`leak_check: {}` reads as `{ours}`", s.text),
+                    )
+                    .help(format!("write `leak_check: {ours}` (no, summary or full)")),
+                );
+                s.text = ours.into();
+                s.plain = false;
+            }
         }
-        self.drop_unused(
-            pc,
-            &[
-                (
-                    "show_reachable",
-                    "`leak_errors` chooses which leak kinds count here",
-                ),
-                (
-                    "output_format",
-                    "panther always reads memcheck's XML output",
-                ),
-                (
-                    "additional_parameters",
-                    "panther passes only the memcheck options its plugin declares",
-                ),
-            ],
-        );
+        let has_ours = pc.iter().any(|e| e.key == "leak_errors");
+        if let Some(e) = pc.iter_mut().find(|e| e.key == "errors_for_leak_kinds") {
+            let fits = matches!(
+                e.value.as_str(),
+                Some("none" | "definite" | "definite,possible" | "all")
+            );
+            if fits && !has_ours {
+                self.warn(
+                    e.key_span,
+                    "`errors_for_leak_kinds` is PANTHER's name",
+                    "write `leak_errors`",
+                );
+                e.key = "leak_errors".into();
+            }
+        }
+        if let Some(i) = pc.iter().position(|e| e.key == "errors_for_leak_kinds") {
+            let e = pc.remove(i);
+            self.warn(
+                e.key_span,
+                "`errors_for_leak_kinds` is PANTHER's; panther does not use it here",
+                "`leak_errors` (none, definite, definite,possible or all) chooses which leak kinds count",
+            );
+        }
+        self.drop_unused(pc, pk::MEMCHECK_UNUSED);
     }
 
     fn service(&mut self, svc: &mut MapEntry) {

@@ -99,6 +99,176 @@ pub const SHADOW_UNUSED: &[Unused] = &[
     ),
 ];
 
+/// PANTHER's strace switches that choose what is traced; they become the `trace`
+/// parameter (all, or the classes switched on).
+pub const STRACE_MAPPED: &[&str] = &[
+    "trace_all_syscalls",
+    "trace_network_syscalls",
+    "trace_file_syscalls",
+];
+
+/// The rest of PANTHER's strace schema.
+pub const STRACE_UNUSED: &[Unused] = &[
+    ("strace_binary", "panther runs the `strace` found on PATH"),
+    (
+        "excluded_syscalls",
+        "write a `trace` expression instead, such as `trace: \"!futex\"`",
+    ),
+    (
+        "include_kernel_stack",
+        "kernel stacks (-k) are not collected by panther's strace",
+    ),
+    (
+        "stack_traces",
+        "stack traces (-k) are not collected by panther's strace",
+    ),
+    (
+        "timeout",
+        "the traced service's own `timeout` bounds strace here",
+    ),
+    (
+        "output_file",
+        "panther keeps the trace as strace.log in the service's artifacts",
+    ),
+    (
+        "additional_parameters",
+        "panther passes only the options its strace plugin declares",
+    ),
+    (
+        "monitored_process",
+        "panther traces the service's own process and its children",
+    ),
+    (
+        "network_focus",
+        "`trace` chooses what is traced (network calls by default)",
+    ),
+    (
+        "output_format",
+        "panther's parser reads strace's normal output",
+    ),
+    (
+        "decode_fds",
+        "panther's strace always decodes descriptors (-yy)",
+    ),
+    (
+        "timestamps",
+        "panther's strace always stamps each line with the wall-clock time (-ttt)",
+    ),
+    (
+        "timestamp_format",
+        "panther's strace always stamps each line with the wall-clock time (-ttt)",
+    ),
+    (
+        "buffer_size",
+        "strace has no such option; panther reads the log",
+    ),
+    (
+        "trace_children",
+        "panther's strace always follows children (-f)",
+    ),
+    (
+        "inject_errors",
+        "fault injection is not part of panther's strace plugin",
+    ),
+];
+
+/// PANTHER's memcheck schema, less what the bundled plugin declares (`leak_check`,
+/// `track_origins`; `errors_for_leak_kinds` becomes `leak_errors`).
+pub const MEMCHECK_UNUSED: &[Unused] = &[
+    (
+        "leak_resolution",
+        "panther's memcheck uses Valgrind's default",
+    ),
+    (
+        "show_leak_kinds",
+        "`leak_errors` chooses which leak kinds count here",
+    ),
+    (
+        "leak_check_heuristics",
+        "panther's memcheck uses Valgrind's default",
+    ),
+    (
+        "show_reachable",
+        "`leak_errors` chooses which leak kinds count here",
+    ),
+    (
+        "show_possibly_lost",
+        "`leak_errors` chooses which leak kinds count here",
+    ),
+    ("xtree_leak", "panther reads memcheck's XML report only"),
+    (
+        "xtree_leak_file",
+        "panther reads memcheck's XML report only",
+    ),
+    (
+        "undef_value_errors",
+        "panther's memcheck uses Valgrind's default",
+    ),
+    (
+        "partial_loads_ok",
+        "panther's memcheck uses Valgrind's default",
+    ),
+    (
+        "expensive_definedness_checks",
+        "panther's memcheck uses Valgrind's default",
+    ),
+    (
+        "keep_stacktraces",
+        "panther's memcheck uses Valgrind's default",
+    ),
+    ("freelist_vol", "panther's memcheck uses Valgrind's default"),
+    (
+        "freelist_big_blocks",
+        "panther's memcheck uses Valgrind's default",
+    ),
+    (
+        "workaround_gcc296_bugs",
+        "panther's memcheck uses Valgrind's default",
+    ),
+    (
+        "ignore_range_below_sp",
+        "panther's memcheck uses Valgrind's default",
+    ),
+    (
+        "show_mismatched_frees",
+        "panther's memcheck uses Valgrind's default",
+    ),
+    (
+        "show_realloc_size_zero",
+        "panther's memcheck uses Valgrind's default",
+    ),
+    (
+        "ignore_ranges",
+        "panther's memcheck uses Valgrind's default",
+    ),
+    ("malloc_fill", "panther's memcheck uses Valgrind's default"),
+    ("free_fill", "panther's memcheck uses Valgrind's default"),
+    (
+        "output_format",
+        "panther always reads memcheck's XML output",
+    ),
+    (
+        "generate_suppressions",
+        "suppressions are not part of panther's memcheck plugin",
+    ),
+    (
+        "suppression_file",
+        "suppressions are not part of panther's memcheck plugin",
+    ),
+    (
+        "xml_user_comment",
+        "panther reads memcheck's XML report only",
+    ),
+    (
+        "additional_parameters",
+        "panther passes only the options its memcheck plugin declares",
+    ),
+    (
+        "timeout",
+        "the service's own `timeout` bounds memcheck here",
+    ),
+];
+
 /// PANTHER's builder moves every extra `implementation` key into the service's
 /// `plugin_config` (they are tester knobs, Ivy's mostly); panther does the same.
 pub const IMPLEMENTATION_KNOBS: &[&str] = &[
