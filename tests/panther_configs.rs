@@ -215,6 +215,24 @@ fn a_minip_tester_near_miss_still_gets_a_did_you_mean() {
     assert_eq!(e[0].help.as_deref(), Some("did you mean `minip_tester`?"));
 }
 
+#[test]
+fn panthers_other_plugins_are_named_with_the_nearest_one_panther_has() {
+    let src = "tests:\n  - name: t\n    network_environment: {type: localhost}\n    execution_environment: [{type: gdb}]\n    services:\n      s: {implementation: {name: ping_pong_fail, type: IUT}, protocol: {name: minip, role: server}}\n      c: {implementation: {name: minip_tester, type: TESTERS}, protocol: {name: minip, role: client, target: s}}\n";
+    let l = experiment::load_str(src, "t.yaml", &registry());
+    let e: Vec<&str> = errors(&l).iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(e.len(), 2, "{e:#?}");
+    assert!(
+        e[0].starts_with("plugin `gdb` is not available in panther: ")
+            && e[0].ends_with("nearest: `strace` (traces each service's system calls)"),
+        "{e:?}"
+    );
+    assert!(
+        e[1].contains("write `protocol.version: fail`")
+            && e[1].ends_with("nearest: `ping_pong` (the reference MinIP server and client)"),
+        "{e:?}"
+    );
+}
+
 /// (fixture, line, column, message contains, expected-or-help contains)
 const BAD: &[(&str, u32, u32, &str, &str)] = &[
     (
