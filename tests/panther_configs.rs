@@ -583,3 +583,116 @@ fn the_minip_client_fails_when_nothing_listens() {
     let (code, _) = minip_client(port);
     assert_eq!(code, 1);
 }
+
+// --- PANTHER's MinIP tests, run unmodified (acceptance) ---
+
+/// Runs one test of a fixture with the real `panther run`; None (with a message) when the
+/// network environment it needs is not bundled in this build.
+fn run_unmodified(fixture: &str, test: &str, env: &str) -> Option<(Value, PathBuf)> {
+    let bundled = Registry::load(&LoadOptions {
+        bundled: true,
+        user: false,
+        dirs: vec![],
+        availability: false,
+    });
+    if bundled.get(&[Kind::NetworkEnvironment], env).is_none() {
+        eprintln!("skipped: the `{env}` network environment is not bundled in this build");
+        return None;
+    }
+    // Kept (in the temp dir) so a failed acceptance run can be inspected.
+    let out_root = tempfile::tempdir().unwrap().keep();
+    let out = Command::new(BIN)
+        .arg("run")
+        .arg(fixtures().join(fixture))
+        .arg("--output")
+        .arg(&out_root)
+        .args(["--no-user-plugins", "--json", "--test", test])
+        .env_remove("PANTHER_PLUGIN_DIR")
+        .output()
+        .unwrap();
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    assert!(
+        out.status.success() && summary["verdict"] == "pass",
+        "{summary:#}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let client = summary["tests"][0]["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "ping_pong_client")
+        .cloned()
+        .expect("the client's result");
+    let answered = client["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["property"] == "answers_every_ping" && c["verdict"] == "pass");
+    assert!(answered, "{client:#}");
+    // The run's folder (events.jsonl, summary.json, one folder per test).
+    let run_dir = std::fs::read_dir(&out_root)
+        .unwrap()
+        .next()
+        .expect("a results folder")
+        .unwrap()
+        .path();
+    Some((summary, run_dir))
+}
+
+/// Every file named `name` under `dir`.
+fn find_files(dir: &Path, name: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(find_files(&p, name));
+        } else if p.file_name().is_some_and(|n| n == name) {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+#[ignore = "end to end on docker_compose (needs that environment and a container engine): cargo test --test panther_configs -- --ignored"]
+fn panthers_minip_docker_compose_test_runs_unmodified() {
+    run_unmodified(
+        "minip_docker_compose.yaml",
+        "Minip Client-Server Functional Communication Test",
+        "docker_compose",
+    );
+}
+
+#[test]
+#[ignore = "end to end on netns (needs that environment and root; up to Shadow's stop_time, 100 s): cargo test --test panther_configs -- --ignored"]
+fn panthers_minip_shadow_test_runs_unmodified_on_netns() {
+    let Some((summary, run_dir)) = run_unmodified(
+        "minip_shadow_ns.yaml",
+        "Minip Client-Server Functional Communication Test",
+        "netns",
+    ) else {
+        return;
+    };
+    // Shadow's host_option_defaults.pcap_enabled became `capture`.
+    assert!(
+        !find_files(&run_dir, "capture.pcap").is_empty(),
+        "no capture.pcap in {}: {summary:#}",
+        run_dir.display()
+    );
+    // 10 ms of latency each way: no round trip is faster than 20 ms.
+    let events = std::fs::read_to_string(run_dir.join("events.jsonl")).unwrap_or_default();
+    let rtt_min = events
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find_map(|v| v["data"]["rtt_us_min"].as_u64());
+    assert!(
+        rtt_min.is_some_and(|us| us >= 20_000),
+        "rtt_us_min {rtt_min:?}"
+    );
+}
