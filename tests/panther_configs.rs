@@ -696,3 +696,27 @@ fn panthers_minip_shadow_test_runs_unmodified_on_netns() {
         "rtt_us_min {rtt_min:?}"
     );
 }
+
+#[test]
+fn without_the_netns_environment_a_shadow_file_says_so_at_its_type() {
+    // The bundled registry alone; when this build bundles netns, there is nothing to say.
+    let reg = Registry::load(&LoadOptions {
+        bundled: true,
+        user: false,
+        dirs: vec![],
+        availability: false,
+    });
+    if reg.get(&[Kind::NetworkEnvironment], "netns").is_some() {
+        return;
+    }
+    let l = load("minip_shadow_ns.yaml", &reg);
+    let e = errors(&l);
+    assert_eq!(e.len(), 2, "{e:#?}");
+    assert!(
+        e[0].message
+            .starts_with("plugin `netns` is not available in panther: ")
+            && e[0].message.contains("shadow_ns"),
+        "{e:#?}"
+    );
+    assert_eq!((e[0].line, e[0].column), (12, 13));
+}

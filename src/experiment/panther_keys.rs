@@ -431,6 +431,16 @@ pub const MISSING: &[Missing] = &[
         nearest: IUTS_BY_PROTOCOL,
     },
     Missing {
+        name: "docker_compose",
+        reason: "this panther build has no Docker environment",
+        nearest: &[("", "localhost")],
+    },
+    Missing {
+        name: "netns",
+        reason: "this panther build has no netns environment, which is what runs PANTHER's shadow_ns",
+        nearest: &[("", "localhost")],
+    },
+    Missing {
         name: "gdb",
         reason: "PANTHER's gdb environment is interactive debugging, which an unattended run cannot use",
         nearest: &[("", "strace")],
@@ -451,6 +461,7 @@ pub const NEAREST_BLURB: &[(&str, &str)] = &[
     ("ping_pong", "the reference MinIP server and client"),
     ("strace", "traces each service's system calls"),
     ("time", "measures each service's time and memory"),
+    ("localhost", "every service a process on this machine"),
 ];
 
 pub fn missing(name: &str) -> Option<&'static Missing> {
