@@ -250,6 +250,13 @@ const BAD: &[(&str, u32, u32, &str, &str)] = &[
         "did you mean `generate_new_certificates`?",
     ),
     (
+        "bad_panther_key_typo.yaml",
+        6,
+        5,
+        "unknown key `debug_enviroment`",
+        "did you mean `debug_environment`? (PANTHER's key",
+    ),
+    (
         "bad_shadow_loss.yaml",
         8,
         22,

@@ -72,8 +72,11 @@ pub fn load_str(text: &str, file: &str, reg: &Registry) -> Loaded {
     let experiment: Option<Experiment> = match yaml::from_node(&root) {
         Ok(e) => Some(e),
         Err(e) => {
+            let help = e
+                .help
+                .or_else(|| panther_keys::near_panther_key(&e.message));
             let mut d =
-                Diagnostic::error(file, e.span.unwrap_or(Span::START), e.message).help_opt(e.help);
+                Diagnostic::error(file, e.span.unwrap_or(Span::START), e.message).help_opt(help);
             d.expected = e.expected;
             diagnostics.push(d);
             None

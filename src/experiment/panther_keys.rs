@@ -471,3 +471,41 @@ pub fn missing(name: &str) -> Option<&'static Missing> {
 pub fn unused_reason(table: &[Unused], key: &str) -> Option<&'static str> {
     table.iter().find(|(k, _)| *k == key).map(|(_, why)| *why)
 }
+
+/// For "unknown key `X`" with no suggestion among panther's keys: the PANTHER key it is
+/// probably a typo of (`debug_enviroment` → `debug_environment`), which would load with a
+/// warning.
+pub fn near_panther_key(message: &str) -> Option<String> {
+    let key = message.strip_prefix("unknown key `")?.strip_suffix('`')?;
+    let tables = [
+        TOP_UNUSED,
+        LOGGING_UNUSED,
+        PATHS_UNUSED,
+        TEST_UNUSED,
+        SERVICE_UNUSED,
+        ENV_BASE_UNUSED,
+    ];
+    let known = tables
+        .iter()
+        .flat_map(|t| t.iter().map(|(k, _)| *k))
+        .chain(IMPLEMENTATION_KNOBS.iter().copied());
+    crate::suggest::closest(key, known)
+        .map(|k| format!("did you mean `{k}`? (PANTHER's key, which panther accepts and ignores)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typos_of_panther_keys_are_suggested() {
+        assert_eq!(
+            near_panther_key("unknown key `debug_enviroment`").as_deref(),
+            Some(
+                "did you mean `debug_environment`? (PANTHER's key, which panther accepts and ignores)"
+            )
+        );
+        assert_eq!(near_panther_key("unknown key `zzz`"), None);
+        assert_eq!(near_panther_key("wrong type"), None);
+    }
+}
