@@ -524,7 +524,7 @@ fn lookup<'r>(
         );
         let hint = match (kind, other.kind()) {
             (Kind::Iut, Kind::Tester) => {
-                Some("write `type: tester` in `implementation`".to_string())
+                Some("write `type: testers` in `implementation` (PANTHER's spelling; `tester` works too)".to_string())
             }
             (Kind::Tester, Kind::Iut) => Some("write `type: iut` in `implementation`".to_string()),
             _ => None,
