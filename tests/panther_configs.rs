@@ -96,6 +96,8 @@ const VALID: &[(&str, &[&str])] = &[
             "`parameters` is a PANTHER tester knob",
             "`command` is a PANTHER tester knob",
             "`service_responsive` is PANTHER's assertion",
+            "`pre_commands` item `echo preparing the MinIP test` is a shell line",
+            "`post_commands` item `sync` is a shell line",
         ],
     ),
     (
@@ -257,6 +259,13 @@ const BAD: &[(&str, u32, u32, &str, &str)] = &[
         "did you mean `debug_environment`? (PANTHER's key",
     ),
     (
+        "bad_shell_step.yaml",
+        13,
+        11,
+        "`pre_commands` item `tc qdisc show | grep netem` needs a shell",
+        "never does",
+    ),
+    (
         "bad_shadow_loss.yaml",
         8,
         22,
@@ -391,6 +400,12 @@ fn single_container_tests_run_as_localhost_with_knobs_in_plugin_config() {
     // PANTHER's service_responsive item is dropped; panther's property assertion stays.
     assert_eq!(t.assertions.len(), 1);
     assert_eq!(t.assertions[0].property, "answers_every_ping");
+    // PANTHER's shell lines that need no shell become argv lists.
+    assert_eq!(
+        t.steps.pre_commands,
+        [vec!["echo", "preparing", "the", "MinIP", "test"]]
+    );
+    assert_eq!(t.steps.post_commands, [vec!["sync"]]);
 }
 
 #[test]

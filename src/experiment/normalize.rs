@@ -184,6 +184,15 @@ impl Norm<'_> {
                 "steps" => {
                     if let Value::Map(steps) = &mut e.value.value {
                         unquote_number(steps, "wait");
+                        for key in ["pre_commands", "post_commands"] {
+                            if let Some(cmds) = steps.iter_mut().find(|e| e.key == key)
+                                && let Value::Seq(items) = &mut cmds.value.value
+                            {
+                                for item in items {
+                                    self.command_line(key, item);
+                                }
+                            }
+                        }
                     }
                 }
                 "assertions" => self.assertions(&mut e.value, &service_names),
@@ -193,6 +202,65 @@ impl Norm<'_> {
         if let Some(stop) = stop {
             self.stop_time(entries, stop);
         }
+    }
+
+    /// PANTHER's step commands are shell lines; panther runs argv lists and never a shell.
+    /// A line a shell would only split on blanks becomes that list (with a warning); one
+    /// that needs a shell (quotes, pipes, variables, globs…) is an error.
+    fn command_line(&mut self, key: &str, item: &mut Node) {
+        let Value::Scalar(s) = &item.value else {
+            return;
+        };
+        let line = s.text.clone();
+        // Characters a POSIX shell gives meaning anywhere in a line, plus what it means at
+        // the start of a word (`#` comment, `~` home) or of the line (`A=b` assignment).
+        const SHELL: &[char] = &[
+            '|', '&', ';', '<', '>', '(', ')', '$', '`', '\\', '"', '\'', '*', '?', '[', ']', '{',
+            '}', '!',
+        ];
+        let words: Vec<String> = line.split_whitespace().map(str::to_string).collect();
+        if words.is_empty() {
+            return;
+        }
+        let needs_shell = line.contains(SHELL)
+            || words.iter().any(|w| w.starts_with(['#', '~']))
+            || words[0].contains('=');
+        if needs_shell {
+            self.out.push(
+                Diagnostic::error(
+                    self.file,
+                    item.span,
+                    format!("`{key}` item `{line}` needs a shell"),
+                )
+                .expected("an argv list such as [\"ip\", \"link\"]")
+                .help("PANTHER runs step commands through a shell; panther never does: write the program and its arguments as a list, or put the shell line in a script and list the script"),
+            );
+            // Typed as its words so this error is the only one; it is never run.
+            item.value = Value::Seq(
+                words
+                    .into_iter()
+                    .map(|w| Node::scalar(w, false, item.span))
+                    .collect(),
+            );
+            return;
+        }
+        let shown = words
+            .iter()
+            .map(|w| format!("\"{w}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
+        self.warn(
+            item.span,
+            format!("`{key}` item `{line}` is a shell line (PANTHER's form)"),
+            format!("panther runs it without a shell as [{shown}]; write that list"),
+        );
+        let span = item.span;
+        item.value = Value::Seq(
+            words
+                .into_iter()
+                .map(|w| Node::scalar(w, false, span))
+                .collect(),
+        );
     }
 
     /// Shadow's `general.stop_time` ends the simulation: here it bounds the test.
@@ -714,5 +782,31 @@ mod tests {
         // `name` equal to the key needs no warning, nor does moving a tester knob (PANTHER
         // does it too; validation warns when the plugin lacks it).
         assert_eq!(w.len(), 3, "{msgs:?}");
+    }
+
+    #[test]
+    fn step_lines_become_argv_only_when_no_shell_is_needed() {
+        let src = "tests:\n  - name: t\n    steps:\n      pre_commands:\n        - ip link set dev eth0 mtu=1400\n        - FOO=1 ./run\n        - echo ~\n        - echo $HOME\n        - [already, argv]\n";
+        let mut root = parse(src, Limits::default()).unwrap();
+        let w = normalize(&mut root, "f.yaml");
+        let errs: Vec<u32> = w.iter().filter(|d| d.is_error()).map(|d| d.line).collect();
+        assert_eq!(errs, [6, 7, 8], "{w:#?}");
+        let cmds = root
+            .at(&Path::root()
+                .key("tests")
+                .index(0)
+                .key("steps")
+                .key("pre_commands"))
+            .unwrap()
+            .as_seq()
+            .unwrap();
+        let first: Vec<&str> = cmds[0]
+            .as_seq()
+            .unwrap()
+            .iter()
+            .filter_map(Node::as_str)
+            .collect();
+        assert_eq!(first, ["ip", "link", "set", "dev", "eth0", "mtu=1400"]);
+        assert_eq!(cmds[4].as_seq().unwrap().len(), 2);
     }
 }
