@@ -277,6 +277,9 @@ pub struct YamlNote {
     pub help: Option<String>,
 }
 
+/// Each repair parses the file again; real files have a handful.
+const MAX_REPAIRS: usize = 64;
+
 /// Like [`parse`], but reads what PyYAML reads where YAML 1.2 is stricter: a comment glued
 /// to a quoted value (`type: "TESTERS"# note`) is a comment for PyYAML (PANTHER's loader)
 /// and an error for the spec. Each repair is returned as a note at the `#`.
@@ -286,7 +289,7 @@ pub fn parse_lenient(text: &str, limits: Limits) -> Result<(Node, Vec<YamlNote>)
     loop {
         match parse(&fixed, limits) {
             Ok(n) => return Ok((n, notes)),
-            Err(e) if notes.len() < 1000 && e.message.contains("comments must be separated") => {
+            Err(e) if notes.len() < MAX_REPAIRS && e.message.contains("comments must be separated") => {
                 let Some(at) = byte_offset(&fixed, e.span) else {
                     return Err(e);
                 };
