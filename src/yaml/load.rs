@@ -289,7 +289,10 @@ pub fn parse_lenient(text: &str, limits: Limits) -> Result<(Node, Vec<YamlNote>)
     loop {
         match parse(&fixed, limits) {
             Ok(n) => return Ok((n, notes)),
-            Err(e) if notes.len() < MAX_REPAIRS && e.message.contains("comments must be separated") => {
+            Err(e)
+                if notes.len() < MAX_REPAIRS
+                    && e.message.contains("comments must be separated") =>
+            {
                 let Some(at) = byte_offset(&fixed, e.span) else {
                     return Err(e);
                 };
