@@ -707,15 +707,16 @@ fn panthers_minip_shadow_test_runs_unmodified_on_netns() {
         "no capture.pcap in {}: {summary:#}",
         run_dir.display()
     );
-    // 10 ms of latency each way: no round trip is faster than 20 ms.
+    // 10 ± 10 ms each way (Shadow's latency and jitter): the slowest of ten round trips
+    // took 10 ms or more (without the link, a loopback round trip takes well under 1 ms).
     let events = std::fs::read_to_string(run_dir.join("events.jsonl")).unwrap_or_default();
-    let rtt_min = events
+    let rtt_max = events
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .find_map(|v| v["data"]["rtt_us_min"].as_u64());
+        .find_map(|v| v["data"]["rtt_us_max"].as_u64());
     assert!(
-        rtt_min.is_some_and(|us| us >= 20_000),
-        "rtt_us_min {rtt_min:?}"
+        rtt_max.is_some_and(|us| us >= 10_000),
+        "rtt_us_max {rtt_max:?}"
     );
 }
 
