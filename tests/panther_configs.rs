@@ -369,10 +369,14 @@ fn docker_blocks_and_port_mappings_are_typed() {
             PortMapping {
                 host: 8080,
                 container: 8080,
-                proto: Some(PortProto::Udp)
+                proto: None
             },
         ]
     );
+    // A transport suffix is kept when given.
+    let mut udp = t.services["ping_pong_server"].clone();
+    udp.ports = vec!["4443:4443/udp".into()];
+    assert_eq!(udp.port_mappings()[0].proto, Some(PortProto::Udp));
     assert_eq!(
         t.services["ping_pong_client"].protocol.target.as_deref(),
         Some("ping_pong_server")
