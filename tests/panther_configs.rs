@@ -344,6 +344,7 @@ fn certificates_follow_the_test_and_the_service_switch() {
     assert!(!t.wants_certificates("ping_pong_server"));
     assert!(!t.wants_certificates("no_such_service"));
     assert!(t.any_wants_certificates());
+    assert_eq!(t.certificate_names(), ["ping_pong_client"]);
     let e = load("minip_shadow_ns.yaml", &reg).experiment.unwrap();
     assert!(!e.tests[1].any_wants_certificates());
     assert!(e.tests[0].wants_certificates("ping_pong_server"));

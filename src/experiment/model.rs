@@ -261,6 +261,16 @@ impl Test {
         self.services.keys().any(|s| self.wants_certificates(s))
     }
 
+    /// The services that want certificates, in file order: the DNS names for
+    /// `run::certs::generate` (one server certificate naming them all).
+    pub fn certificate_names(&self) -> Vec<String> {
+        self.services
+            .keys()
+            .filter(|s| self.wants_certificates(s))
+            .cloned()
+            .collect()
+    }
+
     /// Whether the test's traffic is captured: `network_environment.capture`, else PANTHER's
     /// legacy `steps.record_pcap`, else no.
     pub fn wants_capture(&self) -> bool {
