@@ -45,6 +45,11 @@ const EXPECTED: &[(&str, Kind, &str)] = &[
         "environments/network_environment/netns",
     ),
     (
+        "docker_compose",
+        Kind::NetworkEnvironment,
+        "environments/network_environment/docker_compose",
+    ),
+    (
         "strace",
         Kind::ExecutionEnvironment,
         "environments/execution_environment/strace",

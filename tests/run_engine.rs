@@ -456,6 +456,15 @@ fn sigkill_of_panther_leaves_nothing_once_swept() {
     let tmp = tempfile::tempdir().unwrap();
     let out_root = tmp.path().join("outputs");
     let (mut child, dir) = start_long(tmp.path(), &out_root);
+    // The export below shows a PING: wait until one is on disk before the kill.
+    let t0 = Instant::now();
+    while !std::fs::read_to_string(dir.join("events.jsonl"))
+        .unwrap_or_default()
+        .contains("\"delivered\"")
+        && t0.elapsed() < Duration::from_secs(10)
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let evs_text = std::fs::read_to_string(dir.join("events.jsonl")).unwrap();
     let pids: Vec<i32> = evs_text
         .lines()

@@ -97,7 +97,7 @@ fn browse_to_ping_pong_read_its_readme_and_quit() {
     // It opens on the quickstart experiment, valid and ready to run; Esc leaves the editor.
     wait_all(&sock, &["✓ valid", "minip_quickstart"]);
     tmux(&sock, &["send-keys", "-t", "t", "Escape"]);
-    wait_for(&sock, "plugins (12)");
+    wait_for(&sock, "plugins (14)");
     tmux(
         &sock,
         &["send-keys", "-t", "t", "/", "p", "i", "n", "g", "Enter"],
@@ -119,7 +119,7 @@ fn browse_to_ping_pong_read_its_readme_and_quit() {
     tmux(&sock, &["send-keys", "-t", "t", "q"]);
     let screen = wait_for(&sock, "PANTHER-EXITED-0");
     // The alternate screen is gone: the browser's frame is no longer on the terminal.
-    assert!(!screen.contains("plugins (12)"), "{screen}");
+    assert!(!screen.contains("plugins (14)"), "{screen}");
 }
 
 #[test]
@@ -178,7 +178,7 @@ fn the_create_wizard_scaffolds_loads_and_selects_a_plugin() {
         &[
             "created iut plugin `my_iut`",
             "my_iut 0.1.0",
-            "plugins (13)",
+            "plugins (15)",
         ],
     );
     let manifest = home

@@ -1,6 +1,6 @@
 //! Reference services shipped inside the binary (`panther builtin …`), so a first run needs
-//! nothing installed: the MinIP server in its five versions, the MinIP tester and the HTTP/1.1
-//! conformance tester. They speak the record protocol of `events::record` on stdout.
+//! nothing installed: the MinIP server in its five versions and its client, the MinIP
+//! tester and the HTTP/1.1 conformance tester. They speak the record protocol of `events::record` on stdout.
 //!
 //! Exit codes of the testers: 0 every check passed, 1 a check failed or was inconclusive,
 //! 2 the target could not be reached or the arguments are wrong.
@@ -8,6 +8,7 @@
 pub mod http_checks;
 pub mod http_tester;
 pub mod minip;
+pub mod minip_client;
 pub mod minip_server;
 pub mod minip_tester;
 

@@ -3,13 +3,16 @@
 
 use clap::Subcommand;
 
-use crate::builtin::{http_tester, minip_server, minip_tester};
+use crate::builtin::{http_tester, minip_client, minip_server, minip_tester};
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// The reference MinIP server (UDP) in one of PANTHER's five versions; runs until
     /// SIGTERM or SIGINT.
     MinipServer(minip_server::Args),
+    /// The MinIP client (the `ping_pong` IUT as a client): sends PINGs, checks each PONG;
+    /// exit 0 when all were answered correctly, 1 otherwise.
+    MinipClient(minip_client::Args),
     /// The MinIP tester: sends PINGs and malformed datagrams, checks the minip properties.
     MinipTester(minip_tester::Args),
     /// The HTTP/1.0 and HTTP/1.1 conformance tester (RFC 9110, RFC 9112) over raw TCP.
@@ -19,6 +22,7 @@ pub enum Command {
 pub fn run(c: &Command) -> i32 {
     match c {
         Command::MinipServer(a) => minip_server::run(a),
+        Command::MinipClient(a) => minip_client::run(a),
         Command::MinipTester(a) => minip_tester::run(a),
         Command::HttpTester(a) => http_tester::run(a),
     }

@@ -3,7 +3,9 @@
 
 pub mod model;
 pub mod normalize;
+pub mod panther_keys;
 pub mod plan;
+pub mod shadow;
 pub mod validate;
 
 use std::path::Path as FsPath;
@@ -38,7 +40,8 @@ impl Loaded {
 
 /// Parses, normalizes, types and validates `text` (named `file` in messages).
 pub fn load_str(text: &str, file: &str, reg: &Registry) -> Loaded {
-    let mut root = match yaml::parse(text, LIMITS) {
+    // PyYAML's leniencies (PANTHER's loader) are repaired with a warning each.
+    let (mut root, notes) = match yaml::parse_lenient(text, LIMITS) {
         Ok(r) => r,
         Err(e) => {
             return Loaded {
@@ -61,12 +64,19 @@ pub fn load_str(text: &str, file: &str, reg: &Registry) -> Loaded {
             diagnostics: vec![d],
         };
     }
-    let mut diagnostics = normalize::normalize(&mut root, file);
+    let mut diagnostics: Vec<Diagnostic> = notes
+        .into_iter()
+        .map(|n| Diagnostic::warning(file, n.span, n.message).help_opt(n.help))
+        .collect();
+    diagnostics.extend(normalize::normalize(&mut root, file));
     let experiment: Option<Experiment> = match yaml::from_node(&root) {
         Ok(e) => Some(e),
         Err(e) => {
+            let help = e
+                .help
+                .or_else(|| panther_keys::near_panther_key(&e.message));
             let mut d =
-                Diagnostic::error(file, e.span.unwrap_or(Span::START), e.message).help_opt(e.help);
+                Diagnostic::error(file, e.span.unwrap_or(Span::START), e.message).help_opt(help);
             d.expected = e.expected;
             diagnostics.push(d);
             None

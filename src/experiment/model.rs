@@ -122,6 +122,10 @@ pub struct Test {
     pub collect_artifacts: Option<bool>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub assertions: Vec<Assertion>,
+    /// PANTHER's test-level switch: every service of the test gets a fresh certificate (a
+    /// service's own `generate_new_certificates` wins). See [`Test::wants_certificates`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generate_new_certificates: Option<bool>,
     /// The verdict this test is expected to reach (known-bad IUT versions expect `fail`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expect: Option<Expect>,
@@ -148,6 +152,15 @@ pub struct NetworkEnvironment {
     /// Link impairment between each client and its target (our addition).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<Link>,
+    /// Per-service impairment, keyed by service name: replaces `link` on the path to and
+    /// from that service. Every key names a service of the test.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub links: IndexMap<String, Link>,
+    /// Write the test's traffic to `capture.pcap` (PANTHER: shadow_ns
+    /// `host_option_defaults.pcap_enabled`, legacy `steps.record_pcap`). See
+    /// [`Test::wants_capture`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capture: Option<bool>,
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub plugin_config: PluginConfig,
     /// PANTHER's docker-compose deploy timeout (seconds).
@@ -202,7 +215,81 @@ pub fn parse_rate(s: &str) -> Result<u64, String> {
     Ok(bits as u64)
 }
 
+/// Parses a Shadow time such as `"100s"`, `"1 min"`, `"500 ms"`, `"2h"` or a bare number
+/// of seconds, into seconds.
+pub fn parse_duration(s: &str) -> Result<f64, String> {
+    let t = s.trim().to_ascii_lowercase();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` does not start with a number"))?;
+    let mult = match unit.trim() {
+        "" | "s" | "sec" | "secs" | "second" | "seconds" => 1.0,
+        "ms" | "msec" | "millisecond" | "milliseconds" => 1e-3,
+        "us" | "usec" | "microsecond" | "microseconds" => 1e-6,
+        "ns" | "nsec" | "nanosecond" | "nanoseconds" => 1e-9,
+        "m" | "min" | "mins" | "minute" | "minutes" => 60.0,
+        "h" | "hr" | "hrs" | "hour" | "hours" => 3600.0,
+        u => return Err(format!("unknown time unit `{u}`")),
+    };
+    let secs = n * mult;
+    if !(secs > 0.0 && secs.is_finite()) {
+        return Err(format!("`{s}` is not a positive time"));
+    }
+    Ok(secs)
+}
+
 impl Test {
+    /// Whether `service` is handed a fresh per-run certificate (`cert`, `key`, `ca`): its
+    /// own `generate_new_certificates` when set, else the test's, else no. An unknown
+    /// service gets none.
+    pub fn wants_certificates(&self, service: &str) -> bool {
+        match self.services.get(service) {
+            Some(s) => s
+                .generate_new_certificates
+                .or(self.generate_new_certificates)
+                .unwrap_or(false),
+            None => false,
+        }
+    }
+
+    /// Whether any service of the test wants certificates (the run makes one CA per run).
+    pub fn any_wants_certificates(&self) -> bool {
+        self.services.keys().any(|s| self.wants_certificates(s))
+    }
+
+    /// The services that want certificates, in file order: the DNS names for
+    /// `run::certs::generate` (one server certificate naming them all).
+    pub fn certificate_names(&self) -> Vec<String> {
+        self.services
+            .keys()
+            .filter(|s| self.wants_certificates(s))
+            .cloned()
+            .collect()
+    }
+
+    /// Whether the test's traffic is captured where the environment can:
+    /// `network_environment.capture`, else PANTHER's legacy `steps.record_pcap`, else yes
+    /// (a capture is what Wireshark and the sequence view's frame numbers read).
+    pub fn wants_capture(&self) -> bool {
+        self.network_environment
+            .capture
+            .or(self.steps.record_pcap)
+            .unwrap_or(true)
+    }
+
+    /// The impairment on the path to and from `service`: its entry in `links`, else the
+    /// environment's `link`.
+    pub fn link_for(&self, service: &str) -> Option<&Link> {
+        self.network_environment
+            .links
+            .get(service)
+            .or(self.network_environment.link.as_ref())
+    }
+
     /// Every plugin the test names: implementations, protocols and environments.
     pub fn plugins(&self) -> Vec<String> {
         let mut out = vec![self.network_environment.kind.clone()];
@@ -237,7 +324,8 @@ fn yes() -> bool {
 pub struct Service {
     pub implementation: Implementation,
     pub protocol: ProtocolRef,
-    /// Docker-style `host:container` port mappings.
+    /// Docker-style `host:container` port mappings, as written; validation parses each
+    /// (a bad one is an error at its position) and [`Service::port_mappings`] types them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ports: Vec<String>,
     /// Seconds this service may run.
@@ -267,10 +355,82 @@ pub struct Service {
     pub docker: Option<Json>,
 }
 
+impl Service {
+    /// The `ports` that parse (validation has reported the others).
+    pub fn port_mappings(&self) -> Vec<PortMapping> {
+        self.ports
+            .iter()
+            .filter_map(|p| PortMapping::parse(p).ok())
+            .collect()
+    }
+}
+
+/// Transport of a port mapping (`/tcp`, `/udp` suffix).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PortProto {
+    Tcp,
+    Udp,
+}
+
+/// One `host:container[/proto]` mapping. A single port (`"8080"`) maps to itself. `proto`
+/// is None when the mapping names none: the service's protocol transport decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PortMapping {
+    pub host: u16,
+    pub container: u16,
+    pub proto: Option<PortProto>,
+}
+
+impl PortMapping {
+    /// Parses Docker's short syntax as PANTHER writes it: `"5000:5000"`, `"4443:4443/udp"`,
+    /// `"8080"`. PANTHER requires both parts to be ports from 1 to 65535.
+    pub fn parse(s: &str) -> Result<PortMapping, String> {
+        let t = s.trim();
+        let (ports, proto) = match t.rsplit_once('/') {
+            Some((p, proto)) => {
+                let proto = match proto.to_ascii_lowercase().as_str() {
+                    "tcp" => PortProto::Tcp,
+                    "udp" => PortProto::Udp,
+                    other => return Err(format!("unknown transport `/{other}` (tcp or udp)")),
+                };
+                (p, Some(proto))
+            }
+            None => (t, None),
+        };
+        let parts: Vec<&str> = ports.split(':').collect();
+        let port = |p: &str| -> Result<u16, String> {
+            match p.trim().parse::<u32>() {
+                Ok(n) if (1..=65535).contains(&n) => Ok(n as u16),
+                _ if p.trim().is_empty() => Err("a port is missing".into()),
+                _ => Err(format!("`{}` is not a port (1 to 65535)", p.trim())),
+            }
+        };
+        match parts.as_slice() {
+            [one] => {
+                let p = port(one)?;
+                Ok(PortMapping {
+                    host: p,
+                    container: p,
+                    proto,
+                })
+            }
+            [h, c] => Ok(PortMapping {
+                host: port(h)?,
+                container: port(c)?,
+                proto,
+            }),
+            _ => Err("too many `:` (an address such as `127.0.0.1:80:80` is not supported)".into()),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ServiceType {
     Iut,
+    /// PANTHER spells it `testers` (its enum is `iut|testers`); both are accepted.
+    #[serde(alias = "testers")]
     Tester,
 }
 
@@ -361,7 +521,7 @@ fn holds() -> PropertyOutcome {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_rate;
+    use super::*;
 
     #[test]
     fn rates_parse_with_units() {
@@ -371,5 +531,41 @@ mod tests {
         assert!(parse_rate("fast").is_err());
         assert!(parse_rate("10 furlongs").is_err());
         assert!(parse_rate("0").is_err());
+    }
+
+    #[test]
+    fn shadow_times_parse() {
+        assert_eq!(parse_duration("100s"), Ok(100.0));
+        assert_eq!(parse_duration("1 min"), Ok(60.0));
+        assert_eq!(parse_duration("30"), Ok(30.0));
+        assert_eq!(parse_duration("500 ms"), Ok(0.5));
+        assert_eq!(parse_duration("2h"), Ok(7200.0));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("10 fortnights").is_err());
+        assert!(parse_duration("0s").is_err());
+    }
+
+    #[test]
+    fn port_mappings_parse_or_say_why() {
+        let m = PortMapping::parse("5000:4443").unwrap();
+        assert_eq!((m.host, m.container, m.proto), (5000, 4443, None));
+        let m = PortMapping::parse("8080/udp").unwrap();
+        assert_eq!(
+            (m.host, m.container, m.proto),
+            (8080, 8080, Some(PortProto::Udp))
+        );
+        assert!(
+            PortMapping::parse("8080:99999")
+                .unwrap_err()
+                .contains("`99999`")
+        );
+        assert!(PortMapping::parse("a:b").unwrap_err().contains("`a`"));
+        assert!(
+            PortMapping::parse("1:2:3")
+                .unwrap_err()
+                .contains("too many")
+        );
+        assert!(PortMapping::parse("80/sctp").unwrap_err().contains("sctp"));
+        assert!(PortMapping::parse(":80").unwrap_err().contains("missing"));
     }
 }

@@ -1,7 +1,13 @@
 //! Start order: a service starts after its `target` and its `depends_on` are ready (PANTHER's
 //! `get_execution_order`); ties keep the order of the file. Teardown is the reverse.
+//!
+//! A server whose `target` is a client (PANTHER's Ivy servers name the client they test)
+//! does not wait for it: a server listens first and the client comes to it, so that edge is
+//! left out and the server starts first. PANTHER's depth-first sort tolerates that loop
+//! silently; here only loops of `depends_on` and client targets are errors.
 
 use super::model::Test;
+use crate::plugin::Role;
 
 /// The services of `t` in start order, or the services of one cycle (first repeated at the end).
 pub fn start_order(t: &Test) -> Result<Vec<String>, Vec<String>> {
@@ -16,6 +22,12 @@ pub fn start_order(t: &Test) -> Result<Vec<String>, Vec<String>> {
                 .protocol
                 .target
                 .iter()
+                .filter(|target| {
+                    !(s.protocol.role == Role::Server
+                        && t.services
+                            .get(target.as_str())
+                            .is_some_and(|ts| ts.protocol.role == Role::Client))
+                })
                 .chain(s.depends_on.iter())
                 .filter(|x| *x != name)
                 .filter_map(|x| idx(x))
@@ -80,6 +92,14 @@ mod tests {
             "tests:\n- name: t\n  network_environment: {type: localhost}\n  services:\n    c: {implementation: {name: x, type: tester}, protocol: {name: minip, role: client, target: s}}\n    s: {implementation: {name: y, type: iut}, protocol: {name: minip, role: server}}\n",
         );
         assert_eq!(start_order(&t).unwrap(), ["s", "c"]);
+    }
+
+    #[test]
+    fn a_server_targeting_its_client_starts_first() {
+        let t = test_of(
+            "tests:\n- name: t\n  network_environment: {type: localhost}\n  services:\n    c: {implementation: {name: x, type: iut}, protocol: {name: quic, role: client, target: ivy}}\n    ivy: {implementation: {name: y, type: tester}, protocol: {name: quic, role: server, target: c}}\n",
+        );
+        assert_eq!(start_order(&t).unwrap(), ["ivy", "c"]);
     }
 
     #[test]

@@ -10,7 +10,8 @@ use crate::plugin::{Kind, Plugin, Registry, Role};
 use crate::suggest;
 use crate::yaml::{Node, Path};
 
-use super::model::{Experiment, PluginConfig, ServiceType, Test, parse_rate};
+use super::model::{Experiment, Link, PluginConfig, PortMapping, ServiceType, Test, parse_rate};
+use super::panther_keys as pk;
 use super::plan;
 
 /// The document's reporter plus the registry the checks look plugins up in.
@@ -113,53 +114,34 @@ fn test(c: &mut Ctx, t: &Test, tp: &Path) {
     // Network environment.
     let np = tp.key("network_environment");
     let ne = &t.network_environment;
-    if let Some(p) = lookup(c, Kind::NetworkEnvironment, &ne.kind, &np.key("type")) {
-        plugin_config(c, p, &ne.plugin_config, &np.key("plugin_config"));
+    if let Some(p) = lookup(c, Kind::NetworkEnvironment, &ne.kind, &np.key("type"), None) {
+        plugin_config(c, p, &ne.plugin_config, &np.key("plugin_config"), &[]);
+        let supports_link = p.manifest.network.as_ref().is_some_and(|n| n.link);
         if let Some(link) = &ne.link {
             let lp = np.key("link");
-            if !p.manifest.network.as_ref().is_some_and(|n| n.link) {
+            if !supports_link {
+                no_link(c, &ne.kind, &lp);
+            }
+            link_checks(c, link, &lp);
+        }
+        let names: Vec<&str> = t.services.keys().map(String::as_str).collect();
+        for (svc, link) in &ne.links {
+            let lp = np.key("links").key(svc.as_str());
+            if !supports_link {
+                no_link(c, &ne.kind, &lp);
+            }
+            if !t.services.contains_key(svc) {
                 let d = c.key_err(
                     &lp,
-                    format!("network environment `{}` does not emulate links", ne.kind),
+                    format!("`links` names `{svc}`, which is not a service of this test"),
                 );
                 set(
                     d,
-                    "an environment whose manifest has `network.link: true`",
-                    Some("remove `link` or use `localhost`".into()),
+                    format!("one of {}", suggest::one_of(&names)),
+                    suggest::did_you_mean(svc, names.iter().copied()),
                 );
             }
-            for (key, v, hi) in [
-                ("delay_ms", link.delay_ms, 60_000.0),
-                ("jitter_ms", link.jitter_ms, 60_000.0),
-                ("loss", link.loss, 1.0),
-                ("duplicate", link.duplicate, 1.0),
-                ("reorder", link.reorder, 1.0),
-            ] {
-                if !(0.0..=hi).contains(&v) {
-                    let what = if hi == 1.0 {
-                        "a probability from 0 to 1".to_string()
-                    } else {
-                        format!("milliseconds from 0 to {hi}")
-                    };
-                    let d = c.err(&lp.key(key), format!("`{key}` is {v}"));
-                    set(
-                        d,
-                        what,
-                        (hi == 1.0 && v > 1.0 && v <= 100.0)
-                            .then(|| format!("a percentage? write {}", v / 100.0)),
-                    );
-                }
-            }
-            if let Some(r) = &link.rate
-                && let Err(e) = parse_rate(r)
-            {
-                let d = c.err(&lp.key("rate"), format!("bad rate: {e}"));
-                set(
-                    d,
-                    "a rate such as `10mbit`, `512kbit` or a number of bits per second",
-                    None,
-                );
-            }
+            link_checks(c, link, &lp);
         }
         used.push((p, np.key("type")));
     }
@@ -167,8 +149,14 @@ fn test(c: &mut Ctx, t: &Test, tp: &Path) {
     // Execution environments.
     for (i, ee) in t.execution_environment.iter().enumerate() {
         let ep = tp.key("execution_environment").index(i);
-        if let Some(p) = lookup(c, Kind::ExecutionEnvironment, &ee.kind, &ep.key("type")) {
-            plugin_config(c, p, &ee.plugin_config, &ep.key("plugin_config"));
+        if let Some(p) = lookup(
+            c,
+            Kind::ExecutionEnvironment,
+            &ee.kind,
+            &ep.key("type"),
+            None,
+        ) {
+            plugin_config(c, p, &ee.plugin_config, &ep.key("plugin_config"), &[]);
             if ee.enabled {
                 used.push((p, ep.key("type")));
             }
@@ -201,10 +189,22 @@ fn test(c: &mut Ctx, t: &Test, tp: &Path) {
             ServiceType::Iut => Kind::Iut,
             ServiceType::Tester => Kind::Tester,
         };
-        let plugin = lookup(c, want, &s.implementation.name, &ip.key("name"));
+        let plugin = lookup(
+            c,
+            want,
+            &s.implementation.name,
+            &ip.key("name"),
+            Some(&s.protocol.name),
+        );
         if let Some(p) = plugin {
             used.push((p, ip.key("name")));
-            plugin_config(c, p, &s.plugin_config, &svp.key("plugin_config"));
+            plugin_config(
+                c,
+                p,
+                &s.plugin_config,
+                &svp.key("plugin_config"),
+                pk::IMPLEMENTATION_KNOBS,
+            );
             protocol(c, p, s, &svp);
         }
         // Target and dependencies name services of this test.
@@ -228,7 +228,7 @@ fn test(c: &mut Ctx, t: &Test, tp: &Path) {
                     let d = c.err(&tgp, format!("service `{name}` targets itself"));
                     set(d, "another service of this test", None);
                 } else if let Some(ts) = t.services.get(target) {
-                    if ts.protocol.role == Role::Client {
+                    if ts.protocol.role == Role::Client && s.protocol.role == Role::Client {
                         c.warn(&tgp, format!("target `{target}` is itself a client"))
                             .help = Some("a client usually targets a server".into());
                     }
@@ -268,7 +268,7 @@ fn test(c: &mut Ctx, t: &Test, tp: &Path) {
         }
         positive(c, s.timeout, &svp.key("timeout"), "timeout");
         for (k, port) in s.ports.iter().enumerate() {
-            if let Err(e) = port_mapping(port) {
+            if let Err(e) = PortMapping::parse(port) {
                 let d = c.err(
                     &svp.key("ports").index(k),
                     format!("bad port mapping `{port}`: {e}"),
@@ -299,7 +299,10 @@ fn test(c: &mut Ctx, t: &Test, tp: &Path) {
         set(
             d,
             "targets and depends_on that form no loop",
-            Some("a server should not target its client".into()),
+            Some(
+                "a server may target its client (it starts first), but `depends_on` may not loop"
+                    .into(),
+            ),
         );
     }
 
@@ -362,10 +365,12 @@ fn test(c: &mut Ctx, t: &Test, tp: &Path) {
                 path,
                 format!("`{}` cannot run on this machine: {reason}", p.name()),
             );
+            // Installing does not help what only root can do.
             d.help = p
                 .manifest
                 .install
                 .summary()
+                .filter(|_| !reason.starts_with("needs root"))
                 .map(|s| format!("install it with: {s}"));
         }
     }
@@ -389,6 +394,54 @@ fn test(c: &mut Ctx, t: &Test, tp: &Path) {
     }
 }
 
+fn no_link(c: &mut Ctx, kind: &str, lp: &Path) {
+    let d = c.key_err(
+        lp,
+        format!("network environment `{kind}` does not emulate links"),
+    );
+    set(
+        d,
+        "an environment whose manifest has `network.link: true`",
+        Some("remove it or use `localhost` or `netns`".into()),
+    );
+}
+
+/// Delays in milliseconds, probabilities from 0 to 1, a parseable rate.
+fn link_checks(c: &mut Ctx, link: &Link, lp: &Path) {
+    for (key, v, hi) in [
+        ("delay_ms", link.delay_ms, 60_000.0),
+        ("jitter_ms", link.jitter_ms, 60_000.0),
+        ("loss", link.loss, 1.0),
+        ("duplicate", link.duplicate, 1.0),
+        ("reorder", link.reorder, 1.0),
+    ] {
+        if !(0.0..=hi).contains(&v) {
+            let what = if hi == 1.0 {
+                "a probability from 0 to 1".to_string()
+            } else {
+                format!("milliseconds from 0 to {hi}")
+            };
+            let d = c.err(&lp.key(key), format!("`{key}` is {v}"));
+            set(
+                d,
+                what,
+                (hi == 1.0 && v > 1.0 && v <= 100.0)
+                    .then(|| format!("a percentage? write {}", v / 100.0)),
+            );
+        }
+    }
+    if let Some(r) = &link.rate
+        && let Err(e) = parse_rate(r)
+    {
+        let d = c.err(&lp.key("rate"), format!("bad rate: {e}"));
+        set(
+            d,
+            "a rate such as `10mbit`, `512kbit` or a number of bits per second",
+            None,
+        );
+    }
+}
+
 /// A service name becomes a folder and a lane label: keep it simple.
 fn valid_service_name(n: &str) -> bool {
     !n.is_empty()
@@ -407,30 +460,62 @@ fn positive(c: &mut Ctx, v: Option<f64>, path: &Path, what: &str) {
     }
 }
 
-fn port_mapping(s: &str) -> Result<(), String> {
-    let parts: Vec<&str> = s.split(':').collect();
-    if parts.len() > 2 {
-        return Err("too many `:`".into());
-    }
-    for p in parts {
-        let p = p.split('/').next().unwrap_or(p);
-        match p.parse::<u32>() {
-            Ok(n) if (1..=65535).contains(&n) => {}
-            _ => return Err(format!("`{p}` is not a port (1 to 65535)")),
-        }
-    }
-    Ok(())
-}
-
-/// Finds a plugin of `kind`, or reports what exists: the same name under another kind, a
-/// near miss, or the full list.
-fn lookup<'r>(c: &mut Ctx<'r>, kind: Kind, name: &str, path: &Path) -> Option<&'r Plugin> {
+/// Finds a plugin of `kind`, or reports what exists: PANTHER's plugin panther lacks (why,
+/// and the nearest one it has), the same name under another kind, a near miss, or the full
+/// list. `protocol`: what the service speaks, to pick the nearest plugin.
+fn lookup<'r>(
+    c: &mut Ctx<'r>,
+    kind: Kind,
+    name: &str,
+    path: &Path,
+    protocol: Option<&str>,
+) -> Option<&'r Plugin> {
     let reg = c.reg;
     if let Some(p) = reg.get(&[kind], name) {
         return Some(p);
     }
     let names = reg.names(&[kind]);
     let what = kind.as_str().replace('_', " ");
+    if let Some(m) = pk::missing(name) {
+        let nearest = m
+            .nearest
+            .iter()
+            .filter(|(proto, _)| proto.is_empty() || Some(*proto) == protocol)
+            .find_map(|(_, n)| reg.find(n))
+            .or_else(|| {
+                let proto = protocol?;
+                reg.by_kind(&[kind])
+                    .find(|p| p.manifest.protocols.iter().any(|x| x.name == proto))
+            });
+        let tail = match (nearest, protocol) {
+            (Some(n), _) => {
+                let blurb = pk::NEAREST_BLURB
+                    .iter()
+                    .find(|(k, _)| *k == n.name())
+                    .map(|(_, b)| b.to_string())
+                    .unwrap_or_else(|| n.manifest.description.clone());
+                format!("nearest: `{}` ({blurb})", n.name())
+            }
+            (None, Some(proto)) => format!("no {what} speaking `{proto}` is installed"),
+            (None, None) => format!("no {what} like it is installed"),
+        };
+        let d = c.err(
+            path,
+            format!(
+                "plugin `{name}` is not available in panther: {}; {tail}",
+                m.reason
+            ),
+        );
+        set(
+            d,
+            format!("{what} plugins: {}", suggest::one_of(&names)),
+            Some(
+                "`panther plugins list` shows what is installed; `--plugin-dir DIR` adds more"
+                    .into(),
+            ),
+        );
+        return None;
+    }
     if let Some(other) = reg.find(name) {
         let d = c.err(
             path,
@@ -441,7 +526,7 @@ fn lookup<'r>(c: &mut Ctx<'r>, kind: Kind, name: &str, path: &Path) -> Option<&'
         );
         let hint = match (kind, other.kind()) {
             (Kind::Iut, Kind::Tester) => {
-                Some("write `type: tester` in `implementation`".to_string())
+                Some("write `type: testers` in `implementation` (PANTHER's spelling; `tester` works too)".to_string())
             }
             (Kind::Tester, Kind::Iut) => Some("write `type: iut` in `implementation`".to_string()),
             _ => None,
@@ -525,11 +610,29 @@ fn protocol(c: &mut Ctx, p: &Plugin, s: &super::model::Service, svp: &Path) {
 
 /// Keys must be parameters of the plugin and values must match their types and ranges;
 /// required parameters without a default must be given.
-fn plugin_config(c: &mut Ctx, p: &Plugin, cfg: &PluginConfig, path: &Path) {
+/// `panther_knobs`: PANTHER's tester knobs, which its builder moves into `plugin_config`;
+/// one the plugin does not declare is a warning, not an error.
+fn plugin_config(c: &mut Ctx, p: &Plugin, cfg: &PluginConfig, path: &Path, panther_knobs: &[&str]) {
     let params = &p.manifest.parameters;
     for (k, v) in cfg {
         let kp = path.key(k.as_str());
         match params.get(k) {
+            None if panther_knobs.contains(&k.as_str()) => {
+                let span = c.root.span_at(&kp, true);
+                let d = Diagnostic::warning(
+                    c.file,
+                    span,
+                    format!(
+                        "`{k}` is a PANTHER tester knob; `{}` has no such parameter, so it is ignored",
+                        p.name()
+                    ),
+                )
+                .help(format!(
+                    "PANTHER moves `implementation.{k}` into plugin_config; `panther plugins show {}` lists its parameters",
+                    p.name()
+                ));
+                c.rep.out.push(d);
+            }
             None => {
                 let names: Vec<&str> = params.keys().map(String::as_str).collect();
                 let d = c.key_err(&kp, format!("`{}` has no parameter `{k}`", p.name()));

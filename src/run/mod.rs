@@ -1,6 +1,7 @@
 //! The orchestrator and what it stands on: supervised processes, allocated ports, readiness
 //! probes, template contexts, and the sweep of anything a killed run left behind.
 
+pub mod certs;
 pub mod context;
 pub mod orchestrator;
 pub mod owner;

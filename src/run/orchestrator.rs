@@ -21,7 +21,7 @@ use crate::verdict::Verdict;
 use super::context::{self, ServiceVars};
 use super::owner::Owner;
 use super::process::{self, Rule, Spec, Supervised};
-use super::{ready, sweep};
+use super::{certs, ready, sweep};
 
 pub const ORCHESTRATOR: &str = "orchestrator";
 const DEFAULT_TEST_TIMEOUT: f64 = 60.0;
@@ -194,6 +194,13 @@ struct Started {
     runner: Runner,
 }
 
+impl Started {
+    /// Testers and client IUTs run to their own end, and the test ends when they all have.
+    fn decides_the_end(&self) -> bool {
+        self.plugin.kind() == PluginKind::Tester || self.role == Role::Client
+    }
+}
+
 fn lifecycle(tx: &EventTx, source: &str, text: impl Into<String>, data: serde_json::Value) {
     let mut e = Event::new(source, Kind::Lifecycle, text);
     e.data = data;
@@ -278,6 +285,20 @@ async fn run_test(
         }
     };
 
+    // One CA and server certificate per test, for the services that ask for them.
+    let certs = if t.any_wants_certificates() {
+        match certs::generate(&test_dir.join("certs"), &t.certificate_names()) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                env.down().await;
+                result.verdict = Verdict::Error;
+                result.reason = format!("cannot make the test's certificates: {e}");
+                return finish_test(result, t0, &tx);
+            }
+        }
+    } else {
+        None
+    };
     let mut started: Vec<Started> = Vec::new();
     let plugins_cache = run_dir.join(".plugins");
 
@@ -313,6 +334,7 @@ async fn run_test(
             &svc_dir,
             &artifact_dir,
             &plugins_cache,
+            certs.as_ref().filter(|_| t.wants_certificates(name)),
             env.as_mut(),
             &tx,
             &mut st,
@@ -357,9 +379,7 @@ async fn run_test(
     let all_up = started.len() == order.len() && started.iter().all(|s| s.failed.is_none());
     let mut timed_out = false;
     if all_up && !*cancelled.borrow() {
-        let has_testers = started
-            .iter()
-            .any(|s| s.plugin.kind() == PluginKind::Tester);
+        let has_testers = started.iter().any(Started::decides_the_end);
         let wait_until = if has_testers {
             deadline
         } else {
@@ -389,7 +409,7 @@ async fn run_test(
             let testers_done = has_testers
                 && started
                     .iter()
-                    .filter(|s| s.plugin.kind() == PluginKind::Tester)
+                    .filter(|s| s.decides_the_end())
                     .all(|s| s.early_exit.is_some());
             if testers_done {
                 break;
@@ -601,6 +621,7 @@ async fn start_service(
     svc_dir: &Path,
     artifact_dir: &Path,
     plugins_cache: &Path,
+    certs: Option<&certs::CertFiles>,
     net: &mut dyn NetworkEnvironment,
     tx: &EventTx,
     st: &mut Started,
@@ -666,7 +687,10 @@ async fn start_service(
         artifact_dir,
         timeout: svc.timeout.or(t.timeout).unwrap_or(DEFAULT_TEST_TIMEOUT),
     };
-    let ctx = context::service_context(&vars, context::parameters(m, &svc.plugin_config));
+    let mut ctx = context::service_context(&vars, context::parameters(m, &svc.plugin_config));
+    if let Some(c) = certs {
+        hand_certificates(c, svc_dir, &mut ctx)?;
+    }
     context::render_files(m, &plugin_dir, svc_dir, &ctx)?;
     let mut argv = context::render_all(&spec.argv, &ctx)?;
     let mut env = Vec::new();
@@ -756,6 +780,26 @@ async fn start_service(
     Ok(())
 }
 
+/// Copies the test's certificate files into the service's own folder (which every
+/// environment makes visible to the service at the same path) and names them in its template
+/// context as `cert`, `key` and `ca`.
+fn hand_certificates(
+    c: &certs::CertFiles,
+    svc_dir: &Path,
+    ctx: &mut serde_json::Value,
+) -> Result<(), String> {
+    let dir = svc_dir.join("certs");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    for (var, src) in [("cert", &c.cert), ("key", &c.key), ("ca", &c.ca)] {
+        let dest = dir.join(src.file_name().unwrap_or_default());
+        std::fs::copy(src, &dest).map_err(|e| format!("{}: {e}", dest.display()))?;
+        if let Some(o) = ctx.as_object_mut() {
+            o.insert(var.into(), dest.display().to_string().into());
+        }
+    }
+    Ok(())
+}
+
 /// Opens the test's network environment (the driver its plugin names) and brings the
 /// test's topology up; the error is the test's reason.
 async fn network_up(
@@ -832,8 +876,8 @@ fn topology(t: &Test, index: u32, reg: &Registry, test_dir: &Path) -> Topology {
         dir: test_dir.to_path_buf(),
         services,
         link: t.network_environment.link.clone(),
-        links: Default::default(),
-        capture: t.steps.record_pcap.unwrap_or(true),
+        links: t.network_environment.links.clone(),
+        capture: t.wants_capture(),
         config: t.network_environment.plugin_config.clone(),
     }
 }
@@ -995,7 +1039,9 @@ fn judge(
             )
         })
         .unwrap_or_default();
-    let is_tester = s.plugin.kind() == PluginKind::Tester;
+    // A client IUT (PANTHER's ping_pong client) ends by itself, like a tester: its exit
+    // code is its verdict, not a crash.
+    let is_tester = s.decides_the_end();
     for rec in &collected {
         if let Ok(c) = serde_json::from_value::<crate::events::record::Check>(rec.data.clone()) {
             r.checks.push(CheckResult {

@@ -135,6 +135,8 @@ fn new_test(name: String) -> Test {
         network_environment: NetworkEnvironment {
             kind: "localhost".into(),
             link: None,
+            links: IndexMap::new(),
+            capture: None,
             plugin_config: IndexMap::new(),
             deploy_timeout: None,
         },
@@ -147,6 +149,7 @@ fn new_test(name: String) -> Test {
         fast_fail_enabled: None,
         collect_artifacts: None,
         assertions: Vec::new(),
+        generate_new_certificates: None,
         expect: None,
     }
 }

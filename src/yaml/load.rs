@@ -269,6 +269,66 @@ pub fn parse(text: &str, limits: Limits) -> Result<Node, YamlError> {
         .unwrap_or_else(|| Node::scalar("", true, Span::START)))
 }
 
+/// Something the lenient parser repaired, to be reported as a warning.
+#[derive(Debug, Clone, PartialEq)]
+pub struct YamlNote {
+    pub span: Span,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+/// Each repair parses the file again; real files have a handful.
+const MAX_REPAIRS: usize = 64;
+
+/// Like [`parse`], but reads what PyYAML reads where YAML 1.2 is stricter: a comment glued
+/// to a quoted value (`type: "TESTERS"# note`) is a comment for PyYAML (PANTHER's loader)
+/// and an error for the spec. Each repair is returned as a note at the `#`.
+pub fn parse_lenient(text: &str, limits: Limits) -> Result<(Node, Vec<YamlNote>), YamlError> {
+    let mut fixed = std::borrow::Cow::Borrowed(text);
+    let mut notes = Vec::new();
+    loop {
+        match parse(&fixed, limits) {
+            Ok(n) => return Ok((n, notes)),
+            Err(e)
+                if notes.len() < MAX_REPAIRS
+                    && e.message.contains("comments must be separated") =>
+            {
+                let Some(at) = byte_offset(&fixed, e.span) else {
+                    return Err(e);
+                };
+                let glued_to_quote = fixed[..at].ends_with(['"', '\'']);
+                if !fixed[at..].starts_with('#') || !glued_to_quote {
+                    return Err(e);
+                }
+                // The inserted space shifts only the comment itself, so every later span
+                // on this line is still the user's column for what matters.
+                fixed.to_mut().insert(at, ' ');
+                notes.push(YamlNote {
+                    span: e.span,
+                    message: "a comment glued to a quoted value (no space before `#`)".into(),
+                    help: Some(
+                        "PyYAML (PANTHER's loader) reads it as a comment and so does panther; \
+                         YAML 1.2 wants a space before `#`"
+                            .into(),
+                    ),
+                });
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// The byte offset of a 1-based line and column (in characters).
+fn byte_offset(text: &str, span: Span) -> Option<usize> {
+    let mut start = 0usize;
+    for _ in 1..span.line {
+        start += text[start..].find('\n')? + 1;
+    }
+    let line = &text[start..];
+    let (off, _) = line.char_indices().nth(span.col.checked_sub(1)? as usize)?;
+    Some(start + off)
+}
+
 /// Expanded aliases report errors at the alias, where the user can see them.
 fn relocate(n: &mut Node, span: Span) {
     n.span = span;
@@ -347,6 +407,21 @@ mod tests {
         }
         let e = parse(&y, Limits::default()).unwrap_err();
         assert!(e.message.contains("alias bomb"), "{}", e.message);
+    }
+
+    #[test]
+    fn glued_comments_load_as_pyyaml_loads_them() {
+        let y = "a:\n  type: \"TESTERS\"# comment\n  b: 'x'#c\n  c: [\"y\"#c\n    ]\n";
+        assert!(parse(y, Limits::default()).is_err());
+        let (n, notes) = parse_lenient(y, Limits::default()).unwrap();
+        let a = n.get("a").unwrap();
+        assert_eq!(a.get("type").unwrap().as_str(), Some("TESTERS"));
+        assert_eq!(a.get("b").unwrap().as_str(), Some("x"));
+        assert_eq!(a.get("type").unwrap().span, Span::new(2, 9));
+        assert_eq!(notes.len(), 3, "{notes:?}");
+        assert_eq!(notes[0].span, Span::new(2, 18));
+        // Only a quote glued to `#` is repaired; other errors stay errors.
+        assert!(parse_lenient("a: [b\n", Limits::default()).is_err());
     }
 
     #[test]

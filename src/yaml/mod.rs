@@ -9,5 +9,5 @@ mod load;
 mod node;
 
 pub use de::{DeError, from_node};
-pub use load::{Limits, YamlError, parse};
-pub use node::{MapEntry, Node, Path, PathSeg, Scalar, Span, Value};
+pub use load::{Limits, YamlError, YamlNote, parse, parse_lenient};
+pub use node::{MapEntry, Node, Path, PathSeg, Resolved, Scalar, Span, Value};
