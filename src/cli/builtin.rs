@@ -3,7 +3,7 @@
 
 use clap::Subcommand;
 
-use crate::builtin::{http_tester, minip_client, minip_server, minip_tester};
+use crate::builtin::{http_tester, minip_client, minip_server, minip_tester, wait_iface};
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -17,6 +17,9 @@ pub enum Command {
     MinipTester(minip_tester::Args),
     /// The HTTP/1.0 and HTTP/1.1 conformance tester (RFC 9110, RFC 9112) over raw TCP.
     HttpTester(http_tester::Args),
+    /// Waits until a network interface is up, then runs a program in its place (how services
+    /// in containers wait for panther's link).
+    WaitIface(wait_iface::Args),
 }
 
 pub fn run(c: &Command) -> i32 {
@@ -25,5 +28,6 @@ pub fn run(c: &Command) -> i32 {
         Command::MinipClient(a) => minip_client::run(a),
         Command::MinipTester(a) => minip_tester::run(a),
         Command::HttpTester(a) => http_tester::run(a),
+        Command::WaitIface(a) => wait_iface::run(a),
     }
 }

@@ -133,7 +133,7 @@ impl Netns {
                 hosts: namespace::write_hosts(&ns, &names)?,
             });
             let fd = tap::create_in(&namespace::path(&ns), "eth0")?;
-            namespace::ip_batch(&ns, &plan.config(i, "eth0", None))?;
+            namespace::ip_batch(&ns, &plan.config(i, "eth0", None, true))?;
             ports.push(PortSpec {
                 service: n.name.clone(),
                 fd,

@@ -95,6 +95,12 @@ pub fn create(name: &str) -> Result<(), NetnsError> {
     ip(&["netns", "add", name])
 }
 
+/// Names the network namespace of process `pid` (a container's) `name`, so the rest of this
+/// module (and `ip -n`, and the sweep) can reach it like one panther created.
+pub fn attach(name: &str, pid: u32) -> Result<(), NetnsError> {
+    ip(&["netns", "attach", name, &pid.to_string()])
+}
+
 /// Writes the namespace's hosts file: every service of the test by name.
 pub fn write_hosts(name: &str, entries: &[(String, String)]) -> Result<PathBuf, NetnsError> {
     let file = hosts_path(name);

@@ -75,9 +75,10 @@ impl Plan {
 
     /// `ip -batch` lines that configure host `i` on interface `iface` (renamed from `from`
     /// first, when given): loopback, MAC, addresses (IPv6 without duplicate address
-    /// detection, so it is usable at once), and a static neighbour entry for every other
-    /// host, so no ARP is needed. The interface goes up last: once it is up, it is ready.
-    pub fn config(&self, i: usize, iface: &str, from: Option<&str>) -> Vec<String> {
+    /// detection, so it is usable at once; none when `v6` is false, as in Docker's
+    /// containers, which disable IPv6), and a static neighbour entry for every other host, so
+    /// no ARP is needed. The interface goes up last: once it is up, it is ready.
+    pub fn config(&self, i: usize, iface: &str, from: Option<&str>, v6: bool) -> Vec<String> {
         let me = &self.hosts[i];
         let mut c = vec!["link set lo up".to_string()];
         if let Some(old) = from {
@@ -85,7 +86,9 @@ impl Plan {
         }
         c.push(format!("link set {iface} address {}", mac_text(me.mac)));
         c.push(format!("addr add {}/24 dev {iface}", me.v4));
-        c.push(format!("addr add {}/64 dev {iface} nodad", me.v6));
+        if v6 {
+            c.push(format!("addr add {}/64 dev {iface} nodad", me.v6));
+        }
         for (j, o) in self.hosts.iter().enumerate() {
             if j == i {
                 continue;
@@ -95,10 +98,12 @@ impl Plan {
                 "neigh replace {} lladdr {m} dev {iface} nud permanent",
                 o.v4
             ));
-            c.push(format!(
-                "neigh replace {} lladdr {m} dev {iface} nud permanent",
-                o.v6
-            ));
+            if v6 {
+                c.push(format!(
+                    "neigh replace {} lladdr {m} dev {iface} nud permanent",
+                    o.v6
+                ));
+            }
         }
         c.push(format!("link set {iface} up"));
         c
@@ -153,7 +158,7 @@ mod tests {
     #[test]
     fn configuration_brings_the_interface_up_last_with_static_neighbours() {
         let p = Plan::new(["s", "c"].into_iter()).unwrap();
-        let cfg = p.config(0, "eth1", Some("pt1"));
+        let cfg = p.config(0, "eth1", Some("pt1"), true);
         assert_eq!(cfg[1], "link set pt1 name eth1");
         assert!(
             cfg.iter()

@@ -55,3 +55,9 @@ fn open_tap(ifname: &str) -> Result<OwnedFd, NetnsError> {
         .map_err(|e| NetnsError::Sys("TUNSETIFF", e))?;
     Ok(fd)
 }
+
+/// Creates TAP device `ifname` in panther's own namespace (to be moved into another one with
+/// `ip link set IFNAME netns NS`; the descriptor keeps working across the move).
+pub fn create_here(ifname: &str) -> Result<OwnedFd, NetnsError> {
+    open_tap(ifname)
+}
