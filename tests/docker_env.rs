@@ -1,0 +1,364 @@
+//! The `docker_compose` network environment end to end: the real binary against a real
+//! Docker engine (scripts/test starts one with scripts/dockerd-up and exports DOCKER_HOST).
+//! Without an engine (or root, for panther's link) each test says so and skips, except
+//! under `CI=true`, where skipping is a failure.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+fn engine_or_skip(test: &str) -> bool {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let ok = rt.block_on(panther::env::network::docker::Engine::connect(None));
+    let ci = std::env::var("CI").as_deref() == Ok("true");
+    match ok {
+        Ok(_) if nix::unistd::geteuid().is_root() => true,
+        Ok(_) => {
+            assert!(!ci, "{test}: needs root under CI");
+            eprintln!("skipping {test}: panther's link on Docker needs root");
+            false
+        }
+        Err(e) => {
+            assert!(!ci, "{test}: no Docker engine under CI: {e}");
+            eprintln!("skipping {test}: {e}");
+            false
+        }
+    }
+}
+
+fn panther() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_panther"));
+    c.env(
+        "PANTHER_LOG_FILE",
+        std::env::temp_dir().join("panther-test.log"),
+    )
+    .arg("--no-user-plugins");
+    c
+}
+
+fn repo(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
+}
+
+fn run(file: &Path) -> (Output, PathBuf, tempfile::TempDir) {
+    let out_root = tempfile::tempdir().unwrap();
+    let out = panther()
+        .arg("run")
+        .arg(file)
+        .arg("--output")
+        .arg(out_root.path())
+        .args(["--json", "--grace-ms", "500"])
+        .output()
+        .unwrap();
+    let dir = std::fs::read_dir(out_root.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.is_dir())
+        .expect("a results folder");
+    (out, dir, out_root)
+}
+
+fn summary(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+fn events(dir: &Path) -> Vec<Value> {
+    std::fs::read_to_string(dir.join("events.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+fn verdicts(s: &Value) -> Vec<(String, String)> {
+    s["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["name"].as_str().unwrap().to_string(),
+                t["verdict"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn on_docker(rel: &str, dir: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(repo(rel))
+        .unwrap()
+        .replace("type: localhost", "type: docker_compose");
+    let p = dir.join(Path::new(rel).file_name().unwrap());
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// Containers and networks of the engine whose name starts `panther-PID-`.
+fn engine_objects_of(pid: u32) -> Vec<String> {
+    let mut out = Vec::new();
+    for what in [
+        &["ps", "-a", "--format", "{{.Names}}"][..],
+        &["network", "ls", "--format", "{{.Name}}"],
+    ] {
+        let o = Command::new("docker").args(what).output().unwrap();
+        out.extend(
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .filter(|n| n.starts_with(&format!("panther-{pid}-")))
+                .map(String::from),
+        );
+    }
+    out
+}
+
+fn namespaces_of(pid: u32) -> Vec<String> {
+    std::fs::read_dir("/run/netns")
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| e.file_name().into_string().ok())
+                .filter(|n| n.starts_with(&format!("panther-{pid}-")))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn quickstart_and_minip_versions_reach_the_same_verdicts_on_docker_as_on_localhost() {
+    if !engine_or_skip("same_verdicts_docker") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    for rel in [
+        "experiments/quickstart.yaml",
+        "experiments/minip_versions.yaml",
+    ] {
+        let (lo, _, _k1) = run(&repo(rel));
+        let (dk, dir, _k2) = run(&on_docker(rel, tmp.path()));
+        let (lo, dk) = (summary(&lo), summary(&dk));
+        assert_eq!(verdicts(&lo), verdicts(&dk), "{rel}");
+        assert_eq!(dk["ok"], true, "{rel} on docker: {dk}");
+        let evs = events(&dir);
+        assert!(
+            evs.iter().any(|e| e["data"]["step"] == "link_up"
+                && e["data"]["network"]
+                    .as_str()
+                    .is_some_and(|n| n.starts_with("panther-"))),
+            "{rel}: a network per test"
+        );
+        // The compose file a user can re-run by hand.
+        let first = &dk["tests"][0]["dir"];
+        let compose = dir.join(first.as_str().unwrap()).join("docker-compose.yml");
+        let text = std::fs::read_to_string(&compose).unwrap();
+        assert!(
+            text.contains("services:") && text.contains("server"),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn a_docker_link_delays_and_captures_like_netns() {
+    if !engine_or_skip("docker_link") || which::which("tshark").is_err() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "tshark missing under CI"
+        );
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("delayed.yaml");
+    std::fs::write(
+        &file,
+        r#"
+tests:
+  - name: delayed
+    network_environment:
+      type: docker_compose
+      link: {delay_ms: 30}
+    services:
+      server:
+        implementation: {name: ping_pong, type: iut}
+        protocol: {name: minip, role: server}
+      tester:
+        implementation: {name: minip_tester, type: tester}
+        protocol: {name: minip, role: client, target: server}
+        plugin_config: {count: 20, interval_ms: 5, reply_timeout_ms: 500}
+    timeout: 60
+"#,
+    )
+    .unwrap();
+    let (out, dir, _keep) = run(&file);
+    let s = summary(&out);
+    assert_eq!(s["ok"], true, "{s}");
+    let evs = events(&dir);
+    let delivered: Vec<&Value> = evs
+        .iter()
+        .filter(|e| e["source"] == "link" && e["text"] == "delivered")
+        .collect();
+    assert!(delivered.len() >= 40, "{} delivered", delivered.len());
+    for d in &delivered {
+        assert!(d["data"]["delay_us"].as_u64().unwrap() >= 30_000, "{d}");
+    }
+    let t = Command::new("tshark")
+        .arg("-r")
+        .arg(dir.join("delayed/capture.pcap"))
+        .args(["-Y", "udp", "-T", "fields", "-e", "frame.number"])
+        .stderr(Stdio::null())
+        .output()
+        .unwrap();
+    let frames = String::from_utf8_lossy(&t.stdout).lines().count();
+    assert_eq!(
+        frames,
+        delivered.len(),
+        "one captured frame per delivered message"
+    );
+}
+
+const LONG: &str = r#"
+tests:
+  - name: long
+    network_environment: {type: docker_compose}
+    services:
+      server:
+        implementation: {name: ping_pong, type: iut}
+        protocol: {name: minip, role: server}
+      tester:
+        implementation: {name: minip_tester, type: tester}
+        protocol: {name: minip, role: client, target: server}
+        plugin_config: {count: 100000, interval_ms: 5, reply_timeout_ms: 400}
+    timeout: 300
+"#;
+
+/// Starts the long experiment and waits until both containers run; the caller reaps it.
+#[allow(clippy::zombie_processes)]
+fn start_long(out_root: &Path, tmp: &Path) -> std::process::Child {
+    let file = tmp.join("long.yaml");
+    std::fs::write(&file, LONG).unwrap();
+    let mut child = panther()
+        .arg("run")
+        .arg(&file)
+        .arg("--output")
+        .arg(out_root)
+        .args(["--grace-ms", "300"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    loop {
+        if t0.elapsed() > Duration::from_secs(120) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the docker run never got going");
+        }
+        let started = std::fs::read_dir(out_root)
+            .ok()
+            .and_then(|d| d.flatten().map(|e| e.path()).find(|p| p.is_dir()))
+            .map(|d| {
+                events(&d)
+                    .iter()
+                    .filter(|e| e["data"]["step"] == "started")
+                    .count()
+            })
+            .unwrap_or(0);
+        if started == 2 {
+            std::thread::sleep(Duration::from_millis(300));
+            return child;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn sigint_mid_docker_run_leaves_no_container_network_or_namespace() {
+    if !engine_or_skip("sigint_docker") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let out_root = tempfile::tempdir().unwrap();
+    let mut child = start_long(out_root.path(), tmp.path());
+    let pid = child.id();
+    assert!(
+        engine_objects_of(pid).len() >= 3,
+        "{:?}",
+        engine_objects_of(pid)
+    );
+    assert_eq!(
+        namespaces_of(pid).len(),
+        2,
+        "the containers are on panther's link"
+    );
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    assert!(
+        engine_objects_of(pid).is_empty(),
+        "{:?}",
+        engine_objects_of(pid)
+    );
+    assert!(namespaces_of(pid).is_empty(), "{:?}", namespaces_of(pid));
+}
+
+#[test]
+fn sigkill_mid_docker_run_is_swept_by_the_next_docker_start() {
+    if !engine_or_skip("sigkill_docker") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let out_root = tempfile::tempdir().unwrap();
+    let mut child = start_long(out_root.path(), tmp.path());
+    let pid = child.id();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        !engine_objects_of(pid).is_empty(),
+        "containers outlive a SIGKILL"
+    );
+    let (out, _, _keep) = run(&on_docker("experiments/quickstart.yaml", tmp.path()));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        engine_objects_of(pid).is_empty(),
+        "{:?}",
+        engine_objects_of(pid)
+    );
+    assert!(namespaces_of(pid).is_empty(), "{:?}", namespaces_of(pid));
+}
+
+#[test]
+fn no_engine_is_a_clear_error_that_says_how_to_start_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = on_docker("experiments/quickstart.yaml", tmp.path());
+    let out = panther()
+        .env(
+            "DOCKER_HOST",
+            format!("unix://{}/none.sock", tmp.path().display()),
+        )
+        .arg("run")
+        .arg(&file)
+        .arg("--output")
+        .arg(tmp.path().join("out"))
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("no Docker engine answers"), "{text}");
+    assert!(text.contains("dockerd"), "{text}");
+    assert!(!text.contains("panicked"), "{text}");
+}
