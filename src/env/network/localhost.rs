@@ -87,7 +87,7 @@ impl NetworkEnvironment for Localhost {
                 .ok_or_else(|| EnvError::UnknownService(target.to_string()))?;
             let direct = Endpoint { host: HOST, port };
             let topo = self.topo.as_ref().expect("up before route");
-            let Some(l) = topo.link.clone() else {
+            let Some(l) = topo.link_between(client, target) else {
                 return Ok(direct);
             };
             let node = self.node(client)?;

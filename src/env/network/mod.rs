@@ -55,6 +55,42 @@ pub struct Topology {
     pub config: crate::experiment::model::PluginConfig,
 }
 
+impl Topology {
+    /// The impairment between services `a` and `b`: a service's own entry in `links` is its
+    /// attachment, crossed by everything to or from it (two attachments in a row: delays
+    /// add, losses compound, the slower rate wins); without one, the test's `link`.
+    pub fn link_between(&self, a: &str, b: &str) -> Option<Link> {
+        match (self.links.get(a), self.links.get(b)) {
+            (None, None) => self.link.clone(),
+            (Some(x), None) | (None, Some(x)) => Some(x.clone()),
+            (Some(x), Some(y)) => Some(combine(x, y)),
+        }
+    }
+}
+
+/// Two attachments in a row.
+fn combine(a: &Link, b: &Link) -> Link {
+    let both = |x: f64, y: f64| 1.0 - (1.0 - x) * (1.0 - y);
+    let bps = |r: &Option<String>| {
+        r.as_deref()
+            .and_then(|r| crate::experiment::model::parse_rate(r).ok())
+    };
+    let rate = match (bps(&a.rate), bps(&b.rate)) {
+        (Some(x), Some(y)) if y < x => b.rate.clone(),
+        (Some(_), _) => a.rate.clone(),
+        (None, _) => b.rate.clone(),
+    };
+    Link {
+        delay_ms: a.delay_ms + b.delay_ms,
+        jitter_ms: a.jitter_ms + b.jitter_ms,
+        loss: both(a.loss, b.loss),
+        duplicate: both(a.duplicate, b.duplicate),
+        reorder: both(a.reorder, b.reorder),
+        rate,
+        seed: a.seed.or(b.seed),
+    }
+}
+
 /// One service of a topology.
 #[derive(Debug, Clone)]
 pub struct Node {

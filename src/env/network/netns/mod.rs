@@ -26,7 +26,6 @@ use futures_util::future::BoxFuture;
 use crate::env::network::capture::{self, Capture};
 use crate::env::network::link::Params;
 use crate::events::{Event, EventTx, Kind};
-use crate::experiment::model::Link;
 use crate::plugin::Role;
 
 use super::{Endpoint, EnvError, NetworkEnvironment, Placement, Runner, Topology};
@@ -204,9 +203,8 @@ pub async fn stop_link(switch: Switch, capture: Option<Arc<Capture>>, events: &E
     lifecycle(events, "link down".into(), data);
 }
 
-/// `impair[src][dst]`: a service's own entry in `links` is its attachment, crossed by every
-/// frame to or from it (two attachments add up); without one, the test's `link` applies
-/// once to every frame.
+/// `impair[src][dst]`: the impairment of frames from one service to another
+/// ([`Topology::link_between`]), each direction with its own random stream.
 fn impairments(topo: &Topology) -> Result<Vec<Vec<Option<Params>>>, NetnsError> {
     let n = topo.services.len();
     let mut out = vec![vec![None; n]; n];
@@ -215,17 +213,7 @@ fn impairments(topo: &Topology) -> Result<Vec<Vec<Option<Params>>>, NetnsError> 
             if s == d {
                 continue;
             }
-            let own: Vec<&Link> = [&a.name, &b.name]
-                .iter()
-                .filter_map(|x| topo.links.get(*x))
-                .collect();
-            let link = match own.as_slice() {
-                [] => topo.link.clone(),
-                [one] => Some((*one).clone()),
-                [x, y] => Some(combine(x, y)),
-                _ => unreachable!("two names"),
-            };
-            if let Some(l) = link {
+            if let Some(l) = topo.link_between(&a.name, &b.name) {
                 let mut p =
                     Params::from_link(&l).map_err(|e| NetnsError::Link(a.name.clone(), e))?;
                 p.seed ^= (s as u64) << 32 | d as u64;
@@ -234,30 +222,6 @@ fn impairments(topo: &Topology) -> Result<Vec<Vec<Option<Params>>>, NetnsError> 
         }
     }
     Ok(out)
-}
-
-/// Two attachments in a row: delays add, losses compound, the slower rate wins.
-fn combine(a: &Link, b: &Link) -> Link {
-    let both = |x: f64, y: f64| 1.0 - (1.0 - x) * (1.0 - y);
-    let rate = match (&a.rate, &b.rate) {
-        (Some(x), Some(y)) => {
-            let (px, py) = (
-                crate::experiment::model::parse_rate(x).unwrap_or(u64::MAX),
-                crate::experiment::model::parse_rate(y).unwrap_or(u64::MAX),
-            );
-            Some(if px <= py { x.clone() } else { y.clone() })
-        }
-        (x, y) => x.clone().or_else(|| y.clone()),
-    };
-    Link {
-        delay_ms: a.delay_ms + b.delay_ms,
-        jitter_ms: a.jitter_ms + b.jitter_ms,
-        loss: both(a.loss, b.loss),
-        duplicate: both(a.duplicate, b.duplicate),
-        reorder: both(a.reorder, b.reorder),
-        rate,
-        seed: a.seed.or(b.seed),
-    }
 }
 
 fn lifecycle(tx: &EventTx, text: String, data: serde_json::Value) {
