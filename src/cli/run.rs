@@ -70,7 +70,7 @@ pub fn run(cli: &Cli, a: &Args) -> i32 {
         only_test: a.test.clone(),
         grace: Duration::from_millis(a.grace_ms),
         config_path: file.clone(),
-        panther_exe: None,
+        ..Options::default()
     };
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -425,6 +425,26 @@ pub struct ProtocolSpec {
     /// Properties a tester can check and an experiment can assert.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub properties: Vec<Property>,
+    /// Named test cases of an interop matrix (`panther matrix --cases`).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub cases: IndexMap<String, MatrixCase>,
+}
+
+/// One case of an interop matrix: what a client is asked to do against each server.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatrixCase {
+    pub description: String,
+    /// Parameters set on the client, for each that the client's plugin declares.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub client_config: IndexMap<String, serde_json::Value>,
+    /// Parameters a client must declare to do this case; a client without them does not
+    /// support it (the cell is `unsupported`, said by the client's own manifest).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<String>,
+    /// The link the case runs over (e.g. loss for a loss case).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<crate::experiment::model::Link>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

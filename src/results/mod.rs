@@ -91,6 +91,38 @@ pub fn new_dir(root: &Path, name: &str) -> std::io::Result<(PathBuf, String)> {
     ))
 }
 
+/// A results file's text: only a regular file, and at most 64 MiB (a FIFO or a device named
+/// like one must not hang or exhaust panther).
+pub fn read_limited(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    const LIMIT: u64 = 64 << 20;
+    let f = std::fs::File::open(path)?;
+    if !f.metadata()?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    let mut text = String::new();
+    f.take(LIMIT + 1).read_to_string(&mut text)?;
+    if text.len() as u64 > LIMIT {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "larger than 64 MiB",
+        ));
+    }
+    Ok(text)
+}
+
+/// The results folder `root/leaf`, which must not exist yet (a matrix cell's).
+pub fn exact_dir(root: &Path, leaf: &str) -> std::io::Result<(PathBuf, String)> {
+    let (_, rfc) = timestamp(std::time::SystemTime::now());
+    let p = root.join(leaf);
+    std::fs::create_dir_all(root)?;
+    std::fs::create_dir(&p)?;
+    Ok((std::fs::canonicalize(&p)?, rfc))
+}
+
 /// A file-name-safe form of a test or experiment name.
 pub fn slug(name: &str) -> String {
     let s: String = name

@@ -38,6 +38,9 @@ pub struct Options {
     pub grace: Duration,
     /// The config file, for the summary.
     pub config_path: String,
+    /// The results folder's exact name under `output_root` (an interop matrix's cell), instead
+    /// of a dated one.
+    pub folder: Option<String>,
     /// The panther executable `{{ panther }}` names in manifests, when the process running
     /// the orchestrator is not it (an embedding app, a test harness). Else `$PANTHER_EXE`,
     /// else this executable.
@@ -51,6 +54,7 @@ impl Default for Options {
             only_test: None,
             grace: Duration::from_secs(2),
             config_path: String::new(),
+            folder: None,
             panther_exe: None,
         }
     }
@@ -74,7 +78,10 @@ impl Run {
 pub fn start(exp: Experiment, name: &str, reg: Registry, opts: Options) -> std::io::Result<Run> {
     let swept = sweep::sweep(&opts.output_root);
     let swept_env = network::sweep();
-    let (dir, started_at) = results::new_dir(&opts.output_root, name)?;
+    let (dir, started_at) = match &opts.folder {
+        Some(f) => results::exact_dir(&opts.output_root, f)?,
+        None => results::new_dir(&opts.output_root, name)?,
+    };
     let config = serde_norway::to_string(&exp).map_err(std::io::Error::other)?;
     std::fs::write(dir.join(results::CONFIG), config)?;
     let clock = Clock::start();
