@@ -58,6 +58,12 @@ pub enum Action {
     ScrollDetail(i16),
     /// Tab: the next screen.
     NextScreen,
+    /// Shift-Tab: the previous screen.
+    PrevScreen,
+    /// The answer to "unsaved changes: save, discard or keep editing?".
+    Unsaved(Unsaved),
+    /// A key that does nothing here: say what would.
+    Say(String),
     GoTo(Screen),
     /// A key for the editor, which has its own bindings.
     EditorKey(KeyEvent),
@@ -83,6 +89,32 @@ pub enum Action {
     TutorKey(KeyEvent),
     Quit,
     Resize(u16, u16),
+}
+
+/// How a question about unsaved changes was answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unsaved {
+    Save,
+    Discard,
+    Keep,
+}
+
+/// What waits for the answer about unsaved changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pending {
+    Quit,
+    New,
+    Open(PathBuf),
+}
+
+impl Pending {
+    fn what(&self) -> String {
+        match self {
+            Pending::Quit => "quit".into(),
+            Pending::New => "start a new experiment".into(),
+            Pending::Open(p) => format!("open {}", p.display()),
+        }
+    }
 }
 
 /// A line of the plugin tree: a category heading or a plugin (index into `App::plugins`).
@@ -136,6 +168,8 @@ pub struct SequenceScreen {
     pub confirm_cancel: bool,
     /// `l`: a service's logs (service name, its log text), shown over the view.
     pub logs: Option<(String, String)>,
+    /// The first line of the logs shown.
+    pub logs_scroll: usize,
 }
 
 impl SequenceScreen {
@@ -160,6 +194,52 @@ impl SequenceScreen {
             typing_search: false,
             confirm_cancel: false,
             logs: None,
+            logs_scroll: 0,
+        }
+    }
+
+    /// Shows a service's logs, the last page of them (the newest lines).
+    pub fn open_logs(&mut self, service: String, text: String) {
+        self.logs_scroll = text.lines().count().saturating_sub(10);
+        self.logs = Some((service, text));
+    }
+
+    /// A key in the logs overlay (canonical keys of the logs context).
+    fn logs_key(&mut self, k: KeyEvent, page: usize) {
+        use crossterm::event::KeyCode;
+        let n = self.logs.as_ref().map(|(_, t)| t.lines().count()).unwrap_or(0);
+        let last = n.saturating_sub(1);
+        let at = self.logs_scroll.min(last);
+        self.logs_scroll = match k.code {
+            KeyCode::Char('j') | KeyCode::Down => (at + 1).min(last),
+            KeyCode::Char('k') | KeyCode::Up => at.saturating_sub(1),
+            KeyCode::PageDown => (at + page).min(last),
+            KeyCode::PageUp => at.saturating_sub(page),
+            KeyCode::Char('g') => 0,
+            KeyCode::Char('G') => last.saturating_sub(page.saturating_sub(1)),
+            KeyCode::Char('l') => {
+                self.logs = None;
+                0
+            }
+            KeyCode::Tab => {
+                self.next_service_logs();
+                return;
+            }
+            _ => at,
+        };
+    }
+
+    /// Tab in the logs: the next service that has logs (the link relay's lane has none).
+    fn next_service_logs(&mut self) {
+        let lanes = self.timeline.lanes().to_vec();
+        let cur = self.logs.as_ref().map(|(n, _)| n.clone()).unwrap_or_default();
+        let start = lanes.iter().position(|n| *n == cur).unwrap_or(0);
+        for k in 1..=lanes.len() {
+            let next = &lanes[(start + k) % lanes.len()];
+            if let Ok(text) = self.service_logs(next) {
+                self.open_logs(next.clone(), text);
+                break;
+            }
         }
     }
 
@@ -213,8 +293,24 @@ impl SequenceScreen {
         ))
     }
 
+    /// Whether `dir` is a results folder (it holds `events.jsonl`), said plainly if not.
+    pub fn check_dir(dir: &std::path::Path) -> Result<(), String> {
+        if !dir.is_dir() {
+            return Err(format!("{}: no such folder", dir.display()));
+        }
+        if !dir.join(crate::events::store::FILE_NAME).is_file() {
+            return Err(format!(
+                "{} is not a results folder (it has no {}); give a folder made by `panther run`, such as outputs/<date>_<name>",
+                dir.display(),
+                crate::events::store::FILE_NAME
+            ));
+        }
+        Ok(())
+    }
+
     /// A results folder's events (a finished run, or one that crashed half-way).
     pub fn open(dir: &std::path::Path) -> Result<Self, String> {
+        Self::check_dir(dir)?;
         let (events, torn) =
             crate::events::store::read_all(&dir.join(crate::events::store::FILE_NAME))
                 .map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
@@ -288,6 +384,10 @@ pub struct App {
     pub commands_used: Vec<String>,
     /// `q` while a run is going asks first; set by the first press.
     pub confirm_quit: bool,
+    /// Quit, `:new` or `:open` waiting while the user says what to do with unsaved changes.
+    pub pending: Option<Pending>,
+    /// The screens visited, for Esc (back to where you came from).
+    pub back_stack: Vec<Screen>,
     /// Where the current screen's list was last drawn (x, y, width, height), for clicks.
     pub list_area: std::cell::Cell<Option<(u16, u16, u16, u16)>>,
     /// Install commands waiting for the user's yes (plugin name, commands).
@@ -322,6 +422,23 @@ pub const CATEGORIES: &[&str] = &[
     "protocols/peer_to_peer",
 ];
 
+fn esc() -> KeyEvent {
+    KeyEvent::new(crossterm::event::KeyCode::Esc, crossterm::event::KeyModifiers::NONE)
+}
+
+fn ctrl(c: char) -> KeyEvent {
+    KeyEvent::new(
+        crossterm::event::KeyCode::Char(c),
+        crossterm::event::KeyModifiers::CONTROL,
+    )
+}
+
+/// Ctrl with one of `keys`.
+fn is_ctrl(k: &KeyEvent, keys: &[char]) -> bool {
+    k.modifiers.contains(crossterm::event::KeyModifiers::CONTROL)
+        && matches!(k.code, crossterm::event::KeyCode::Char(c) if keys.contains(&c.to_ascii_lowercase()))
+}
+
 impl App {
     pub fn new(reg: &Registry, color: bool) -> App {
         let (plugins, problems) = Self::browse(reg);
@@ -350,6 +467,8 @@ impl App {
             confirm_install: None,
             list_area: std::cell::Cell::new(None),
             confirm_quit: false,
+            pending: None,
+            back_stack: Vec::new(),
             outputs: PathBuf::from("outputs"),
             panther_exe: None,
             runs: Vec::new(),
@@ -473,7 +592,87 @@ impl App {
         self.runs.get(self.run_selected)
     }
 
-    fn go(&mut self, s: Screen) {
+    /// Goes to a screen, remembering this one for Esc.
+    pub fn go(&mut self, s: Screen) {
+        if s != self.screen {
+            self.back_stack.push(self.screen);
+            if self.back_stack.len() > 50 {
+                self.back_stack.remove(0);
+            }
+        }
+        self.show(s);
+    }
+
+    /// What has the keys now: the focused screen in its mode, or an overlay over it.
+    pub fn context(&self) -> super::keys::Context {
+        use super::keys::Context;
+        if self.show_help {
+            Context::Help
+        } else if self.palette.is_some() {
+            Context::Palette
+        } else {
+            self.focus()
+        }
+    }
+
+    /// The screen (and mode) under any help or palette overlay.
+    pub fn focus(&self) -> super::keys::Context {
+        use super::keys::Context;
+        match self.screen {
+            Screen::Plugins => Context::Plugins,
+            Screen::History => Context::Runs,
+            Screen::Sequence if self.sequence.as_ref().is_some_and(|s| s.logs.is_some()) => {
+                Context::Logs
+            }
+            Screen::Sequence => Context::Sequence,
+            Screen::Editor if self.form.is_some() => Context::Form,
+            Screen::Editor if self.editor.as_ref().is_some_and(|e| e.is_insert()) => {
+                Context::Insert
+            }
+            Screen::Editor => Context::Editor,
+        }
+    }
+
+    /// Esc: closes the innermost thing open, else goes back to the screen before.
+    fn back(&mut self) {
+        if self.show_help {
+            self.show_help = false;
+            return;
+        }
+        match self.screen {
+            Screen::Plugins if !self.filter.is_empty() => {
+                self.filter.clear();
+                self.rebuild_tree();
+                return;
+            }
+            Screen::Sequence => {
+                if let Some(s) = self.sequence.as_mut() {
+                    if s.logs.take().is_some() {
+                        return;
+                    }
+                    if std::mem::take(&mut s.show_detail) {
+                        return;
+                    }
+                }
+            }
+            Screen::Editor => {
+                if let Some(form) = self.form.as_mut() {
+                    if form.handle_key(esc(), &self.reg) == FormOutcome::Close {
+                        self.form = None;
+                    }
+                    return;
+                }
+            }
+            _ => {}
+        }
+        match self.back_stack.pop() {
+            Some(s) => self.show(s),
+            None => self.message = Some("nothing to go back to (q quits)".into()),
+        }
+    }
+
+    /// Shows a screen (no history).
+    fn show(&mut self, s: Screen) {
         self.screen = s;
         self.detail_scroll = 0;
         if s == Screen::History {
@@ -503,6 +702,77 @@ impl App {
         self.form = None;
         self.go(Screen::Editor);
         Ok(())
+    }
+
+    /// Quit, `:new` and `:open` ask first when the experiment has unsaved changes.
+    fn guard(&mut self, p: Pending) -> Vec<Effect> {
+        if self.editor.as_ref().is_some_and(|e| e.is_dirty()) {
+            self.pending = Some(p);
+            return Vec::new();
+        }
+        self.carry_out(p)
+    }
+
+    fn carry_out(&mut self, p: Pending) -> Vec<Effect> {
+        match p {
+            Pending::Quit => return vec![Effect::Quit],
+            Pending::New => self.new_experiment(),
+            Pending::Open(path) => {
+                if let Err(e) = self.open_file(&path) {
+                    self.message = Some(e);
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    /// The question shown while something waits on unsaved changes.
+    pub fn question(&self) -> Option<String> {
+        let p = self.pending.as_ref()?;
+        let name = self.editor.as_ref().map(|e| e.name()).unwrap_or_default();
+        Some(format!(
+            "{name} has unsaved changes. s save, then {} · d discard them · n/Esc keep editing",
+            p.what()
+        ))
+    }
+
+    fn answer_unsaved(&mut self, a: Unsaved) -> Vec<Effect> {
+        let Some(p) = self.pending.take() else {
+            return Vec::new();
+        };
+        match a {
+            Unsaved::Keep => self.message = Some("kept editing; nothing lost".into()),
+            Unsaved::Discard => return self.carry_out(p),
+            Unsaved::Save => match self.save_editor() {
+                Ok(()) => return self.carry_out(p),
+                Err(e) => self.message = Some(e),
+            },
+        }
+        Vec::new()
+    }
+
+    /// Saves the open experiment (`:w`, Ctrl-S, "s" when asked).
+    fn save_editor(&mut self) -> Result<(), String> {
+        let Some(ed) = self.editor.as_mut() else {
+            return Err("no experiment is open".into());
+        };
+        match ed.save() {
+            Ok(p) => {
+                ed.validate(&self.reg);
+                self.message = Some(format!("saved {}", p.display()));
+                Ok(())
+            }
+            Err(e) => Err(format!("cannot save: {e}")),
+        }
+    }
+
+    /// A new, empty experiment, straight in the form (built by adding services).
+    fn new_experiment(&mut self) {
+        let mut ed = Editor::new(None, Form::new_empty().to_yaml());
+        ed.validate(&self.reg);
+        self.form = Form::from_text(&ed.text(), &self.reg).ok();
+        self.editor = Some(ed);
+        self.go(Screen::Editor);
     }
 
     fn move_by(&mut self, delta: isize) {
@@ -593,8 +863,7 @@ impl App {
         if !matches!(a, Action::Resize(..)) {
             self.message = None;
         }
-        let quitting = matches!(a, Action::Quit)
-            || matches!(&a, Action::SequenceKey(k) if k.code == crossterm::event::KeyCode::Char('q'));
+        let quitting = matches!(a, Action::Quit);
         if !quitting && !matches!(a, Action::Resize(..)) {
             self.confirm_quit = false;
         }
@@ -615,7 +884,7 @@ impl App {
                     self.rebuild_tree();
                 }
                 Action::Resize(w, h) => self.size = (w, h),
-                Action::Quit => return vec![Effect::Quit],
+                Action::Quit => return self.guard(Pending::Quit),
                 _ => {}
             }
             return Vec::new();
@@ -628,20 +897,17 @@ impl App {
             Action::PageUp => self.move_by(-self.page()),
             Action::PageDown => self.move_by(self.page()),
             Action::StartFilter => self.typing_filter = self.screen == Screen::Plugins,
-            Action::NextScreen => {
-                let i = Screen::ALL
-                    .iter()
-                    .position(|s| *s == self.screen)
-                    .unwrap_or(0);
-                self.go(Screen::ALL[(i + 1) % Screen::ALL.len()]);
-            }
+            Action::NextScreen => self.screen_by(1),
+            Action::PrevScreen => self.screen_by(Screen::ALL.len() - 1),
+            Action::Unsaved(u) => return self.answer_unsaved(u),
+            Action::Say(m) => self.message = Some(m),
             Action::GoTo(s) => self.go(s),
             Action::OpenRun => {
                 if let Some(r) = self.selected_run() {
                     match SequenceScreen::open(&r.dir.clone()) {
                         Ok(s) => {
                             self.sequence = Some(s);
-                            self.screen = Screen::Sequence;
+                            self.go(Screen::Sequence);
                         }
                         Err(e) => self.message = Some(e),
                     }
@@ -715,6 +981,10 @@ impl App {
                     }
                 }
             }
+            Action::EditorKey(k) if self.form.is_some() && is_ctrl(&k, &['r', 's']) => {
+                // Run and save work from the form too: they act on the YAML it writes.
+                return self.editor_key(k);
+            }
             Action::EditorKey(k) if self.form.is_some() => {
                 let form = self.form.as_mut().expect("checked");
                 match form.handle_key(k, &self.reg) {
@@ -728,51 +998,86 @@ impl App {
                     FormOutcome::None => {}
                 }
             }
-            Action::EditorKey(k) => {
-                let Some(ed) = self.editor.as_mut() else {
-                    return Vec::new();
-                };
-                match ed.handle_key(k, &self.reg) {
-                    EditorOutcome::Close => self.screen = Screen::Plugins,
-                    EditorOutcome::Launch => {
-                        return vec![Effect::Launch {
-                            text: ed.text(),
-                            path: ed.path().map(|p| p.to_path_buf()),
-                            only_test: None,
-                        }];
-                    }
-                    EditorOutcome::Saved(_) | EditorOutcome::None => {}
-                }
-            }
+            Action::EditorKey(k) => return self.editor_key(k),
             Action::FilterChar(_) | Action::FilterBackspace | Action::FilterAccept => {}
-            Action::Cancel => {
-                if self.show_help {
-                    self.show_help = false;
-                } else if !self.filter.is_empty() {
-                    self.filter.clear();
-                    self.rebuild_tree();
-                }
-            }
+            Action::Cancel => self.back(),
             Action::ToggleHelp => self.show_help = !self.show_help,
             Action::ScrollDetail(d) => {
                 self.detail_scroll = (self.detail_scroll as i32 + d as i32).max(0) as u16
             }
             Action::Resize(w, h) => self.size = (w, h),
-            Action::Quit => return vec![Effect::Quit],
+            Action::Quit => return self.guard(Pending::Quit),
         }
         Vec::new()
+    }
+
+    /// Tab / Shift-Tab: the screen `by` places on, cycling.
+    fn screen_by(&mut self, by: usize) {
+        let i = Screen::ALL
+            .iter()
+            .position(|s| *s == self.screen)
+            .unwrap_or(0);
+        self.go(Screen::ALL[(i + by) % Screen::ALL.len()]);
+    }
+
+    /// A key for the editor: typed in insert mode, a command in view mode.
+    fn editor_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        use crossterm::event::KeyCode;
+        use ratatui_textarea::CursorMove;
+        let Some(ed) = self.editor.as_mut() else {
+            return Vec::new();
+        };
+        if !ed.is_insert() && !is_ctrl(&k, &['r', 's', 'y', 'z']) {
+            let m = match k.code {
+                KeyCode::Char('i') | KeyCode::Enter => {
+                    ed.set_insert(true);
+                    return Vec::new();
+                }
+                KeyCode::Char('u') => return self.editor_key(ctrl('z')),
+                KeyCode::Down | KeyCode::Char('j') => CursorMove::Down,
+                KeyCode::Up | KeyCode::Char('k') => CursorMove::Up,
+                KeyCode::Left | KeyCode::Char('h') => CursorMove::Back,
+                KeyCode::Right | KeyCode::Char('l') => CursorMove::Forward,
+                KeyCode::Char('g') => CursorMove::Top,
+                KeyCode::Char('G') => CursorMove::Bottom,
+                KeyCode::Home | KeyCode::Char('0') => CursorMove::Head,
+                KeyCode::End | KeyCode::Char('$') => CursorMove::End,
+                KeyCode::PageDown | KeyCode::PageUp => {
+                    ed.page(k.code == KeyCode::PageDown);
+                    return Vec::new();
+                }
+                KeyCode::F(_) => {
+                    ed.handle_key(k, &self.reg);
+                    return Vec::new();
+                }
+                _ => return Vec::new(),
+            };
+            ed.motion(m);
+            return Vec::new();
+        }
+        match ed.handle_key(k, &self.reg) {
+            EditorOutcome::Launch => vec![Effect::Launch {
+                text: ed.text(),
+                path: ed.path().map(|p| p.to_path_buf()),
+                only_test: None,
+            }],
+            EditorOutcome::Saved(_) | EditorOutcome::None => Vec::new(),
+        }
     }
 
     fn sequence_key(&mut self, k: KeyEvent) -> Vec<Effect> {
         use crossterm::event::KeyCode;
         let Some(s) = self.sequence.as_mut() else {
-            if k.code == KeyCode::Esc {
-                self.screen = Screen::Plugins;
-            }
             return Vec::new();
         };
         // Keys act on every row that has arrived, drawn yet or not.
         s.state.sync(&s.timeline);
+        // `x` asks, and only an `x` straight after cancels.
+        let confirming = std::mem::take(&mut s.confirm_cancel);
+        if s.logs.is_some() {
+            s.logs_key(k, (self.size.1 as usize).saturating_sub(6).max(1));
+            return Vec::new();
+        }
         if s.typing_search {
             match k.code {
                 KeyCode::Char(c) => s.search_input.push(c),
@@ -780,6 +1085,7 @@ impl App {
                     s.search_input.pop();
                 }
                 KeyCode::Esc => s.typing_search = false,
+                KeyCode::Enter if s.search_input.is_empty() => s.typing_search = false,
                 KeyCode::Enter => {
                     s.typing_search = false;
                     match regex::Regex::new(&s.search_input) {
@@ -839,51 +1145,20 @@ impl App {
                 }
             }
             KeyCode::Char('x') if s.live => {
-                if s.confirm_cancel {
-                    s.confirm_cancel = false;
+                if confirming {
                     s.status = "cancelling: tearing the services down".into();
                     return vec![Effect::CancelRun];
                 }
                 s.confirm_cancel = true;
                 s.status = "press x again to cancel the run".into();
             }
-            KeyCode::Esc => {
-                if s.logs.is_some() {
-                    s.logs = None;
-                } else if s.show_detail {
-                    s.show_detail = false;
-                } else {
-                    self.screen = Screen::History;
-                    self.refresh_runs();
-                }
-            }
-            // In the logs overlay, Tab shows the next service's logs (lanes without logs, such
-            // as the link relay's, are skipped).
-            KeyCode::Tab if s.logs.is_some() => {
-                let lanes = s.timeline.lanes().to_vec();
-                let cur = s.logs.as_ref().map(|(n, _)| n.clone()).unwrap_or_default();
-                let start = lanes.iter().position(|n| *n == cur).unwrap_or(0);
-                for k in 1..=lanes.len() {
-                    let next = &lanes[(start + k) % lanes.len()];
-                    if let Ok(text) = s.service_logs(next) {
-                        s.logs = Some((next.clone(), text));
-                        break;
-                    }
-                }
-            }
-            KeyCode::Char('l') => {
-                if s.logs.is_some() {
-                    s.logs = None;
-                } else {
-                    match s.selected_service() {
-                        Some(svc) => match s.service_logs(&svc) {
-                            Ok(text) => s.logs = Some((svc, text)),
-                            Err(e) => s.status = e,
-                        },
-                        None => s.status = "select a service's row first (j/k), then l".into(),
-                    }
-                }
-            }
+            KeyCode::Char('l') => match s.selected_service() {
+                Some(svc) => match s.service_logs(&svc) {
+                    Ok(text) => s.open_logs(svc, text),
+                    Err(e) => s.status = e,
+                },
+                None => s.status = "select a service's row first (j/k), then l".into(),
+            },
             // `h` hides the selected row's lane (its sender for a message), `H` shows them all.
             KeyCode::Char('h') => {
                 let lane = match s.state.selected_row(&s.timeline) {
@@ -1020,13 +1295,6 @@ impl App {
                     .set_filter(crate::events::timeline::Filter::default());
                 s.status = "all rows shown".into();
             }
-            KeyCode::Char('q') => return vec![Effect::Quit],
-            KeyCode::Tab => self.update_screen_next(),
-            KeyCode::Char(c @ '1'..='4') => {
-                let i = c as usize - '1' as usize;
-                self.go(Screen::ALL[i]);
-            }
-            KeyCode::Char('?') => self.show_help = !self.show_help,
             _ => {}
         }
         Vec::new()
@@ -1116,21 +1384,19 @@ impl App {
         }
         match super::palette::parse(input) {
             Err(e) => self.message = Some(e),
-            Ok(Command::Quit) => return vec![Effect::Quit],
-            Ok(Command::New) => {
-                let mut ed = Editor::new(None, Form::new_empty().to_yaml());
-                ed.validate(&self.reg);
-                self.editor = Some(ed);
-                // Straight to the form: an empty experiment is built by adding services.
-                self.form =
-                    Form::from_text(&self.editor.as_ref().expect("set").text(), &self.reg).ok();
-                self.go(Screen::Editor);
-            }
-            Ok(Command::Open(p)) => {
-                if let Err(e) = self.open_file(&p) {
+            Ok(Command::Quit) => return self.guard(Pending::Quit),
+            Ok(Command::ForceQuit) => return vec![Effect::Quit],
+            Ok(Command::New) => return self.guard(Pending::New),
+            Ok(Command::Open(p)) => return self.guard(Pending::Open(p)),
+            Ok(Command::Write) => {
+                if let Err(e) = self.save_editor() {
                     self.message = Some(e);
                 }
             }
+            Ok(Command::WriteQuit) => match self.save_editor() {
+                Ok(()) => return vec![Effect::Quit],
+                Err(e) => self.message = Some(e),
+            },
             Ok(Command::Run) => {
                 if self.editor.is_none() {
                     self.open_quickstart();
@@ -1183,7 +1449,7 @@ impl App {
             Ok(Command::Replay(dir)) => match SequenceScreen::open(&dir) {
                 Ok(s) => {
                     self.sequence = Some(s);
-                    self.screen = Screen::Sequence;
+                    self.go(Screen::Sequence);
                 }
                 Err(e) => self.message = Some(e),
             },
@@ -1296,8 +1562,7 @@ impl App {
                 ) {
                     self.selected = row;
                 }
-                self.screen = Screen::Plugins;
-                self.detail_scroll = 0;
+                self.go(Screen::Plugins);
                 let files: Vec<String> = c
                     .files
                     .iter()
@@ -1423,16 +1688,13 @@ impl App {
         }
     }
 
-    fn update_screen_next(&mut self) {
-        let i = Screen::ALL
-            .iter()
-            .position(|s| *s == self.screen)
-            .unwrap_or(0);
-        self.go(Screen::ALL[(i + 1) % Screen::ALL.len()]);
+    /// The help of the focused screen in its mode (built from the live keymap).
+    pub fn bindings(&self) -> Vec<(String, Vec<Binding>)> {
+        self.keymap.help(self.focus())
     }
 
-    /// The bindings the help overlay and status bar show (built from the live keymap).
-    pub fn bindings(&self) -> &[Binding] {
-        self.keymap.help()
+    /// The footer of the focused context, cut to the screen's width.
+    pub fn footer(&self) -> String {
+        self.keymap.footer(self.context(), self.size.0)
     }
 }

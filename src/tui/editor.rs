@@ -36,8 +36,6 @@ pub enum EditorOutcome {
     None,
     /// The buffer was written to this file.
     Saved(PathBuf),
-    /// The user left the editor (nothing unsaved, or the loss was confirmed).
-    Close,
     /// The user asked to run the experiment; only returned when it validates.
     Launch,
 }
@@ -50,7 +48,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("Ctrl-R", "run"),
     ("F8", "next problem"),
     ("Ctrl-P", "commands"),
-    ("Esc", "close"),
+    ("Esc", "view mode"),
 ];
 
 pub struct Editor {
@@ -73,8 +71,10 @@ pub struct Editor {
     /// The text used CRLF line ends (kept on save).
     crlf: bool,
     message: Option<String>,
-    /// Esc was pressed once with unsaved changes.
-    confirm_close: bool,
+    /// Insert mode: keys type into the file. Off (view mode) the app reads keys as commands.
+    insert: bool,
+    /// The footer's keys, set by the app from its keymap (else [`KEYS`]).
+    pub hints: Option<String>,
 }
 
 fn hash(s: &str) -> u64 {
@@ -108,7 +108,8 @@ impl Editor {
             trailing_newline,
             crlf,
             message: None,
-            confirm_close: false,
+            insert: false,
+            hints: None,
         };
         e.current = hash(&e.text());
         e.saved = e.current;
@@ -172,6 +173,40 @@ impl Editor {
 
     pub fn path(&self) -> Option<&Path> {
         self.path.as_deref()
+    }
+
+    /// Insert mode (keys type) or view mode (keys command).
+    pub fn is_insert(&self) -> bool {
+        self.insert
+    }
+
+    pub fn set_insert(&mut self, on: bool) {
+        self.insert = on;
+    }
+
+    /// Moves the cursor without editing (view mode).
+    pub fn motion(&mut self, m: CursorMove) {
+        self.textarea.move_cursor(m);
+    }
+
+    /// Scrolls a page (view mode).
+    pub fn page(&mut self, down: bool) {
+        use ratatui_textarea::Scrolling;
+        self.textarea.scroll(if down {
+            Scrolling::PageDown
+        } else {
+            Scrolling::PageUp
+        });
+    }
+
+    /// Sets a status message (shown until the next key).
+    pub fn say(&mut self, m: impl Into<String>) {
+        self.message = Some(m.into());
+    }
+
+    /// The file's name as shown (a never-saved buffer: where it will be saved).
+    pub fn name(&self) -> String {
+        self.file_name()
     }
 
     /// The name used in diagnostics and the header.
@@ -262,14 +297,12 @@ impl Editor {
         self.trailing_newline = fresh.trailing_newline;
         self.crlf = fresh.crlf;
         self.message = None;
-        self.confirm_close = false;
         self.after_edit(reg);
     }
 
     /// Inserts pasted text (bracketed paste), re-validating.
     pub fn paste(&mut self, text: &str, reg: &Registry) {
         self.message = None;
-        self.confirm_close = false;
         if self.textarea.insert_str(text) {
             self.after_edit(reg);
         }
@@ -297,17 +330,12 @@ impl Editor {
         }
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         let alt = key.modifiers.contains(KeyModifiers::ALT);
-        let confirming = std::mem::take(&mut self.confirm_close);
         self.message = None;
         match key.code {
+            // Esc ends insert mode; the text stays as it is (Ctrl-Z undoes).
             KeyCode::Esc => {
-                if self.dirty && !confirming {
-                    self.confirm_close = true;
-                    self.message =
-                        Some("unsaved changes: Esc again to discard, Ctrl-S to save".into());
-                    return EditorOutcome::None;
-                }
-                return EditorOutcome::Close;
+                self.insert = false;
+                return EditorOutcome::None;
             }
             KeyCode::Char('s') if ctrl && !alt => {
                 return match self.save() {
@@ -483,11 +511,15 @@ impl Editor {
         .areas(area);
 
         // Header: file, [modified], validity.
-        let mut spans = vec![
-            Span::styled("panther", bold),
-            Span::raw(" · editor · "),
-            Span::raw(self.file_name()),
-        ];
+        let mode = if self.insert {
+            Span::styled(
+                "-- INSERT --",
+                fg(Color::Green).add_modifier(Modifier::BOLD | Modifier::REVERSED),
+            )
+        } else {
+            Span::styled("VIEW", bold)
+        };
+        let mut spans = vec![mode, Span::raw(" · "), Span::raw(self.file_name())];
         if self.dirty {
             spans.push(Span::styled(" [modified]", fg(Color::Yellow)));
         }
@@ -563,10 +595,12 @@ impl Editor {
         let status = match &self.message {
             Some(m) => Line::styled(m.clone(), fg(Color::Yellow).add_modifier(Modifier::BOLD)),
             None => Line::styled(
-                KEYS.iter()
-                    .map(|(k, w)| format!("{k} {w}"))
-                    .collect::<Vec<_>>()
-                    .join(" · "),
+                self.hints.clone().unwrap_or_else(|| {
+                    KEYS.iter()
+                        .map(|(k, w)| format!("{k} {w}"))
+                        .collect::<Vec<_>>()
+                        .join(" · ")
+                }),
                 fg(Color::Gray),
             ),
         };

@@ -122,6 +122,8 @@ pub struct Form {
     right: usize,
     wizard: Option<Wizard>,
     input: Option<Input>,
+    /// The footer's keys, set by the app from its keymap (else [`KEYS`]).
+    pub hints: Option<String>,
     /// The last status message and whether it is an error.
     message: Option<(String, bool)>,
     /// Parameters of every service plugin, copied from the registry so `draw` needs none.
@@ -212,6 +214,7 @@ impl Form {
             right: 0,
             wizard: None,
             input: None,
+            hints: None,
             message: None,
             params: HashMap::new(),
         }
@@ -224,6 +227,11 @@ impl Form {
     pub fn to_yaml(&self) -> String {
         serde_norway::to_string(&self.exp)
             .unwrap_or_else(|e| format!("# cannot write the experiment: {e}\n"))
+    }
+
+    /// A parameter input or the add-service wizard is open: keys go to it.
+    pub fn is_typing(&self) -> bool {
+        self.input.is_some() || self.wizard.is_some()
     }
 
     /// The last status message (an applied change, or why an input was refused).
@@ -1038,13 +1046,15 @@ impl Form {
                 } else {
                     KEYS
                 };
-                Line::styled(
-                    keys.iter()
+                let text = match &self.hints {
+                    Some(h) if !self.is_typing() => h.clone(),
+                    _ => keys
+                        .iter()
                         .map(|(k, w)| format!("{k} {w}"))
                         .collect::<Vec<_>>()
                         .join(" · "),
-                    fg(Color::Gray),
-                )
+                };
+                Line::styled(text, fg(Color::Gray))
             }
         };
         f.render_widget(Paragraph::new(status), foot);
