@@ -28,7 +28,6 @@ pub mod exit {
 #[command(
     name = "panther",
     version,
-    args_conflicts_with_subcommands = true,
     about = "A terminal workbench for testing network-protocol implementations with PANTHER plugins",
     long_about = "A terminal workbench for testing network-protocol implementations (IUTs) against \
 testers, using PANTHER's plugin system and experiment format.\n\nWithout a subcommand, panther \
@@ -152,7 +151,8 @@ pub fn dispatch(cli: &Cli) -> Option<i32> {
 }
 
 /// What can be refused before the workbench starts: a `--plugin-dir` that is not a folder,
-/// a FILE that does not exist, no terminal.
+/// a FILE that does not exist, a replay folder that is not a results folder. (No terminal
+/// is refused by the workbench itself, after the config is checked.)
 fn check_workbench_args(cli: &Cli, start: &crate::tui::Start) -> Result<(), i32> {
     for d in &cli.plugin_dirs {
         if !d.is_dir() {
@@ -180,10 +180,6 @@ fn check_workbench_args(cli: &Cli, start: &crate::tui::Start) -> Result<(), i32>
     if let crate::tui::Start::Replay(dir) = start
         && let Err(e) = crate::tui::app::SequenceScreen::check_dir(dir)
     {
-        eprintln!("error: {e}");
-        return Err(exit::BAD_INPUT);
-    }
-    if let Err(e) = crate::tui::check_terminal() {
         eprintln!("error: {e}");
         return Err(exit::BAD_INPUT);
     }

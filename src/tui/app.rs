@@ -55,6 +55,8 @@ pub enum Action {
     /// Esc: in filter mode, clear it; elsewhere close an overlay.
     Cancel,
     ToggleHelp,
+    /// Scroll the help overlay by lines.
+    ScrollHelp(i16),
     ScrollDetail(i16),
     /// Tab: the next screen.
     NextScreen,
@@ -407,6 +409,8 @@ pub struct App {
     pub filter: String,
     pub typing_filter: bool,
     pub show_help: bool,
+    /// The first line of the help shown.
+    pub help_scroll: u16,
     pub detail_scroll: u16,
     pub color: bool,
     pub size: (u16, u16),
@@ -480,6 +484,7 @@ impl App {
             filter: String::new(),
             typing_filter: false,
             show_help: false,
+            help_scroll: 0,
             detail_scroll: 0,
             color,
             size: (80, 24),
@@ -1001,7 +1006,13 @@ impl App {
             Action::EditorKey(k) => return self.editor_key(k),
             Action::FilterChar(_) | Action::FilterBackspace | Action::FilterAccept => {}
             Action::Cancel => self.back(),
-            Action::ToggleHelp => self.show_help = !self.show_help,
+            Action::ToggleHelp => {
+                self.show_help = !self.show_help;
+                self.help_scroll = 0;
+            }
+            Action::ScrollHelp(d) => {
+                self.help_scroll = (self.help_scroll as i32 + d as i32).clamp(0, 200) as u16
+            }
             Action::ScrollDetail(d) => {
                 self.detail_scroll = (self.detail_scroll as i32 + d as i32).max(0) as u16
             }
@@ -1454,7 +1465,10 @@ impl App {
                 Err(e) => self.message = Some(e),
             },
             Ok(Command::Plugins) => self.go(Screen::Plugins),
-            Ok(Command::Help) => self.show_help = true,
+            Ok(Command::Help) => {
+                self.show_help = true;
+                self.help_scroll = 0;
+            }
             Ok(Command::Theme(name)) => self.set_theme(&name),
             Ok(Command::Tutor(None)) => self.open_tutor_picker(),
             Ok(Command::Tutor(Some(name))) if name == "off" => {

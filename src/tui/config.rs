@@ -301,7 +301,8 @@ fn clashes(file: &str, out: &[Bound], pos: &[Option<Span>], diags: &mut Vec<Diag
             if out[j].action == out[i].action {
                 continue;
             }
-            let what = (out[i].key, out[j].action, out[i].action);
+            let (a, b) = (out[i].action.min(out[j].action), out[i].action.max(out[j].action));
+            let what = (out[i].key, a, b);
             if !seen.contains(&what) {
                 seen.push(what);
                 diags.push(clash(file, &out[j], pos[j], &out[i], pos[i], ctx));

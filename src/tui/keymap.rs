@@ -255,10 +255,11 @@ pub fn action(k: KeyEvent, app: &App) -> Option<Action> {
         return Some(Action::TutorKey(k));
     }
     if app.show_help {
-        return app
-            .keymap
-            .own(Context::Help, &k)
-            .map(|_| Action::ToggleHelp);
+        return app.keymap.own(Context::Help, &k).map(|a| match a {
+            "down" => Action::ScrollHelp(1),
+            "up" => Action::ScrollHelp(-1),
+            _ => Action::ToggleHelp,
+        });
     }
     if let Some(a) = typing(&k, app) {
         return a;

@@ -221,6 +221,8 @@ pub const DEFS: &[Def] = &[
     d(Palette, "complete", &["tab"], "complete the command"),
     d(Palette, "cancel", &["esc"], "close"),
     // The help overlay.
+    d(Help, "down", &["j", "down"], "scroll down"),
+    d(Help, "up", &["k", "up"], "scroll up"),
     d(Help, "help", &["?"], "close help"),
     d(Help, "cancel", &["esc"], "close help"),
     d(Help, "quit", &["q"], "close help"),

@@ -1,5 +1,6 @@
 //! The help overlay: the keys of the focused screen in its mode, then the global keys it
-//! takes, read from the live keymap. `?` or Esc closes it.
+//! takes, read from the live keymap. `?` or Esc closes it; j/k scroll when it is taller than
+//! the screen.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -10,7 +11,8 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use crate::tui::app::App;
 use crate::tui::keys::Context;
 
-pub fn draw(f: &mut Frame, app: &App, area: Rect) {
+/// The help's lines: a title per section, then "keys  what".
+fn lines(app: &App) -> Vec<Line<'static>> {
     let bold = Style::default().add_modifier(Modifier::BOLD);
     let mut lines: Vec<Line> = Vec::new();
     for (title, bindings) in app.bindings() {
@@ -19,27 +21,38 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
         }
         lines.push(Line::styled(format!(" {title}"), bold));
         for b in bindings {
-            let keys = if b.keys.is_empty() { "(unbound)" } else { &b.keys };
+            let keys = if b.keys.is_empty() {
+                "(unbound)".to_string()
+            } else {
+                b.keys
+            };
             lines.push(Line::from(format!("  {keys:16} {}", b.what)));
         }
     }
-    let close = format!(
-        " {} or {} closes this help · :help lists the commands",
-        app.keymap.first(Context::Help, "help"),
-        app.keymap.first(Context::Help, "cancel")
-    );
-    let w = 72.min(area.width);
-    // Two columns when the screen is too short for one.
-    let rows = area.height.saturating_sub(3) as usize;
-    let wide = lines.len() > rows && area.width >= 120;
-    let w = if wide { (w * 2).min(area.width) } else { w };
-    let h = (if wide {
-        lines.len().div_ceil(2)
+    lines
+}
+
+pub fn draw(f: &mut Frame, app: &App, area: Rect) {
+    let all = lines(app);
+    let k = |a: &str| app.keymap.first(Context::Help, a);
+    let w = 74.min(area.width);
+    let h = (all.len() as u16 + 2).min(area.height);
+    let inner_h = h.saturating_sub(2) as usize;
+    let max_scroll = all.len().saturating_sub(inner_h);
+    let scroll = (app.help_scroll as usize).min(max_scroll);
+    let bottom = if max_scroll > 0 {
+        format!(
+            " {}/{} scroll ({}/{}) · {} or {} closes ",
+            k("down"),
+            k("up"),
+            scroll + inner_h,
+            all.len(),
+            k("help"),
+            k("cancel")
+        )
     } else {
-        lines.len()
-    } as u16
-        + 3)
-    .min(area.height);
+        format!(" {} or {} closes this help ", k("help"), k("cancel"))
+    };
     let r = Rect {
         x: area.x + (area.width - w) / 2,
         y: area.y + (area.height - h) / 2,
@@ -50,20 +63,9 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
     let block = Block::default()
         .borders(Borders::ALL)
         .title(format!(" keys: {} ", app.focus().title()))
-        .title_bottom(close);
-    if wide {
-        let inner = block.inner(r);
-        f.render_widget(block, r);
-        let half = lines.len().div_ceil(2);
-        let right = lines.split_off(half);
-        let [a, b] = ratatui::layout::Layout::horizontal([
-            ratatui::layout::Constraint::Percentage(50),
-            ratatui::layout::Constraint::Percentage(50),
-        ])
-        .areas(inner);
-        f.render_widget(Paragraph::new(lines), a);
-        f.render_widget(Paragraph::new(right), b);
-    } else {
-        f.render_widget(Paragraph::new(lines).block(block), r);
-    }
+        .title_bottom(bottom);
+    f.render_widget(
+        Paragraph::new(all).scroll((scroll as u16, 0)).block(block),
+        r,
+    );
 }

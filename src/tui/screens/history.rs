@@ -30,13 +30,14 @@ pub fn draw(f: &mut Frame, app: &App) {
             let ok = match r.ok {
                 Some(true) => "✓",
                 Some(false) => "✗",
-                None => "",
+                None => "·",
             };
+            // What matters first (the mark, the verdict, the name), the time last: a
+            // narrow list cuts the time, not the name.
             ListItem::new(Line::from(vec![
-                Span::styled(r.when.replace('_', " "), fg(app, Color::DarkGray)),
-                Span::raw("  "),
-                Span::styled(format!("{label:<11}"), fg(app, color)),
-                Span::raw(format!("{} {}", r.experiment, ok)),
+                Span::styled(format!("{ok} {label:<10} "), fg(app, color)),
+                Span::raw(r.experiment.clone()),
+                Span::styled(format!("  {}", when(&r.when)), fg(app, Color::DarkGray)),
             ]))
         })
         .collect();
@@ -64,11 +65,35 @@ pub fn draw(f: &mut Frame, app: &App) {
         }),
     };
     f.render_widget(
-        Paragraph::new(text)
+        Paragraph::new(markdown(&text))
             .wrap(Wrap { trim: false })
             .scroll((app.detail_scroll, 0))
             .block(Block::default().borders(Borders::ALL).title(" report ")),
         right,
     );
     status_bar(f, app, foot);
+}
+
+/// `2026-11-25_10-00-00` as `2026-11-25 10:00:00`.
+fn when(stamp: &str) -> String {
+    match stamp.split_once('_') {
+        Some((date, time)) => format!("{date} {}", time.replace('-', ":")),
+        None => stamp.to_string(),
+    }
+}
+
+/// A report's Markdown, readable as text: headings bold without their `#`, `**` and
+/// backticks dropped, table rule lines left out.
+fn markdown(text: &str) -> Vec<Line<'static>> {
+    let bold = Style::default().add_modifier(Modifier::BOLD);
+    text.lines()
+        .filter(|l| !l.starts_with("|---"))
+        .map(|l| {
+            let plain = l.replace("**", "").replace('`', "");
+            match plain.strip_prefix('#') {
+                Some(h) => Line::styled(h.trim_start_matches('#').trim().to_string(), bold),
+                None => Line::from(plain),
+            }
+        })
+        .collect()
 }

@@ -171,11 +171,11 @@ pub(crate) fn tab_bar(f: &mut Frame, app: &App, area: Rect) {
         Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD),
     );
     let used = Line::from(spans.clone()).width() + mode.width();
-    let hint = format!("  {}  ", hint(app));
-    if used + hint.chars().count() <= area.width as usize {
-        spans.push(Span::styled(hint, fg(app, Color::DarkGray)));
-    } else {
-        spans.push(Span::raw(" "));
+    let (long, short) = hint(app);
+    let fits = |h: &str| used + h.chars().count() + 4 <= area.width as usize;
+    match [long, short].into_iter().find(|h| fits(h)) {
+        Some(h) => spans.push(Span::styled(format!("  {h}  "), fg(app, Color::DarkGray))),
+        None => spans.push(Span::raw(" ")),
     }
     let pad = (area.width as usize).saturating_sub(Line::from(spans.clone()).width() + mode.width());
     spans.push(Span::raw(" ".repeat(pad)));
@@ -203,27 +203,42 @@ pub fn mode(app: &App) -> &'static str {
     }
 }
 
-/// The next useful thing on this screen, with the keys that do it now.
-fn hint(app: &App) -> String {
+/// The next useful thing on this screen, with the keys that do it now: a long and a short
+/// form (for 80 columns).
+fn hint(app: &App) -> (String, String) {
     let k = |c: Context, a: &str| app.keymap.first(c, a);
-    let help = k(Context::Global, "help");
+    let help = format!("{} help", k(Context::Global, "help"));
     match app.context() {
-        Context::Insert => format!("{} when done", k(Context::Insert, "normal")),
-        Context::Editor => format!(
-            "{} edit · {} run · {help} help",
-            k(Context::Editor, "insert"),
-            k(Context::Editor, "run")
+        Context::Insert => {
+            let done = format!("{} when done", k(Context::Insert, "normal"));
+            (format!("typing into the file · {done}"), done)
+        }
+        Context::Editor => {
+            let edit = format!("{} edit", k(Context::Editor, "insert"));
+            (
+                format!("{edit} · {} run · {help}", k(Context::Editor, "run")),
+                format!("{edit} · {help}"),
+            )
+        }
+        Context::Sequence if app.sequence.is_none() => (
+            format!(
+                "{} experiment, then {} runs it",
+                k(Context::Global, "screen-3"),
+                k(Context::Editor, "run")
+            ),
+            help.clone(),
         ),
-        Context::Sequence | Context::Logs if app.sequence.is_none() => format!(
-            "{} experiment, then {} runs it",
-            k(Context::Global, "screen-3"),
-            k(Context::Editor, "run")
-        ),
-        Context::Help => format!("{help} or {} closes", k(Context::Help, "cancel")),
-        _ => format!(
-            "{help} help · {} experiment · {} quit",
-            k(Context::Global, "screen-3"),
-            k(Context::Global, "quit")
+        Context::Help => {
+            let close = format!("{} or {} closes", k(Context::Help, "help"), k(Context::Help, "cancel"));
+            (close.clone(), close)
+        }
+        _ => (
+            format!(
+                "{help} · {} experiment · {} quit",
+                k(Context::Global, "screen-3"),
+                k(Context::Global, "quit")
+            ),
+            help.clone(),
         ),
     }
 }
