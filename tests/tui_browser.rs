@@ -150,9 +150,10 @@ fn runs_screen_lists_past_runs_with_their_verdicts() {
         "{screen}"
     );
     assert!(
-        screen.contains("# quickstart"),
-        "the report is shown:\n{screen}"
+        screen.contains("││quickstart") && screen.contains("verdict pass"),
+        "the report is shown, without its Markdown marks:\n{screen}"
     );
+    assert!(!screen.contains("**") && !screen.contains("# "), "{screen}");
     a.update(Action::GoTo(panther::tui::app::Screen::Plugins));
     assert_eq!(a.screen, panther::tui::app::Screen::Plugins);
 }
