@@ -147,7 +147,10 @@ fn bad_configs_are_reported_at_their_position() {
         // `x` is also the sequence view's cancel-run: that clash is reported too.
         let n = if *name == "bad_clash_two.toml" { 2 } else { 1 };
         assert_eq!(all.len(), n, "{name}: {n} problem(s) expected: {all:#?}");
-        let d = all.iter().find(|d| d.message.contains(msg)).unwrap_or(&all[0]);
+        let d = all
+            .iter()
+            .find(|d| d.message.contains(msg))
+            .unwrap_or(&all[0]);
         assert!(d.is_error(), "{name}: {d}");
         assert!(d.file.ends_with(name), "{name}: file is {}", d.file);
         assert_eq!((d.line, d.column), (*line, *col), "{name}: {d}");
@@ -181,13 +184,17 @@ fn good_configs_load_without_clashes() {
         // In each context, over the keys that work there, no key does two things.
         for ctx in Context::ALL {
             let mut seen = BTreeMap::new();
-            for x in b.iter().filter(|x| {
-                x.ctx == ctx || ctx.takes_global() && x.ctx == Context::Global
-            }) {
+            for x in b
+                .iter()
+                .filter(|x| x.ctx == ctx || ctx.takes_global() && x.ctx == Context::Global)
+            {
                 if let Some(prev) = seen.insert(x.key, x.action)
                     && prev != x.action
                 {
-                    panic!("{n}: `{}` on both `{prev}` and `{}` in {ctx:?}", x.key, x.action);
+                    panic!(
+                        "{n}: `{}` on both `{prev}` and `{}` in {ctx:?}",
+                        x.key, x.action
+                    );
                 }
             }
         }
@@ -268,7 +275,13 @@ fn overrides_replace_the_main_key_and_keep_alternates() {
     assert_eq!(keys_of(&b, "down"), ["n", "down"]);
     assert_eq!(keys_of(&b, "up"), ["e", "up"]);
     // A flat name reaches every context that has the action.
-    for ctx in [Context::Runs, Context::Sequence, Context::Logs, Context::Editor, Context::Form] {
+    for ctx in [
+        Context::Runs,
+        Context::Sequence,
+        Context::Logs,
+        Context::Editor,
+        Context::Form,
+    ] {
         assert_eq!(keys_in(&b, ctx, "down"), ["n", "down"], "{ctx:?}");
     }
     assert_eq!(keys_in(&b, Context::Sequence, "next-match"), ["ctrl-n"]);
@@ -420,8 +433,18 @@ fn clashes_are_refused_per_context_and_name_the_context() {
     assert_eq!(keys_in(&b, Context::Plugins, "down"), ["j", "down"]);
     // A global key taken by a screen's action is refused there.
     let d = config::parse_str("[keys]\nlogs = \"q\"\n", "c.toml").expect_err("q quits");
-    assert!(d[0].message.contains("`quit` (default) and `logs` (line 2)"), "{}", d[0]);
+    assert!(
+        d[0].message
+            .contains("`quit` (default) and `logs` (line 2)"),
+        "{}",
+        d[0]
+    );
     // Unknown context-qualified names get a suggestion.
     let d = config::parse_str("[keys]\n\"sequense.down\" = \"n\"\n", "c.toml").expect_err("typo");
-    assert_eq!(d[0].help.as_deref(), Some("did you mean `sequence.down`?"), "{}", d[0]);
+    assert_eq!(
+        d[0].help.as_deref(),
+        Some("did you mean `sequence.down`?"),
+        "{}",
+        d[0]
+    );
 }

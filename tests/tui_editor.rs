@@ -192,9 +192,21 @@ fn esc_leaves_insert_mode_and_keeps_the_text() {
     assert!(!e.is_insert());
     assert!(e.is_dirty() && e.text().starts_with('#'), "the edit stays");
     // The mode is on screen.
-    assert!(render(&mut e, 80, 24).lines().next().unwrap().starts_with("VIEW"));
+    assert!(
+        render(&mut e, 80, 24)
+            .lines()
+            .next()
+            .unwrap()
+            .starts_with("VIEW")
+    );
     e.set_insert(true);
-    assert!(render(&mut e, 80, 24).lines().next().unwrap().starts_with("-- INSERT --"));
+    assert!(
+        render(&mut e, 80, 24)
+            .lines()
+            .next()
+            .unwrap()
+            .starts_with("-- INSERT --")
+    );
 }
 
 #[test]

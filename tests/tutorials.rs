@@ -413,7 +413,10 @@ fn configuration() {
     std::fs::write(&cfg, "theme = \"okabe-ito\"\n[keys]\ndown = \"n\"\n").unwrap();
     command(&mut a, "reload");
     let m = a.message.clone().unwrap_or_default();
-    assert!(m.contains("config.toml:3:8") && m.contains("in the sequence view"), "{m}");
+    assert!(
+        m.contains("config.toml:3:8") && m.contains("in the sequence view"),
+        "{m}"
+    );
     assert_eq!(step(&a), 2);
     std::fs::write(
         &cfg,

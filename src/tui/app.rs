@@ -11,8 +11,8 @@ use crate::results::history::{self, PastRun};
 
 use super::editor::{Editor, EditorOutcome};
 use super::form::{Form, FormOutcome};
-use super::widgets::sequence::SequenceViewState;
-use crate::events::timeline::Timeline;
+
+pub use super::sequence_screen::SequenceScreen;
 
 /// The built-in quickstart experiment, so the editor has something runnable on any machine.
 pub const QUICKSTART: &str = include_str!("../../experiments/quickstart.yaml");
@@ -153,199 +153,6 @@ impl Screen {
     }
 }
 
-/// A run on the sequence screen: live (events still arriving) or recorded.
-pub struct SequenceScreen {
-    pub title: String,
-    /// The results folder the events come from (for exports).
-    pub dir: Option<PathBuf>,
-    pub timeline: Timeline,
-    pub state: SequenceViewState,
-    pub live: bool,
-    pub status: String,
-    pub show_detail: bool,
-    pub search: Option<String>,
-    pub search_input: String,
-    pub typing_search: bool,
-    /// First press of `x` on a live run asks; the second cancels.
-    pub confirm_cancel: bool,
-    /// `l`: a service's logs (service name, its log text), shown over the view.
-    pub logs: Option<(String, String)>,
-    /// The first line of the logs shown.
-    pub logs_scroll: usize,
-}
-
-impl SequenceScreen {
-    pub fn new(title: impl Into<String>, timeline: Timeline, live: bool) -> Self {
-        let mut state = SequenceViewState::new();
-        state.follow = live;
-        state.sync(&timeline);
-        SequenceScreen {
-            title: title.into(),
-            dir: None,
-            timeline,
-            state,
-            live,
-            status: if live {
-                "running".into()
-            } else {
-                "recorded".into()
-            },
-            show_detail: false,
-            search: None,
-            search_input: String::new(),
-            typing_search: false,
-            confirm_cancel: false,
-            logs: None,
-            logs_scroll: 0,
-        }
-    }
-
-    /// Shows a service's logs, the last page of them (the newest lines).
-    pub fn open_logs(&mut self, service: String, text: String) {
-        self.logs_scroll = text.lines().count().saturating_sub(10);
-        self.logs = Some((service, text));
-    }
-
-    /// A key in the logs overlay (canonical keys of the logs context).
-    fn logs_key(&mut self, k: KeyEvent, page: usize) {
-        use crossterm::event::KeyCode;
-        let n = self.logs.as_ref().map(|(_, t)| t.lines().count()).unwrap_or(0);
-        let last = n.saturating_sub(1);
-        let at = self.logs_scroll.min(last);
-        self.logs_scroll = match k.code {
-            KeyCode::Char('j') | KeyCode::Down => (at + 1).min(last),
-            KeyCode::Char('k') | KeyCode::Up => at.saturating_sub(1),
-            KeyCode::PageDown => (at + page).min(last),
-            KeyCode::PageUp => at.saturating_sub(page),
-            KeyCode::Char('g') => 0,
-            KeyCode::Char('G') => last.saturating_sub(page.saturating_sub(1)),
-            KeyCode::Char('l') => {
-                self.logs = None;
-                0
-            }
-            KeyCode::Tab => {
-                self.next_service_logs();
-                return;
-            }
-            _ => at,
-        };
-    }
-
-    /// Tab in the logs: the next service that has logs (the link relay's lane has none).
-    fn next_service_logs(&mut self) {
-        let lanes = self.timeline.lanes().to_vec();
-        let cur = self.logs.as_ref().map(|(n, _)| n.clone()).unwrap_or_default();
-        let start = lanes.iter().position(|n| *n == cur).unwrap_or(0);
-        for k in 1..=lanes.len() {
-            let next = &lanes[(start + k) % lanes.len()];
-            if let Ok(text) = self.service_logs(next) {
-                self.open_logs(next.clone(), text);
-                break;
-            }
-        }
-    }
-
-    /// The selected row's lane: a note's lane, or a message's sender.
-    pub fn selected_lane(&self) -> Option<u16> {
-        use crate::events::timeline::{DisplayRow, Row};
-        match self.state.selected_row(&self.timeline)? {
-            DisplayRow::Row {
-                row: Row::Message { from_lane, .. },
-                ..
-            } => Some(from_lane),
-            DisplayRow::Row {
-                row: Row::Note { lane, .. },
-                ..
-            } => lane,
-            _ => None,
-        }
-    }
-
-    /// The selected row's service: a note's lane, or a message's sender.
-    pub fn selected_service(&self) -> Option<String> {
-        let lane = self.selected_lane()?;
-        self.timeline.lanes().get(lane as usize).cloned()
-    }
-
-    /// The last 200 lines of a service's stdout and stderr, from the results folder (the
-    /// most recently written test folder holding that service).
-    pub fn service_logs(&self, service: &str) -> Result<String, String> {
-        let dir = self.dir.as_ref().ok_or("this view has no results folder")?;
-        let slug = crate::results::slug(service);
-        let mut best: Option<(std::time::SystemTime, PathBuf)> = None;
-        for e in std::fs::read_dir(dir).map_err(|e| e.to_string())?.flatten() {
-            let d = e.path().join(&slug);
-            let t = std::fs::metadata(d.join("stdout.log")).and_then(|m| m.modified());
-            if let Ok(t) = t
-                && best.as_ref().is_none_or(|(bt, _)| t > *bt)
-            {
-                best = Some((t, d));
-            }
-        }
-        let (_, d) = best.ok_or_else(|| format!("no logs for {service} yet"))?;
-        let tail = |name: &str| {
-            let text = std::fs::read_to_string(d.join(name)).unwrap_or_default();
-            let lines: Vec<&str> = text.lines().collect();
-            lines[lines.len().saturating_sub(200)..].join("\n")
-        };
-        Ok(format!(
-            "── stdout ──\n{}\n── stderr ──\n{}",
-            tail("stdout.log"),
-            tail("stderr.log")
-        ))
-    }
-
-    /// Whether `dir` is a results folder (it holds `events.jsonl`), said plainly if not.
-    pub fn check_dir(dir: &std::path::Path) -> Result<(), String> {
-        if !dir.is_dir() {
-            return Err(format!("{}: no such folder", dir.display()));
-        }
-        if !dir.join(crate::events::store::FILE_NAME).is_file() {
-            return Err(format!(
-                "{} is not a results folder (it has no {}); give a folder made by `panther run`, such as outputs/<date>_<name>",
-                dir.display(),
-                crate::events::store::FILE_NAME
-            ));
-        }
-        Ok(())
-    }
-
-    /// A results folder's events (a finished run, or one that crashed half-way).
-    pub fn open(dir: &std::path::Path) -> Result<Self, String> {
-        Self::check_dir(dir)?;
-        let (events, torn) =
-            crate::events::store::read_all(&dir.join(crate::events::store::FILE_NAME))
-                .map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
-        let tl = Timeline::from_events(&events);
-        let name = dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let mut s = SequenceScreen::new(name, tl, false);
-        s.dir = Some(dir.to_path_buf());
-        s.status = match crate::results::read_summary(dir) {
-            Ok(sum) => format!(
-                "{}: {}",
-                sum.verdict,
-                if sum.ok {
-                    "expectations met"
-                } else {
-                    "expectations not met"
-                }
-            ),
-            Err(_) => format!(
-                "incomplete run{}",
-                if torn > 0 {
-                    format!(", {torn} torn line(s) skipped")
-                } else {
-                    String::new()
-                }
-            ),
-        };
-        Ok(s)
-    }
-}
-
 pub struct App {
     pub screen: Screen,
     pub reg: Registry,
@@ -427,7 +234,10 @@ pub const CATEGORIES: &[&str] = &[
 ];
 
 fn esc() -> KeyEvent {
-    KeyEvent::new(crossterm::event::KeyCode::Esc, crossterm::event::KeyModifiers::NONE)
+    KeyEvent::new(
+        crossterm::event::KeyCode::Esc,
+        crossterm::event::KeyModifiers::NONE,
+    )
 }
 
 fn ctrl(c: char) -> KeyEvent {
@@ -439,7 +249,8 @@ fn ctrl(c: char) -> KeyEvent {
 
 /// Ctrl with one of `keys`.
 fn is_ctrl(k: &KeyEvent, keys: &[char]) -> bool {
-    k.modifiers.contains(crossterm::event::KeyModifiers::CONTROL)
+    k.modifiers
+        .contains(crossterm::event::KeyModifiers::CONTROL)
         && matches!(k.code, crossterm::event::KeyCode::Char(c) if keys.contains(&c.to_ascii_lowercase()))
 }
 
@@ -1077,238 +888,11 @@ impl App {
     }
 
     fn sequence_key(&mut self, k: KeyEvent) -> Vec<Effect> {
-        use crossterm::event::KeyCode;
-        let Some(s) = self.sequence.as_mut() else {
-            return Vec::new();
-        };
-        // Keys act on every row that has arrived, drawn yet or not.
-        s.state.sync(&s.timeline);
-        // `x` asks, and only an `x` straight after cancels.
-        let confirming = std::mem::take(&mut s.confirm_cancel);
-        if s.logs.is_some() {
-            s.logs_key(k, (self.size.1 as usize).saturating_sub(6).max(1));
-            return Vec::new();
+        let rows = self.size.1;
+        match self.sequence.as_mut() {
+            Some(s) => s.key(k, rows),
+            None => Vec::new(),
         }
-        if s.typing_search {
-            match k.code {
-                KeyCode::Char(c) => s.search_input.push(c),
-                KeyCode::Backspace => {
-                    s.search_input.pop();
-                }
-                KeyCode::Esc => s.typing_search = false,
-                KeyCode::Enter if s.search_input.is_empty() => s.typing_search = false,
-                KeyCode::Enter => {
-                    s.typing_search = false;
-                    match regex::Regex::new(&s.search_input) {
-                        Ok(re) => {
-                            s.search = Some(s.search_input.clone());
-                            if s.state.search(&s.timeline, &re, true).is_none() {
-                                s.status = format!("no match for “{}”", s.search_input);
-                            }
-                        }
-                        Err(e) => {
-                            s.status =
-                                format!("bad regex: {}", e.to_string().lines().last().unwrap_or(""))
-                        }
-                    }
-                }
-                _ => {}
-            }
-            return Vec::new();
-        }
-        let page = (self.size.1 as usize).saturating_sub(8).max(1);
-        match k.code {
-            KeyCode::Down | KeyCode::Char('j') => s.state.select_next(),
-            KeyCode::Up | KeyCode::Char('k') => {
-                s.state.follow = false;
-                s.state.select_prev()
-            }
-            KeyCode::PageDown => s.state.scroll_by(page as isize),
-            KeyCode::PageUp => {
-                s.state.follow = false;
-                s.state.scroll_by(-(page as isize))
-            }
-            KeyCode::Home | KeyCode::Char('g') => {
-                s.state.follow = false;
-                s.state.select_first()
-            }
-            KeyCode::End | KeyCode::Char('G') => {
-                s.state.select_last();
-                s.state.follow = true;
-            }
-            KeyCode::Char('t') => s.state.toggle_time_mode(),
-            KeyCode::Enter => {
-                if s.state.selected.is_none() {
-                    s.state.follow = false;
-                    s.state.select_last();
-                }
-                s.show_detail = !s.show_detail;
-            }
-            KeyCode::Char('/') => {
-                s.typing_search = true;
-                s.search_input.clear();
-            }
-            KeyCode::Char('n') | KeyCode::Char('N') => {
-                if let Some(re) = s.search.as_ref().and_then(|p| regex::Regex::new(p).ok()) {
-                    s.state.follow = false;
-                    s.state
-                        .search(&s.timeline, &re, k.code == KeyCode::Char('n'));
-                }
-            }
-            KeyCode::Char('x') if s.live => {
-                if confirming {
-                    s.status = "cancelling: tearing the services down".into();
-                    return vec![Effect::CancelRun];
-                }
-                s.confirm_cancel = true;
-                s.status = "press x again to cancel the run".into();
-            }
-            KeyCode::Char('l') => match s.selected_service() {
-                Some(svc) => match s.service_logs(&svc) {
-                    Ok(text) => s.open_logs(svc, text),
-                    Err(e) => s.status = e,
-                },
-                None => s.status = "select a service's row first (j/k), then l".into(),
-            },
-            // `h` hides the selected row's lane (its sender for a message), `H` shows them all.
-            KeyCode::Char('h') => {
-                let lane = match s.state.selected_row(&s.timeline) {
-                    Some(crate::events::timeline::DisplayRow::Row { row, .. }) => match row {
-                        crate::events::timeline::Row::Message { from_lane, .. } => Some(from_lane),
-                        crate::events::timeline::Row::Note { lane, .. } => lane,
-                        _ => None,
-                    },
-                    _ => None,
-                };
-                match lane {
-                    Some(l) => {
-                        let name = s
-                            .timeline
-                            .lanes()
-                            .get(l as usize)
-                            .cloned()
-                            .unwrap_or_default();
-                        s.state.toggle_lane(l);
-                        s.status = format!("lane {name} hidden (H shows all)");
-                    }
-                    None => s.status = "select a message or a service's note first (j/k)".into(),
-                }
-            }
-            // `<` / `>` move the selected row's lane one place left / right.
-            KeyCode::Char(c @ ('<' | '>')) => match s.selected_lane() {
-                Some(l) => {
-                    let n = s.timeline.lanes().len() as u16;
-                    let other = if c == '<' {
-                        l.checked_sub(1)
-                    } else {
-                        (l + 1 < n).then_some(l + 1)
-                    };
-                    if let Some(o) = other {
-                        s.timeline.swap_lanes(l, o);
-                        let mut f = s.state.view().filter().clone();
-                        for h in f.hidden_lanes.iter_mut() {
-                            *h = if *h == l {
-                                o
-                            } else if *h == o {
-                                l
-                            } else {
-                                *h
-                            };
-                        }
-                        let selected = s.state.selected;
-                        s.state.set_filter(f);
-                        s.state.sync(&s.timeline);
-                        if let Some(i) = selected {
-                            s.state.select(i);
-                        }
-                    }
-                }
-                None => s.status = "select a message or a service's note first (j/k)".into(),
-            },
-            KeyCode::Char('H') => {
-                let mut f = s.state.view().filter().clone();
-                f.hidden_lanes.clear();
-                s.state.set_filter(f);
-                s.status = "all lanes shown".into();
-            }
-            // `m` writes the run's Mermaid sequence diagram next to its events.
-            KeyCode::Char('m') => {
-                s.status = match &s.dir {
-                    Some(dir) => match crate::events::store::read_all(
-                        &dir.join(crate::events::store::FILE_NAME),
-                    ) {
-                        Ok((events, _)) => {
-                            let out = dir.join(crate::results::SEQUENCE);
-                            match std::fs::write(&out, crate::results::mermaid::render(&events)) {
-                                Ok(()) => format!("wrote {}", out.display()),
-                                Err(e) => format!("cannot write {}: {e}", out.display()),
-                            }
-                        }
-                        Err(e) => format!("cannot read the events: {e}"),
-                    },
-                    None => "this view has no results folder".into(),
-                };
-            }
-            // `f` keeps only the rows matching the last search: `kind:message` (or lifecycle,
-            // log, metric, marker, verdict), `service:NAME`, or a text regex. `F` shows all.
-            KeyCode::Char('f') => {
-                let pattern = s.search.clone().unwrap_or_default();
-                let mut flt = s.state.view().filter().clone();
-                let applied = if let Some(k) = pattern.strip_prefix("kind:") {
-                    match serde_json::from_value::<crate::events::Kind>(serde_json::Value::String(
-                        k.trim().into(),
-                    )) {
-                        Ok(kind) => {
-                            flt.kinds = Some(vec![kind]);
-                            Ok(format!("showing {k} rows only"))
-                        }
-                        Err(_) => Err(format!(
-                            "unknown kind `{k}`: lifecycle, message, log, metric, marker or verdict"
-                        )),
-                    }
-                } else if let Some(name) = pattern.strip_prefix("service:") {
-                    match s.timeline.lane(name.trim()) {
-                        Some(keep) => {
-                            flt.hidden_lanes = (0..s.timeline.lanes().len() as u16)
-                                .filter(|l| *l != keep)
-                                .collect();
-                            flt.hide_orchestrator = true;
-                            Ok(format!("showing {} only", name.trim()))
-                        }
-                        None => Err(format!(
-                            "no lane `{}`: {}",
-                            name.trim(),
-                            s.timeline.lanes().join(", ")
-                        )),
-                    }
-                } else {
-                    match regex::Regex::new(&pattern) {
-                        Ok(re) if !pattern.is_empty() => {
-                            flt.text = Some(re);
-                            Ok(format!("showing rows matching “{pattern}”"))
-                        }
-                        _ => Err(
-                            "search first (/TEXT, /kind:message or /service:NAME), then f filters"
-                                .into(),
-                        ),
-                    }
-                };
-                match applied {
-                    Ok(msg) => {
-                        s.state.set_filter(flt);
-                        s.status = format!("{msg} (F shows all)");
-                    }
-                    Err(e) => s.status = e,
-                }
-            }
-            KeyCode::Char('F') => {
-                s.state
-                    .set_filter(crate::events::timeline::Filter::default());
-                s.status = "all rows shown".into();
-            }
-            _ => {}
-        }
-        Vec::new()
     }
 
     /// Selects the list row under a click (bordered list: rows start one line in; the list

@@ -221,9 +221,11 @@ pub struct Bound {
 /// `action`, else the main default; then the alternates. Each with the entry's position.
 fn specs_of(cfg: &UserConfig, def: &keys::Def) -> Vec<(String, Option<Span>)> {
     let qualified = format!("{}.{}", def.ctx.name(), def.name);
-    let entry = [qualified.as_str(), def.name]
-        .into_iter()
-        .find_map(|n| cfg.keys.get(n).map(|s| (s.clone(), cfg.origin.key_at.get(n).copied())));
+    let entry = [qualified.as_str(), def.name].into_iter().find_map(|n| {
+        cfg.keys
+            .get(n)
+            .map(|s| (s.clone(), cfg.origin.key_at.get(n).copied()))
+    });
     let mut specs: Vec<(String, Option<Span>)> = Vec::new();
     match entry {
         Some(e) => specs.push(e),
@@ -301,7 +303,10 @@ fn clashes(file: &str, out: &[Bound], pos: &[Option<Span>], diags: &mut Vec<Diag
             if out[j].action == out[i].action {
                 continue;
             }
-            let (a, b) = (out[i].action.min(out[j].action), out[i].action.max(out[j].action));
+            let (a, b) = (
+                out[i].action.min(out[j].action),
+                out[i].action.max(out[j].action),
+            );
             let what = (out[i].key, a, b);
             if !seen.contains(&what) {
                 seen.push(what);

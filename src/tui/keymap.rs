@@ -103,7 +103,10 @@ impl Keymap {
         };
         let mut out = vec![(ctx.title().to_string(), section(ctx))];
         if ctx.takes_global() {
-            out.push((Context::Global.title().to_string(), section(Context::Global)));
+            out.push((
+                Context::Global.title().to_string(),
+                section(Context::Global),
+            ));
         }
         out
     }

@@ -11,6 +11,7 @@ pub mod keymap;
 pub mod keys;
 pub mod palette;
 pub mod screens;
+pub mod sequence_screen;
 pub mod theme;
 pub mod tutor_picker;
 pub mod widgets;

@@ -71,7 +71,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ),
     ("theme", "switch the colour theme: theme NAME"),
     ("help", "keys and commands"),
-    ("quit", "leave panther (asks about unsaved changes; q! does not)"),
+    (
+        "quit",
+        "leave panther (asks about unsaved changes; q! does not)",
+    ),
 ];
 
 /// Short forms accepted as well (not completed, not listed).

@@ -177,7 +177,8 @@ pub(crate) fn tab_bar(f: &mut Frame, app: &App, area: Rect) {
         Some(h) => spans.push(Span::styled(format!("  {h}  "), fg(app, Color::DarkGray))),
         None => spans.push(Span::raw(" ")),
     }
-    let pad = (area.width as usize).saturating_sub(Line::from(spans.clone()).width() + mode.width());
+    let pad =
+        (area.width as usize).saturating_sub(Line::from(spans.clone()).width() + mode.width());
     spans.push(Span::raw(" ".repeat(pad)));
     spans.push(mode);
     f.render_widget(Paragraph::new(Line::from(spans)), area);
@@ -193,9 +194,7 @@ pub fn mode(app: &App) -> &'static str {
         Context::Palette => "COMMAND",
         Context::Insert => "INSERT",
         Context::Plugins if app.typing_filter => "FILTER",
-        Context::Sequence if app.sequence.as_ref().is_some_and(|s| s.typing_search) => {
-            "SEARCH"
-        }
+        Context::Sequence if app.sequence.as_ref().is_some_and(|s| s.typing_search) => "SEARCH",
         Context::Form if app.form.as_ref().is_some_and(|f| f.is_typing()) => "FORM INPUT",
         Context::Form => "FORM",
         Context::Logs => "LOGS",
@@ -229,7 +228,11 @@ fn hint(app: &App) -> (String, String) {
             help.clone(),
         ),
         Context::Help => {
-            let close = format!("{} or {} closes", k(Context::Help, "help"), k(Context::Help, "cancel"));
+            let close = format!(
+                "{} or {} closes",
+                k(Context::Help, "help"),
+                k(Context::Help, "cancel")
+            );
             (close.clone(), close)
         }
         _ => (
@@ -257,10 +260,7 @@ pub(crate) fn status_bar(f: &mut Frame, app: &App, area: Rect) {
             )
         };
         let w = area.width.saturating_sub(problems.chars().count() as u16);
-        format!(
-            "{problems}{}",
-            app.keymap.footer(app.context(), w)
-        )
+        format!("{problems}{}", app.keymap.footer(app.context(), w))
     };
     f.render_widget(Paragraph::new(text).style(fg(app, Color::Gray)), area);
 }

@@ -34,10 +34,7 @@ pub fn draw(f: &mut Frame, app: &mut App) {
                 .block(Block::default().borders(Borders::ALL).title(" sequence ")),
             body,
         );
-        f.render_widget(
-            Paragraph::new(footer).style(fg(app, Color::Gray)),
-            foot,
-        );
+        f.render_widget(Paragraph::new(footer).style(fg(app, Color::Gray)), foot);
         return;
     };
     let style = if color {
@@ -105,7 +102,11 @@ pub fn draw(f: &mut Frame, app: &mut App) {
             "{} · {} rows{}{}",
             seq.status,
             seq.state.len(),
-            if seq.state.follow { " · following" } else { "" },
+            if seq.state.follow {
+                " · following"
+            } else {
+                ""
+            },
             seq.search
                 .as_ref()
                 .map(|s| format!(" · “{s}”"))
@@ -156,12 +157,21 @@ fn readable(line: &str) -> String {
     let mut parts: Vec<String> = Vec::new();
     for k in ["kind", "text"] {
         if let Some(v) = m.get(k) {
-            parts.push(v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));
+            parts.push(
+                v.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| v.to_string()),
+            );
         }
     }
     for (k, v) in &m {
         if k != "kind" && k != "text" {
-            parts.push(format!("{k}={}", v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())));
+            parts.push(format!(
+                "{k}={}",
+                v.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| v.to_string())
+            ));
         }
     }
     parts.join(" · ")
@@ -224,14 +234,7 @@ fn describe(tl: &crate::events::timeline::Timeline, row: &Row) -> String {
 /// The wire size and leading bytes (hex) of message event `seq`, read from the run's
 /// `events.jsonl` (the timeline keeps only what it draws).
 fn message_bytes(dir: &std::path::Path, seq: u64) -> Option<(u32, String)> {
-    use std::io::BufRead;
-    let f = std::fs::File::open(dir.join(crate::events::store::FILE_NAME)).ok()?;
-    let prefix = format!("{{\"seq\":{seq},");
-    let line = std::io::BufReader::new(f)
-        .lines()
-        .map_while(Result::ok)
-        .find(|l| l.starts_with(&prefix))?;
-    let e: crate::events::Event = serde_json::from_str(&line).ok()?;
+    let e = crate::tui::sequence_screen::event_at(dir, seq)?;
     let m = e.message?;
     let hex: String = m
         .hex?
