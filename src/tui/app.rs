@@ -546,8 +546,13 @@ impl App {
     pub fn question(&self) -> Option<String> {
         let p = self.pending.as_ref()?;
         let name = self.editor.as_ref().map(|e| e.name()).unwrap_or_default();
+        let short = std::path::Path::new(&name)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or(name);
+        // The keys first, so that 80 columns show them whole.
         Some(format!(
-            "{name} has unsaved changes. s save, then {} · d discard them · n/Esc keep editing",
+            "unsaved changes in {short} · s save · d discard · n/Esc keep editing — then {}",
             p.what()
         ))
     }
@@ -1270,7 +1275,8 @@ impl App {
         self.tutorial_tick();
     }
 
-    /// Switches the theme; a bad or unknown theme is reported and the default is used.
+    /// Switches the theme; a bad or unknown theme is reported and the current one stays (at
+    /// start, that is the default).
     pub fn set_theme(&mut self, name: &str) {
         match super::theme::Theme::load(name) {
             Ok(t) => {
@@ -1279,9 +1285,8 @@ impl App {
             }
             Err(d) => {
                 let mut m = d.to_string().replace('\n', " ");
-                m.push_str(" — using the default theme");
+                m.push_str(&format!(" — keeping theme {}", self.theme.name));
                 self.message = Some(m);
-                self.theme = super::theme::Theme::default_theme();
             }
         }
     }
@@ -1293,6 +1298,14 @@ impl App {
 
     /// The footer of the focused context, cut to the screen's width.
     pub fn footer(&self) -> String {
+        use super::keys::Context;
+        if self.screen == Screen::Sequence && self.sequence.is_none() && !self.show_help {
+            // Nothing to move through yet: where to go instead.
+            let k = |a: &str| self.keymap.first(Context::Global, a);
+            let head = format!("{} experiment · {} runs · ", k("screen-3"), k("screen-2"));
+            let w = self.size.0.saturating_sub(head.chars().count() as u16);
+            return head + &self.keymap.footer(Context::Global, w);
+        }
         self.keymap.footer(self.context(), self.size.0)
     }
 }

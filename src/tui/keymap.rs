@@ -85,6 +85,18 @@ impl Keymap {
         self.own(ctx, k).and_then(|a| Keymap::canonical(ctx, a))
     }
 
+    /// A key in a typing context: the canonical key of the action it is bound to; else
+    /// the key itself (it is typed), unless it is the default key of an action that was
+    /// rebound away (None: it does nothing).
+    pub fn typing_key(&self, ctx: Context, k: &KeyEvent) -> Option<KeyEvent> {
+        if let Some(t) = self.translate(ctx, k) {
+            return Some(t);
+        }
+        let is_default =
+            keys::of(ctx).any(|d| Keymap::canonical(ctx, d.name).is_some_and(|c| same(&c, k)));
+        (!is_default).then_some(*k)
+    }
+
     /// The help of a context: sections of (title, bindings), the global keys last when the
     /// context takes them.
     pub fn help(&self, ctx: Context) -> Vec<(String, Vec<Binding>)> {
@@ -137,6 +149,11 @@ impl Keymap {
         };
         fit(&items, &more, width as usize)
     }
+}
+
+/// The same key, whatever else the event carries.
+fn same(a: &KeyEvent, b: &KeyEvent) -> bool {
+    KeySpec::from_event(a) == KeySpec::from_event(b)
 }
 
 /// As many items as fit in `width` joined by " · ", then `last`.
@@ -251,8 +268,10 @@ pub fn action(k: KeyEvent, app: &App) -> Option<Action> {
         return Some(Action::Quit);
     }
     if app.palette.is_some() {
-        let k = app.keymap.translate(Context::Palette, &k).unwrap_or(k);
-        return Some(Action::PaletteKey(k));
+        return app
+            .keymap
+            .typing_key(Context::Palette, &k)
+            .map(Action::PaletteKey);
     }
     if app.tutor_picker.is_some() {
         return Some(Action::TutorKey(k));
@@ -321,13 +340,14 @@ fn typing(k: &KeyEvent, app: &App) -> Option<Option<Action>> {
         Context::Sequence if app.sequence.as_ref().is_some_and(|s| s.typing_search) => {
             Some(Some(Action::SequenceKey(*k)))
         }
-        Context::Insert => {
-            let k = app.keymap.translate(Context::Insert, k).unwrap_or(*k);
-            if k.modifiers.contains(KeyModifiers::CONTROL) && k.code == KeyCode::Char('p') {
-                return Some(Some(Action::OpenPalette));
-            }
-            Some(Some(Action::EditorKey(k)))
-        }
+        Context::Insert => Some(match app.keymap.own(Context::Insert, k) {
+            Some("palette") => Some(Action::OpenPalette),
+            Some("help") => Some(Action::ToggleHelp),
+            _ => app
+                .keymap
+                .typing_key(Context::Insert, k)
+                .map(Action::EditorKey),
+        }),
         Context::Form if app.form.as_ref().is_some_and(|f| f.is_typing()) => {
             // The wizard's list still moves with the form's (rebound) keys.
             let k = app.keymap.translate(Context::Form, k).unwrap_or(*k);

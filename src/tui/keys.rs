@@ -286,6 +286,7 @@ pub const DEFS: &[Def] = &[
     d(Insert, "validate", &["f5"], "validate now"),
     d(Insert, "form", &["f2"], "form view / YAML view"),
     d(Insert, "palette", &["ctrl-p"], "command line"),
+    d(Insert, "help", &["f1"], "help"),
     // The form view.
     d(Form, "down", &["j", "down"], "move down"),
     d(Form, "up", &["k", "up"], "move up"),
