@@ -288,10 +288,10 @@ pub fn action(k: KeyEvent, app: &App) -> Option<Action> {
     }
     let ctx = app.focus();
     let (from, name) = app.keymap.lookup(ctx, &k)?;
-    if from == Context::Global || ctx == Context::Logs {
-        if let Some(a) = global(name) {
-            return Some(a);
-        }
+    if (from == Context::Global || ctx == Context::Logs)
+        && let Some(a) = global(name)
+    {
+        return Some(a);
     }
     let canonical = || Keymap::canonical(ctx, name);
     match ctx {

@@ -494,7 +494,7 @@ impl SequenceScreen {
         });
         match (found, at) {
             (Some(i), _) => self.state.select(i),
-            (None, Some(i)) if self.state.len() > 0 => {
+            (None, Some(i)) if !self.state.is_empty() => {
                 self.state.select(i.min(self.state.len() - 1))
             }
             _ => {}
