@@ -591,3 +591,59 @@ fn every_screen_and_mode_snapshots() {
         }
     }
 }
+
+#[test]
+fn a_letter_in_view_mode_says_how_to_type_and_w_file_saves_as() {
+    let mut a = app();
+    press(&mut a, c('x'));
+    let m = a.message.clone().unwrap_or_default();
+    assert!(m.contains("view mode: i (or Enter) to type"), "{m}");
+    assert!(screen(&mut a, 80, 24).contains("view mode: i (or Enter)"));
+    let dir = tempfile::tempdir().unwrap();
+    let to = dir.path().join("copy.yaml");
+    a.command(&format!("w {}", to.display()));
+    assert_eq!(std::fs::read_to_string(&to).unwrap(), text(&a));
+    assert_eq!(a.editor.as_ref().unwrap().path(), Some(to.as_path()));
+    // An existing other file is not overwritten.
+    let other = dir.path().join("other.yaml");
+    std::fs::write(&other, "keep me").unwrap();
+    a.command(&format!("w {}", other.display()));
+    assert!(
+        a.message.as_deref().unwrap().contains("exists"),
+        "{:?}",
+        a.message
+    );
+    assert_eq!(std::fs::read_to_string(&other).unwrap(), "keep me");
+}
+
+#[test]
+fn the_detail_pane_keeps_the_selected_row_in_view_and_notes_do_not_go_stale() {
+    let mut a = app();
+    a.command(&format!("replay {RECORDED}"));
+    press(&mut a, c('g'));
+    screen(&mut a, 80, 24);
+    // A row near the bottom of the screen, selected; the detail pane then takes 8 rows.
+    for _ in 0..17 {
+        press(&mut a, c('j'));
+    }
+    let picked = a.sequence.as_ref().unwrap().state.selected.unwrap();
+    screen(&mut a, 80, 24);
+    press(&mut a, k(KeyCode::Enter));
+    screen(&mut a, 80, 24);
+    // 24 rows: tab bar, footer, the 8-row detail, borders and the lane header leave 10.
+    let st = &a.sequence.as_ref().unwrap().state;
+    assert!(
+        st.offset > 0 && picked >= st.offset && picked < st.offset + 10,
+        "row {picked} in view from {}",
+        st.offset
+    );
+    // A note lasts one key; the run's status comes back.
+    press(&mut a, c('H'));
+    assert!(screen(&mut a, 120, 40).contains("all lanes shown"));
+    press(&mut a, c('j'));
+    let s = screen(&mut a, 120, 40);
+    assert!(
+        !s.contains("all lanes shown") && s.contains("pass: expectations met"),
+        "{s}"
+    );
+}

@@ -993,6 +993,16 @@ impl App {
                     self.message = Some(e);
                 }
             }
+            Ok(Command::WriteAs(p)) => {
+                self.message = Some(match self.editor.as_mut().map(|e| e.save_as(&p)) {
+                    Some(Ok(p)) => format!("saved {}", p.display()),
+                    Some(Err(e)) => format!("cannot save: {e}"),
+                    None => "no experiment is open".into(),
+                });
+                if let Some(ed) = self.editor.as_mut() {
+                    ed.validate(&self.reg);
+                }
+            }
             Ok(Command::WriteQuit) => match self.save_editor() {
                 Ok(()) => return vec![Effect::Quit],
                 Err(e) => self.message = Some(e),

@@ -213,7 +213,8 @@ impl Editor {
     fn file_name(&self) -> String {
         match &self.path {
             Some(p) => p.display().to_string(),
-            None => format!("{DEFAULT_DIR}/{DEFAULT_STEM}.yaml"),
+            // Where Ctrl-S will put it, so the header does not promise another name.
+            None => untitled_in(Path::new(DEFAULT_DIR)).display().to_string(),
         }
     }
 
@@ -414,6 +415,21 @@ impl Editor {
             Some((l, c)) => self.goto(l, c),
             None => self.message = Some("no problems".into()),
         }
+    }
+
+    /// Saves under a new name (`:w FILE`), refusing to overwrite another file.
+    pub fn save_as(&mut self, path: &Path) -> io::Result<PathBuf> {
+        if path.exists() && self.path.as_deref() != Some(path) {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!(
+                    "{} exists; open it with :e, or pick another name",
+                    path.display()
+                ),
+            ));
+        }
+        let old = self.path.replace(path.to_path_buf());
+        self.save().inspect_err(|_| self.path = old)
     }
 
     /// Writes the buffer atomically (temporary file in the same folder, then rename). A buffer

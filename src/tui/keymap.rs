@@ -287,7 +287,9 @@ pub fn action(k: KeyEvent, app: &App) -> Option<Action> {
         return a;
     }
     let ctx = app.focus();
-    let (from, name) = app.keymap.lookup(ctx, &k)?;
+    let Some((from, name)) = app.keymap.lookup(ctx, &k) else {
+        return unbound(ctx, &k, app);
+    };
     if (from == Context::Global || ctx == Context::Logs)
         && let Some(a) = global(name)
     {
@@ -298,6 +300,24 @@ pub fn action(k: KeyEvent, app: &App) -> Option<Action> {
         Context::Plugins | Context::Runs => list(name),
         Context::Sequence | Context::Logs => canonical().map(Action::SequenceKey),
         Context::Editor | Context::Form => canonical().map(Action::EditorKey),
+        _ => None,
+    }
+}
+
+/// A key that does nothing here. In the editor's view mode a letter says how to type.
+fn unbound(ctx: Context, k: &KeyEvent, app: &App) -> Option<Action> {
+    let plain = k.modifiers.difference(KeyModifiers::SHIFT).is_empty();
+    match (ctx, k.code) {
+        (Context::Editor, KeyCode::Char(_)) if plain => Some(Action::Say(format!(
+            "view mode: {} (or {}) to type into the file · {} for the keys",
+            app.keymap.first(Context::Editor, "insert"),
+            app.keymap
+                .keys(Context::Editor, "insert")
+                .get(1)
+                .map(pretty)
+                .unwrap_or_default(),
+            app.keymap.first(Context::Global, "help"),
+        ))),
         _ => None,
     }
 }

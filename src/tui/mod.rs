@@ -329,7 +329,7 @@ fn drain_live(app: &mut App, live: &mut Live) -> bool {
                 }
                 Err(tokio::sync::broadcast::error::TryRecvError::Lagged(n)) => {
                     if let Some(s) = app.sequence.as_mut() {
-                        s.status = format!("view skipped {n} events (all are in events.jsonl)");
+                        s.note = Some(format!("view skipped {n} events (all are in events.jsonl)"));
                     }
                 }
                 Err(_) => break,

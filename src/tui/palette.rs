@@ -15,6 +15,8 @@ pub enum Command {
     ForceQuit,
     /// `w`: save the experiment.
     Write,
+    /// `w FILE`: save it as FILE.
+    WriteAs(PathBuf),
     /// `wq`: save, then quit.
     WriteQuit,
     /// A new, empty experiment in the editor.
@@ -46,7 +48,10 @@ pub struct CreateArgs {
 /// Every command with its one-line help, in the order the palette lists them.
 pub const COMMANDS: &[(&str, &str)] = &[
     ("open", "open an experiment file: open FILE (or e FILE)"),
-    ("write", "save the experiment (or w; wq saves and quits)"),
+    (
+        "write",
+        "save the experiment: w [FILE] (wq saves and quits)",
+    ),
     (
         "new",
         "a new experiment (one test on localhost) in the form view",
@@ -160,7 +165,8 @@ pub fn parse(input: &str) -> Result<Command, String> {
     match name {
         "quit" => no_arg(Command::Quit),
         "quit!" => no_arg(Command::ForceQuit),
-        "write" => no_arg(Command::Write),
+        "write" if arg.is_empty() => Ok(Command::Write),
+        "write" => Ok(Command::WriteAs(expand_tilde(arg))),
         "wq" => no_arg(Command::WriteQuit),
         "new" => no_arg(Command::New),
         "run" if arg.is_empty() => Ok(Command::Run),

@@ -28,6 +28,8 @@ pub struct SequenceScreen {
     pub logs: Option<(String, String)>,
     /// The first line of the logs shown.
     pub logs_scroll: usize,
+    /// What the last key did (shown until the next key, then `status` again).
+    pub note: Option<String>,
     /// The test whose logs are shown (from the selected row when `l` was pressed).
     pub logs_test: Option<String>,
 }
@@ -71,6 +73,7 @@ impl SequenceScreen {
             logs: None,
             logs_scroll: 0,
             logs_test: None,
+            note: None,
         }
     }
 
@@ -234,6 +237,7 @@ impl SequenceScreen {
         use crossterm::event::KeyCode;
         // Keys act on every row that has arrived, drawn yet or not.
         self.state.sync(&self.timeline);
+        self.note = None;
         // `x` asks, and only an `x` straight after cancels.
         let confirming = std::mem::take(&mut self.confirm_cancel);
         let page = (rows as usize).saturating_sub(8).max(1);
@@ -277,11 +281,11 @@ impl SequenceScreen {
             KeyCode::Char('h') => self.hide_lane(),
             KeyCode::Char('H') => self.show_lanes(),
             KeyCode::Char(c @ ('<' | '>')) => self.move_lane(c == '>'),
-            KeyCode::Char('m') => self.status = self.write_mermaid(),
+            KeyCode::Char('m') => self.note = Some(self.write_mermaid()),
             KeyCode::Char('f') => self.filter_rows(),
             KeyCode::Char('F') => {
                 self.set_filter_keeping_selection(crate::events::timeline::Filter::default());
-                self.status = "all rows shown".into();
+                self.note = Some("all rows shown".into());
             }
             _ => {}
         }
@@ -295,6 +299,7 @@ impl SequenceScreen {
             self.state.select_last();
         }
         self.show_detail = !self.show_detail;
+        self.state.reveal = true;
     }
 
     /// A key typed into the search line: every printable key is text, `:` included.
@@ -320,7 +325,7 @@ impl SequenceScreen {
     /// `service:NAME` rows on that lane, anything else a regex over the row's text.
     fn next_match(&mut self, forward: bool) {
         let Some(pattern) = self.search.clone() else {
-            self.status = "search first: / then TEXT, kind:message or service:NAME".into();
+            self.note = Some("search first: / then TEXT, kind:message or service:NAME".into());
             return;
         };
         let found = if pattern.starts_with("kind:") || pattern.starts_with("service:") {
@@ -330,14 +335,14 @@ impl SequenceScreen {
                 Ok(re) => self.state.search(&self.timeline, &re, forward),
                 Err(e) => {
                     let why = e.to_string();
-                    self.status = format!("bad regex: {}", why.lines().last().unwrap_or(""));
+                    self.note = Some(format!("bad regex: {}", why.lines().last().unwrap_or("")));
                     return;
                 }
             }
         };
         self.state.follow = false;
         if found.is_none() {
-            self.status = format!("no match for “{pattern}”");
+            self.note = Some(format!("no match for “{pattern}”"));
         }
     }
 
@@ -393,14 +398,14 @@ impl SequenceScreen {
             return vec![Effect::CancelRun];
         }
         self.confirm_cancel = true;
-        self.status = "press x again to cancel the run (any other key: no)".into();
+        self.note = Some("press x again to cancel the run (any other key: no)".into());
         Vec::new()
     }
 
     /// l: the selected row's service's logs, from the selected row's test.
     fn show_logs(&mut self) {
         let Some(svc) = self.selected_service() else {
-            self.status = "select a service's row first (j/k), then l".into();
+            self.note = Some("select a service's row first (j/k), then l".into());
             return;
         };
         let test = self.selected_test();
@@ -409,7 +414,7 @@ impl SequenceScreen {
                 self.logs_test = test;
                 self.open_logs(svc, text);
             }
-            Err(e) => self.status = e,
+            Err(e) => self.note = Some(e),
         }
     }
 
@@ -434,9 +439,9 @@ impl SequenceScreen {
                     .cloned()
                     .unwrap_or_default();
                 self.state.toggle_lane(l);
-                self.status = format!("lane {name} hidden (H shows all)");
+                self.note = Some(format!("lane {name} hidden (H shows all)"));
             }
-            None => self.status = "select a message or a service's note first (j/k)".into(),
+            None => self.note = Some("select a message or a service's note first (j/k)".into()),
         }
     }
 
@@ -444,13 +449,13 @@ impl SequenceScreen {
         let mut f = self.state.view().filter().clone();
         f.hidden_lanes.clear();
         self.set_filter_keeping_selection(f);
-        self.status = "all lanes shown".into();
+        self.note = Some("all lanes shown".into());
     }
 
     /// < / >: moves the selected row's lane one place left or right.
     fn move_lane(&mut self, right: bool) {
         let Some(l) = self.selected_lane() else {
-            self.status = "select a message or a service's note first (j/k)".into();
+            self.note = Some("select a message or a service's note first (j/k)".into());
             return;
         };
         let n = self.timeline.lanes().len() as u16;
@@ -525,9 +530,9 @@ impl SequenceScreen {
         match self.filter_for(&pattern) {
             Ok((flt, msg)) => {
                 self.set_filter_keeping_selection(flt);
-                self.status = format!("{msg} (F shows all)");
+                self.note = Some(format!("{msg} (F shows all)"));
             }
-            Err(e) => self.status = e,
+            Err(e) => self.note = Some(e),
         }
     }
 

@@ -100,7 +100,7 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     } else {
         let info = format!(
             "{} · {} rows{}{}",
-            seq.status,
+            seq.note.as_deref().unwrap_or(&seq.status),
             seq.state.len(),
             if seq.state.follow {
                 " · following"
