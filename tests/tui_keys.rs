@@ -647,3 +647,63 @@ fn the_detail_pane_keeps_the_selected_row_in_view_and_notes_do_not_go_stale() {
         "{s}"
     );
 }
+
+/// Thousands of keys, from every screen and mode, drawn at several sizes: nothing panics.
+/// (On a scratch copy: `:x` saves, and the random keys may type it.)
+#[test]
+fn any_keys_anywhere_never_panic() {
+    let pool: Vec<KeyEvent> = "jkgGhl/?:qinNfFtxHm<>1234aTdD0$u \t"
+        .chars()
+        .map(c)
+        .chain([
+            k(KeyCode::Esc),
+            k(KeyCode::Enter),
+            k(KeyCode::Tab),
+            k(KeyCode::BackTab),
+            k(KeyCode::Backspace),
+            k(KeyCode::Up),
+            k(KeyCode::Down),
+            k(KeyCode::PageDown),
+            k(KeyCode::PageUp),
+            k(KeyCode::Home),
+            k(KeyCode::End),
+            k(KeyCode::F(2)),
+            k(KeyCode::F(8)),
+            k(KeyCode::F(1)),
+            ctrl('z'),
+            ctrl('y'),
+            ctrl('p'),
+        ])
+        .collect();
+    let mut seed: u64 = 0x9e3779b97f4a7c15;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    // A copy of the recorded run too: `m` writes into it.
+    let fresh = || {
+        let mut a = app();
+        let dir = scratch(&mut a);
+        let run = recorded_with_logs();
+        a.command(&format!("replay {}", run.1.display()));
+        press(&mut a, c('3'));
+        (a, dir, run)
+    };
+    let (mut a, mut _dir, mut _run) = fresh();
+    let mut quits = 0;
+    for i in 0..4000 {
+        let key = pool[(next() % pool.len() as u64) as usize];
+        if press(&mut a, key).contains(&Effect::Quit) {
+            quits += 1;
+            (a, _dir, _run) = fresh();
+        }
+        if i % 97 == 0 {
+            for (w, h) in [(80, 24), (120, 40), (20, 6), (3, 2)] {
+                screen(&mut a, w, h);
+            }
+        }
+    }
+    assert!(quits > 0, "q was pressed at some point");
+}
