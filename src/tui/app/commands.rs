@@ -66,69 +66,13 @@ impl App {
                     self.message = Some(e);
                 }
             }
-            Ok(Command::WriteAs(p)) => {
-                self.message = Some(match self.editor.as_mut().map(|e| e.save_as(&p)) {
-                    Some(Ok(p)) => format!("saved {}", p.display()),
-                    Some(Err(e)) => format!("cannot save: {e}"),
-                    None => "no experiment is open".into(),
-                });
-                if let Some(ed) = self.editor.as_mut() {
-                    ed.validate(&self.reg);
-                }
-            }
+            Ok(Command::WriteAs(p)) => self.save_as(&p),
             Ok(Command::WriteQuit) => match self.save_editor() {
                 Ok(()) => return vec![Effect::Quit],
                 Err(e) => self.message = Some(e),
             },
-            Ok(Command::Run) => {
-                if self.editor.is_none() {
-                    self.open_quickstart();
-                }
-                let ed = self.editor.as_mut().expect("just opened");
-                ed.validate(&self.reg);
-                if ed.can_launch() {
-                    return vec![Effect::Launch {
-                        text: ed.text(),
-                        path: ed.path().map(|p| p.to_path_buf()),
-                        only_test: None,
-                    }];
-                }
-                self.message = Some(format!(
-                    "fix {} error(s) in the experiment first",
-                    ed.error_count()
-                ));
-                self.go(Screen::Editor);
-            }
-            Ok(Command::RunTest(name)) => {
-                if self.editor.is_none() {
-                    self.open_quickstart();
-                }
-                let ed = self.editor.as_mut().expect("just opened");
-                ed.validate(&self.reg);
-                let loaded = crate::experiment::load_str(&ed.text(), "experiment", &self.reg);
-                let names: Vec<String> = loaded
-                    .experiment
-                    .iter()
-                    .flat_map(|e| e.tests.iter().map(|t| t.name.clone()))
-                    .collect();
-                if !ed.can_launch() {
-                    self.message = Some(format!(
-                        "fix {} error(s) in the experiment first",
-                        ed.error_count()
-                    ));
-                } else if !names.contains(&name) {
-                    let help =
-                        crate::suggest::did_you_mean(&name, names.iter().map(String::as_str))
-                            .unwrap_or_default();
-                    self.message = Some(format!("no test named `{name}` {help}"));
-                } else {
-                    return vec![Effect::Launch {
-                        text: ed.text(),
-                        path: ed.path().map(|p| p.to_path_buf()),
-                        only_test: Some(name),
-                    }];
-                }
-            }
+            Ok(Command::Run) => return self.run_command(None),
+            Ok(Command::RunTest(name)) => return self.run_command(Some(name)),
             Ok(Command::Replay(dir)) => match SequenceScreen::open(&dir) {
                 Ok(s) => {
                     self.sequence = Some(s);
@@ -143,15 +87,7 @@ impl App {
             }
             Ok(Command::Theme(name)) => self.set_theme(&name),
             Ok(Command::Tutor(None)) => self.open_tutor_picker(),
-            Ok(Command::Tutor(Some(name))) if name == "off" => {
-                self.message = Some(match self.tutorial.take() {
-                    Some(t) => format!(
-                        "tutorial {} closed; `:tutor {}` resumes it",
-                        t.tutorial.title, t.tutorial.name
-                    ),
-                    None => "no tutorial is open".into(),
-                })
-            }
+            Ok(Command::Tutor(Some(name))) if name == "off" => self.close_tutorial(),
             Ok(Command::Tutor(Some(name))) => self.start_tutorial(&name),
             Ok(Command::Create(None)) => {
                 self.wizard = Some(crate::tui::create_wizard::CreateWizard::new());
@@ -169,6 +105,66 @@ impl App {
             Ok(Command::Reload) => self.reload(),
         }
         Vec::new()
+    }
+
+    /// `:w FILE`: saved under that name (never over another file).
+    fn save_as(&mut self, p: &std::path::Path) {
+        self.message = Some(match self.editor.as_mut().map(|e| e.save_as(p)) {
+            Some(Ok(p)) => format!("saved {}", p.display()),
+            Some(Err(e)) => format!("cannot save: {e}"),
+            None => "no experiment is open".into(),
+        });
+        if let Some(ed) = self.editor.as_mut() {
+            ed.validate(&self.reg);
+        }
+    }
+
+    /// `:run [TEST]`: the open experiment (the quickstart if none), when it validates and
+    /// has that test.
+    fn run_command(&mut self, only: Option<String>) -> Vec<Effect> {
+        if self.editor.is_none() {
+            self.open_quickstart();
+        }
+        let ed = self.editor.as_mut().expect("just opened");
+        ed.validate(&self.reg);
+        if !ed.can_launch() {
+            self.message = Some(format!(
+                "fix {} error(s) in the experiment first",
+                ed.error_count()
+            ));
+            self.go(Screen::Editor);
+            return Vec::new();
+        }
+        if let Some(name) = &only {
+            let loaded = crate::experiment::load_str(&ed.text(), "experiment", &self.reg);
+            let names: Vec<String> = loaded
+                .experiment
+                .iter()
+                .flat_map(|e| e.tests.iter().map(|t| t.name.clone()))
+                .collect();
+            if !names.contains(name) {
+                let help = crate::suggest::did_you_mean(name, names.iter().map(String::as_str))
+                    .unwrap_or_default();
+                self.message = Some(format!("no test named `{name}` {help}"));
+                return Vec::new();
+            }
+        }
+        vec![Effect::Launch {
+            text: ed.text(),
+            path: ed.path().map(|p| p.to_path_buf()),
+            only_test: only,
+        }]
+    }
+
+    /// `:tutor off`.
+    fn close_tutorial(&mut self) {
+        self.message = Some(match self.tutorial.take() {
+            Some(t) => format!(
+                "tutorial {} closed; `:tutor {}` resumes it",
+                t.tutorial.title, t.tutorial.name
+            ),
+            None => "no tutorial is open".into(),
+        })
     }
 
     /// Takes the wizard's answer: the next question, the plugin created, or the mistake
