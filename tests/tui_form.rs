@@ -275,3 +275,147 @@ fn tiny_areas_do_not_panic() {
         render(&mut f, w, h);
     }
 }
+
+mod patches {
+    use panther::tui::form_patch::{Change, apply};
+    use serde_json::json;
+
+    const QS: &str = include_str!("../experiments/quickstart.yaml");
+
+    fn param(service: &str, param: &str, value: Option<serde_json::Value>) -> Change {
+        Change::Param {
+            test: 0,
+            service: service.into(),
+            param: param.into(),
+            value,
+        }
+    }
+
+    #[test]
+    fn a_parameter_in_a_flow_map_changes_only_its_value() {
+        let out = apply(QS, &param("tester", "count", Some(json!(5)))).unwrap();
+        assert_eq!(
+            out,
+            QS.replace(
+                "plugin_config: {count: 10, interval_ms: 20}",
+                "plugin_config: {count: 5, interval_ms: 20}"
+            )
+        );
+        let out = apply(QS, &param("tester", "payload", Some(json!("hello world")))).unwrap();
+        assert!(
+            out.contains("plugin_config: {count: 10, interval_ms: 20, payload: \"hello world\"}"),
+            "{out}"
+        );
+        // No plugin_config yet: one is added to the service, comments untouched.
+        let out = apply(QS, &param("server", "port", Some(json!(9000)))).unwrap();
+        assert!(out.starts_with("# The quickstart"), "{out}");
+        assert!(
+            out.contains("        protocol: {name: minip, version: functional, role: server}\n        plugin_config: {port: 9000}\n"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn block_maps_keep_their_comments_and_flow_removal_falls_back() {
+        let text = "tests:\n  - name: t # the test\n    network_environment:\n      type: localhost  # here\n    services:\n      s:\n        implementation: {name: x, type: iut}\n        plugin_config:\n          a: 1 # one\n          b: \"two\"\n";
+        let out = apply(text, &param("s", "b", Some(json!("three")))).unwrap();
+        assert!(out.contains("          b: three\n"), "{out}");
+        assert!(
+            out.contains("a: 1 # one") && out.contains("# the test"),
+            "{out}"
+        );
+        let out = apply(text, &param("s", "c", Some(json!(true)))).unwrap();
+        assert!(
+            out.contains("          b: \"two\"\n          c: true\n"),
+            "{out}"
+        );
+        let out = apply(text, &param("s", "a", None)).unwrap();
+        assert!(!out.contains("a: 1") && out.contains("b: \"two\""), "{out}");
+        let out = apply(
+            text,
+            &Change::Network {
+                test: 0,
+                kind: "docker".into(),
+            },
+        )
+        .unwrap();
+        assert!(out.contains("      type: docker  # here\n"), "{out}");
+        // Removing from a flow map is not patched: the caller rewrites instead.
+        assert_eq!(apply(QS, &param("tester", "count", None)), None);
+        // A string that YAML would read as a number is quoted.
+        let out = apply(text, &param("s", "b", Some(json!("1.0")))).unwrap();
+        assert!(out.contains("b: \"1.0\""), "{out}");
+    }
+}
+
+/// Through the app: an edit in the form keeps the YAML's comments; a structural one
+/// rewrites it, says so, and Ctrl-Z in the YAML brings the comments back.
+#[test]
+fn form_edits_keep_the_yamls_comments() {
+    use panther::tui::app::{Action, App, Screen};
+    let reg = registry();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("qs.yaml");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/quickstart.yaml"),
+        &p,
+    )
+    .unwrap();
+    let mut a = App::new(&reg, false);
+    a.open_file(&p).unwrap();
+    assert_eq!(a.screen, Screen::Editor);
+    let send = |a: &mut App, c: KeyCode| a.update(Action::EditorKey(key(c)));
+    send(&mut a, KeyCode::F(2));
+    assert!(a.form.is_some());
+    // The tester's count, edited in the form: only that value changes in the YAML.
+    for c in [
+        KeyCode::Char('j'),
+        KeyCode::Char('j'),
+        KeyCode::Char('j'),
+        KeyCode::Tab,
+    ] {
+        send(&mut a, c);
+    }
+    for c in [KeyCode::Char('j'), KeyCode::Char('j'), KeyCode::Enter] {
+        send(&mut a, c);
+    }
+    for c in [
+        KeyCode::Backspace,
+        KeyCode::Backspace,
+        KeyCode::Char('7'),
+        KeyCode::Enter,
+    ] {
+        send(&mut a, c);
+    }
+    let text = a.editor.as_ref().unwrap().text();
+    let before = std::fs::read_to_string(&p).unwrap();
+    assert_eq!(
+        text,
+        before.replace(
+            "{count: 10, interval_ms: 20}",
+            "{count: 7, interval_ms: 20}"
+        ),
+        "{:?}",
+        a.form.as_ref().unwrap().message()
+    );
+    assert!(a.message.is_none(), "{:?}", a.message);
+    send(&mut a, KeyCode::Esc);
+    // A new test is structural: rewritten, and the message says how to undo.
+    send(&mut a, KeyCode::Char('T'));
+    let text = a.editor.as_ref().unwrap().text();
+    assert!(!text.contains("# The quickstart"), "{text}");
+    assert!(
+        a.message.as_deref().unwrap_or("").contains("Ctrl-Z"),
+        "{:?}",
+        a.message
+    );
+    send(&mut a, KeyCode::F(2));
+    for _ in 0..2 {
+        a.update(Action::EditorKey(KeyEvent::new(
+            KeyCode::Char('z'),
+            crossterm::event::KeyModifiers::CONTROL,
+        )));
+    }
+    let text = a.editor.as_ref().unwrap().text();
+    assert!(text.starts_with("# The quickstart"), "{text}");
+}

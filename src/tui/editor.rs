@@ -301,6 +301,20 @@ impl Editor {
         self.after_edit(reg);
     }
 
+    /// Replaces the whole text as one more edit (Ctrl-Z brings the old text back), keeping
+    /// the file's line ends and final newline; re-validates.
+    pub fn edit_text(&mut self, text: &str, reg: &Registry) {
+        if text == self.text() {
+            return;
+        }
+        let sep = if self.crlf { "\r\n" } else { "\n" };
+        let body = text.strip_suffix(sep).unwrap_or(text);
+        self.textarea.select_all();
+        self.textarea.insert_str(body);
+        self.message = None;
+        self.after_edit(reg);
+    }
+
     /// Inserts pasted text (bracketed paste), re-validating.
     pub fn paste(&mut self, text: &str, reg: &Registry) {
         self.message = None;

@@ -124,6 +124,8 @@ pub struct Form {
     input: Option<Input>,
     /// The footer's keys, set by the app from its keymap (else [`KEYS`]).
     pub hints: Option<String>,
+    /// The last change, when it can be written as a patch of the YAML text.
+    change: Option<super::form_patch::Change>,
     /// The last status message and whether it is an error.
     message: Option<(String, bool)>,
     /// Parameters of every service plugin, copied from the registry so `draw` needs none.
@@ -215,6 +217,7 @@ impl Form {
             wizard: None,
             input: None,
             hints: None,
+            change: None,
             message: None,
             params: HashMap::new(),
         }
@@ -227,6 +230,12 @@ impl Form {
     pub fn to_yaml(&self) -> String {
         serde_norway::to_string(&self.exp)
             .unwrap_or_else(|e| format!("# cannot write the experiment: {e}\n"))
+    }
+
+    /// The change the last key made, when it is one the YAML can be patched with (a
+    /// parameter, the network environment); None after structural changes.
+    pub fn take_change(&mut self) -> Option<super::form_patch::Change> {
+        self.change.take()
     }
 
     /// A parameter input or the add-service wizard is open: keys go to it.
@@ -321,6 +330,7 @@ impl Form {
         if key.modifiers.contains(KeyModifiers::CONTROL) {
             return FormOutcome::None;
         }
+        self.change = None;
         self.refresh(reg);
         if self.input.is_some() {
             return self.input_key(key, reg);
@@ -432,6 +442,10 @@ impl Form {
             return FormOutcome::None;
         }
         self.exp.tests[i].network_environment.kind = next.to_string();
+        self.change = Some(super::form_patch::Change::Network {
+            test: i,
+            kind: next.to_string(),
+        });
         self.info(format!("network environment: {next}"));
         FormOutcome::Changed
     }
@@ -748,6 +762,12 @@ impl Form {
                 let cfg = &mut self.exp.tests[i].services[&name].plugin_config;
                 if text.is_empty() {
                     cfg.shift_remove(&input.param);
+                    self.change = Some(super::form_patch::Change::Param {
+                        test: i,
+                        service: name.clone(),
+                        param: input.param.clone(),
+                        value: None,
+                    });
                     let p = input.param;
                     self.info(format!("{p}: back to the default"));
                     return FormOutcome::Changed;
@@ -756,7 +776,13 @@ impl Form {
                     .and_then(|v| check::check_value(param, &v).map(|()| v));
                 match value {
                     Ok(v) => {
-                        cfg.insert(input.param.clone(), v);
+                        cfg.insert(input.param.clone(), v.clone());
+                        self.change = Some(super::form_patch::Change::Param {
+                            test: i,
+                            service: name.clone(),
+                            param: input.param.clone(),
+                            value: Some(v),
+                        });
                         let p = input.param;
                         self.info(format!("{p} set to {text}"));
                         return FormOutcome::Changed;

@@ -7,6 +7,7 @@ pub mod config;
 pub mod create_wizard;
 pub mod editor;
 pub mod form;
+pub mod form_patch;
 pub mod keymap;
 pub mod keys;
 pub mod palette;

@@ -111,16 +111,35 @@ impl App {
             return self.editor_key(k);
         };
         match form.handle_key(k, &self.reg) {
-            FormOutcome::Changed => {
-                let yaml = form.to_yaml();
-                if let Some(ed) = self.editor.as_mut() {
-                    ed.replace_text(&yaml, &self.reg);
-                }
-            }
+            FormOutcome::Changed => self.form_changed(),
             FormOutcome::Close => self.form = None,
             FormOutcome::None => {}
         }
         Vec::new()
+    }
+
+    /// The form changed the experiment: the YAML is patched where the change is, so its
+    /// comments and layout stay; else rewritten from the form, as one undoable edit.
+    fn form_changed(&mut self) {
+        let (Some(form), Some(ed)) = (self.form.as_mut(), self.editor.as_mut()) else {
+            return;
+        };
+        let yaml = form.to_yaml();
+        let old = ed.text();
+        let reg = &self.reg;
+        let same = |t: &String| Form::from_text(t, reg).is_ok_and(|f| f.to_yaml() == yaml);
+        let patched = form
+            .take_change()
+            .and_then(|c| crate::tui::form_patch::apply(&old, &c))
+            .filter(same);
+        let rewrote = patched.is_none() && old.contains('#');
+        ed.edit_text(patched.as_deref().unwrap_or(&yaml), reg);
+        if rewrote {
+            self.message = Some(
+                "the form rewrote the YAML (its comments too); Ctrl-Z in the YAML view (F2) brings them back"
+                    .into(),
+            );
+        }
     }
 
     /// F2: the form view of the same experiment, or back to its YAML.
