@@ -280,6 +280,10 @@ mod patches {
     use panther::tui::form_patch::{Change, apply};
     use serde_json::json;
 
+    fn ap(text: &str, c: &Change) -> Option<String> {
+        apply(text, c, "")
+    }
+
     const QS: &str = include_str!("../experiments/quickstart.yaml");
 
     fn param(service: &str, param: &str, value: Option<serde_json::Value>) -> Change {
@@ -293,7 +297,7 @@ mod patches {
 
     #[test]
     fn a_parameter_in_a_flow_map_changes_only_its_value() {
-        let out = apply(QS, &param("tester", "count", Some(json!(5)))).unwrap();
+        let out = ap(QS, &param("tester", "count", Some(json!(5)))).unwrap();
         assert_eq!(
             out,
             QS.replace(
@@ -301,13 +305,13 @@ mod patches {
                 "plugin_config: {count: 5, interval_ms: 20}"
             )
         );
-        let out = apply(QS, &param("tester", "payload", Some(json!("hello world")))).unwrap();
+        let out = ap(QS, &param("tester", "payload", Some(json!("hello world")))).unwrap();
         assert!(
             out.contains("plugin_config: {count: 10, interval_ms: 20, payload: \"hello world\"}"),
             "{out}"
         );
         // No plugin_config yet: one is added to the service, comments untouched.
-        let out = apply(QS, &param("server", "port", Some(json!(9000)))).unwrap();
+        let out = ap(QS, &param("server", "port", Some(json!(9000)))).unwrap();
         assert!(out.starts_with("# The quickstart"), "{out}");
         assert!(
             out.contains("        protocol: {name: minip, version: functional, role: server}\n        plugin_config: {port: 9000}\n"),
@@ -318,20 +322,20 @@ mod patches {
     #[test]
     fn block_maps_keep_their_comments_and_flow_removal_falls_back() {
         let text = "tests:\n  - name: t # the test\n    network_environment:\n      type: localhost  # here\n    services:\n      s:\n        implementation: {name: x, type: iut}\n        plugin_config:\n          a: 1 # one\n          b: \"two\"\n";
-        let out = apply(text, &param("s", "b", Some(json!("three")))).unwrap();
+        let out = ap(text, &param("s", "b", Some(json!("three")))).unwrap();
         assert!(out.contains("          b: three\n"), "{out}");
         assert!(
             out.contains("a: 1 # one") && out.contains("# the test"),
             "{out}"
         );
-        let out = apply(text, &param("s", "c", Some(json!(true)))).unwrap();
+        let out = ap(text, &param("s", "c", Some(json!(true)))).unwrap();
         assert!(
             out.contains("          b: \"two\"\n          c: true\n"),
             "{out}"
         );
-        let out = apply(text, &param("s", "a", None)).unwrap();
+        let out = ap(text, &param("s", "a", None)).unwrap();
         assert!(!out.contains("a: 1") && out.contains("b: \"two\""), "{out}");
-        let out = apply(
+        let out = ap(
             text,
             &Change::Network {
                 test: 0,
@@ -341,10 +345,58 @@ mod patches {
         .unwrap();
         assert!(out.contains("      type: docker  # here\n"), "{out}");
         // Removing from a flow map is not patched: the caller rewrites instead.
-        assert_eq!(apply(QS, &param("tester", "count", None)), None);
+        assert_eq!(ap(QS, &param("tester", "count", None)), None);
         // A string that YAML would read as a number is quoted.
-        let out = apply(text, &param("s", "b", Some(json!("1.0")))).unwrap();
+        let out = ap(text, &param("s", "b", Some(json!("1.0")))).unwrap();
         assert!(out.contains("b: \"1.0\""), "{out}");
+    }
+
+    #[test]
+    fn tests_and_services_are_added_and_removed_as_blocks() {
+        let text = "# top\ntests:\n  - name: a # first\n    network_environment: {type: localhost}\n    services:\n      s: {implementation: {name: x, type: iut}}\n      t:\n        implementation: {name: y, type: tester}\n\n        # about t\n        plugin_config: {n: 1}\n  - name: b\n    network_environment: {type: localhost}\n    services:\n      s: {implementation: {name: x, type: iut}}\n";
+        let generated = "tests:\n- name: a\n  services:\n    s: {}\n    t: {}\n    u:\n      implementation:\n        name: z\n        type: iut\n- name: b\n- name: c\n  network_environment:\n    type: localhost\n";
+        let out = apply(
+            text,
+            &Change::AddService {
+                test: 0,
+                service: "u".into(),
+            },
+            generated,
+        )
+        .unwrap();
+        assert!(
+            out.contains("        plugin_config: {n: 1}\n      u:\n        implementation:\n          name: z\n          type: iut\n  - name: b\n"),
+            "{out}"
+        );
+        let out = apply(text, &Change::AddTest, generated).unwrap();
+        assert!(
+            out.ends_with("      s: {implementation: {name: x, type: iut}}\n  - name: c\n    network_environment:\n      type: localhost\n"),
+            "{out}"
+        );
+        let out = apply(
+            text,
+            &Change::DeleteService {
+                test: 0,
+                service: "t".into(),
+            },
+            "",
+        )
+        .unwrap();
+        assert!(
+            !out.contains("about t") && !out.contains("name: y"),
+            "{out}"
+        );
+        assert!(
+            out.contains("      s: {implementation: {name: x, type: iut}}\n  - name: b"),
+            "{out}"
+        );
+        let out = apply(text, &Change::DeleteTest { test: 0 }, "").unwrap();
+        assert_eq!(
+            out,
+            "# top\ntests:\n  - name: b\n    network_environment: {type: localhost}\n    services:\n      s: {implementation: {name: x, type: iut}}\n"
+        );
+        // The last test or service is not removed as a patch (the caller rewrites).
+        assert_eq!(apply(&out, &Change::DeleteTest { test: 0 }, ""), None);
     }
 }
 
@@ -400,8 +452,42 @@ fn form_edits_keep_the_yamls_comments() {
     );
     assert!(a.message.is_none(), "{:?}", a.message);
     send(&mut a, KeyCode::Esc);
-    // A new test is structural: rewritten, and the message says how to undo.
+    // A service added with the wizard goes in as a block; the comments stay.
+    send(&mut a, KeyCode::Char('a'));
+    for _ in 0..6 {
+        if a.form.as_ref().unwrap().is_typing() {
+            send(&mut a, KeyCode::Enter);
+        }
+    }
+    let text = a.editor.as_ref().unwrap().text();
+    let services = a.form.as_ref().unwrap().experiment().tests[0]
+        .services
+        .len();
+    assert_eq!(services, 3, "{:?}", a.form.as_ref().unwrap().message());
+    assert!(
+        text.starts_with("# The quickstart"),
+        "{:?}\n{text}",
+        a.message
+    );
+    assert!(a.message.is_none(), "{:?}", a.message);
+    // A new test is added as a block; the comments stay.
     send(&mut a, KeyCode::Char('T'));
+    let text = a.editor.as_ref().unwrap().text();
+    assert!(
+        text.starts_with("# The quickstart") && text.contains("- name: test_2"),
+        "{text}"
+    );
+    assert!(a.message.is_none(), "{:?}", a.message);
+    // Deleting the server also clears the tester's target: not a block removal, so the
+    // YAML is rewritten, and the message says how to get the comments back.
+    for c in [
+        KeyCode::Char('g'),
+        KeyCode::Char('j'),
+        KeyCode::Char('j'),
+        KeyCode::Char('d'),
+    ] {
+        send(&mut a, c);
+    }
     let text = a.editor.as_ref().unwrap().text();
     assert!(!text.contains("# The quickstart"), "{text}");
     assert!(

@@ -370,6 +370,7 @@ impl Form {
                 }
                 let name = format!("test_{k}");
                 self.exp.tests.push(new_test(name.clone()));
+                self.change = Some(super::form_patch::Change::AddTest);
                 self.select_row(LeftRow::Test(self.exp.tests.len() - 1));
                 self.info(format!("added test {name}"));
                 return FormOutcome::Changed;
@@ -381,6 +382,7 @@ impl Form {
                 }
                 let i = self.current_test();
                 let t = self.exp.tests.remove(i);
+                self.change = Some(super::form_patch::Change::DeleteTest { test: i });
                 self.select_row(LeftRow::Test(i.min(self.exp.tests.len() - 1)));
                 self.info(format!("deleted test {}", t.name));
                 return FormOutcome::Changed;
@@ -407,6 +409,10 @@ impl Form {
             KeyCode::Char('d') => {
                 if let Some((i, name)) = self.current_service() {
                     self.delete_service(i, &name);
+                    self.change = Some(super::form_patch::Change::DeleteService {
+                        test: i,
+                        service: name.clone(),
+                    });
                     return FormOutcome::Changed;
                 }
                 self.error("select a service to delete");
@@ -619,6 +625,10 @@ impl Form {
             k += 1;
         }
         let no_target = role.needs_target() && target.is_none();
+        self.change = Some(super::form_patch::Change::AddService {
+            test: w.test,
+            service: name.clone(),
+        });
         services.insert(
             name.clone(),
             Service {

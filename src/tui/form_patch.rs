@@ -18,14 +18,67 @@ pub enum Change {
     },
     /// `tests[test].network_environment.type` set to `kind`.
     Network { test: usize, kind: String },
+    /// A service added to `tests[test]` (its text comes from the form's YAML).
+    AddService { test: usize, service: String },
+    /// A service removed from `tests[test]`.
+    DeleteService { test: usize, service: String },
+    /// A test added at the end (its text comes from the form's YAML).
+    AddTest,
+    /// `tests[test]` removed.
+    DeleteTest { test: usize },
 }
 
-/// `text` with `change` applied, or None when it cannot be done as a patch.
-pub fn apply(text: &str, change: &Change) -> Option<String> {
+/// `text` with `change` applied, or None when it cannot be done as a patch. `generated`
+/// is the form's whole YAML after the change, where added parts are copied from.
+pub fn apply(text: &str, change: &Change, generated: &str) -> Option<String> {
     let root = crate::yaml::parse(text, crate::experiment::LIMITS).ok()?;
     let mut lines: Vec<String> = text.split('\n').map(str::to_string).collect();
     let test = |i: usize| root.get("tests")?.as_seq()?.get(i);
     match change {
+        Change::AddService { test: i, service } => {
+            let from = crate::yaml::parse(generated, crate::experiment::LIMITS).ok()?;
+            let gen_lines: Vec<String> = generated.split('\n').map(str::to_string).collect();
+            let services = |r: &Node| r.get("tests")?.as_seq()?.get(*i)?.get("services").cloned();
+            let src = services(&from)?;
+            let e = src.entry(service)?;
+            let new = copy_block(&gen_lines, e.key_span)?;
+            let dst = services(&root)?;
+            let last = dst.as_map()?.last()?;
+            if is_flow(&lines, &dst) {
+                return None;
+            }
+            insert_block(&mut lines, last.key_span, &new)?;
+        }
+        Change::DeleteService { test: i, service } => {
+            let services = test(*i)?.get("services")?;
+            let e = services.entry(service)?;
+            if is_flow(&lines, services) || services.as_map()?.len() == 1 {
+                return None;
+            }
+            let r = block(&lines, e.key_span)?;
+            lines.drain(r);
+        }
+        Change::AddTest => {
+            let from = crate::yaml::parse(generated, crate::experiment::LIMITS).ok()?;
+            let gen_lines: Vec<String> = generated.split('\n').map(str::to_string).collect();
+            let new_item = from.get("tests")?.as_seq()?.last()?;
+            let new = copy_block(&gen_lines, dash(&gen_lines, new_item.span)?)?;
+            let tests = root.get("tests")?;
+            if is_flow(&lines, tests) {
+                return None;
+            }
+            let last = tests.as_seq()?.last()?;
+            let at = dash(&lines, last.span)?;
+            insert_block(&mut lines, at, &new)?;
+        }
+        Change::DeleteTest { test: i } => {
+            let tests = root.get("tests")?;
+            if is_flow(&lines, tests) || tests.as_seq()?.len() == 1 {
+                return None;
+            }
+            let r = block(&lines, dash(&lines, test(*i)?.span)?)?;
+            lines.drain(r);
+        }
         Change::Network { test: i, kind } => {
             let v = test(*i)?.get("network_environment")?.get("type")?;
             replace_scalar(
@@ -48,6 +101,70 @@ pub fn apply(text: &str, change: &Change) -> Option<String> {
         }
     }
     Some(lines.join("\n"))
+}
+
+/// The `- ` of the sequence item whose content starts at `at`.
+fn dash(lines: &[String], at: crate::yaml::Span) -> Option<crate::yaml::Span> {
+    let chars: Vec<char> = lines.get(at.line as usize - 1)?.chars().collect();
+    let col = (0..(at.col as usize - 1))
+        .rev()
+        .find(|&c| chars[c] == '-')?;
+    Some(crate::yaml::Span::new(at.line, col as u32 + 1))
+}
+
+/// The lines (0-based range) of the block starting at `at` (a key, or a sequence item's
+/// dash): its line, and every line after it indented deeper (blank lines and comments
+/// inside included, trailing ones not).
+fn block(lines: &[String], at: crate::yaml::Span) -> Option<std::ops::Range<usize>> {
+    let first = at.line as usize - 1;
+    let indent = at.col as usize - 1;
+    lines.get(first)?;
+    let mut end = first + 1;
+    let mut last_content = first;
+    while end < lines.len() {
+        let l = &lines[end];
+        let t = l.trim_start();
+        let depth = l.len() - t.len();
+        if !t.is_empty() && !t.starts_with('#') {
+            if depth <= indent {
+                break;
+            }
+            last_content = end;
+        }
+        end += 1;
+    }
+    Some(first..last_content + 1)
+}
+
+/// The block at `at` in `lines`, its indentation removed (the first line starts at col 1).
+fn copy_block(lines: &[String], at: crate::yaml::Span) -> Option<Vec<String>> {
+    let indent = at.col as usize - 1;
+    let r = block(lines, at)?;
+    Some(
+        lines[r]
+            .iter()
+            .map(|l| {
+                l.chars()
+                    .skip(indent.min(l.len() - l.trim_start().len()))
+                    .collect()
+            })
+            .collect(),
+    )
+}
+
+/// Inserts `new` (unindented) after the block at `sibling`, at the sibling's indentation.
+fn insert_block(lines: &mut Vec<String>, sibling: crate::yaml::Span, new: &[String]) -> Option<()> {
+    let after = block(lines, sibling)?.end;
+    let pad = " ".repeat(sibling.col as usize - 1);
+    for (k, l) in new.iter().enumerate() {
+        let line = if l.is_empty() {
+            String::new()
+        } else {
+            format!("{pad}{l}")
+        };
+        lines.insert(after + k, line);
+    }
+    Some(())
 }
 
 /// A JSON scalar as YAML text: numbers and booleans as they are, strings plain when that

@@ -130,7 +130,7 @@ impl App {
         let same = |t: &String| Form::from_text(t, reg).is_ok_and(|f| f.to_yaml() == yaml);
         let patched = form
             .take_change()
-            .and_then(|c| crate::tui::form_patch::apply(&old, &c))
+            .and_then(|c| crate::tui::form_patch::apply(&old, &c, &yaml))
             .filter(same);
         let rewrote = patched.is_none() && old.contains('#');
         ed.edit_text(patched.as_deref().unwrap_or(&yaml), reg);
