@@ -162,6 +162,8 @@ fn a_newcomers_first_minute_never_types_into_the_file() {
     assert!(a.pending.is_none());
     assert_eq!(press(&mut a, ctrl('c')), vec![], "Ctrl-C asks too");
     assert_eq!(press(&mut a, c('d')), vec![Effect::Quit]);
+    // A live run makes the loop ask once more (q again): the discard is not asked twice.
+    assert_eq!(press(&mut a, c('q')), vec![Effect::Quit]);
 }
 
 #[test]

@@ -26,7 +26,8 @@ impl App {
 
     /// Quit, `:new` and `:open` ask first when the experiment has unsaved changes.
     pub(super) fn guard(&mut self, p: Pending) -> Vec<Effect> {
-        if self.editor.as_ref().is_some_and(|e| e.is_dirty()) {
+        let settled = p == Pending::Quit && self.discard_on_quit;
+        if !settled && self.editor.as_ref().is_some_and(|e| e.is_dirty()) {
             self.pending = Some(p);
             return Vec::new();
         }
@@ -67,7 +68,10 @@ impl App {
         };
         match a {
             Unsaved::Keep => self.message = Some("kept editing; nothing lost".into()),
-            Unsaved::Discard => return self.carry_out(p),
+            Unsaved::Discard => {
+                self.discard_on_quit = p == Pending::Quit;
+                return self.carry_out(p);
+            }
             Unsaved::Save => match self.save_editor() {
                 Ok(()) => return self.carry_out(p),
                 Err(e) => self.message = Some(e),

@@ -104,6 +104,8 @@ pub struct App {
     pub confirm_quit: bool,
     /// Quit, `:new` or `:open` waiting while the user says what to do with unsaved changes.
     pub pending: Option<Pending>,
+    /// The user already said to quit without saving (a live run may still ask first).
+    pub discard_on_quit: bool,
     /// The screens visited, for Esc (back to where you came from).
     pub back_stack: Vec<Screen>,
     /// Where the current screen's list was last drawn (x, y, width, height), for clicks.
@@ -192,6 +194,7 @@ impl App {
             list_area: std::cell::Cell::new(None),
             confirm_quit: false,
             pending: None,
+            discard_on_quit: false,
             back_stack: Vec::new(),
             outputs: PathBuf::from("outputs"),
             panther_exe: None,
@@ -224,7 +227,8 @@ impl App {
         if !matches!(a, Action::Resize(..)) {
             self.message = None;
         }
-        let quitting = matches!(a, Action::Quit);
+        // Answering the unsaved-changes question is part of quitting (a run may still ask).
+        let quitting = matches!(a, Action::Quit | Action::Unsaved(_));
         if !quitting && !matches!(a, Action::Resize(..)) {
             self.confirm_quit = false;
         }
