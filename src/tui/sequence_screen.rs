@@ -159,7 +159,11 @@ impl SequenceScreen {
         let slug = crate::results::slug(service);
         let d = match test.map(|t| dir.join(test_folder(t)).join(&slug)) {
             Some(d) if d.is_dir() => d,
-            _ => newest_holding(dir, &slug).ok_or_else(|| format!("no logs for {service} yet"))?,
+            _ => newest_holding(dir, &slug).ok_or_else(|| {
+                format!(
+                    "no logs for {service} (yet): services write stdout.log and stderr.log; panther's link relay has none"
+                )
+            })?,
         };
         let tail = |name: &str| {
             let text = std::fs::read_to_string(d.join(name)).unwrap_or_default();
