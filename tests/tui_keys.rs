@@ -126,9 +126,10 @@ fn a_newcomers_first_minute_never_types_into_the_file() {
     assert!(a.palette.is_some());
     press(&mut a, k(KeyCode::Esc));
     assert!(a.palette.is_none());
-    for ch in ['/', 'x', 'd', 'o'] {
+    for ch in ['x', 'd', 'o', '/', 'q', '?'] {
         press(&mut a, c(ch));
     }
+    press(&mut a, k(KeyCode::Esc)); // closes the search line `/` opened
     assert_eq!(text(&a), before, "nothing typed into the file");
     assert!(!a.editor.as_ref().unwrap().is_dirty());
     // i edits, Esc leaves insert mode and keeps the edit.
@@ -548,6 +549,10 @@ fn every_screen_and_mode_snapshots() {
     press(&mut a, c('?'));
     shots.push(("editor_help", a));
     let mut a = app();
+    press(&mut a, c('/'));
+    typed(&mut a, "tester");
+    shots.push(("editor_search", a));
+    let mut a = app();
     press(&mut a, k(KeyCode::F(2)));
     shots.push(("form", a));
     let mut a = app();
@@ -708,4 +713,46 @@ fn any_keys_anywhere_never_panic() {
         }
     }
     assert!(quits > 0, "q was pressed at some point");
+}
+
+#[test]
+fn slash_finds_text_in_the_editor_and_n_goes_on() {
+    let mut a = app();
+    press(&mut a, c('/'));
+    assert!(
+        screen(&mut a, 80, 24)
+            .lines()
+            .next()
+            .unwrap()
+            .ends_with("SEARCH")
+    );
+    typed(&mut a, "minip_tester");
+    press(&mut a, k(KeyCode::Enter));
+    let ed = a.editor.as_ref().unwrap();
+    let (row, col) = ed.cursor();
+    let line = ed.text().lines().nth(row).unwrap().to_string();
+    assert_eq!(&line[col..col + 12], "minip_tester", "{line}");
+    assert!(!ed.is_dirty(), "a search types nothing");
+    // n wraps around to the only match; N too.
+    press(&mut a, c('n'));
+    assert_eq!(a.editor.as_ref().unwrap().cursor(), (row, col));
+    assert!(
+        a.editor
+            .as_ref()
+            .unwrap()
+            .message()
+            .unwrap()
+            .contains("wrapped")
+    );
+    press(&mut a, c('/'));
+    typed(&mut a, "nothing like this");
+    press(&mut a, k(KeyCode::Enter));
+    assert!(
+        a.editor
+            .as_ref()
+            .unwrap()
+            .message()
+            .unwrap()
+            .contains("no match")
+    );
 }

@@ -75,6 +75,9 @@ pub struct Editor {
     insert: bool,
     /// The footer's keys, set by the app from its keymap (else [`KEYS`]).
     pub hints: Option<String>,
+    /// `/` in view mode: the text being typed (Some while typing), and the last search.
+    search_input: Option<String>,
+    search: Option<String>,
 }
 
 fn hash(s: &str) -> u64 {
@@ -110,6 +113,8 @@ impl Editor {
             message: None,
             insert: false,
             hints: None,
+            search_input: None,
+            search: None,
         };
         e.current = hash(&e.text());
         e.saved = e.current;
@@ -182,6 +187,57 @@ impl Editor {
 
     pub fn set_insert(&mut self, on: bool) {
         self.insert = on;
+    }
+
+    /// The search line is being typed (`/` in view mode).
+    pub fn is_searching(&self) -> bool {
+        self.search_input.is_some()
+    }
+
+    /// `/`: starts typing a search.
+    pub fn start_search(&mut self) {
+        self.search_input = Some(String::new());
+    }
+
+    /// A key typed into the search line: Enter finds, Esc cancels.
+    pub fn search_key(&mut self, k: KeyEvent) {
+        let Some(line) = self.search_input.as_mut() else {
+            return;
+        };
+        match k.code {
+            KeyCode::Char(c) => line.push(c),
+            KeyCode::Backspace => {
+                line.pop();
+            }
+            KeyCode::Esc => self.search_input = None,
+            KeyCode::Enter => {
+                let pattern = self.search_input.take().unwrap_or_default();
+                if !pattern.is_empty() {
+                    self.search = Some(pattern);
+                    self.find_next(true);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// n / N: the next or previous place the last search matches.
+    pub fn find_next(&mut self, forward: bool) {
+        let Some(pattern) = self.search.clone() else {
+            self.message = Some("search first: / then the text".into());
+            return;
+        };
+        let lines = self.textarea.lines().to_vec();
+        match super::text_search::find(&lines, self.cursor(), &pattern, forward) {
+            Some(((row, col), wrapped)) => {
+                self.textarea
+                    .move_cursor(CursorMove::Jump(row as u16, col as u16));
+                if wrapped {
+                    self.message = Some(format!("“{pattern}”: search wrapped around"));
+                }
+            }
+            None => self.message = Some(format!("no match for “{pattern}”")),
+        }
     }
 
     /// Moves the cursor without editing (view mode).
@@ -622,9 +678,12 @@ impl Editor {
         );
 
         // Status line: the last message, or the keys.
-        let status = match &self.message {
-            Some(m) => Line::styled(m.clone(), fg(Color::Yellow).add_modifier(Modifier::BOLD)),
-            None => Line::styled(
+        let status = match (&self.search_input, &self.message) {
+            (Some(s), _) => Line::from(format!("/{s}▏  Enter find · Esc cancel · then n/N")),
+            (None, Some(m)) => {
+                Line::styled(m.clone(), fg(Color::Yellow).add_modifier(Modifier::BOLD))
+            }
+            (None, None) => Line::styled(
                 self.hints.clone().unwrap_or_else(|| {
                     KEYS.iter()
                         .map(|(k, w)| format!("{k} {w}"))

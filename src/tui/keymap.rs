@@ -368,6 +368,9 @@ fn typing(k: &KeyEvent, app: &App) -> Option<Option<Action>> {
                 .typing_key(Context::Insert, k)
                 .map(Action::EditorKey),
         }),
+        Context::Editor if app.editor.as_ref().is_some_and(|e| e.is_searching()) => {
+            Some(Some(Action::EditorKey(*k)))
+        }
         Context::Form if app.form.as_ref().is_some_and(|f| f.is_typing()) => {
             // The wizard's list still moves with the form's (rebound) keys.
             let k = app.keymap.translate(Context::Form, k).unwrap_or(*k);

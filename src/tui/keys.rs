@@ -269,6 +269,9 @@ pub const DEFS: &[Def] = &[
     d(Editor, "line-end", &["$", "end"], "end of the line"),
     d(Editor, "undo", &["u", "ctrl-z"], "undo"),
     d(Editor, "redo", &["ctrl-y"], "redo"),
+    d(Editor, "search", &["/"], "find text (then n/N)"),
+    d(Editor, "next-match", &["n"], "next match"),
+    d(Editor, "prev-match", &["N"], "previous match"),
     d(Editor, "next-problem", &["f8"], "the next problem"),
     d(Editor, "validate", &["f5"], "validate now"),
     // The editor, insert mode: every other key types.

@@ -13,6 +13,7 @@ pub mod keys;
 pub mod palette;
 pub mod screens;
 pub mod sequence_screen;
+pub mod text_search;
 pub mod theme;
 pub mod tutor_picker;
 pub mod widgets;

@@ -166,8 +166,20 @@ impl App {
         let Some(ed) = self.editor.as_mut() else {
             return Vec::new();
         };
+        if ed.is_searching() {
+            ed.search_key(k);
+            return Vec::new();
+        }
         if !ed.is_insert() && !is_ctrl(&k, &['r', 's', 'y', 'z']) {
             let m = match k.code {
+                KeyCode::Char('/') => {
+                    ed.start_search();
+                    return Vec::new();
+                }
+                KeyCode::Char(c @ ('n' | 'N')) => {
+                    ed.find_next(c == 'n');
+                    return Vec::new();
+                }
                 KeyCode::Char('i') | KeyCode::Enter => {
                     ed.set_insert(true);
                     return Vec::new();

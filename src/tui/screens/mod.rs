@@ -195,6 +195,7 @@ pub fn mode(app: &App) -> &'static str {
         Context::Insert => "INSERT",
         Context::Plugins if app.typing_filter => "FILTER",
         Context::Sequence if app.sequence.as_ref().is_some_and(|s| s.typing_search) => "SEARCH",
+        Context::Editor if app.editor.as_ref().is_some_and(|e| e.is_searching()) => "SEARCH",
         Context::Form if app.form.as_ref().is_some_and(|f| f.is_typing()) => "FORM INPUT",
         Context::Form => "FORM",
         Context::Logs => "LOGS",
