@@ -756,3 +756,23 @@ fn slash_finds_text_in_the_editor_and_n_goes_on() {
             .contains("no match")
     );
 }
+
+#[test]
+fn slash_filters_the_runs_and_esc_clears_it() {
+    let mut a = app();
+    press(&mut a, c('2'));
+    assert_eq!(a.runs.len(), 2);
+    press(&mut a, c('/'));
+    typed(&mut a, "crash");
+    assert_eq!(a.runs.len(), 1);
+    assert!(screen(&mut a, 80, 24).contains("runs matching “crash” (1)"));
+    press(&mut a, k(KeyCode::Enter));
+    assert!(!a.typing_filter);
+    press(&mut a, c('/'));
+    typed(&mut a, "zzz");
+    press(&mut a, k(KeyCode::Enter));
+    assert!(screen(&mut a, 120, 40).contains("No run matches “crashzzz”"));
+    press(&mut a, k(KeyCode::Esc));
+    assert_eq!(a.runs.len(), 2, "Esc clears the filter first");
+    assert_eq!(a.screen, Screen::History);
+}

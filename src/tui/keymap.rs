@@ -159,10 +159,11 @@ fn same(a: &KeyEvent, b: &KeyEvent) -> bool {
 /// As many items as fit in `width` joined by " · ", then `last`.
 fn fit(items: &[String], last: &str, width: usize) -> String {
     let sep = " · ";
+    // Room for " · last" after the items (the separator is 3 characters wide).
     let reserve = if last.is_empty() {
         0
     } else {
-        last.chars().count() + sep.len() - 2
+        last.chars().count() + 3
     };
     let mut out = String::new();
     for it in items {
@@ -344,7 +345,7 @@ fn question(k: &KeyEvent, app: &App) -> Option<Option<Action>> {
 
 /// A typing mode takes the keys: Some(action or nothing).
 fn typing(k: &KeyEvent, app: &App) -> Option<Option<Action>> {
-    if app.typing_filter && app.screen == Screen::Plugins {
+    if app.typing_filter && matches!(app.screen, Screen::Plugins | Screen::History) {
         return Some(match k.code {
             KeyCode::Char(c) => Some(Action::FilterChar(c)),
             KeyCode::Backspace => Some(Action::FilterBackspace),

@@ -172,6 +172,12 @@ pub const DEFS: &[Def] = &[
     d(Runs, "page-down", &["pgdn"], "page down"),
     d(Runs, "page-up", &["pgup"], "page up"),
     d(Runs, "open", &["enter"], "open the run's sequence"),
+    d(
+        Runs,
+        "filter",
+        &["/"],
+        "filter by name, verdict, date (Esc clears)",
+    ),
     d(Runs, "scroll-detail-down", &["J"], "scroll the report down"),
     d(Runs, "scroll-detail-up", &["K"], "scroll the report up"),
     // The sequence view.
@@ -367,6 +373,7 @@ pub fn footer(ctx: Context) -> &'static [(&'static [&'static str], &'static str)
         Runs => &[
             (&["down", "up"], "move"),
             (&["open"], "open"),
+            (&["filter"], "filter"),
             (&["scroll-detail-down", "scroll-detail-up"], "report"),
         ],
         Sequence => &[

@@ -99,7 +99,19 @@ impl App {
 
     /// Re-reads the results folders (on entering the runs screen).
     pub fn refresh_runs(&mut self) {
-        self.runs = history::list(&self.outputs);
+        let f = self.runs_filter.to_lowercase();
+        self.runs = history::list(&self.outputs)
+            .into_iter()
+            .filter(|r| {
+                let verdict = r
+                    .verdict
+                    .map(|v| v.to_string())
+                    .unwrap_or("incomplete".into());
+                [r.experiment.to_lowercase(), r.when.clone(), verdict]
+                    .iter()
+                    .any(|s| s.contains(&f))
+            })
+            .collect();
         self.run_selected = self.run_selected.min(self.runs.len().saturating_sub(1));
     }
 
@@ -172,26 +184,41 @@ impl App {
 
     /// A key while the plugins filter is typed.
     pub(super) fn filter_action(&mut self, a: Action) -> Vec<Effect> {
+        let runs = self.screen == Screen::History;
+        let f = if runs {
+            &mut self.runs_filter
+        } else {
+            &mut self.filter
+        };
         match a {
-            Action::FilterChar(c) => {
-                self.filter.push(c);
-                self.rebuild_tree();
-            }
+            Action::FilterChar(c) => f.push(c),
             Action::FilterBackspace => {
-                self.filter.pop();
-                self.rebuild_tree();
+                f.pop();
             }
             Action::FilterAccept => self.typing_filter = false,
             Action::Cancel => {
                 self.typing_filter = false;
-                self.filter.clear();
-                self.rebuild_tree();
+                f.clear();
             }
             Action::Resize(w, h) => self.size = (w, h),
             Action::Quit => return self.guard(Pending::Quit),
             _ => {}
         }
+        if runs {
+            self.refresh_runs();
+        } else {
+            self.rebuild_tree();
+        }
         Vec::new()
+    }
+
+    /// The filter of the screen shown.
+    pub fn screen_filter(&self) -> &str {
+        if self.screen == Screen::History {
+            &self.runs_filter
+        } else {
+            &self.filter
+        }
     }
 
     /// `i` on a plugin: its install commands, waiting for a yes.

@@ -126,6 +126,8 @@ pub struct App {
     pub selected: usize,
     pub filter: String,
     pub typing_filter: bool,
+    /// The runs screen's filter (experiment name, verdict, date).
+    pub runs_filter: String,
     pub show_help: bool,
     /// The first line of the help shown.
     pub help_scroll: u16,
@@ -206,6 +208,7 @@ impl App {
             selected: 0,
             filter: String::new(),
             typing_filter: false,
+            runs_filter: String::new(),
             show_help: false,
             help_scroll: 0,
             detail_scroll: 0,
@@ -242,7 +245,9 @@ impl App {
             Action::Bottom => self.move_by(isize::MAX / 2),
             Action::PageUp => self.move_by(-self.page()),
             Action::PageDown => self.move_by(self.page()),
-            Action::StartFilter => self.typing_filter = self.screen == Screen::Plugins,
+            Action::StartFilter => {
+                self.typing_filter = matches!(self.screen, Screen::Plugins | Screen::History)
+            }
             Action::NextScreen => self.screen_by(1),
             Action::PrevScreen => self.screen_by(Screen::ALL.len() - 1),
             Action::Unsaved(u) => return self.answer_unsaved(u),

@@ -56,6 +56,11 @@ impl App {
                 self.rebuild_tree();
                 return;
             }
+            Screen::History if !self.runs_filter.is_empty() => {
+                self.runs_filter.clear();
+                self.refresh_runs();
+                return;
+            }
             Screen::Sequence => {
                 if let Some(s) = self.sequence.as_mut() {
                     if s.logs.take().is_some() {

@@ -46,7 +46,11 @@ pub fn draw(f: &mut Frame, app: &App) {
     } else {
         Style::default().add_modifier(Modifier::REVERSED)
     };
-    let title = format!(" runs in {} ({}) ", app.outputs.display(), app.runs.len());
+    let title = if app.runs_filter.is_empty() {
+        format!(" runs in {} ({}) ", app.outputs.display(), app.runs.len())
+    } else {
+        format!(" runs matching “{}” ({}) ", app.runs_filter, app.runs.len())
+    };
     let mut state =
         ListState::default().with_selected((!app.runs.is_empty()).then_some(app.run_selected));
     app.list_area
@@ -59,6 +63,7 @@ pub fn draw(f: &mut Frame, app: &App) {
         &mut state,
     );
     let text = match app.selected_run() {
+        None if !app.runs_filter.is_empty() => format!("No run matches “{}”; Esc clears the filter.", app.runs_filter),
         None => "No runs yet. Start one with `panther run experiments/quickstart.yaml`; its results folder appears here.".to_string(),
         Some(r) => std::fs::read_to_string(r.dir.join(crate::results::REPORT)).unwrap_or_else(|_| {
             format!("{}\n\nThis run has no report: it was stopped before it finished. Its events are in events.jsonl.", r.dir.display())

@@ -193,7 +193,7 @@ pub fn mode(app: &App) -> &'static str {
         Context::Help => "HELP",
         Context::Palette => "COMMAND",
         Context::Insert => "INSERT",
-        Context::Plugins if app.typing_filter => "FILTER",
+        Context::Plugins | Context::Runs if app.typing_filter => "FILTER",
         Context::Sequence if app.sequence.as_ref().is_some_and(|s| s.typing_search) => "SEARCH",
         Context::Editor if app.editor.as_ref().is_some_and(|e| e.is_searching()) => "SEARCH",
         Context::Form if app.form.as_ref().is_some_and(|f| f.is_typing()) => "FORM INPUT",
@@ -250,7 +250,7 @@ fn hint(app: &App) -> (String, String) {
 /// The focused screen's keys from the keymap, cut to fit (or the filter prompt).
 pub(crate) fn status_bar(f: &mut Frame, app: &App, area: Rect) {
     let text = if app.typing_filter {
-        format!("filter: {}▏  Enter keep · Esc clear", app.filter)
+        format!("filter: {}▏  Enter keep · Esc clear", app.screen_filter())
     } else {
         let problems = if app.problems.is_empty() {
             String::new()
