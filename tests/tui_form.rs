@@ -505,3 +505,62 @@ fn form_edits_keep_the_yamls_comments() {
     let text = a.editor.as_ref().unwrap().text();
     assert!(text.starts_with("# The quickstart"), "{text}");
 }
+
+/// Every change on every experiment and config fixture: a patch or None, never a panic.
+#[test]
+fn patches_never_panic_on_any_fixture() {
+    use panther::tui::form_patch::{Change, apply};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for dir in [
+        "experiments",
+        "tests/fixtures/configs",
+        "tests/fixtures/configs/bad",
+    ] {
+        for e in std::fs::read_dir(root.join(dir))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            if e.path().extension().is_some_and(|x| x == "yaml") {
+                files.push(e.path());
+            }
+        }
+    }
+    assert!(files.len() > 10, "{files:?}");
+    let changes = [
+        Change::Network {
+            test: 0,
+            kind: "x".into(),
+        },
+        Change::AddTest,
+        Change::DeleteTest { test: 1 },
+        Change::AddService {
+            test: 0,
+            service: "server".into(),
+        },
+        Change::DeleteService {
+            test: 0,
+            service: "server".into(),
+        },
+        Change::Param {
+            test: 0,
+            service: "tester".into(),
+            param: "count".into(),
+            value: Some(serde_json::json!(3)),
+        },
+        Change::Param {
+            test: 0,
+            service: "tester".into(),
+            param: "count".into(),
+            value: None,
+        },
+    ];
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap_or_default();
+        for c in &changes {
+            let _ = apply(&text, c, &text);
+            let _ = apply(&text, c, "");
+        }
+    }
+}

@@ -105,10 +105,13 @@ pub fn apply(text: &str, change: &Change, generated: &str) -> Option<String> {
 
 /// The `- ` of the sequence item whose content starts at `at`.
 fn dash(lines: &[String], at: crate::yaml::Span) -> Option<crate::yaml::Span> {
-    let chars: Vec<char> = lines.get(at.line as usize - 1)?.chars().collect();
-    let col = (0..(at.col as usize - 1))
+    let chars: Vec<char> = lines
+        .get((at.line as usize).saturating_sub(1))?
+        .chars()
+        .collect();
+    let col = (0..((at.col as usize).saturating_sub(1)))
         .rev()
-        .find(|&c| chars[c] == '-')?;
+        .find(|&c| chars.get(c) == Some(&'-'))?;
     Some(crate::yaml::Span::new(at.line, col as u32 + 1))
 }
 
@@ -116,8 +119,8 @@ fn dash(lines: &[String], at: crate::yaml::Span) -> Option<crate::yaml::Span> {
 /// dash): its line, and every line after it indented deeper (blank lines and comments
 /// inside included, trailing ones not).
 fn block(lines: &[String], at: crate::yaml::Span) -> Option<std::ops::Range<usize>> {
-    let first = at.line as usize - 1;
-    let indent = at.col as usize - 1;
+    let first = (at.line as usize).saturating_sub(1);
+    let indent = (at.col as usize).saturating_sub(1);
     lines.get(first)?;
     let mut end = first + 1;
     let mut last_content = first;
@@ -138,7 +141,7 @@ fn block(lines: &[String], at: crate::yaml::Span) -> Option<std::ops::Range<usiz
 
 /// The block at `at` in `lines`, its indentation removed (the first line starts at col 1).
 fn copy_block(lines: &[String], at: crate::yaml::Span) -> Option<Vec<String>> {
-    let indent = at.col as usize - 1;
+    let indent = (at.col as usize).saturating_sub(1);
     let r = block(lines, at)?;
     Some(
         lines[r]
@@ -155,7 +158,7 @@ fn copy_block(lines: &[String], at: crate::yaml::Span) -> Option<Vec<String>> {
 /// Inserts `new` (unindented) after the block at `sibling`, at the sibling's indentation.
 fn insert_block(lines: &mut Vec<String>, sibling: crate::yaml::Span, new: &[String]) -> Option<()> {
     let after = block(lines, sibling)?.end;
-    let pad = " ".repeat(sibling.col as usize - 1);
+    let pad = " ".repeat((sibling.col as usize).saturating_sub(1));
     for (k, l) in new.iter().enumerate() {
         let line = if l.is_empty() {
             String::new()
@@ -208,7 +211,7 @@ fn set_param(lines: &mut Vec<String>, svc: &Node, param: &str, value: &str) -> O
 fn remove_param(lines: &mut Vec<String>, svc: &Node, param: &str) -> Option<()> {
     let cfg = svc.get("plugin_config")?;
     let e = cfg.as_map()?.iter().find(|e| e.key == param)?;
-    let row = e.key_span.line as usize - 1;
+    let row = (e.key_span.line as usize).saturating_sub(1);
     let single = e.value.span.line == e.key_span.line && scalar_end(lines, &e.value).is_some();
     // A flow map, or the map's last entry (an empty block map would read as null): no.
     if is_flow(lines, cfg) || !single || cfg.as_map()?.len() == 1 {
@@ -223,9 +226,9 @@ fn remove_param(lines: &mut Vec<String>, svc: &Node, param: &str) -> Option<()> 
 fn add_entry(lines: &mut Vec<String>, map: &Node, key: &str, value: &str) -> Option<()> {
     let entries = map.as_map()?;
     if is_flow(lines, map) {
-        let row = map.span.line as usize - 1;
-        let open = map.span.col as usize - 1;
-        let chars: Vec<char> = lines[row].chars().collect();
+        let row = (map.span.line as usize).saturating_sub(1);
+        let open = (map.span.col as usize).saturating_sub(1);
+        let chars: Vec<char> = lines.get(row)?.chars().collect();
         let close = close_brace(&chars, open)?;
         let inner: String = chars[open + 1..close].iter().collect();
         let sep = if inner.trim().is_empty() { "" } else { ", " };
@@ -246,7 +249,7 @@ fn add_entry(lines: &mut Vec<String>, map: &Node, key: &str, value: &str) -> Opt
     if !one_line {
         return None;
     }
-    let indent = " ".repeat(last.key_span.col as usize - 1);
+    let indent = " ".repeat((last.key_span.col as usize).saturating_sub(1));
     let row = last.key_span.line as usize;
     lines.insert(row, format!("{indent}{key}: {value}"));
     Some(())
@@ -255,11 +258,11 @@ fn add_entry(lines: &mut Vec<String>, map: &Node, key: &str, value: &str) -> Opt
 /// Replaces a one-line scalar's text, keeping what follows it (a comment, a comma).
 fn replace_scalar(lines: &mut [String], v: &Node, text: &str) -> Option<()> {
     let end = scalar_end(lines, v)?;
-    let row = v.span.line as usize - 1;
-    let start = v.span.col as usize - 1;
-    let chars: Vec<char> = lines[row].chars().collect();
-    let head: String = chars[..start].iter().collect();
-    let tail: String = chars[end..].iter().collect();
+    let row = (v.span.line as usize).saturating_sub(1);
+    let start = (v.span.col as usize).saturating_sub(1);
+    let chars: Vec<char> = lines.get(row)?.chars().collect();
+    let head: String = chars[..start.min(chars.len())].iter().collect();
+    let tail: String = chars[end.min(chars.len())..].iter().collect();
     lines[row] = format!("{head}{text}{tail}");
     Some(())
 }
@@ -270,8 +273,11 @@ fn scalar_end(lines: &[String], v: &Node) -> Option<usize> {
     let Value::Scalar(_) = &v.value else {
         return None;
     };
-    let chars: Vec<char> = lines.get(v.span.line as usize - 1)?.chars().collect();
-    let start = v.span.col as usize - 1;
+    let chars: Vec<char> = lines
+        .get((v.span.line as usize).saturating_sub(1))?
+        .chars()
+        .collect();
+    let start = (v.span.col as usize).saturating_sub(1);
     match chars.get(start)? {
         '"' => quoted_end(&chars, start, '"'),
         '\'' => quoted_end(&chars, start, '\''),
@@ -330,17 +336,17 @@ fn close_brace(chars: &[char], open: usize) -> Option<usize> {
 }
 
 fn flow_on_one_line(lines: &[String], n: &Node) -> bool {
-    let Some(l) = lines.get(n.span.line as usize - 1) else {
+    let Some(l) = lines.get((n.span.line as usize).saturating_sub(1)) else {
         return false;
     };
     let chars: Vec<char> = l.chars().collect();
-    is_flow(lines, n) && close_brace(&chars, n.span.col as usize - 1).is_some()
+    is_flow(lines, n) && close_brace(&chars, (n.span.col as usize).saturating_sub(1)).is_some()
 }
 
 /// A flow collection (`{…}` / `[…]`) starts at the node.
 fn is_flow(lines: &[String], n: &Node) -> bool {
     lines
-        .get(n.span.line as usize - 1)
-        .and_then(|l| l.chars().nth(n.span.col as usize - 1))
+        .get((n.span.line as usize).saturating_sub(1))
+        .and_then(|l| l.chars().nth((n.span.col as usize).saturating_sub(1)))
         .is_some_and(|c| c == '{' || c == '[')
 }
