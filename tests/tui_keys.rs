@@ -592,6 +592,21 @@ fn every_screen_and_mode_snapshots() {
     press(&mut a, k(KeyCode::Esc));
     press(&mut a, c('q'));
     shots.push(("unsaved_question", a));
+    let mut a = app();
+    press(&mut a, c('2'));
+    press(&mut a, c('/'));
+    typed(&mut a, "quick");
+    shots.push(("runs_filter", a));
+    let mut a = app();
+    a.command(&format!("replay {RECORDED}"));
+    press(&mut a, c('?'));
+    shots.push(("sequence_help", a));
+    let (_keep, run) = recorded_with_logs();
+    let mut a = app();
+    a.command(&format!("replay {}", run.display()));
+    select_server_row(&mut a);
+    press(&mut a, c('l'));
+    shots.push(("logs", a));
     for (name, mut a) in shots {
         for (w, h) in [(120, 40), (80, 24)] {
             insta::assert_snapshot!(format!("screen_{name}_{w}x{h}"), screen(&mut a, w, h));
