@@ -31,8 +31,8 @@ pub mod exit {
     about = "A terminal workbench for testing network-protocol implementations with PANTHER plugins",
     long_about = "A terminal workbench for testing network-protocol implementations (IUTs) against \
 testers, using PANTHER's plugin system and experiment format.\n\nWithout a subcommand, panther \
-opens the full-screen workbench. Every subcommand works headless.\n\nIn the workbench, `:` (Ctrl-P \
-in the editor) opens the command line; each command has a headless counterpart: `:open`/`:new` \
+opens the full-screen workbench (`panther FILE` on that experiment). Every subcommand works \
+headless.\n\nIn the workbench, `:` (Ctrl-P while typing in the editor) opens the command line; each command has a headless counterpart: `:open`/`:new` \
 (`validate`), `:run [TEST]` (`run --test`), `:replay DIR` (`replay`, `export`), `:plugins` \
 (`plugins list|show`), `:create` (`plugin new`, `--create-plugin`), `:tutor` (`tutorial`), \
 `:theme NAME` and `:reload` (`theme` and `plugin-dirs` in $PANTHER_CONFIG or \
