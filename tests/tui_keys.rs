@@ -254,7 +254,8 @@ fn the_search_line_takes_colons_kind_and_service_searches_find_rows() {
     assert_eq!(a.screen, Screen::Sequence, "{:?}", a.message);
     press(&mut a, c('/'));
     typed(&mut a, "kind:message");
-    assert!(a.palette.is_none(), ": is text in the search line");
+    press(&mut a, ctrl('p'));
+    assert!(a.palette.is_none(), ": and Ctrl-P do not open the palette while searching");
     assert!(screen(&mut a, 120, 40).contains("search: kind:message"));
     press(&mut a, k(KeyCode::Enter));
     let s = a.sequence.as_ref().unwrap();
@@ -742,6 +743,8 @@ fn slash_finds_text_in_the_editor_and_n_goes_on() {
             .ends_with("SEARCH")
     );
     typed(&mut a, "minip_tester");
+    press(&mut a, ctrl('p')); // a control key is not text
+    assert!(screen(&mut a, 80, 24).contains("/minip_tester▏"));
     press(&mut a, k(KeyCode::Enter));
     let ed = a.editor.as_ref().unwrap();
     let (row, col) = ed.cursor();

@@ -204,8 +204,11 @@ impl Editor {
         let Some(line) = self.search_input.as_mut() else {
             return;
         };
+        let plain = !k
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
         match k.code {
-            KeyCode::Char(c) => line.push(c),
+            KeyCode::Char(c) if plain => line.push(c),
             KeyCode::Backspace => {
                 line.pop();
             }

@@ -347,7 +347,9 @@ fn question(k: &KeyEvent, app: &App) -> Option<Option<Action>> {
 fn typing(k: &KeyEvent, app: &App) -> Option<Option<Action>> {
     if app.typing_filter && matches!(app.screen, Screen::Plugins | Screen::History) {
         return Some(match k.code {
-            KeyCode::Char(c) => Some(Action::FilterChar(c)),
+            KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
+                Some(Action::FilterChar(c))
+            }
             KeyCode::Backspace => Some(Action::FilterBackspace),
             KeyCode::Enter => Some(Action::FilterAccept),
             KeyCode::Esc => Some(Action::Cancel),

@@ -309,8 +309,11 @@ impl SequenceScreen {
     /// A key typed into the search line: every printable key is text, `:` included.
     fn search_key(&mut self, k: KeyEvent) {
         use crossterm::event::KeyCode;
+        let plain = !k.modifiers.intersects(
+            crossterm::event::KeyModifiers::CONTROL | crossterm::event::KeyModifiers::ALT,
+        );
         match k.code {
-            KeyCode::Char(c) => self.search_input.push(c),
+            KeyCode::Char(c) if plain => self.search_input.push(c),
             KeyCode::Backspace => {
                 self.search_input.pop();
             }

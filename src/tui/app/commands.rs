@@ -30,7 +30,7 @@ impl App {
                     *line = only.clone();
                 }
             }
-            KeyCode::Char(c) => line.push(c),
+            KeyCode::Char(c) if !is_ctrl(&k, &[c]) => line.push(c),
             KeyCode::Enter => {
                 let input = self.palette.take().unwrap_or_default();
                 if self.wizard.is_some() {
