@@ -255,7 +255,10 @@ fn the_search_line_takes_colons_kind_and_service_searches_find_rows() {
     press(&mut a, c('/'));
     typed(&mut a, "kind:message");
     press(&mut a, ctrl('p'));
-    assert!(a.palette.is_none(), ": and Ctrl-P do not open the palette while searching");
+    assert!(
+        a.palette.is_none(),
+        ": and Ctrl-P do not open the palette while searching"
+    );
     assert!(screen(&mut a, 120, 40).contains("search: kind:message"));
     press(&mut a, k(KeyCode::Enter));
     let s = a.sequence.as_ref().unwrap();
