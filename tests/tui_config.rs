@@ -448,3 +448,35 @@ fn clashes_are_refused_per_context_and_name_the_context() {
         d[0]
     );
 }
+
+/// The README's own `config.toml` example loads, and its bindings are what the help shows.
+#[test]
+fn the_readmes_config_example_loads_and_reaches_every_screen() {
+    let readme = include_str!("../README.md");
+    let at = readme
+        .find("## Configuration")
+        .expect("a Configuration section");
+    let block = &readme[at..];
+    let start = block.find("```toml\n").expect("a toml block") + "```toml\n".len();
+    let end = start + block[start..].find("```").unwrap();
+    let cfg = config::parse_str(&block[start..end], "README.md").unwrap_or_else(|d| {
+        panic!(
+            "{}",
+            d.iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    });
+    let km = panther::tui::keymap::Keymap::from_config(&cfg).unwrap();
+    for ctx in [
+        Context::Plugins,
+        Context::Runs,
+        Context::Sequence,
+        Context::Editor,
+        Context::Form,
+    ] {
+        assert_eq!(km.first(ctx, "down"), "n", "{ctx:?}");
+    }
+    assert_eq!(km.first(Context::Form, "add-service"), "+");
+}
