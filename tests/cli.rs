@@ -401,3 +401,86 @@ fn user_tutorials_list_and_validate() {
     assert!(stderr(&out).contains("typo.yaml:7:13"));
     assert!(stdout(&out).contains("My own") && stdout(&out).contains("first_run"));
 }
+
+/// Without a terminal (as here: stdin and stdout are pipes) the workbench says so and exits 2,
+/// instead of panicking with 101.
+#[test]
+fn the_workbench_without_a_terminal_is_a_clear_error() {
+    let env = Env::new();
+    let recorded = "tests/fixtures/outputs/2026-11-25_10-00-00_quickstart";
+    for args in [
+        vec!["--no-user-plugins"],
+        vec!["--no-user-plugins", "replay", recorded],
+        vec!["--no-user-plugins", "experiments/quickstart.yaml"],
+    ] {
+        let out = env.run(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("the workbench needs a terminal"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn workbench_arguments_are_checked_before_it_starts() {
+    let env = Env::new();
+    let not_results = env.home.path().join("not-results");
+    std::fs::create_dir_all(&not_results).unwrap();
+    let out = env.run(&["replay", not_results.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("is not a results folder (it has no events.jsonl)"),
+        "{}",
+        stderr(&out)
+    );
+    let out = env.run(&["replay", "/nonexistent/run"]);
+    assert!(
+        stderr(&out).contains("/nonexistent/run: no such folder"),
+        "{}",
+        stderr(&out)
+    );
+    let out = env.run(&["--plugin-dir", "/nonexistent"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--plugin-dir /nonexistent: no such folder"),
+        "{}",
+        stderr(&out)
+    );
+    let out = env.run(&["missing.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("missing.yaml: no such file") && !stderr(&out).contains(":1:1"),
+        "{}",
+        stderr(&out)
+    );
+    // Subcommands still win over FILE.
+    let out = env.run(&[
+        "--no-user-plugins",
+        "validate",
+        "experiments/quickstart.yaml",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn the_junit_of_a_crashed_run_marks_the_failure() {
+    let env = Env::new();
+    let out = env.run(&[
+        "export",
+        "tests/fixtures/outputs/2026-11-25_09-00-00_crashed",
+        "--format",
+        "junit",
+    ]);
+    let xml = stdout(&out);
+    assert!(
+        xml.contains("<testsuite name=\"minip_quickstart\""),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<error message=\"the run ended before this test recorded a verdict\""),
+        "{xml}"
+    );
+    assert!(stderr(&out).contains("did not finish"), "{}", stderr(&out));
+}

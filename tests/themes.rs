@@ -53,7 +53,7 @@ fn a_malformed_theme_is_reported_with_its_position() {
 }
 
 #[test]
-fn switching_to_an_unknown_theme_says_so_and_uses_the_default() {
+fn switching_to_an_unknown_theme_says_so_and_keeps_the_current_one() {
     let reg = Registry::load(&LoadOptions {
         bundled: true,
         user: false,
@@ -64,12 +64,15 @@ fn switching_to_an_unknown_theme_says_so_and_uses_the_default() {
     a.set_theme("okabe-ito");
     assert_eq!(a.theme.name, "okabe-ito");
     a.set_theme("okabe_itoo");
-    assert_eq!(a.theme.name, "dark");
+    assert_eq!(
+        a.theme.name, "okabe-ito",
+        "a typo does not drop the theme in use"
+    );
     let m = a.message.clone().unwrap();
     assert!(
         m.contains("no theme named `okabe_itoo`")
             && m.contains("did you mean `okabe-ito`?")
-            && m.contains("default"),
+            && m.contains("keeping theme okabe-ito"),
         "{m}"
     );
 }

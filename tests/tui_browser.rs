@@ -74,12 +74,23 @@ fn filter_narrows_the_tree_and_keeps_a_plugin_selected() {
 fn help_is_built_from_the_keymap_and_q_quits() {
     let mut a = app();
     a.update(Action::ToggleHelp);
-    let screen = render(&mut a, 80, 24);
-    for b in a.bindings() {
-        assert!(screen.contains(&b.what), "help lists `{}`", b.what);
+    let screen = render(&mut a, 120, 40);
+    for (title, bindings) in a.bindings() {
+        assert!(screen.contains(&title), "help names `{title}`");
+        for b in bindings {
+            assert!(screen.contains(&b.what), "help lists `{}`", b.what);
+        }
     }
-    insta::assert_snapshot!("browser_help_80x24", screen);
-    insta::assert_snapshot!("browser_help_120x40", render(&mut a, 120, 40));
+    insta::assert_snapshot!("browser_help_120x40", screen);
+    // At 80×24 it scrolls: the last binding comes into view.
+    let small = render(&mut a, 80, 24);
+    assert!(small.contains("scroll"), "{small}");
+    insta::assert_snapshot!("browser_help_80x24", small);
+    for _ in 0..10 {
+        a.update(Action::ScrollHelp(1));
+    }
+    let last = a.bindings().last().unwrap().1.last().unwrap().what.clone();
+    assert!(render(&mut a, 80, 24).contains(&last), "{last}");
     a.update(Action::Cancel);
     assert!(!a.show_help);
     assert_eq!(a.update(Action::Quit), vec![Effect::Quit]);
@@ -135,13 +146,14 @@ fn runs_screen_lists_past_runs_with_their_verdicts() {
     assert_eq!(a.runs.len(), 1);
     let screen = render(&mut a, 120, 40);
     assert!(
-        screen.contains("pass") && screen.contains("quickstart ✓"),
+        screen.contains("pass") && screen.contains("✓ pass       quickstart"),
         "{screen}"
     );
     assert!(
-        screen.contains("# quickstart"),
-        "the report is shown:\n{screen}"
+        screen.contains("││quickstart") && screen.contains("verdict pass"),
+        "the report is shown, without its Markdown marks:\n{screen}"
     );
+    assert!(!screen.contains("**") && !screen.contains("# "), "{screen}");
     a.update(Action::GoTo(panther::tui::app::Screen::Plugins));
     assert_eq!(a.screen, panther::tui::app::Screen::Plugins);
 }
@@ -345,8 +357,11 @@ fn a_recorded_run_opens_in_the_sequence_view() {
 #[test]
 fn user_key_bindings_drive_the_keymap_and_its_help() {
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-    let cfg = panther::tui::config::parse_str("[keys]\ndown = \"n\"\nup = \"e\"\n", "config.toml")
-        .unwrap();
+    let cfg = panther::tui::config::parse_str(
+        "[keys]\ndown = \"n\"\nup = \"e\"\nnext-match = \"ctrl-n\"\n",
+        "config.toml",
+    )
+    .unwrap();
     let mut a = app();
     a.keymap = panther::tui::keymap::Keymap::from_config(&cfg).unwrap();
     let n = KeyEvent::new(KeyCode::Char('n'), KeyModifiers::NONE);
@@ -358,7 +373,8 @@ fn user_key_bindings_drive_the_keymap_and_its_help() {
         "j is no longer bound"
     );
     assert!(
-        a.bindings()
+        a.bindings()[0]
+            .1
             .iter()
             .any(|b| b.keys.split(' ').any(|k| k == "n") && b.what == "move down")
     );

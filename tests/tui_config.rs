@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use panther::diag::Diagnostic;
-use panther::tui::config::{self, Key, KeySpec, UserConfig, effective_bindings, parse_key};
+use panther::tui::config::{self, Bound, Key, KeySpec, UserConfig, effective_bindings, parse_key};
+use panther::tui::keys::{self, Context};
 use panther::tui::palette::{self, COMMANDS, Command};
 
 fn fixture(name: &str) -> PathBuf {
@@ -142,9 +143,14 @@ const BAD: &[(&str, u32, u32, &str, &str)] = &[
 #[test]
 fn bad_configs_are_reported_at_their_position() {
     for (name, line, col, msg, hint) in BAD {
-        let d = load_err(name);
-        assert_eq!(d.len(), 1, "{name}: one problem expected: {d:#?}");
-        let d = &d[0];
+        let all = load_err(name);
+        // `x` is also the sequence view's cancel-run: that clash is reported too.
+        let n = if *name == "bad_clash_two.toml" { 2 } else { 1 };
+        assert_eq!(all.len(), n, "{name}: {n} problem(s) expected: {all:#?}");
+        let d = all
+            .iter()
+            .find(|d| d.message.contains(msg))
+            .unwrap_or(&all[0]);
         assert!(d.is_error(), "{name}: {d}");
         assert!(d.file.ends_with(name), "{name}: file is {}", d.file);
         assert_eq!((d.line, d.column), (*line, *col), "{name}: {d}");
@@ -175,23 +181,47 @@ fn good_configs_load_without_clashes() {
     for n in good {
         let c = load_ok(&n);
         let b = effective_bindings(&c).unwrap_or_else(|d| panic!("{n}: {d:#?}"));
-        let mut seen = BTreeMap::new();
-        for (action, key) in &b {
-            if let Some(prev) = seen.insert(*key, action.clone()) {
-                panic!("{n}: `{key}` on both `{prev}` and `{action}`");
+        // In each context, over the keys that work there, no key does two things.
+        for ctx in Context::ALL {
+            let mut seen = BTreeMap::new();
+            for x in b
+                .iter()
+                .filter(|x| x.ctx == ctx || ctx.takes_global() && x.ctx == Context::Global)
+            {
+                if let Some(prev) = seen.insert(x.key, x.action)
+                    && prev != x.action
+                {
+                    panic!(
+                        "{n}: `{}` on both `{prev}` and `{}` in {ctx:?}",
+                        x.key, x.action
+                    );
+                }
             }
         }
-        // Every action keeps at least one key.
-        for a in config::action_names() {
-            assert!(b.iter().any(|(x, _)| x == a), "{n}: `{a}` lost its keys");
+        // Every action of every context keeps at least one key.
+        for d in keys::DEFS {
+            assert!(
+                b.iter().any(|x| x.ctx == d.ctx && x.action == d.name),
+                "{n}: `{}` of {:?} lost its keys",
+                d.name,
+                d.ctx
+            );
         }
     }
 }
 
-fn keys_of(b: &[(String, KeySpec)], action: &str) -> Vec<String> {
+/// The keys of an action on the plugins screen, or globally for the global ones.
+fn keys_of(b: &[Bound], action: &str) -> Vec<String> {
+    keys_in(b, Context::Plugins, action)
+        .into_iter()
+        .chain(keys_in(b, Context::Global, action))
+        .collect()
+}
+
+fn keys_in(b: &[Bound], ctx: Context, action: &str) -> Vec<String> {
     b.iter()
-        .filter(|(a, _)| a == action)
-        .map(|(_, k)| k.to_string())
+        .filter(|x| x.ctx == ctx && x.action == action)
+        .map(|x| x.key.to_string())
         .collect()
 }
 
@@ -215,7 +245,10 @@ fn empty_and_missing_files_are_the_defaults() {
     assert_eq!(keys_of(&b, "scroll-detail-down"), ["J"]);
     assert_eq!(keys_of(&b, "scroll-detail-up"), ["K"]);
     assert_eq!(keys_of(&b, "quit"), ["q", "ctrl-c"]);
-    assert_eq!(keys_of(&b, "palette"), [":"]);
+    assert_eq!(keys_of(&b, "palette"), [":", "ctrl-p"]);
+    assert_eq!(keys_in(&b, Context::Sequence, "next-match"), ["n"]);
+    assert_eq!(keys_in(&b, Context::Editor, "insert"), ["i", "enter"]);
+    assert_eq!(keys_in(&b, Context::Insert, "normal"), ["esc"]);
     // Same as UserConfig::default().
     assert_eq!(effective_bindings(&UserConfig::default()), Ok(b));
 }
@@ -241,6 +274,17 @@ fn overrides_replace_the_main_key_and_keep_alternates() {
     let b = effective_bindings(&load_ok("good_swap.toml")).expect("no clash");
     assert_eq!(keys_of(&b, "down"), ["n", "down"]);
     assert_eq!(keys_of(&b, "up"), ["e", "up"]);
+    // A flat name reaches every context that has the action.
+    for ctx in [
+        Context::Runs,
+        Context::Sequence,
+        Context::Logs,
+        Context::Editor,
+        Context::Form,
+    ] {
+        assert_eq!(keys_in(&b, ctx, "down"), ["n", "down"], "{ctx:?}");
+    }
+    assert_eq!(keys_in(&b, Context::Sequence, "next-match"), ["ctrl-n"]);
     assert_eq!(keys_of(&b, "top"), ["k", "home"]);
     assert_eq!(keys_of(&b, "quit"), ["ctrl-q", "ctrl-c"]);
     assert_eq!(keys_of(&b, "help"), ["f1"]);
@@ -363,4 +407,76 @@ fn palette_parses_and_explains() {
         let ok = palette::parse(name).or_else(|_| palette::parse(&format!("{name} x")));
         assert!(ok.is_ok(), "{name}: {ok:?}");
     }
+}
+
+#[test]
+fn clashes_are_refused_per_context_and_name_the_context() {
+    // `down = "n"` alone: `n` is the sequence view's next match.
+    let d = config::parse_str("[keys]\ndown = \"n\"\n", "c.toml").expect_err("clash");
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert!(
+        d[0].message
+            .contains("key `n` is bound to both `next-match` (default) and `down` (line 2) in the sequence view"),
+        "{}",
+        d[0]
+    );
+    assert_eq!((d[0].line, d[0].column), (2, 8));
+    // The same key in two contexts that never share keys is fine.
+    let c = config::parse_str("[keys]\n\"sequence.time\" = \"u\"\n", "c.toml").expect("no clash");
+    let b = effective_bindings(&c).unwrap();
+    assert_eq!(keys_in(&b, Context::Sequence, "time"), ["u"]);
+    assert_eq!(keys_in(&b, Context::Editor, "undo"), ["u", "ctrl-z"]);
+    // A context's action only: the other contexts keep their defaults.
+    let c = config::parse_str("[keys]\n\"form.down\" = \"n\"\n", "c.toml").expect("no clash");
+    let b = effective_bindings(&c).unwrap();
+    assert_eq!(keys_in(&b, Context::Form, "down"), ["n", "down"]);
+    assert_eq!(keys_in(&b, Context::Plugins, "down"), ["j", "down"]);
+    // A global key taken by a screen's action is refused there.
+    let d = config::parse_str("[keys]\nlogs = \"q\"\n", "c.toml").expect_err("q quits");
+    assert!(
+        d[0].message
+            .contains("`quit` (default) and `logs` (line 2)"),
+        "{}",
+        d[0]
+    );
+    // Unknown context-qualified names get a suggestion.
+    let d = config::parse_str("[keys]\n\"sequense.down\" = \"n\"\n", "c.toml").expect_err("typo");
+    assert_eq!(
+        d[0].help.as_deref(),
+        Some("did you mean `sequence.down`?"),
+        "{}",
+        d[0]
+    );
+}
+
+/// The README's own `config.toml` example loads, and its bindings are what the help shows.
+#[test]
+fn the_readmes_config_example_loads_and_reaches_every_screen() {
+    let readme = include_str!("../README.md");
+    let at = readme
+        .find("## Configuration")
+        .expect("a Configuration section");
+    let block = &readme[at..];
+    let start = block.find("```toml\n").expect("a toml block") + "```toml\n".len();
+    let end = start + block[start..].find("```").unwrap();
+    let cfg = config::parse_str(&block[start..end], "README.md").unwrap_or_else(|d| {
+        panic!(
+            "{}",
+            d.iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    });
+    let km = panther::tui::keymap::Keymap::from_config(&cfg).unwrap();
+    for ctx in [
+        Context::Plugins,
+        Context::Runs,
+        Context::Sequence,
+        Context::Editor,
+        Context::Form,
+    ] {
+        assert_eq!(km.first(ctx, "down"), "n", "{ctx:?}");
+    }
+    assert_eq!(km.first(Context::Form, "add-service"), "+");
 }

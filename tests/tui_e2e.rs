@@ -38,6 +38,10 @@ fn wait_all(sock: &str, texts: &[&str]) -> String {
 /// A tmux server with a shell in a 120×40 window (a shell first, so we can see it come back
 /// after panther exits), and a scratch home. None when tmux is missing (never under CI).
 fn shell(tag: &str) -> Option<(String, Server, tempfile::TempDir)> {
+    shell_sized(tag, 120, 40)
+}
+
+fn shell_sized(tag: &str, w: u16, h: u16) -> Option<(String, Server, tempfile::TempDir)> {
     if Command::new("tmux").arg("-V").output().is_err() {
         assert_ne!(
             std::env::var("CI").as_deref(),
@@ -57,9 +61,9 @@ fn shell(tag: &str) -> Option<(String, Server, tempfile::TempDir)> {
             "-s",
             "t",
             "-x",
-            "120",
+            &w.to_string(),
             "-y",
-            "40",
+            &h.to_string(),
             "sh",
         ],
     );
@@ -94,9 +98,9 @@ fn browse_to_ping_pong_read_its_readme_and_quit() {
         env!("CARGO_BIN_EXE_panther")
     );
     tmux(&sock, &["send-keys", "-t", "t", &cmd, "Enter"]);
-    // It opens on the quickstart experiment, valid and ready to run; Esc leaves the editor.
+    // It opens on the quickstart experiment, valid and ready to run; 1 goes to the plugins.
     wait_all(&sock, &["✓ valid", "minip_quickstart"]);
-    tmux(&sock, &["send-keys", "-t", "t", "Escape"]);
+    tmux(&sock, &["send-keys", "-t", "t", "1"]);
     wait_for(&sock, "plugins (14)");
     tmux(
         &sock,
@@ -187,4 +191,101 @@ fn the_create_wizard_scaffolds_loads_and_selects_a_plugin() {
     assert!(manifest.exists());
     tmux(&sock, &["send-keys", "-t", "t", "q"]);
     wait_for(&sock, "PANTHER-EXITED-0");
+}
+
+/// Waits until `text` is no longer on screen.
+fn wait_gone(sock: &str, text: &str) -> String {
+    let t0 = Instant::now();
+    loop {
+        let screen = tmux(sock, &["capture-pane", "-p", "-t", "t"]);
+        if !screen.contains(text) {
+            return screen;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(15),
+            "`{text}` never went away:\n{screen}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn keys(sock: &str, keys: &[&str]) {
+    let mut args = vec!["send-keys", "-t", "t"];
+    args.extend_from_slice(keys);
+    tmux(sock, &args);
+}
+
+/// A newcomer's first minute at 80×24 with a fresh HOME: help for the screen they are on,
+/// the screen keys, insert mode, a run, and `q` on a modified buffer asking. The file on
+/// disk is unchanged, since it was never saved.
+#[test]
+fn a_newcomers_first_minute_at_80x24() {
+    let Some((sock, _server, home)) = shell_sized("panther-e2e-first", 80, 24) else {
+        return;
+    };
+    let work = home.path().join("work");
+    std::fs::create_dir_all(work.join("experiments")).unwrap();
+    let file = work.join("experiments/quickstart.yaml");
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/experiments/quickstart.yaml"),
+        &file,
+    )
+    .unwrap();
+    let original = std::fs::read_to_string(&file).unwrap();
+    let cmd = format!(
+        "cd {w} && HOME={h} XDG_CONFIG_HOME={h}/config XDG_STATE_HOME={h}/state PANTHER_LOG_FILE={h}/log {} --no-user-plugins; echo PANTHER-EXITED-$?",
+        env!("CARGO_BIN_EXE_panther"),
+        w = work.display(),
+        h = home.path().display(),
+    );
+    keys(&sock, &[&cmd, "Enter"]);
+    // View mode, with the footer whole at 80 columns.
+    let s = wait_all(&sock, &["✓ valid", "VIEW", "i edit", "? more"]);
+    assert!(s.contains("i edit · Ctrl-R run"), "{s}");
+    // ? opens the editor's help, ? closes it.
+    keys(&sock, &["?"]);
+    wait_for(&sock, "keys: the editor (view mode)");
+    keys(&sock, &["?"]);
+    wait_gone(&sock, "keys: the editor");
+    // The screen keys go to the screens and type nothing.
+    keys(&sock, &["2"]);
+    wait_for(&sock, "runs in outputs");
+    keys(&sock, &["1"]);
+    wait_for(&sock, "plugins (14)");
+    keys(&sock, &["3"]);
+    wait_for(&sock, "experiments/quickstart.yaml");
+    keys(&sock, &["4"]);
+    wait_for(&sock, "No run open");
+    keys(&sock, &["Escape"]);
+    let s = wait_for(&sock, "experiments/quickstart.yaml");
+    assert!(!s.contains("[modified]"), "nothing typed yet:\n{s}");
+    // i edits; Esc leaves insert mode; the edit stays.
+    keys(&sock, &["i"]);
+    wait_for(&sock, "INSERT");
+    keys(&sock, &["-l", "#q?1 "]);
+    keys(&sock, &["Escape"]);
+    wait_all(&sock, &["VIEW", "[modified]", "#q?1 #"]);
+    // Ctrl-R runs the (still valid) buffer.
+    keys(&sock, &["C-r"]);
+    let s = wait_all(&sock, &["finished: pass", "PASS · run ok"]);
+    assert!(
+        !s.contains("live:"),
+        "the title drops `live:` once the run ended:\n{s}"
+    );
+    keys(&sock, &["3"]);
+    wait_for(&sock, "[modified]");
+    // q asks; n keeps editing; q again, d discards and quits.
+    keys(&sock, &["q"]);
+    wait_for(&sock, "unsaved changes in quickstart.yaml");
+    keys(&sock, &["n"]);
+    wait_for(&sock, "kept editing");
+    keys(&sock, &["C-c"]);
+    wait_for(&sock, "unsaved changes in quickstart.yaml");
+    keys(&sock, &["d"]);
+    wait_for(&sock, "PANTHER-EXITED-0");
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        original,
+        "never saved"
+    );
 }

@@ -179,21 +179,34 @@ fn ctrl_s_saves_atomically_to_the_opened_file() {
         .map(|d| d.unwrap().file_name())
         .collect();
     assert_eq!(names, ["quickstart.yaml"]);
-    // Saved: one Esc closes.
-    assert_eq!(e.handle_key(key(KeyCode::Esc), &reg), EditorOutcome::Close);
 }
 
 #[test]
-fn esc_with_unsaved_changes_asks_first() {
+fn esc_leaves_insert_mode_and_keeps_the_text() {
     let reg = registry();
     let mut e = opened_relative(&reg);
+    assert!(!e.is_insert(), "the editor opens in view mode");
+    e.set_insert(true);
     e.handle_key(key(KeyCode::Char('#')), &reg);
     assert_eq!(e.handle_key(key(KeyCode::Esc), &reg), EditorOutcome::None);
-    assert!(e.message().unwrap().contains("unsaved changes"));
-    // Any other key cancels the confirmation.
-    e.handle_key(key(KeyCode::Right), &reg);
-    assert_eq!(e.handle_key(key(KeyCode::Esc), &reg), EditorOutcome::None);
-    assert_eq!(e.handle_key(key(KeyCode::Esc), &reg), EditorOutcome::Close);
+    assert!(!e.is_insert());
+    assert!(e.is_dirty() && e.text().starts_with('#'), "the edit stays");
+    // The mode is on screen.
+    assert!(
+        render(&mut e, 80, 24)
+            .lines()
+            .next()
+            .unwrap()
+            .starts_with("VIEW")
+    );
+    e.set_insert(true);
+    assert!(
+        render(&mut e, 80, 24)
+            .lines()
+            .next()
+            .unwrap()
+            .starts_with("-- INSERT --")
+    );
 }
 
 #[test]

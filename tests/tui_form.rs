@@ -275,3 +275,292 @@ fn tiny_areas_do_not_panic() {
         render(&mut f, w, h);
     }
 }
+
+mod patches {
+    use panther::tui::form_patch::{Change, apply};
+    use serde_json::json;
+
+    fn ap(text: &str, c: &Change) -> Option<String> {
+        apply(text, c, "")
+    }
+
+    const QS: &str = include_str!("../experiments/quickstart.yaml");
+
+    fn param(service: &str, param: &str, value: Option<serde_json::Value>) -> Change {
+        Change::Param {
+            test: 0,
+            service: service.into(),
+            param: param.into(),
+            value,
+        }
+    }
+
+    #[test]
+    fn a_parameter_in_a_flow_map_changes_only_its_value() {
+        let out = ap(QS, &param("tester", "count", Some(json!(5)))).unwrap();
+        assert_eq!(
+            out,
+            QS.replace(
+                "plugin_config: {count: 10, interval_ms: 20}",
+                "plugin_config: {count: 5, interval_ms: 20}"
+            )
+        );
+        let out = ap(QS, &param("tester", "payload", Some(json!("hello world")))).unwrap();
+        assert!(
+            out.contains("plugin_config: {count: 10, interval_ms: 20, payload: \"hello world\"}"),
+            "{out}"
+        );
+        // No plugin_config yet: one is added to the service, comments untouched.
+        let out = ap(QS, &param("server", "port", Some(json!(9000)))).unwrap();
+        assert!(out.starts_with("# The quickstart"), "{out}");
+        assert!(
+            out.contains("        protocol: {name: minip, version: functional, role: server}\n        plugin_config: {port: 9000}\n"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn block_maps_keep_their_comments_and_flow_removal_falls_back() {
+        let text = "tests:\n  - name: t # the test\n    network_environment:\n      type: localhost  # here\n    services:\n      s:\n        implementation: {name: x, type: iut}\n        plugin_config:\n          a: 1 # one\n          b: \"two\"\n";
+        let out = ap(text, &param("s", "b", Some(json!("three")))).unwrap();
+        assert!(out.contains("          b: three\n"), "{out}");
+        assert!(
+            out.contains("a: 1 # one") && out.contains("# the test"),
+            "{out}"
+        );
+        let out = ap(text, &param("s", "c", Some(json!(true)))).unwrap();
+        assert!(
+            out.contains("          b: \"two\"\n          c: true\n"),
+            "{out}"
+        );
+        let out = ap(text, &param("s", "a", None)).unwrap();
+        assert!(!out.contains("a: 1") && out.contains("b: \"two\""), "{out}");
+        let out = ap(
+            text,
+            &Change::Network {
+                test: 0,
+                kind: "docker".into(),
+            },
+        )
+        .unwrap();
+        assert!(out.contains("      type: docker  # here\n"), "{out}");
+        // Removing from a flow map is not patched: the caller rewrites instead.
+        assert_eq!(ap(QS, &param("tester", "count", None)), None);
+        // A string that YAML would read as a number is quoted.
+        let out = ap(text, &param("s", "b", Some(json!("1.0")))).unwrap();
+        assert!(out.contains("b: \"1.0\""), "{out}");
+    }
+
+    #[test]
+    fn tests_and_services_are_added_and_removed_as_blocks() {
+        let text = "# top\ntests:\n  - name: a # first\n    network_environment: {type: localhost}\n    services:\n      s: {implementation: {name: x, type: iut}}\n      t:\n        implementation: {name: y, type: tester}\n\n        # about t\n        plugin_config: {n: 1}\n  - name: b\n    network_environment: {type: localhost}\n    services:\n      s: {implementation: {name: x, type: iut}}\n";
+        let generated = "tests:\n- name: a\n  services:\n    s: {}\n    t: {}\n    u:\n      implementation:\n        name: z\n        type: iut\n- name: b\n- name: c\n  network_environment:\n    type: localhost\n";
+        let out = apply(
+            text,
+            &Change::AddService {
+                test: 0,
+                service: "u".into(),
+            },
+            generated,
+        )
+        .unwrap();
+        assert!(
+            out.contains("        plugin_config: {n: 1}\n      u:\n        implementation:\n          name: z\n          type: iut\n  - name: b\n"),
+            "{out}"
+        );
+        let out = apply(text, &Change::AddTest, generated).unwrap();
+        assert!(
+            out.ends_with("      s: {implementation: {name: x, type: iut}}\n  - name: c\n    network_environment:\n      type: localhost\n"),
+            "{out}"
+        );
+        let out = apply(
+            text,
+            &Change::DeleteService {
+                test: 0,
+                service: "t".into(),
+            },
+            "",
+        )
+        .unwrap();
+        assert!(
+            !out.contains("about t") && !out.contains("name: y"),
+            "{out}"
+        );
+        assert!(
+            out.contains("      s: {implementation: {name: x, type: iut}}\n  - name: b"),
+            "{out}"
+        );
+        let out = apply(text, &Change::DeleteTest { test: 0 }, "").unwrap();
+        assert_eq!(
+            out,
+            "# top\ntests:\n  - name: b\n    network_environment: {type: localhost}\n    services:\n      s: {implementation: {name: x, type: iut}}\n"
+        );
+        // The last test or service is not removed as a patch (the caller rewrites).
+        assert_eq!(apply(&out, &Change::DeleteTest { test: 0 }, ""), None);
+    }
+}
+
+/// Through the app: an edit in the form keeps the YAML's comments; a structural one
+/// rewrites it, says so, and Ctrl-Z in the YAML brings the comments back.
+#[test]
+fn form_edits_keep_the_yamls_comments() {
+    use panther::tui::app::{Action, App, Screen};
+    let reg = registry();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("qs.yaml");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/quickstart.yaml"),
+        &p,
+    )
+    .unwrap();
+    let mut a = App::new(&reg, false);
+    a.open_file(&p).unwrap();
+    assert_eq!(a.screen, Screen::Editor);
+    let send = |a: &mut App, c: KeyCode| a.update(Action::EditorKey(key(c)));
+    send(&mut a, KeyCode::F(2));
+    assert!(a.form.is_some());
+    // The tester's count, edited in the form: only that value changes in the YAML.
+    for c in [
+        KeyCode::Char('j'),
+        KeyCode::Char('j'),
+        KeyCode::Char('j'),
+        KeyCode::Tab,
+    ] {
+        send(&mut a, c);
+    }
+    for c in [KeyCode::Char('j'), KeyCode::Char('j'), KeyCode::Enter] {
+        send(&mut a, c);
+    }
+    for c in [
+        KeyCode::Backspace,
+        KeyCode::Backspace,
+        KeyCode::Char('7'),
+        KeyCode::Enter,
+    ] {
+        send(&mut a, c);
+    }
+    let text = a.editor.as_ref().unwrap().text();
+    let before = std::fs::read_to_string(&p).unwrap();
+    assert_eq!(
+        text,
+        before.replace(
+            "{count: 10, interval_ms: 20}",
+            "{count: 7, interval_ms: 20}"
+        ),
+        "{:?}",
+        a.form.as_ref().unwrap().message()
+    );
+    assert!(a.message.is_none(), "{:?}", a.message);
+    send(&mut a, KeyCode::Esc);
+    // A service added with the wizard goes in as a block; the comments stay.
+    send(&mut a, KeyCode::Char('a'));
+    for _ in 0..6 {
+        if a.form.as_ref().unwrap().is_typing() {
+            send(&mut a, KeyCode::Enter);
+        }
+    }
+    let text = a.editor.as_ref().unwrap().text();
+    let services = a.form.as_ref().unwrap().experiment().tests[0]
+        .services
+        .len();
+    assert_eq!(services, 3, "{:?}", a.form.as_ref().unwrap().message());
+    assert!(
+        text.starts_with("# The quickstart"),
+        "{:?}\n{text}",
+        a.message
+    );
+    assert!(a.message.is_none(), "{:?}", a.message);
+    // A new test is added as a block; the comments stay.
+    send(&mut a, KeyCode::Char('T'));
+    let text = a.editor.as_ref().unwrap().text();
+    assert!(
+        text.starts_with("# The quickstart") && text.contains("- name: test_2"),
+        "{text}"
+    );
+    assert!(a.message.is_none(), "{:?}", a.message);
+    // Deleting the server also clears the tester's target: not a block removal, so the
+    // YAML is rewritten, and the message says how to get the comments back.
+    for c in [
+        KeyCode::Char('g'),
+        KeyCode::Char('j'),
+        KeyCode::Char('j'),
+        KeyCode::Char('d'),
+    ] {
+        send(&mut a, c);
+    }
+    let text = a.editor.as_ref().unwrap().text();
+    assert!(!text.contains("# The quickstart"), "{text}");
+    assert!(
+        a.message.as_deref().unwrap_or("").contains("Ctrl-Z"),
+        "{:?}",
+        a.message
+    );
+    send(&mut a, KeyCode::F(2));
+    for _ in 0..2 {
+        a.update(Action::EditorKey(KeyEvent::new(
+            KeyCode::Char('z'),
+            crossterm::event::KeyModifiers::CONTROL,
+        )));
+    }
+    let text = a.editor.as_ref().unwrap().text();
+    assert!(text.starts_with("# The quickstart"), "{text}");
+}
+
+/// Every change on every experiment and config fixture: a patch or None, never a panic.
+#[test]
+fn patches_never_panic_on_any_fixture() {
+    use panther::tui::form_patch::{Change, apply};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for dir in [
+        "experiments",
+        "tests/fixtures/configs",
+        "tests/fixtures/configs/bad",
+    ] {
+        for e in std::fs::read_dir(root.join(dir))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            if e.path().extension().is_some_and(|x| x == "yaml") {
+                files.push(e.path());
+            }
+        }
+    }
+    assert!(files.len() > 10, "{files:?}");
+    let changes = [
+        Change::Network {
+            test: 0,
+            kind: "x".into(),
+        },
+        Change::AddTest,
+        Change::DeleteTest { test: 1 },
+        Change::AddService {
+            test: 0,
+            service: "server".into(),
+        },
+        Change::DeleteService {
+            test: 0,
+            service: "server".into(),
+        },
+        Change::Param {
+            test: 0,
+            service: "tester".into(),
+            param: "count".into(),
+            value: Some(serde_json::json!(3)),
+        },
+        Change::Param {
+            test: 0,
+            service: "tester".into(),
+            param: "count".into(),
+            value: None,
+        },
+    ];
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap_or_default();
+        for c in &changes {
+            let _ = apply(&text, c, &text);
+            let _ = apply(&text, c, "");
+        }
+    }
+}

@@ -409,7 +409,20 @@ fn configuration() {
     assert!(m.contains("config.toml:3:1"), "{m}");
     assert!(m.contains("did you mean `down`?"), "{m}");
     assert_eq!(step(&a), 2);
+    // `n` alone clashes with the sequence view's next match: refused, naming the screen.
     std::fs::write(&cfg, "theme = \"okabe-ito\"\n[keys]\ndown = \"n\"\n").unwrap();
+    command(&mut a, "reload");
+    let m = a.message.clone().unwrap_or_default();
+    assert!(
+        m.contains("config.toml:3:8") && m.contains("in the sequence view"),
+        "{m}"
+    );
+    assert_eq!(step(&a), 2);
+    std::fs::write(
+        &cfg,
+        "theme = \"okabe-ito\"\n[keys]\ndown = \"n\"\nnext-match = \"ctrl-n\"\n",
+    )
+    .unwrap();
     command(&mut a, "reload");
     assert!(done(&a), "{:?}", a.message);
     assert_eq!(a.theme.name, "okabe-ito");

@@ -1,6 +1,8 @@
 //! `panther export DIR --format mermaid|junit|json`: a results folder, in another format.
 //! Works on a run that crashed half-way: what `events.jsonl` holds is enough for Mermaid,
-//! and the test verdicts recorded as events stand in for a missing `summary.json`.
+//! and the test verdicts recorded as events stand in for a missing `summary.json`; a test
+//! that started without recording a verdict (the run stopped in it) is an error, so the
+//! JUnit of a crashed run shows CI a failure instead of an empty `<testsuites>`.
 
 use std::path::PathBuf;
 
@@ -48,7 +50,15 @@ pub fn run(a: &Args) -> i32 {
             events_path.display()
         );
     }
-    let summary = || results::read_summary(&a.dir).unwrap_or_else(|_| rebuild(&events, &a.dir));
+    let recorded = results::read_summary(&a.dir).ok();
+    let incomplete = recorded.is_none();
+    let summary = || recorded.clone().unwrap_or_else(|| rebuild(&events, &a.dir));
+    if incomplete && a.format != ExportFormat::Mermaid {
+        eprintln!(
+            "warning: {} has no summary.json: the run did not finish; tests without a verdict count as errors",
+            a.dir.display()
+        );
+    }
     let text = match a.format {
         ExportFormat::Mermaid => results::mermaid::render(&events),
         ExportFormat::Junit => results::junit::render(&summary()),
@@ -65,6 +75,7 @@ pub fn run(a: &Args) -> i32 {
         }
         None => print!("{text}"),
     }
+    // The conversion worked: 0. The JUnit itself marks the unfinished tests as errors.
     exit::OK
 }
 
@@ -92,6 +103,27 @@ fn rebuild(events: &[crate::events::Event], dir: &std::path::Path) -> RunSummary
             services: Vec::new(),
         });
     }
+    // Tests that started but recorded no verdict: the run stopped in them.
+    let mut started: Vec<&str> = Vec::new();
+    for e in events.iter().filter(|e| !e.test.is_empty()) {
+        if !started.contains(&e.test.as_str()) {
+            started.push(&e.test);
+        }
+    }
+    for name in started {
+        if !tests.iter().any(|t: &TestResult| t.name == name) {
+            tests.push(unfinished(
+                name,
+                "the run ended before this test recorded a verdict",
+            ));
+        }
+    }
+    if tests.is_empty() {
+        tests.push(unfinished(
+            "run",
+            "the run ended before any test started (no events of a test)",
+        ));
+    }
     let verdict = tests
         .iter()
         .map(|t| t.verdict)
@@ -112,5 +144,20 @@ fn rebuild(events: &[crate::events::Event], dir: &std::path::Path) -> RunSummary
         interrupted: true,
         events: events.len() as u64,
         tests,
+    }
+}
+
+/// A test the run stopped in: an error, against any expectation.
+fn unfinished(name: &str, reason: &str) -> TestResult {
+    TestResult {
+        name: name.to_string(),
+        iteration: 1,
+        verdict: Verdict::Error,
+        expected: None,
+        met_expectation: false,
+        reason: reason.to_string(),
+        duration_ms: 0,
+        dir: String::new(),
+        services: Vec::new(),
     }
 }

@@ -32,8 +32,8 @@ pub mod exit {
     about = "A terminal workbench for testing network-protocol implementations with PANTHER plugins",
     long_about = "A terminal workbench for testing network-protocol implementations (IUTs) against \
 testers, using PANTHER's plugin system and experiment format.\n\nWithout a subcommand, panther \
-opens the full-screen workbench. Every subcommand works headless.\n\nIn the workbench, `:` (Ctrl-P \
-in the editor) opens the command line; each command has a headless counterpart: `:open`/`:new` \
+opens the full-screen workbench (`panther FILE` on that experiment). Every subcommand works \
+headless.\n\nIn the workbench, `:` (Ctrl-P while typing in the editor) opens the command line; each command has a headless counterpart: `:open`/`:new` \
 (`validate`), `:run [TEST]` (`run --test`), `:replay DIR` (`replay`, `export`), `:plugins` \
 (`plugins list|show`), `:create` (`plugin new`, `--create-plugin`), `:tutor` (`tutorial`), \
 `:theme NAME` and `:reload` (`theme` and `plugin-dirs` in $PANTHER_CONFIG or \
@@ -65,6 +65,10 @@ pub struct Cli {
     /// selected (PANTHER's spelling; also `panther tutorial list|run NAME`, `:tutor`).
     #[arg(long)]
     pub interactive_tutorials: bool,
+
+    /// An experiment file to open in the workbench's editor.
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -151,10 +155,53 @@ pub fn dispatch(cli: &Cli) -> Option<i32> {
     })
 }
 
+/// What can be refused before the workbench starts: a `--plugin-dir` that is not a folder,
+/// a FILE that does not exist, a replay folder that is not a results folder. (No terminal
+/// is refused by the workbench itself, after the config is checked.)
+fn check_workbench_args(cli: &Cli, start: &crate::tui::Start) -> Result<(), i32> {
+    for d in &cli.plugin_dirs {
+        if !d.is_dir() {
+            eprintln!(
+                "error: --plugin-dir {}: {}",
+                d.display(),
+                if d.exists() {
+                    "not a folder"
+                } else {
+                    "no such folder"
+                }
+            );
+            return Err(exit::BAD_INPUT);
+        }
+    }
+    if let crate::tui::Start::File(f) = start
+        && !f.exists()
+    {
+        eprintln!(
+            "error: {}: no such file\n  help: `panther` opens the quickstart; `:new` in the workbench starts an experiment",
+            f.display()
+        );
+        return Err(exit::BAD_INPUT);
+    }
+    if let crate::tui::Start::Replay(dir) = start
+        && let Err(e) = crate::tui::app::SequenceScreen::check_dir(dir)
+    {
+        eprintln!("error: {e}");
+        return Err(exit::BAD_INPUT);
+    }
+    Ok(())
+}
+
 /// Opens the workbench: the user's config first (a bad one is reported with file:line:column
 /// and nothing starts), then the plugins, including the config's plugin folders.
 pub fn workbench(cli: &Cli, start: crate::tui::Start) -> i32 {
     use crate::tui::config;
+    let start = match (&cli.file, start) {
+        (Some(f), crate::tui::Start::Quickstart) => crate::tui::Start::File(f.clone()),
+        (_, s) => s,
+    };
+    if let Err(code) = check_workbench_args(cli, &start) {
+        return code;
+    }
     let cfg = match config::default_path() {
         Some(p) => match config::load(&p) {
             Ok(c) => c,

@@ -24,6 +24,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyEventState, KeyModifi
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::keys::{self, Context};
 use crate::diag::Diagnostic;
 use crate::suggest::{did_you_mean, one_of};
 use crate::yaml::Span;
@@ -31,27 +32,41 @@ use crate::yaml::Span;
 /// Environment variable naming the config file to use instead of the default.
 pub const CONFIG_ENV: &str = "PANTHER_CONFIG";
 
-/// The actions a key can be bound to, in help order, with their default keys: the first is
-/// the main key (what `[keys]` replaces), the rest are alternates kept in any case.
-pub const ACTIONS: &[(&str, &[&str], &str)] = &[
-    ("up", &["k", "up"], "move up"),
-    ("down", &["j", "down"], "move down"),
-    ("top", &["g", "home"], "first"),
-    ("bottom", &["G", "end"], "last"),
-    ("page-up", &["pgup"], "page up"),
-    ("page-down", &["pgdn"], "page down"),
-    ("filter", &["/"], "filter by name, description, tag"),
-    ("cancel", &["esc"], "clear the filter / close help"),
-    ("help", &["?"], "help"),
-    ("scroll-detail-down", &["J"], "scroll the details down"),
-    ("scroll-detail-up", &["K"], "scroll the details up"),
-    ("quit", &["q", "ctrl-c"], "quit"),
-    ("palette", &[":"], "command palette"),
-];
-
-/// The action names, in help order.
+/// The action names `[keys]` accepts, in table order ([`super::keys::DEFS`]); an entry
+/// may also name one context's action, `"sequence.down" = "n"`.
 pub fn action_names() -> impl Iterator<Item = &'static str> {
-    ACTIONS.iter().map(|(a, _, _)| *a)
+    super::keys::names().into_iter()
+}
+
+/// Whether `[keys]` knows `name`: an action of some context, or `context.action`.
+fn known_action(name: &str) -> bool {
+    match name.split_once('.') {
+        Some((c, a)) => Context::from_name(c).is_some_and(|c| keys::of(c).any(|d| d.name == a)),
+        None => action_names().any(|a| a == name),
+    }
+}
+
+/// Every qualified name, for "did you mean" on a typo'd `context.action`.
+fn qualified_names() -> Vec<String> {
+    keys::DEFS
+        .iter()
+        .map(|d| format!("{}.{}", d.ctx.name(), d.name))
+        .collect()
+}
+
+fn unknown_action(file: &str, at: Span, name: &str) -> Diagnostic {
+    let quals = qualified_names();
+    let help = if name.contains('.') {
+        did_you_mean(name, quals.iter().map(String::as_str))
+    } else {
+        did_you_mean(name, action_names())
+    };
+    Diagnostic::error(file, at, format!("unknown action `{name}`"))
+        .expected(format!(
+            "one of {} (or CONTEXT.ACTION, such as `sequence.down`)",
+            one_of(&action_names().collect::<Vec<_>>())
+        ))
+        .help_opt(help)
 }
 
 /// The settings, after `~` expansion. `Default` is what a missing file means.
@@ -158,15 +173,8 @@ pub fn parse_str(text: &str, file: &str) -> Result<UserConfig, Vec<Diagnostic>> 
     let mut key_at = BTreeMap::new();
     for (action, spec) in raw.keys {
         let name = action.get_ref();
-        if !action_names().any(|a| a == name) {
-            diags.push(
-                Diagnostic::error(file, at(action.span()), format!("unknown action `{name}`"))
-                    .expected(format!(
-                        "one of {}",
-                        one_of(&action_names().collect::<Vec<_>>())
-                    ))
-                    .help_opt(did_you_mean(name, action_names())),
-            );
+        if !known_action(name) {
+            diags.push(unknown_action(file, at(action.span()), name));
             continue;
         }
         if let Err(msg) = parse_key(spec.get_ref()) {
@@ -201,98 +209,156 @@ pub fn parse_str(text: &str, file: &str) -> Result<UserConfig, Vec<Diagnostic>> 
     }
 }
 
-/// Every (action, key) pair after applying `[keys]` to the defaults, in help order; an
-/// action may have several keys. Errors when two actions share a key, at the entry that
-/// caused it.
-pub fn effective_bindings(cfg: &UserConfig) -> Result<Vec<(String, KeySpec)>, Vec<Diagnostic>> {
-    let mut out: Vec<(String, KeySpec)> = Vec::new();
-    // key → (action, position of the [keys] entry that put it there, if any)
-    let mut taken: BTreeMap<KeySpec, (&str, Option<Span>)> = BTreeMap::new();
+/// A key bound to an action of a context.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bound {
+    pub ctx: Context,
+    pub action: &'static str,
+    pub key: KeySpec,
+}
+
+/// The keys of one action after `[keys]`: the entry for `context.action`, else for
+/// `action`, else the main default; then the alternates. Each with the entry's position.
+fn specs_of(cfg: &UserConfig, def: &keys::Def) -> Vec<(String, Option<Span>)> {
+    let qualified = format!("{}.{}", def.ctx.name(), def.name);
+    let entry = [qualified.as_str(), def.name].into_iter().find_map(|n| {
+        cfg.keys
+            .get(n)
+            .map(|s| (s.clone(), cfg.origin.key_at.get(n).copied()))
+    });
+    let mut specs: Vec<(String, Option<Span>)> = Vec::new();
+    match entry {
+        Some(e) => specs.push(e),
+        None => specs.extend(def.keys.first().map(|d| (d.to_string(), None))),
+    }
+    specs.extend(def.keys.iter().skip(1).map(|d| (d.to_string(), None)));
+    specs
+}
+
+/// Every (context, action, key) after applying `[keys]` to the defaults, in table order; an
+/// action may have several keys. Errors when two actions share a key where both work (one
+/// context, or a screen and the global keys it takes), at the entry that caused it.
+pub fn effective_bindings(cfg: &UserConfig) -> Result<Vec<Bound>, Vec<Diagnostic>> {
     let mut diags = Vec::new();
     // `load` has checked these already; a hand-built config may not have been.
     for name in cfg.keys.keys() {
-        if !action_names().any(|a| a == name) {
+        if !known_action(name) {
             let p = cfg.origin.key_at.get(name).copied().unwrap_or(Span::START);
-            diags.push(
-                Diagnostic::error(&cfg.origin.file, p, format!("unknown action `{name}`"))
-                    .help_opt(did_you_mean(name, action_names())),
-            );
+            diags.push(unknown_action(&cfg.origin.file, p, name));
         }
     }
-    for (action, defaults, _) in ACTIONS {
-        let mut specs: Vec<(String, Option<Span>)> = Vec::new();
-        match cfg.keys.get(*action) {
-            Some(s) => specs.push((s.clone(), cfg.origin.key_at.get(*action).copied())),
-            None => specs.extend(defaults.first().map(|d| (d.to_string(), None))),
-        }
-        specs.extend(defaults.iter().skip(1).map(|d| (d.to_string(), None)));
-        for (spec, pos) in specs {
-            let key = match parse_key(&spec) {
-                Ok(k) => k,
-                Err(msg) => {
-                    let p = pos.unwrap_or(Span::START);
-                    diags.push(
-                        Diagnostic::error(
-                            &cfg.origin.file,
-                            p,
-                            format!("bad key `{spec}` for `{action}`: {msg}"),
-                        )
-                        .expected(KEY_FORMS),
-                    );
-                    continue;
+    let mut out: Vec<Bound> = Vec::new();
+    let mut positions: Vec<Option<Span>> = Vec::new();
+    for def in keys::DEFS {
+        for (spec, pos) in specs_of(cfg, def) {
+            match parse_key(&spec) {
+                Ok(key) => {
+                    if !out
+                        .iter()
+                        .any(|b| b.ctx == def.ctx && b.action == def.name && b.key == key)
+                    {
+                        out.push(Bound {
+                            ctx: def.ctx,
+                            action: def.name,
+                            key,
+                        });
+                        positions.push(pos);
+                    }
                 }
-            };
-            match taken.get(&key) {
-                Some((other, _)) if other == action => continue, // same action twice
-                Some((other, other_pos)) => {
-                    // Point at whichever side comes from the file, the later one if both.
-                    let here = match (pos, *other_pos) {
-                        (Some(a), Some(b)) => Some(later(a, b)),
-                        (a, b) => a.or(b),
-                    };
-                    let by = |a: &str, p: Option<Span>| match p {
-                        Some(p) => format!("`{a}` (line {})", p.line),
-                        None => format!("`{a}` (default)"),
-                    };
-                    let help = match (pos, *other_pos) {
-                        (Some(_), None) => format!(
-                            "`{key}` is `{other}`'s default key; bind `{other}` to another key too, or pick another key for `{action}`"
-                        ),
-                        (None, Some(_)) => format!(
-                            "`{key}` is `{action}`'s default key; bind `{action}` to another key too, or pick another key for `{other}`"
-                        ),
-                        _ => "give each action its own key".to_string(),
-                    };
-                    // Name them in file order, a default before an entry.
-                    let mut pair = [(*other, *other_pos), (*action, pos)];
-                    pair.sort_by_key(|(_, p)| p.map(|p| (p.line, p.col)));
-                    diags.push(
-                        Diagnostic::error(
-                            &cfg.origin.file,
-                            here.unwrap_or(Span::START),
-                            format!(
-                                "key `{key}` is bound to both {} and {}",
-                                by(pair[0].0, pair[0].1),
-                                by(pair[1].0, pair[1].1)
-                            ),
-                        )
-                        .expected("one action per key")
-                        .help(help),
-                    );
-                }
-                None => {
-                    taken.insert(key, (action, pos));
-                    out.push((action.to_string(), key));
-                }
+                Err(msg) => diags.push(
+                    Diagnostic::error(
+                        &cfg.origin.file,
+                        pos.unwrap_or(Span::START),
+                        format!("bad key `{spec}` for `{}`: {msg}", def.name),
+                    )
+                    .expected(KEY_FORMS),
+                ),
             }
         }
     }
+    clashes(&cfg.origin.file, &out, &positions, &mut diags);
     if diags.is_empty() {
         Ok(out)
     } else {
         crate::diag::sort(&mut diags);
+        diags.dedup_by(|a, b| a.message == b.message && a.line == b.line && a.column == b.column);
         Err(diags)
     }
+}
+
+/// Two actions on one key, checked in each context over the keys that work there; a clash
+/// found in several contexts is reported once, naming the first.
+fn clashes(file: &str, out: &[Bound], pos: &[Option<Span>], diags: &mut Vec<Diagnostic>) {
+    let mut seen: Vec<(KeySpec, &str, &str)> = Vec::new();
+    for ctx in Context::ALL {
+        let live: Vec<usize> = (0..out.len())
+            .filter(|&i| out[i].ctx == ctx || ctx.takes_global() && out[i].ctx == Context::Global)
+            .collect();
+        let mut taken: BTreeMap<KeySpec, usize> = BTreeMap::new();
+        for i in live {
+            let Some(&j) = taken.get(&out[i].key) else {
+                taken.insert(out[i].key, i);
+                continue;
+            };
+            if out[j].action == out[i].action {
+                continue;
+            }
+            let (a, b) = (
+                out[i].action.min(out[j].action),
+                out[i].action.max(out[j].action),
+            );
+            let what = (out[i].key, a, b);
+            if !seen.contains(&what) {
+                seen.push(what);
+                diags.push(clash(file, &out[j], pos[j], &out[i], pos[i], ctx));
+            }
+        }
+    }
+}
+
+/// The error for `b` taking `a`'s key.
+fn clash(
+    file: &str,
+    a: &Bound,
+    a_pos: Option<Span>,
+    b: &Bound,
+    b_pos: Option<Span>,
+    ctx: Context,
+) -> Diagnostic {
+    let (other, action, key) = (a.action, b.action, b.key);
+    // Point at whichever side comes from the file, the later one if both.
+    let here = match (b_pos, a_pos) {
+        (Some(x), Some(y)) => Some(later(x, y)),
+        (x, y) => x.or(y),
+    };
+    let by = |a: &str, p: Option<Span>| match p {
+        Some(p) => format!("`{a}` (line {})", p.line),
+        None => format!("`{a}` (default)"),
+    };
+    let help = match (b_pos, a_pos) {
+        (Some(_), None) => format!(
+            "`{key}` is `{other}`'s default key; bind `{other}` to another key too, or pick another key for `{action}`"
+        ),
+        (None, Some(_)) => format!(
+            "`{key}` is `{action}`'s default key; bind `{action}` to another key too, or pick another key for `{other}`"
+        ),
+        _ => "give each action its own key".to_string(),
+    };
+    // Name them in file order, a default before an entry.
+    let mut pair = [(other, a_pos), (action, b_pos)];
+    pair.sort_by_key(|(_, p)| p.map(|p| (p.line, p.col)));
+    Diagnostic::error(
+        file,
+        here.unwrap_or(Span::START),
+        format!(
+            "key `{key}` is bound to both {} and {} in {}",
+            by(pair[0].0, pair[0].1),
+            by(pair[1].0, pair[1].1),
+            ctx.title()
+        ),
+    )
+    .expected("one action per key")
+    .help(help)
 }
 
 /// The later of two positions.

@@ -36,8 +36,6 @@ pub enum EditorOutcome {
     None,
     /// The buffer was written to this file.
     Saved(PathBuf),
-    /// The user left the editor (nothing unsaved, or the loss was confirmed).
-    Close,
     /// The user asked to run the experiment; only returned when it validates.
     Launch,
 }
@@ -50,7 +48,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("Ctrl-R", "run"),
     ("F8", "next problem"),
     ("Ctrl-P", "commands"),
-    ("Esc", "close"),
+    ("Esc", "view mode"),
 ];
 
 pub struct Editor {
@@ -73,8 +71,13 @@ pub struct Editor {
     /// The text used CRLF line ends (kept on save).
     crlf: bool,
     message: Option<String>,
-    /// Esc was pressed once with unsaved changes.
-    confirm_close: bool,
+    /// Insert mode: keys type into the file. Off (view mode) the app reads keys as commands.
+    insert: bool,
+    /// The footer's keys, set by the app from its keymap (else [`KEYS`]).
+    pub hints: Option<String>,
+    /// `/` in view mode: the text being typed (Some while typing), and the last search.
+    search_input: Option<String>,
+    search: Option<String>,
 }
 
 fn hash(s: &str) -> u64 {
@@ -108,7 +111,10 @@ impl Editor {
             trailing_newline,
             crlf,
             message: None,
-            confirm_close: false,
+            insert: false,
+            hints: None,
+            search_input: None,
+            search: None,
         };
         e.current = hash(&e.text());
         e.saved = e.current;
@@ -174,11 +180,100 @@ impl Editor {
         self.path.as_deref()
     }
 
+    /// Insert mode (keys type) or view mode (keys command).
+    pub fn is_insert(&self) -> bool {
+        self.insert
+    }
+
+    pub fn set_insert(&mut self, on: bool) {
+        self.insert = on;
+    }
+
+    /// The search line is being typed (`/` in view mode).
+    pub fn is_searching(&self) -> bool {
+        self.search_input.is_some()
+    }
+
+    /// `/`: starts typing a search.
+    pub fn start_search(&mut self) {
+        self.search_input = Some(String::new());
+    }
+
+    /// A key typed into the search line: Enter finds, Esc cancels.
+    pub fn search_key(&mut self, k: KeyEvent) {
+        let Some(line) = self.search_input.as_mut() else {
+            return;
+        };
+        let plain = !k
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
+        match k.code {
+            KeyCode::Char(c) if plain => line.push(c),
+            KeyCode::Backspace => {
+                line.pop();
+            }
+            KeyCode::Esc => self.search_input = None,
+            KeyCode::Enter => {
+                let pattern = self.search_input.take().unwrap_or_default();
+                if !pattern.is_empty() {
+                    self.search = Some(pattern);
+                    self.find_next(true);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// n / N: the next or previous place the last search matches.
+    pub fn find_next(&mut self, forward: bool) {
+        let Some(pattern) = self.search.clone() else {
+            self.message = Some("search first: / then the text".into());
+            return;
+        };
+        let lines = self.textarea.lines().to_vec();
+        match super::text_search::find(&lines, self.cursor(), &pattern, forward) {
+            Some(((row, col), wrapped)) => {
+                self.textarea
+                    .move_cursor(CursorMove::Jump(row as u16, col as u16));
+                if wrapped {
+                    self.message = Some(format!("“{pattern}”: search wrapped around"));
+                }
+            }
+            None => self.message = Some(format!("no match for “{pattern}”")),
+        }
+    }
+
+    /// Moves the cursor without editing (view mode).
+    pub fn motion(&mut self, m: CursorMove) {
+        self.textarea.move_cursor(m);
+    }
+
+    /// Scrolls a page (view mode).
+    pub fn page(&mut self, down: bool) {
+        use ratatui_textarea::Scrolling;
+        self.textarea.scroll(if down {
+            Scrolling::PageDown
+        } else {
+            Scrolling::PageUp
+        });
+    }
+
+    /// Sets a status message (shown until the next key).
+    pub fn say(&mut self, m: impl Into<String>) {
+        self.message = Some(m.into());
+    }
+
+    /// The file's name as shown (a never-saved buffer: where it will be saved).
+    pub fn name(&self) -> String {
+        self.file_name()
+    }
+
     /// The name used in diagnostics and the header.
     fn file_name(&self) -> String {
         match &self.path {
             Some(p) => p.display().to_string(),
-            None => format!("{DEFAULT_DIR}/{DEFAULT_STEM}.yaml"),
+            // Where Ctrl-S will put it, so the header does not promise another name.
+            None => untitled_in(Path::new(DEFAULT_DIR)).display().to_string(),
         }
     }
 
@@ -262,14 +357,26 @@ impl Editor {
         self.trailing_newline = fresh.trailing_newline;
         self.crlf = fresh.crlf;
         self.message = None;
-        self.confirm_close = false;
+        self.after_edit(reg);
+    }
+
+    /// Replaces the whole text as one more edit (Ctrl-Z brings the old text back), keeping
+    /// the file's line ends and final newline; re-validates.
+    pub fn edit_text(&mut self, text: &str, reg: &Registry) {
+        if text == self.text() {
+            return;
+        }
+        let sep = if self.crlf { "\r\n" } else { "\n" };
+        let body = text.strip_suffix(sep).unwrap_or(text);
+        self.textarea.select_all();
+        self.textarea.insert_str(body);
+        self.message = None;
         self.after_edit(reg);
     }
 
     /// Inserts pasted text (bracketed paste), re-validating.
     pub fn paste(&mut self, text: &str, reg: &Registry) {
         self.message = None;
-        self.confirm_close = false;
         if self.textarea.insert_str(text) {
             self.after_edit(reg);
         }
@@ -297,17 +404,12 @@ impl Editor {
         }
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         let alt = key.modifiers.contains(KeyModifiers::ALT);
-        let confirming = std::mem::take(&mut self.confirm_close);
         self.message = None;
         match key.code {
+            // Esc ends insert mode; the text stays as it is (Ctrl-Z undoes).
             KeyCode::Esc => {
-                if self.dirty && !confirming {
-                    self.confirm_close = true;
-                    self.message =
-                        Some("unsaved changes: Esc again to discard, Ctrl-S to save".into());
-                    return EditorOutcome::None;
-                }
-                return EditorOutcome::Close;
+                self.insert = false;
+                return EditorOutcome::None;
             }
             KeyCode::Char('s') if ctrl && !alt => {
                 return match self.save() {
@@ -386,6 +488,21 @@ impl Editor {
             Some((l, c)) => self.goto(l, c),
             None => self.message = Some("no problems".into()),
         }
+    }
+
+    /// Saves under a new name (`:w FILE`), refusing to overwrite another file.
+    pub fn save_as(&mut self, path: &Path) -> io::Result<PathBuf> {
+        if path.exists() && self.path.as_deref() != Some(path) {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!(
+                    "{} exists; open it with :e, or pick another name",
+                    path.display()
+                ),
+            ));
+        }
+        let old = self.path.replace(path.to_path_buf());
+        self.save().inspect_err(|_| self.path = old)
     }
 
     /// Writes the buffer atomically (temporary file in the same folder, then rename). A buffer
@@ -483,11 +600,15 @@ impl Editor {
         .areas(area);
 
         // Header: file, [modified], validity.
-        let mut spans = vec![
-            Span::styled("panther", bold),
-            Span::raw(" · editor · "),
-            Span::raw(self.file_name()),
-        ];
+        let mode = if self.insert {
+            Span::styled(
+                "-- INSERT --",
+                fg(Color::Green).add_modifier(Modifier::BOLD | Modifier::REVERSED),
+            )
+        } else {
+            Span::styled("VIEW", bold)
+        };
+        let mut spans = vec![mode, Span::raw(" · "), Span::raw(self.file_name())];
         if self.dirty {
             spans.push(Span::styled(" [modified]", fg(Color::Yellow)));
         }
@@ -560,13 +681,18 @@ impl Editor {
         );
 
         // Status line: the last message, or the keys.
-        let status = match &self.message {
-            Some(m) => Line::styled(m.clone(), fg(Color::Yellow).add_modifier(Modifier::BOLD)),
-            None => Line::styled(
-                KEYS.iter()
-                    .map(|(k, w)| format!("{k} {w}"))
-                    .collect::<Vec<_>>()
-                    .join(" · "),
+        let status = match (&self.search_input, &self.message) {
+            (Some(s), _) => Line::from(format!("/{s}▏  Enter find · Esc cancel · then n/N")),
+            (None, Some(m)) => {
+                Line::styled(m.clone(), fg(Color::Yellow).add_modifier(Modifier::BOLD))
+            }
+            (None, None) => Line::styled(
+                self.hints.clone().unwrap_or_else(|| {
+                    KEYS.iter()
+                        .map(|(k, w)| format!("{k} {w}"))
+                        .collect::<Vec<_>>()
+                        .join(" · ")
+                }),
                 fg(Color::Gray),
             ),
         };

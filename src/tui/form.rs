@@ -122,6 +122,10 @@ pub struct Form {
     right: usize,
     wizard: Option<Wizard>,
     input: Option<Input>,
+    /// The footer's keys, set by the app from its keymap (else [`KEYS`]).
+    pub hints: Option<String>,
+    /// The last change, when it can be written as a patch of the YAML text.
+    change: Option<super::form_patch::Change>,
     /// The last status message and whether it is an error.
     message: Option<(String, bool)>,
     /// Parameters of every service plugin, copied from the registry so `draw` needs none.
@@ -215,6 +219,8 @@ impl Form {
             right: 0,
             wizard: None,
             input: None,
+            hints: None,
+            change: None,
             message: None,
             params: HashMap::new(),
         }
@@ -227,6 +233,17 @@ impl Form {
     pub fn to_yaml(&self) -> String {
         serde_norway::to_string(&self.exp)
             .unwrap_or_else(|e| format!("# cannot write the experiment: {e}\n"))
+    }
+
+    /// The change the last key made, when it is one the YAML can be patched with (a
+    /// parameter, the network environment); None after structural changes.
+    pub fn take_change(&mut self) -> Option<super::form_patch::Change> {
+        self.change.take()
+    }
+
+    /// A parameter input or the add-service wizard is open: keys go to it.
+    pub fn is_typing(&self) -> bool {
+        self.input.is_some() || self.wizard.is_some()
     }
 
     /// The last status message (an applied change, or why an input was refused).
@@ -316,6 +333,7 @@ impl Form {
         if key.modifiers.contains(KeyModifiers::CONTROL) {
             return FormOutcome::None;
         }
+        self.change = None;
         self.refresh(reg);
         if self.input.is_some() {
             return self.input_key(key, reg);
@@ -355,6 +373,7 @@ impl Form {
                 }
                 let name = format!("test_{k}");
                 self.exp.tests.push(new_test(name.clone()));
+                self.change = Some(super::form_patch::Change::AddTest);
                 self.select_row(LeftRow::Test(self.exp.tests.len() - 1));
                 self.info(format!("added test {name}"));
                 return FormOutcome::Changed;
@@ -366,6 +385,7 @@ impl Form {
                 }
                 let i = self.current_test();
                 let t = self.exp.tests.remove(i);
+                self.change = Some(super::form_patch::Change::DeleteTest { test: i });
                 self.select_row(LeftRow::Test(i.min(self.exp.tests.len() - 1)));
                 self.info(format!("deleted test {}", t.name));
                 return FormOutcome::Changed;
@@ -392,6 +412,10 @@ impl Form {
             KeyCode::Char('d') => {
                 if let Some((i, name)) = self.current_service() {
                     self.delete_service(i, &name);
+                    self.change = Some(super::form_patch::Change::DeleteService {
+                        test: i,
+                        service: name.clone(),
+                    });
                     return FormOutcome::Changed;
                 }
                 self.error("select a service to delete");
@@ -427,6 +451,10 @@ impl Form {
             return FormOutcome::None;
         }
         self.exp.tests[i].network_environment.kind = next.to_string();
+        self.change = Some(super::form_patch::Change::Network {
+            test: i,
+            kind: next.to_string(),
+        });
         self.info(format!("network environment: {next}"));
         FormOutcome::Changed
     }
@@ -600,6 +628,10 @@ impl Form {
             k += 1;
         }
         let no_target = role.needs_target() && target.is_none();
+        self.change = Some(super::form_patch::Change::AddService {
+            test: w.test,
+            service: name.clone(),
+        });
         services.insert(
             name.clone(),
             Service {
@@ -743,6 +775,12 @@ impl Form {
                 let cfg = &mut self.exp.tests[i].services[&name].plugin_config;
                 if text.is_empty() {
                     cfg.shift_remove(&input.param);
+                    self.change = Some(super::form_patch::Change::Param {
+                        test: i,
+                        service: name.clone(),
+                        param: input.param.clone(),
+                        value: None,
+                    });
                     let p = input.param;
                     self.info(format!("{p}: back to the default"));
                     return FormOutcome::Changed;
@@ -751,7 +789,13 @@ impl Form {
                     .and_then(|v| check::check_value(param, &v).map(|()| v));
                 match value {
                     Ok(v) => {
-                        cfg.insert(input.param.clone(), v);
+                        cfg.insert(input.param.clone(), v.clone());
+                        self.change = Some(super::form_patch::Change::Param {
+                            test: i,
+                            service: name.clone(),
+                            param: input.param.clone(),
+                            value: Some(v),
+                        });
                         let p = input.param;
                         self.info(format!("{p} set to {text}"));
                         return FormOutcome::Changed;
@@ -1041,13 +1085,15 @@ impl Form {
                 } else {
                     KEYS
                 };
-                Line::styled(
-                    keys.iter()
+                let text = match &self.hints {
+                    Some(h) if !self.is_typing() => h.clone(),
+                    _ => keys
+                        .iter()
                         .map(|(k, w)| format!("{k} {w}"))
                         .collect::<Vec<_>>()
                         .join(" · "),
-                    fg(Color::Gray),
-                )
+                };
+                Line::styled(text, fg(Color::Gray))
             }
         };
         f.render_widget(Paragraph::new(status), foot);

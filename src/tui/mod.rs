@@ -7,9 +7,13 @@ pub mod config;
 pub mod create_wizard;
 pub mod editor;
 pub mod form;
+pub mod form_patch;
 pub mod keymap;
+pub mod keys;
 pub mod palette;
 pub mod screens;
+pub mod sequence_screen;
+pub mod text_search;
 pub mod theme;
 pub mod tutor_picker;
 pub mod widgets;
@@ -58,6 +62,21 @@ pub enum Start {
     Tutorial(String),
     /// The quickstart with the tutorial picker open (`--interactive-tutorials`).
     TutorPicker,
+    /// An experiment file in the editor (`panther FILE`).
+    File(PathBuf),
+}
+
+/// The workbench draws on a terminal: stdin and stdout must be one. The error says what to
+/// do instead, before anything is touched.
+pub fn check_terminal() -> std::io::Result<()> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+        return Ok(());
+    }
+    Err(std::io::Error::other(
+        "the workbench needs a terminal (stdin and stdout must be a TTY); headless, use \
+         `panther run FILE`, `panther validate FILE` or `panther export DIR --format mermaid`",
+    ))
 }
 
 /// Runs the workbench until the user quits. The terminal is restored however it ends.
@@ -104,6 +123,7 @@ pub fn run_with(
         Start::Quickstart | Start::Tutorial(_) | Start::TutorPicker
     ) {
         app.update(Action::GoTo(app::Screen::Editor));
+        app.back_stack.clear(); // nowhere to go back to yet
     }
     if let Start::TutorPicker = start {
         app.open_tutor_picker();
@@ -114,6 +134,11 @@ pub fn run_with(
         app.sequence = Some(s);
         app.screen = app::Screen::Sequence;
     }
+    if let Start::File(path) = &start {
+        app.open_file(path).map_err(std::io::Error::other)?;
+        app.back_stack.clear();
+    }
+    check_terminal()?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -125,7 +150,7 @@ pub fn run_with(
             nix::sys::signal::SigHandler::Handler(on_sigterm),
         );
     }
-    let mut terminal = ratatui::init(); // also installs a panic hook that restores the terminal
+    let mut terminal = ratatui::try_init()?; // also installs a panic hook that restores the terminal
     // The wheel scrolls; mouse reporting is switched off again on exit and on panic.
     let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture);
     let hook = std::panic::take_hook();
@@ -244,7 +269,7 @@ fn launch(
                 app::SequenceScreen::new(format!("live: {name}"), Default::default(), true);
             screen.dir = Some(run_dir);
             app.sequence = Some(screen);
-            app.screen = app::Screen::Sequence;
+            app.go(app::Screen::Sequence);
             live.run = Some(LiveRun { cancel, events });
             live.done = Some(rx);
         }
@@ -306,7 +331,7 @@ fn drain_live(app: &mut App, live: &mut Live) -> bool {
                 }
                 Err(tokio::sync::broadcast::error::TryRecvError::Lagged(n)) => {
                     if let Some(s) = app.sequence.as_mut() {
-                        s.status = format!("view skipped {n} events (all are in events.jsonl)");
+                        s.note = Some(format!("view skipped {n} events (all are in events.jsonl)"));
                     }
                 }
                 Err(_) => break,
@@ -319,6 +344,10 @@ fn drain_live(app: &mut App, live: &mut Live) -> bool {
         if let Some(s) = app.sequence.as_mut() {
             s.status = msg;
             s.live = false;
+            s.confirm_cancel = false;
+            if let Some(name) = s.title.strip_prefix("live: ") {
+                s.title = name.to_string();
+            }
         }
         app.run_finished(tests);
         live.done = None;

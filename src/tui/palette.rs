@@ -9,7 +9,16 @@ use super::config::expand_tilde;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
+    /// Quit; asks first when the experiment has unsaved changes.
     Quit,
+    /// `q!`: quit, dropping unsaved changes.
+    ForceQuit,
+    /// `w`: save the experiment.
+    Write,
+    /// `w FILE`: save it as FILE.
+    WriteAs(PathBuf),
+    /// `wq`: save, then quit.
+    WriteQuit,
     /// A new, empty experiment in the editor.
     New,
     Open(PathBuf),
@@ -38,7 +47,11 @@ pub struct CreateArgs {
 
 /// Every command with its one-line help, in the order the palette lists them.
 pub const COMMANDS: &[(&str, &str)] = &[
-    ("open", "open an experiment file: open FILE"),
+    ("open", "open an experiment file: open FILE (or e FILE)"),
+    (
+        "write",
+        "save the experiment: w [FILE] (wq saves and quits)",
+    ),
     (
         "new",
         "a new experiment (one test on localhost) in the form view",
@@ -63,13 +76,21 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ),
     ("theme", "switch the colour theme: theme NAME"),
     ("help", "keys and commands"),
-    ("quit", "leave panther"),
+    (
+        "quit",
+        "leave panther (asks about unsaved changes; q! does not)",
+    ),
 ];
 
 /// Short forms accepted as well (not completed, not listed).
 const ALIASES: &[(&str, &str)] = &[
     ("q", "quit"),
-    ("q!", "quit"),
+    ("q!", "quit!"),
+    ("w", "write"),
+    ("wq", "wq"),
+    ("x", "wq"),
+    ("e", "open"),
+    ("edit", "open"),
     ("exit", "quit"),
     ("?", "help"),
 ];
@@ -143,6 +164,10 @@ pub fn parse(input: &str) -> Result<Command, String> {
     };
     match name {
         "quit" => no_arg(Command::Quit),
+        "quit!" => no_arg(Command::ForceQuit),
+        "write" if arg.is_empty() => Ok(Command::Write),
+        "write" => Ok(Command::WriteAs(expand_tilde(arg))),
+        "wq" => no_arg(Command::WriteQuit),
         "new" => no_arg(Command::New),
         "run" if arg.is_empty() => Ok(Command::Run),
         "run" => Ok(Command::RunTest(arg.to_string())),

@@ -30,13 +30,14 @@ pub fn draw(f: &mut Frame, app: &App) {
             let ok = match r.ok {
                 Some(true) => "✓",
                 Some(false) => "✗",
-                None => "",
+                None => "·",
             };
+            // What matters first (the mark, the verdict, the name), the time last: a
+            // narrow list cuts the time, not the name.
             ListItem::new(Line::from(vec![
-                Span::styled(r.when.replace('_', " "), fg(app, Color::DarkGray)),
-                Span::raw("  "),
-                Span::styled(format!("{label:<11}"), fg(app, color)),
-                Span::raw(format!("{} {}", r.experiment, ok)),
+                Span::styled(format!("{ok} {label:<10} "), fg(app, color)),
+                Span::raw(r.experiment.clone()),
+                Span::styled(format!("  {}", when(&r.when)), fg(app, Color::DarkGray)),
             ]))
         })
         .collect();
@@ -45,7 +46,11 @@ pub fn draw(f: &mut Frame, app: &App) {
     } else {
         Style::default().add_modifier(Modifier::REVERSED)
     };
-    let title = format!(" runs in {} ({}) ", app.outputs.display(), app.runs.len());
+    let title = if app.runs_filter.is_empty() {
+        format!(" runs in {} ({}) ", app.outputs.display(), app.runs.len())
+    } else {
+        format!(" runs matching “{}” ({}) ", app.runs_filter, app.runs.len())
+    };
     let mut state =
         ListState::default().with_selected((!app.runs.is_empty()).then_some(app.run_selected));
     app.list_area
@@ -58,17 +63,42 @@ pub fn draw(f: &mut Frame, app: &App) {
         &mut state,
     );
     let text = match app.selected_run() {
+        None if !app.runs_filter.is_empty() => format!("No run matches “{}”; Esc clears the filter.", app.runs_filter),
         None => "No runs yet. Start one with `panther run experiments/quickstart.yaml`; its results folder appears here.".to_string(),
         Some(r) => std::fs::read_to_string(r.dir.join(crate::results::REPORT)).unwrap_or_else(|_| {
             format!("{}\n\nThis run has no report: it was stopped before it finished. Its events are in events.jsonl.", r.dir.display())
         }),
     };
     f.render_widget(
-        Paragraph::new(text)
+        Paragraph::new(markdown(&text))
             .wrap(Wrap { trim: false })
             .scroll((app.detail_scroll, 0))
             .block(Block::default().borders(Borders::ALL).title(" report ")),
         right,
     );
     status_bar(f, app, foot);
+}
+
+/// `2026-11-25_10-00-00` as `2026-11-25 10:00:00`.
+fn when(stamp: &str) -> String {
+    match stamp.split_once('_') {
+        Some((date, time)) => format!("{date} {}", time.replace('-', ":")),
+        None => stamp.to_string(),
+    }
+}
+
+/// A report's Markdown, readable as text: headings bold without their `#`, `**` and
+/// backticks dropped, table rule lines left out.
+fn markdown(text: &str) -> Vec<Line<'static>> {
+    let bold = Style::default().add_modifier(Modifier::BOLD);
+    text.lines()
+        .filter(|l| !l.starts_with("|---"))
+        .map(|l| {
+            let plain = l.replace("**", "").replace('`', "");
+            match plain.strip_prefix('#') {
+                Some(h) => Line::styled(h.trim_start_matches('#').trim().to_string(), bold),
+                None => Line::from(plain),
+            }
+        })
+        .collect()
 }

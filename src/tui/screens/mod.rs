@@ -1,5 +1,6 @@
 //! One file per screen; each draws the app state it is given and nothing else.
 
+pub mod help;
 pub mod history;
 pub mod plugins;
 pub mod sequence;
@@ -12,6 +13,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::tui::app::{App, Screen};
+use crate::tui::keys::Context;
 
 /// The app's current screen.
 pub fn draw(f: &mut Frame, app: &mut App) {
@@ -27,15 +29,18 @@ pub fn draw(f: &mut Frame, app: &mut App) {
             .areas(f.area());
             tab_bar(f, app, head);
             let color = app.color;
+            let hints = app.footer();
             if let Some(form) = app.form.as_mut() {
+                form.hints = Some(hints);
                 form.draw(f, body, color);
             } else if let Some(ed) = app.editor.as_mut() {
+                ed.hints = Some(hints);
                 ed.draw(f, body, color);
             }
         }
     }
     if app.show_help {
-        plugins::draw_help(f, app, f.area());
+        help::draw(f, app, f.area());
     }
     if let Some(t) = &app.tutorial {
         tutor::draw_panel(f, app, t);
@@ -82,7 +87,13 @@ pub fn draw(f: &mut Frame, app: &mut App) {
         width: a.width,
         height: 1.min(a.height),
     };
-    if let Some(line) = &app.palette {
+    if let Some(q) = app.question() {
+        f.render_widget(ratatui::widgets::Clear, bottom);
+        f.render_widget(
+            Paragraph::new(q).style(fg(app, Color::Yellow).add_modifier(Modifier::BOLD)),
+            bottom,
+        );
+    } else if let Some(line) = &app.palette {
         let text = match &app.wizard {
             Some(w) => format!(
                 "{}{line}▏   {}",
@@ -122,7 +133,8 @@ pub(crate) fn frame(f: &mut Frame, app: &App) -> [Rect; 2] {
     [body, foot]
 }
 
-/// "panther · [1 plugins] 2 runs" with the current screen marked.
+/// "panther [1 plugins] 2 runs …" with the current screen marked, the mode, and a hint
+/// that is true for this screen (dropped when it does not fit).
 pub(crate) fn tab_bar(f: &mut Frame, app: &App, area: Rect) {
     let mut spans = vec![
         Span::styled("panther", Style::default().add_modifier(Modifier::BOLD)),
@@ -135,7 +147,10 @@ pub(crate) fn tab_bar(f: &mut Frame, app: &App, area: Rect) {
         .and_then(|t| t.current())
         .and_then(|s| s.highlight.as_deref());
     for (i, s) in Screen::ALL.iter().enumerate() {
-        let label = format!(" {} {} ", i + 1, s.title());
+        let key = app
+            .keymap
+            .first(Context::Global, &format!("screen-{}", i + 1));
+        let label = format!(" {key} {} ", s.title());
         if *s != app.screen && pointed == Some(s.title()) {
             spans.push(Span::styled(
                 format!("▸{}◂", label.trim()),
@@ -151,28 +166,102 @@ pub(crate) fn tab_bar(f: &mut Frame, app: &App, area: Rect) {
             spans.push(Span::styled(label, fg(app, Color::DarkGray)));
         }
     }
-    spans.push(Span::styled(
-        "  ? help · 3 then Ctrl-R runs the experiment",
-        fg(app, Color::DarkGray),
-    ));
+    let mode = Span::styled(
+        format!(" {} ", mode(app)),
+        Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD),
+    );
+    let used = Line::from(spans.clone()).width() + mode.width();
+    let (long, short) = hint(app);
+    let fits = |h: &str| used + h.chars().count() + 4 <= area.width as usize;
+    match [long, short].into_iter().find(|h| fits(h)) {
+        Some(h) => spans.push(Span::styled(format!("  {h}  "), fg(app, Color::DarkGray))),
+        None => spans.push(Span::raw(" ")),
+    }
+    let pad =
+        (area.width as usize).saturating_sub(Line::from(spans.clone()).width() + mode.width());
+    spans.push(Span::raw(" ".repeat(pad)));
+    spans.push(mode);
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-/// The focused screen's keys, from the keymap (or the filter prompt while typing).
+/// The mode the keys are in, always shown.
+pub fn mode(app: &App) -> &'static str {
+    if app.pending.is_some() || app.confirm_install.is_some() {
+        return "ASK";
+    }
+    match app.context() {
+        Context::Help => "HELP",
+        Context::Palette => "COMMAND",
+        Context::Insert => "INSERT",
+        Context::Plugins | Context::Runs if app.typing_filter => "FILTER",
+        Context::Sequence if app.sequence.as_ref().is_some_and(|s| s.typing_search) => "SEARCH",
+        Context::Editor if app.editor.as_ref().is_some_and(|e| e.is_searching()) => "SEARCH",
+        Context::Form if app.form.as_ref().is_some_and(|f| f.is_typing()) => "FORM INPUT",
+        Context::Form => "FORM",
+        Context::Logs => "LOGS",
+        _ => "VIEW",
+    }
+}
+
+/// The next useful thing on this screen, with the keys that do it now: a long and a short
+/// form (for 80 columns).
+fn hint(app: &App) -> (String, String) {
+    let k = |c: Context, a: &str| app.keymap.first(c, a);
+    let help = format!("{} help", k(Context::Global, "help"));
+    match app.context() {
+        Context::Insert => {
+            let done = format!("{} when done", k(Context::Insert, "normal"));
+            (format!("typing into the file · {done}"), done)
+        }
+        Context::Editor => {
+            let edit = format!("{} edit", k(Context::Editor, "insert"));
+            (
+                format!("{edit} · {} run · {help}", k(Context::Editor, "run")),
+                format!("{edit} · {help}"),
+            )
+        }
+        Context::Sequence if app.sequence.is_none() => (
+            format!(
+                "{} experiment, then {} runs it",
+                k(Context::Global, "screen-3"),
+                k(Context::Editor, "run")
+            ),
+            help.clone(),
+        ),
+        Context::Help => {
+            let close = format!(
+                "{} or {} closes",
+                k(Context::Help, "help"),
+                k(Context::Help, "cancel")
+            );
+            (close.clone(), close)
+        }
+        _ => (
+            format!(
+                "{help} · {} experiment · {} quit",
+                k(Context::Global, "screen-3"),
+                k(Context::Global, "quit")
+            ),
+            help.clone(),
+        ),
+    }
+}
+
+/// The focused screen's keys from the keymap, cut to fit (or the filter prompt).
 pub(crate) fn status_bar(f: &mut Frame, app: &App, area: Rect) {
     let text = if app.typing_filter {
-        format!("filter: {}▏  Enter keep · Esc clear", app.filter)
+        format!("filter: {}▏  Enter keep · Esc clear", app.screen_filter())
     } else {
-        let keys = app.keymap.status();
         let problems = if app.problems.is_empty() {
             String::new()
         } else {
             format!(
-                "  ·  {} plugin problem(s): panther plugins validate",
+                "{} plugin problem(s): panther plugins validate · ",
                 app.problems.len()
             )
         };
-        format!("{keys}{problems}")
+        let w = area.width.saturating_sub(problems.chars().count() as u16);
+        format!("{problems}{}", app.keymap.footer(app.context(), w))
     };
     f.render_widget(Paragraph::new(text).style(fg(app, Color::Gray)), area);
 }

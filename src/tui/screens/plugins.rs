@@ -5,7 +5,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, List, ListItem, ListState, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, List, ListItem, ListState, Paragraph, Wrap};
 
 use crate::tui::app::{App, TreeRow};
 
@@ -164,28 +164,5 @@ fn draw_detail(f: &mut Frame, app: &App, area: Rect) {
             .scroll((app.detail_scroll, 0))
             .block(Block::default().borders(Borders::ALL).title(" details ")),
         area,
-    );
-}
-
-pub(crate) fn draw_help(f: &mut Frame, app: &App, area: Rect) {
-    let w = 66.min(area.width);
-    let h = (app.bindings().len() as u16 + 4).min(area.height);
-    let r = Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
-    };
-    let mut lines: Vec<Line> = app
-        .bindings()
-        .iter()
-        .map(|b| Line::from(format!(" {:14} {}", b.keys, b.what)))
-        .collect();
-    lines.push(Line::from(""));
-    lines.push(Line::from(" Esc or ? closes this help"));
-    f.render_widget(Clear, r);
-    f.render_widget(
-        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(" keys ")),
-        r,
     );
 }

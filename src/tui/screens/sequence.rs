@@ -12,18 +12,29 @@ use crate::tui::app::App;
 use crate::tui::widgets::sequence::{SequenceStyle, SequenceView};
 
 use super::{fg, frame};
+use crate::tui::keys::Context;
 
 pub fn draw(f: &mut Frame, app: &mut App) {
     let [body, foot] = frame(f, app);
     let color = app.color;
     let app_theme = app.theme.sequence.clone();
+    let footer = app.footer();
     let Some(seq) = app.sequence.as_mut() else {
+        let k = |c: Context, a: &str| app.keymap.first(c, a);
+        let text = format!(
+            "No run open. Launch the experiment from the editor ({}, then {}), or open a past run from the runs screen ({}, then {}).",
+            k(Context::Global, "screen-3"),
+            k(Context::Editor, "run"),
+            k(Context::Global, "screen-2"),
+            k(Context::Runs, "open"),
+        );
         f.render_widget(
-            Paragraph::new("No run open. Launch the experiment from the editor (3, then Ctrl-R), or open a past run from the runs screen (2, Enter).")
+            Paragraph::new(text)
                 .wrap(Wrap { trim: true })
                 .block(Block::default().borders(Borders::ALL).title(" sequence ")),
             body,
         );
+        f.render_widget(Paragraph::new(footer).style(fg(app, Color::Gray)), foot);
         return;
     };
     let style = if color {
@@ -49,17 +60,14 @@ pub fn draw(f: &mut Frame, app: &mut App) {
         &mut seq.state,
     );
     if let Some((svc, text)) = &seq.logs {
-        let lines = text.lines().count() as u16;
-        let scroll = lines.saturating_sub(main.height.saturating_sub(2));
         f.render_widget(ratatui::widgets::Clear, main);
-        f.render_widget(
-            Paragraph::new(text.as_str()).scroll((scroll, 0)).block(
-                Block::default().borders(Borders::ALL).title(format!(
-                    " {svc}: logs (Tab next service · l or Esc closes) "
-                )),
-            ),
-            main,
-        );
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .title(format!(" {svc}: logs, from line {} ", seq.logs_scroll + 1));
+        let inner = block.inner(main);
+        f.render_widget(block, main);
+        let lines = log_lines(text, seq.logs_scroll, inner.width, inner.height);
+        f.render_widget(Paragraph::new(lines), inner);
     }
     if let Some(d) = detail {
         let text = match seq.state.selected_row(&seq.timeline) {
@@ -84,25 +92,29 @@ pub fn draw(f: &mut Frame, app: &mut App) {
             d,
         );
     }
-    let status = format!(
-        "{}  ·  {} rows{}{}  ·  j/k move · Enter detail · / search · n/N · t time · G follow · f/F filter · h/H </> lanes · l logs · m mermaid{}",
-        seq.status,
-        seq.state.len(),
-        if seq.state.follow {
-            " · following"
-        } else {
-            ""
-        },
-        seq.search
-            .as_ref()
-            .map(|s| format!(" · search “{s}”"))
-            .unwrap_or_default(),
-        if seq.live { " · x cancel run" } else { "" },
-    );
     let status = if seq.typing_search {
-        format!("search: {}▏  Enter find · Esc cancel", seq.search_input)
+        format!(
+            "search: {}▏  Enter find · Esc cancel · kind:message · service:NAME",
+            seq.search_input
+        )
     } else {
-        status
+        let info = format!(
+            "{} · {} rows{}{}",
+            seq.note.as_deref().unwrap_or(&seq.status),
+            seq.state.len(),
+            if seq.state.follow {
+                " · following"
+            } else {
+                ""
+            },
+            seq.search
+                .as_ref()
+                .map(|s| format!(" · “{s}”"))
+                .unwrap_or_default(),
+        );
+        let room = foot.width.saturating_sub(info.chars().count() as u16 + 3);
+        let ctx = app.context();
+        format!("{info} · {}", app.keymap.footer(ctx, room))
     };
     f.render_widget(
         Paragraph::new(Line::from(status)).style(if color {
@@ -112,6 +124,57 @@ pub fn draw(f: &mut Frame, app: &mut App) {
         }),
         foot,
     );
+}
+
+/// The log lines from `first` on, wrapped to `width` (nothing is cut off), as many as fit.
+/// A JSON record (what built-in services print) is shown as its fields, `kind` and `text`
+/// first.
+fn log_lines(text: &str, first: usize, width: u16, height: u16) -> Vec<Line<'static>> {
+    let w = width.max(1) as usize;
+    let mut out = Vec::new();
+    for line in text.lines().skip(first) {
+        let shown = readable(line);
+        let chars: Vec<char> = shown.chars().collect();
+        if chars.is_empty() {
+            out.push(Line::from(""));
+        }
+        for chunk in chars.chunks(w) {
+            out.push(Line::from(chunk.iter().collect::<String>()));
+        }
+        if out.len() >= height as usize {
+            break;
+        }
+    }
+    out.truncate(height as usize);
+    out
+}
+
+/// A JSON object line as `kind · text · key=value …`; anything else as it is.
+fn readable(line: &str) -> String {
+    let Ok(serde_json::Value::Object(m)) = serde_json::from_str::<serde_json::Value>(line) else {
+        return line.to_string();
+    };
+    let mut parts: Vec<String> = Vec::new();
+    for k in ["kind", "text"] {
+        if let Some(v) = m.get(k) {
+            parts.push(
+                v.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| v.to_string()),
+            );
+        }
+    }
+    for (k, v) in &m {
+        if k != "kind" && k != "text" {
+            parts.push(format!(
+                "{k}={}",
+                v.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| v.to_string())
+            ));
+        }
+    }
+    parts.join(" · ")
 }
 
 /// The whole of one row, for the detail pane.
@@ -171,14 +234,7 @@ fn describe(tl: &crate::events::timeline::Timeline, row: &Row) -> String {
 /// The wire size and leading bytes (hex) of message event `seq`, read from the run's
 /// `events.jsonl` (the timeline keeps only what it draws).
 fn message_bytes(dir: &std::path::Path, seq: u64) -> Option<(u32, String)> {
-    use std::io::BufRead;
-    let f = std::fs::File::open(dir.join(crate::events::store::FILE_NAME)).ok()?;
-    let prefix = format!("{{\"seq\":{seq},");
-    let line = std::io::BufReader::new(f)
-        .lines()
-        .map_while(Result::ok)
-        .find(|l| l.starts_with(&prefix))?;
-    let e: crate::events::Event = serde_json::from_str(&line).ok()?;
+    let e = crate::tui::sequence_screen::event_at(dir, seq)?;
     let m = e.message?;
     let hex: String = m
         .hex?

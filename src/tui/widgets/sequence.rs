@@ -115,6 +115,9 @@ pub struct SequenceViewState {
     pub time_mode: TimeMode,
     /// Body height at the last render (for paging and keeping the selection in view).
     viewport: usize,
+    /// At the next render, scroll so the selected row is in view (the view's height is
+    /// about to change, e.g. the detail pane opened).
+    pub reveal: bool,
 }
 
 impl Default for SequenceViewState {
@@ -132,6 +135,7 @@ impl SequenceViewState {
             follow: true,
             time_mode: TimeMode::Relative,
             viewport: 1,
+            reveal: false,
         }
     }
 
@@ -302,6 +306,13 @@ impl StatefulWidget for SequenceView<'_> {
             state.offset = len.saturating_sub(body_h);
         }
         state.offset = state.offset.min(len.saturating_sub(body_h));
+        if let Some(s) = state.selected.filter(|_| std::mem::take(&mut state.reveal)) {
+            if s >= state.offset + body_h {
+                state.offset = s + 1 - body_h;
+            } else if s < state.offset {
+                state.offset = s;
+            }
+        }
 
         // Columns: time, orchestrator notes, then the lanes spread evenly.
         let filter = state.view.filter();

@@ -1,0 +1,267 @@
+//! The plugins and runs screens: the plugin tree under the filter, moving through the lists, clicks, installs.
+
+use super::*;
+
+impl App {
+    /// The browser's plugins (by name) and the registry's problems, one line each.
+    pub(super) fn browse(reg: &Registry) -> (Vec<Plugin>, Vec<String>) {
+        let mut plugins: Vec<Plugin> = reg.plugins().to_vec();
+        plugins.sort_by(|a, b| a.name().cmp(b.name()));
+        let problems = reg
+            .diagnostics
+            .iter()
+            .map(|d| d.to_string().lines().next().unwrap_or("").to_string())
+            .collect();
+        (plugins, problems)
+    }
+
+    pub(super) fn matches(&self, p: &Plugin) -> bool {
+        if self.filter.is_empty() {
+            return true;
+        }
+        let f = self.filter.to_ascii_lowercase();
+        p.name().to_ascii_lowercase().contains(&f)
+            || p.manifest.description.to_ascii_lowercase().contains(&f)
+            || p.manifest
+                .tags
+                .iter()
+                .any(|t| t.to_ascii_lowercase().contains(&f))
+            || p.category().contains(&f)
+    }
+
+    /// The tree under the current filter; keeps the selected plugin when it is still shown.
+    pub(super) fn rebuild_tree(&mut self) {
+        let keep = self.selected_plugin().map(|p| p.name().to_string());
+        let mut tree = Vec::new();
+        let mut cats: Vec<String> = CATEGORIES.iter().map(|c| c.to_string()).collect();
+        for p in &self.plugins {
+            if !cats.contains(&p.category()) {
+                cats.push(p.category());
+            }
+        }
+        for c in cats {
+            let members: Vec<usize> = (0..self.plugins.len())
+                .filter(|&i| self.plugins[i].category() == c && self.matches(&self.plugins[i]))
+                .collect();
+            if members.is_empty() && !self.filter.is_empty() {
+                continue;
+            }
+            tree.push(TreeRow::Category(c));
+            tree.extend(members.into_iter().map(TreeRow::Plugin));
+        }
+        self.tree = tree;
+        self.selected = keep
+            .and_then(|n| {
+                self.tree
+                    .iter()
+                    .position(|r| matches!(r, TreeRow::Plugin(i) if self.plugins[*i].name() == n))
+            })
+            .or_else(|| self.first_plugin_row())
+            .unwrap_or(0);
+    }
+
+    pub(super) fn first_plugin_row(&self) -> Option<usize> {
+        self.tree
+            .iter()
+            .position(|r| matches!(r, TreeRow::Plugin(_)))
+    }
+
+    pub fn selected_plugin(&self) -> Option<&Plugin> {
+        match self.tree.get(self.selected) {
+            Some(TreeRow::Plugin(i)) => self.plugins.get(*i),
+            _ => None,
+        }
+    }
+
+    /// Moves the selection by `delta` plugin rows (category rows are skipped).
+    pub(super) fn step(&mut self, delta: isize) {
+        let rows: Vec<usize> = self
+            .tree
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| matches!(r, TreeRow::Plugin(_)))
+            .map(|(i, _)| i)
+            .collect();
+        if rows.is_empty() {
+            return;
+        }
+        let cur = rows.iter().position(|&r| r == self.selected).unwrap_or(0) as isize;
+        let next = (cur + delta).clamp(0, rows.len() as isize - 1) as usize;
+        if rows[next] != self.selected {
+            self.selected = rows[next];
+            self.detail_scroll = 0;
+        }
+    }
+
+    pub(super) fn page(&self) -> isize {
+        (self.size.1 as isize - 6).max(1)
+    }
+
+    /// Re-reads the results folders (on entering the runs screen).
+    pub fn refresh_runs(&mut self) {
+        let f = self.runs_filter.to_lowercase();
+        self.runs = history::list(&self.outputs)
+            .into_iter()
+            .filter(|r| {
+                let verdict = r
+                    .verdict
+                    .map(|v| v.to_string())
+                    .unwrap_or("incomplete".into());
+                [r.experiment.to_lowercase(), r.when.clone(), verdict]
+                    .iter()
+                    .any(|s| s.contains(&f))
+            })
+            .collect();
+        self.run_selected = self.run_selected.min(self.runs.len().saturating_sub(1));
+    }
+
+    pub fn selected_run(&self) -> Option<&PastRun> {
+        self.runs.get(self.run_selected)
+    }
+
+    pub(super) fn move_by(&mut self, delta: isize) {
+        match self.screen {
+            Screen::Plugins => self.step(delta),
+            Screen::History => {
+                if !self.runs.is_empty() {
+                    let n = (self.run_selected as isize + delta)
+                        .clamp(0, self.runs.len() as isize - 1)
+                        as usize;
+                    if n != self.run_selected {
+                        self.run_selected = n;
+                        self.detail_scroll = 0;
+                    }
+                }
+            }
+            // The editor and the sequence view move their own cursors.
+            Screen::Editor | Screen::Sequence => {}
+        }
+    }
+
+    /// Selects the list row under a click (bordered list: rows start one line in; the list
+    /// scrolls so the selection is visible, as ratatui's `List` does from offset 0).
+    pub(super) fn click(&mut self, col: u16, row: u16) {
+        let Some((x, y, w, h)) = self.list_area.get() else {
+            return;
+        };
+        if col < x || col >= x + w || row <= y || row + 1 >= y + h {
+            return;
+        }
+        let inner = h.saturating_sub(2) as usize;
+        let line = (row - y - 1) as usize;
+        match self.screen {
+            Screen::Plugins => {
+                let offset = (self.selected + 1).saturating_sub(inner);
+                if let Some(TreeRow::Plugin(_)) = self.tree.get(offset + line) {
+                    self.selected = offset + line;
+                    self.detail_scroll = 0;
+                }
+            }
+            Screen::History => {
+                let offset = (self.run_selected + 1).saturating_sub(inner);
+                if offset + line < self.runs.len() {
+                    self.run_selected = offset + line;
+                    self.detail_scroll = 0;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Enter on the runs screen: the selected run in the sequence view.
+    pub(super) fn open_run(&mut self) {
+        let Some(r) = self.selected_run() else {
+            return;
+        };
+        match SequenceScreen::open(&r.dir.clone()) {
+            Ok(s) => {
+                self.sequence = Some(s);
+                self.go(Screen::Sequence);
+            }
+            Err(e) => self.message = Some(e),
+        }
+    }
+
+    /// A key while the plugins filter is typed.
+    pub(super) fn filter_action(&mut self, a: Action) -> Vec<Effect> {
+        let runs = self.screen == Screen::History;
+        let f = if runs {
+            &mut self.runs_filter
+        } else {
+            &mut self.filter
+        };
+        match a {
+            Action::FilterChar(c) => f.push(c),
+            Action::FilterBackspace => {
+                f.pop();
+            }
+            Action::FilterAccept => self.typing_filter = false,
+            Action::Cancel => {
+                self.typing_filter = false;
+                f.clear();
+            }
+            Action::Resize(w, h) => self.size = (w, h),
+            Action::Quit => return self.guard(Pending::Quit),
+            _ => {}
+        }
+        if runs {
+            self.refresh_runs();
+        } else {
+            self.rebuild_tree();
+        }
+        Vec::new()
+    }
+
+    /// The filter of the screen shown.
+    pub fn screen_filter(&self) -> &str {
+        if self.screen == Screen::History {
+            &self.runs_filter
+        } else {
+            &self.filter
+        }
+    }
+
+    /// `i` on a plugin: its install commands, waiting for a yes.
+    pub(super) fn ask_install(&mut self) {
+        match self.selected_plugin() {
+            Some(p) if p.availability.reason().is_some() && !p.manifest.install.is_empty() => {
+                self.confirm_install = Some((p.name().to_string(), p.manifest.install.commands()));
+            }
+            Some(p) if p.availability.reason().is_some() => {
+                self.message = Some(format!(
+                    "{} has no install recipe; see its README",
+                    p.name()
+                ))
+            }
+            Some(p) => self.message = Some(format!("{} is already available", p.name())),
+            None => {}
+        }
+    }
+
+    /// y / n to the install question.
+    pub(super) fn answer_install(&mut self, yes: bool) -> Vec<Effect> {
+        if let Some((plugin, commands)) = self.confirm_install.take() {
+            if yes {
+                self.message = Some(format!("installing {plugin}…"));
+                return vec![Effect::Install { plugin, commands }];
+            }
+            self.message = Some("nothing installed".into());
+        }
+        Vec::new()
+    }
+
+    /// An install finished: the plugin's requirements checked again.
+    pub(super) fn installed(&mut self, plugin: &str, outcome: Result<(), String>) {
+        let mut checker = crate::plugin::availability::Checker::new();
+        if let Some(p) = self.plugins.iter_mut().find(|p| p.name() == plugin) {
+            p.availability = match checker.check(&p.manifest) {
+                None => crate::plugin::Availability::Available,
+                Some(r) => crate::plugin::Availability::Unavailable(r),
+            };
+        }
+        self.message = Some(match outcome {
+            Ok(()) => format!("installed {plugin}"),
+            Err(e) => format!("install of {plugin} failed: {e}"),
+        });
+    }
+}
