@@ -4,6 +4,7 @@ pub mod builtin;
 pub mod export;
 pub mod images;
 pub mod log;
+pub mod matrix;
 pub mod plugin_new;
 pub mod plugins;
 pub mod report;
@@ -104,6 +105,8 @@ pub enum Command {
     /// Build and list the images the docker_compose network environment runs (no registry).
     #[command(subcommand)]
     Images(images::Command),
+    /// Interop matrix: servers × clients × cases in parallel; `matrix diff` and `matrix merge`.
+    Matrix(matrix::MatrixArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -152,6 +155,7 @@ pub fn dispatch(cli: &Cli) -> Option<i32> {
         Command::Plugin(c) => plugin_new::dispatch(cli, c),
         Command::Builtin(c) => builtin::run(c),
         Command::Images(c) => images::run(cli, c),
+        Command::Matrix(a) => matrix::run(cli, a),
     })
 }
 

@@ -1,0 +1,307 @@
+//! `panther matrix`: servers × clients × cases in parallel, and `panther matrix diff|merge`.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+
+use super::{Cli, exit};
+use crate::matrix::runner::{self, RunOptions};
+use crate::matrix::{Expectations, Peer, Shard, Spec, compare, failed_gates, output};
+
+#[derive(Debug, Args)]
+#[command(
+    args_conflicts_with_subcommands = true,
+    long_about = "Run an interop matrix: every server against every client in every case, each \
+cell an isolated test (its own ports on localhost, its own namespaces on netns, its own network on \
+docker_compose), cells in parallel.\n\nServers are IUT plugins, optionally at a protocol version \
+(`ping_pong@flaky`); clients are testers or client IUTs; cases are the protocol plugin's (MinIP: \
+ping, robustness). Without --servers, --clients or --cases, every available one of the protocol.\n\n\
+A cell is pass, fail, flaky (with --repeat, passed only sometimes), unsupported (only when the \
+client says so: its manifest lacks what the case needs, or it exits 127) or error (timeout, crash).\n\n\
+Writes matrix.json (keyed by server, client and case), matrix.md, junit.xml and matrix.html, and a \
+results folder per cell under cells/ (open one with `panther replay`). Exit 0 when every gating \
+cell passed (--expect lists them; without it every cell gates, unsupported cells excepted), 1 when \
+one did not, 2 on bad input, 130 when interrupted."
+)]
+pub struct MatrixArgs {
+    #[command(subcommand)]
+    pub command: Option<MatrixCommand>,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MatrixCommand {
+    /// What changed between two matrix runs (regressions first); exit 1 when something
+    /// regressed.
+    Diff {
+        /// The earlier matrix folder (or its matrix.json).
+        old: PathBuf,
+        /// The later one.
+        new: PathBuf,
+    },
+    /// Join shard folders (`--shard K/N` runs) into one matrix.
+    Merge {
+        /// The shards' folders.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Where the merged matrix goes.
+        #[arg(long, value_name = "DIR")]
+        output: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The protocol of the matrix.
+    #[arg(long, default_value = "minip")]
+    pub protocol: String,
+    /// Servers, comma-separated: IUT[@VERSION] (default: every IUT of the protocol that serves).
+    #[arg(long, value_delimiter = ',')]
+    pub servers: Vec<String>,
+    /// Clients, comma-separated (default: every tester and client IUT of the protocol).
+    #[arg(long, value_delimiter = ',')]
+    pub clients: Vec<String>,
+    /// Cases, comma-separated (default: the protocol's cases).
+    #[arg(long, value_delimiter = ',')]
+    pub cases: Vec<String>,
+    /// Network environment of every cell.
+    #[arg(long = "env", default_value = "localhost")]
+    pub network_environment: String,
+    /// Cells run at once (default: the number of cores).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Runs per cell; a cell that passes only sometimes is `flaky`, with its pass rate.
+    #[arg(long, default_value_t = 1)]
+    pub repeat: u32,
+    /// Seconds each cell may take.
+    #[arg(long, default_value_t = 60.0)]
+    pub timeout: f64,
+    /// The cells that gate, as JSON: {"SERVER": {"CLIENT": ["CASE", …]}}.
+    #[arg(long, value_name = "FILE")]
+    pub expect: Option<PathBuf>,
+    /// Run only the K-th of N deterministic subsets of the cells (e.g. 2/3).
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// Results root; the matrix goes to `<output>/<date>_matrix_<protocol>/`.
+    #[arg(long, default_value = "outputs")]
+    pub output: PathBuf,
+    /// Time between SIGINT, SIGTERM and SIGKILL at a cell's teardown, in milliseconds.
+    #[arg(long, default_value_t = 2000)]
+    pub grace_ms: u64,
+}
+
+pub fn run(cli: &Cli, a: &MatrixArgs) -> i32 {
+    match &a.command {
+        Some(MatrixCommand::Diff { old, new }) => diff(old, new),
+        Some(MatrixCommand::Merge { dirs, output }) => merge(dirs, output),
+        None => run_matrix(cli, &a.run),
+    }
+}
+
+fn bad(msg: impl std::fmt::Display) -> i32 {
+    eprintln!("panther matrix: {msg}");
+    exit::BAD_INPUT
+}
+
+fn run_matrix(cli: &Cli, a: &RunArgs) -> i32 {
+    let shard = match a.shard.as_deref().map(Shard::parse).transpose() {
+        Ok(s) => s,
+        Err(e) => return bad(e),
+    };
+    if !(a.timeout > 0.0 && a.timeout <= 86_400.0) {
+        return bad(format!(
+            "--timeout {} is not between 0 and 86400 seconds",
+            a.timeout
+        ));
+    }
+    let expect: Option<Expectations> = match &a.expect {
+        None => None,
+        Some(f) => match crate::results::read_limited(f)
+            .map_err(|e| e.to_string())
+            .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
+        {
+            Ok(e) => Some(e),
+            Err(e) => {
+                return bad(format!(
+                    "{}: {e} (expected {{\"SERVER\": {{\"CLIENT\": [\"CASE\", …]}}}})",
+                    f.display()
+                ));
+            }
+        },
+    };
+    let reg = cli.registry();
+    let spec = Spec {
+        protocol: a.protocol.clone(),
+        servers: a.servers.iter().map(|s| Peer::parse(s)).collect(),
+        clients: a.clients.iter().map(|s| Peer::parse(s)).collect(),
+        cases: a.cases.clone(),
+        network_environment: a.network_environment.clone(),
+        timeout: a.timeout,
+        repeat: a.repeat,
+        jobs: a
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
+        shard,
+    };
+    let spec = match spec.resolve(&reg) {
+        Ok(s) => s,
+        Err(e) => return bad(e),
+    };
+    let name = format!("matrix_{}", spec.protocol);
+    let dir = match crate::results::new_dir(&a.output, &name) {
+        Ok((d, _)) => d,
+        Err(e) => return bad(format!("{}: {e}", a.output.display())),
+    };
+    let total = runner::cell_count(&spec);
+    eprintln!(
+        "matrix: {} servers × {} clients × {} cases{} = {total} cells, {} at a time → {}",
+        spec.servers.len(),
+        spec.clients.len(),
+        spec.cases.len(),
+        spec.shard
+            .map(|s| format!(" (shard {s})"))
+            .unwrap_or_default(),
+        spec.jobs,
+        dir.display()
+    );
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => return bad(format!("cannot start the runtime: {e}")),
+    };
+    let bar = progress(total);
+    let opts = RunOptions {
+        grace: Duration::from_millis(a.grace_ms),
+        panther_exe: None,
+    };
+    let result = rt.block_on(async {
+        let (cancel_tx, cancel) = tokio::sync::watch::channel(false);
+        let interrupted = tokio::spawn(async move {
+            let _ = tokio::signal::ctrl_c().await;
+            let _ = cancel_tx.send(true);
+        });
+        let m = runner::run(
+            &spec,
+            &reg,
+            &dir,
+            &opts,
+            cancel.clone(),
+            |cell, r, done, _| {
+                let line = format!(
+                    "{} × {} × {}: {}{}",
+                    cell.server,
+                    cell.client,
+                    cell.case,
+                    r.verdict.as_str(),
+                    if r.runs > 1 {
+                        format!(" ({}/{} passed)", r.passes, r.runs)
+                    } else {
+                        String::new()
+                    }
+                );
+                match &bar {
+                    Some(b) => {
+                        b.set_position(done as u64);
+                        b.println(line);
+                    }
+                    None => eprintln!("[{done}/{total}] {line}"),
+                }
+            },
+        )
+        .await;
+        interrupted.abort();
+        (m, *cancel.borrow())
+    });
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let (m, cancelled) = result;
+    let m = match m {
+        Ok(m) => m,
+        Err(e) => return bad(format!("{}: {e}", dir.display())),
+    };
+    if let Err(e) = output::write_all(&dir, &m, expect.as_ref()) {
+        eprintln!("panther matrix: writing {}: {e}", dir.display());
+    }
+    print!("{}", output::markdown(&m));
+    println!("\nmatrix: {}", dir.display());
+    if cancelled {
+        return exit::INTERRUPTED;
+    }
+    let failed = failed_gates(&m, expect.as_ref());
+    if failed.is_empty() {
+        exit::OK
+    } else {
+        eprintln!("{} gating cells did not pass", failed.len());
+        exit::TEST_FAILED
+    }
+}
+
+/// A progress bar on a terminal, with the time left; none otherwise (lines instead).
+fn progress(total: usize) -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let b = indicatif::ProgressBar::new(total as u64);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{bar:30} {pos}/{len} cells · {elapsed} · {eta} left",
+    ) {
+        b.set_style(style);
+    }
+    Some(b)
+}
+
+fn diff(old: &std::path::Path, new: &std::path::Path) -> i32 {
+    let (o, n) = match (output::read(old), output::read(new)) {
+        (Ok(o), Ok(n)) => (o, n),
+        (Err(e), _) | (_, Err(e)) => return bad(e),
+    };
+    let changes = compare::diff(&o, &n);
+    let v = |x: Option<crate::matrix::CellVerdict>| x.map_or("absent", |v| v.as_str());
+    for c in &changes {
+        let tag = if c.is_regression() {
+            "REGRESSION"
+        } else if c.is_fix() {
+            "fixed"
+        } else {
+            "changed"
+        };
+        println!(
+            "{tag:10} {} × {} × {}: {} → {}",
+            c.cell.server,
+            c.cell.client,
+            c.cell.case,
+            v(c.old),
+            v(c.new)
+        );
+    }
+    if changes.is_empty() {
+        println!("no cell changed");
+    }
+    if changes.iter().any(|c| c.is_regression()) {
+        exit::TEST_FAILED
+    } else {
+        exit::OK
+    }
+}
+
+fn merge(dirs: &[PathBuf], out: &std::path::Path) -> i32 {
+    let mut parts = Vec::new();
+    for d in dirs {
+        match output::read(d) {
+            Ok(m) => parts.push(m),
+            Err(e) => return bad(e),
+        }
+    }
+    let m = match compare::merge(parts) {
+        Ok(m) => m,
+        Err(e) => return bad(e),
+    };
+    if let Err(e) = std::fs::create_dir_all(out).and_then(|_| output::write_all(out, &m, None)) {
+        return bad(format!("{}: {e}", out.display()));
+    }
+    println!("merged {} cells into {}", m.iter().count(), out.display());
+    exit::OK
+}
