@@ -22,7 +22,8 @@ from this machine's apt mirror and imported into the engine (no registry involve
 debootstrap). Then, for PLUGIN or for every plugin that has a Dockerfile, panther-<plugin>:<version> \
 from that Dockerfile (FROM panther-base:bookworm); images of the built-in services (ping_pong, \
 minip_tester, http_conformance) get this panther binary, nginx and python_http install Debian's \
-packages. An image that exists with the same inputs is kept; --rebuild builds again. A failed build \
+packages. An image that exists with the same inputs is kept; --rebuild builds the plugin images again, \
+--rebuild-base the base too. A failed build \
 shows the end of its log."
     )]
     Build(BuildArgs),
@@ -34,9 +35,13 @@ shows the end of its log."
 pub struct BuildArgs {
     /// A plugin with a Dockerfile (e.g. ping_pong); without it, every such plugin.
     pub plugin: Option<String>,
-    /// Build again even when an image with the expected labels exists.
+    /// Build the plugin images again even when images with the same inputs exist.
     #[arg(long)]
     pub rebuild: bool,
+    /// Build the base image again too (debootstrap, about a minute); the plugin images
+    /// follow, since their base changed.
+    #[arg(long)]
+    pub rebuild_base: bool,
     /// Engine to use (unix:///path/docker.sock or tcp://HOST:PORT); default $DOCKER_HOST,
     /// then /var/run/docker.sock.
     #[arg(long, value_name = "HOST")]
@@ -124,6 +129,7 @@ impl Reporter {
                     Some(b) => {
                         b.set_prefix(s);
                         b.set_message("");
+                        b.reset_elapsed();
                     }
                     None => eprintln!("{s} …"),
                 }
@@ -188,7 +194,7 @@ async fn build(cli: &Cli, a: &BuildArgs) -> i32 {
     let rep = Reporter::new(a.verbose);
     let progress = |p: Progress| rep.progress(p);
     let t = Instant::now();
-    let result = images::build_base(&engine, a.rebuild, &progress).await;
+    let result = images::build_base(&engine, a.rebuild_base, &progress).await;
     let code = match result {
         Ok(r) => {
             rep.done(&r, t);

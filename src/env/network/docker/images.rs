@@ -477,9 +477,13 @@ fn context_tar(files: &[(String, Vec<u8>, u32)]) -> Result<Vec<u8>, EngineError>
         .map_err(EngineError::io("finishing the build context"))
 }
 
-fn fingerprint(bytes: &[u8]) -> String {
+/// A fingerprint of a build's inputs (change detection, not security).
+fn fingerprint(parts: &[&[u8]]) -> String {
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    h.write(bytes);
+    for p in parts {
+        h.write_usize(p.len());
+        h.write(p);
+    }
     format!("{:016x}", h.finish())
 }
 
@@ -554,7 +558,21 @@ pub async fn build_plugin(
         files.push(("panther".into(), data, 0o755));
     }
     let context = context_tar(&files)?;
-    let print = fingerprint(&context);
+    // The base image is an input too: a rebuilt base makes the plugin images stale.
+    let base = if dockerfile.contains(BASE_IMAGE) {
+        match labels_of(engine, BASE_IMAGE).await? {
+            Some((info, _)) => info.id.unwrap_or_default(),
+            None => {
+                return Err(EngineError::MissingImage {
+                    image: BASE_IMAGE.into(),
+                    hint: "build it first: `panther images build`".into(),
+                });
+            }
+        }
+    } else {
+        String::new()
+    };
+    let print = fingerprint(&[context.as_slice(), base.as_bytes()]);
 
     let previous = labels_of(engine, &tag).await?;
     if !opts.rebuild
@@ -569,13 +587,6 @@ pub async fn build_plugin(
         });
     }
     let previous_id = previous.and_then(|(i, _)| i.id);
-    if dockerfile.contains(BASE_IMAGE) && labels_of(engine, BASE_IMAGE).await?.is_none() {
-        return Err(EngineError::MissingImage {
-            image: BASE_IMAGE.into(),
-            hint: "build it first: `panther images build`".into(),
-        });
-    }
-
     progress(Progress::Step(format!("build {tag}")));
     let labels = HashMap::from([
         (LABEL_PLUGIN.to_string(), plugin.manifest.name.clone()),
@@ -750,7 +761,8 @@ deb http://o.example/sec bookworm-security main\n";
         let files = vec![("Dockerfile".to_string(), b"FROM x\n".to_vec(), 0o644)];
         let a = context_tar(&files).unwrap();
         let b = context_tar(&files).unwrap();
-        assert_eq!(fingerprint(&a), fingerprint(&b));
+        assert_eq!(fingerprint(&[&a]), fingerprint(&[&b]));
+        assert_ne!(fingerprint(&[&a, b"base1"]), fingerprint(&[&a, b"base2"]));
         let mut ar = tar::Archive::new(a.as_slice());
         let names: Vec<String> = ar
             .entries()
