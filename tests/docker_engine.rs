@@ -243,6 +243,32 @@ async fn connects_and_negotiates_the_api_version() {
     // The same engine through an explicit override.
     let again = Engine::connect(Some(engine.host())).await.unwrap();
     assert_eq!(again.api_version(), engine.api_version());
+
+    // And over tcp://: a relay from a loopback port to the engine's socket.
+    let Some(sock) = engine.host().strip_prefix("unix://").map(PathBuf::from) else {
+        return;
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let relay = tokio::spawn(async move {
+        loop {
+            let Ok((mut tcp, _)) = listener.accept().await else {
+                return;
+            };
+            let sock = sock.clone();
+            tokio::spawn(async move {
+                if let Ok(mut unix) = tokio::net::UnixStream::connect(&sock).await {
+                    let _ = tokio::io::copy_bidirectional(&mut tcp, &mut unix).await;
+                }
+            });
+        }
+    });
+    let tcp = Engine::connect(Some(&format!("tcp://127.0.0.1:{port}")))
+        .await
+        .unwrap();
+    assert_eq!(tcp.api_version(), engine.api_version());
+    assert!(images::list(&tcp).await.is_ok());
+    relay.abort();
 }
 
 #[tokio::test]
