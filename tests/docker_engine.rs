@@ -895,3 +895,146 @@ async fn measure_container_start_overhead() {
         "docker run -d --init:          median {m:.0} ms (min {lo:.0}, max {hi:.0}) over {n}"
     );
 }
+
+/// The images that install Debian packages work: python_http's http.server and nginx (its
+/// Debian default site) answer the http_conformance tester, which reaches each by its alias.
+#[tokio::test]
+async fn http_images_serve_the_conformance_tester_by_alias() {
+    let Some(engine) = engine_or_skip("http images").await else {
+        return;
+    };
+    if !root_or_skip("http images") {
+        return;
+    }
+    images(&engine).await;
+    let reg = bundled();
+    let mut tags = BTreeMap::new();
+    for name in ["python_http", "nginx", "http_conformance"] {
+        let t = Instant::now();
+        let r = images::build_plugin(&engine, plugin(&reg, name), &build_opts(), &quiet)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        eprintln!(
+            "image {} ({}) in {:.1} s",
+            r.tag,
+            if r.built { "built" } else { "kept" },
+            t.elapsed().as_secs_f64()
+        );
+        tags.insert(name, r.tag);
+    }
+    let mut cleanup = Cleanup::new(&engine);
+    let run = run_id("http");
+    let net = engine.create_network(&run, "http").await.unwrap();
+    cleanup.networks.push(net.id.clone());
+    let labels = BTreeMap::from([(LABEL_RUN.to_string(), run.clone())]);
+    let servers = [
+        (
+            "python",
+            tags["python_http"].clone(),
+            vec![
+                "python3",
+                "-m",
+                "http.server",
+                "8000",
+                "--bind",
+                "0.0.0.0",
+                "--directory",
+                "/etc",
+                "--protocol",
+                "HTTP/1.1",
+            ],
+            "/hostname",
+        ),
+        (
+            "nginx",
+            tags["nginx"].clone(),
+            vec!["nginx", "-g", "daemon off;", "-e", "stderr"],
+            "/",
+        ),
+    ];
+    for (alias, image, argv, path) in servers {
+        let port = if alias == "nginx" { "80" } else { "8000" };
+        let server = engine
+            .start_container(&ContainerSpec {
+                name: format!("{run}-{alias}"),
+                image,
+                argv: argv.into_iter().map(String::from).collect(),
+                env: vec![("PYTHONUNBUFFERED".into(), "1".into())],
+                network: net.name.clone(),
+                aliases: vec![alias.into()],
+                labels: labels.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        cleanup.containers.push(server.id.clone());
+        // Ready when the host can open the port (the host reaches the network's addresses).
+        let ip = server.ip.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while tokio::net::TcpStream::connect((ip, port.parse::<u16>().unwrap()))
+            .await
+            .is_err()
+        {
+            assert!(
+                Instant::now() < deadline,
+                "{alias} does not listen on {ip}:{port}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let tester = engine
+            .start_container(&ContainerSpec {
+                name: format!("{run}-tester-{alias}"),
+                image: tags["http_conformance"].clone(),
+                argv: [
+                    "panther",
+                    "builtin",
+                    "http-tester",
+                    "--target",
+                    &format!("{alias}:{port}"),
+                    "--version",
+                    "1.1",
+                    "--path",
+                    path,
+                ]
+                .map(String::from)
+                .to_vec(),
+                network: net.name.clone(),
+                labels: labels.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        cleanup.containers.push(tester.id.clone());
+        let code = tokio::time::timeout(Duration::from_secs(60), engine.wait(&tester.id))
+            .await
+            .expect("the tester ends")
+            .unwrap();
+        let out: Vec<serde_json::Value> = engine
+            .logs(&tester.id)
+            .filter_map(|r| async move {
+                match r.unwrap() {
+                    (LogStream::Stdout, l) => serde_json::from_slice(&l).ok(),
+                    _ => None,
+                }
+            })
+            .collect()
+            .await;
+        let verdict = |p: &str| {
+            out.iter()
+                .find(|v| v["data"]["property"] == p)
+                .map(|v| v["data"]["verdict"].as_str().unwrap_or("").to_string())
+        };
+        for p in [
+            "status_line_well_formed",
+            "content_length_matches",
+            "not_found_404",
+        ] {
+            assert_eq!(
+                verdict(p).as_deref(),
+                Some("pass"),
+                "{alias}, {p}: {out:#?}"
+            );
+        }
+        assert!(code == 0 || code == 1, "{alias}: tester exit {code}");
+    }
+}
