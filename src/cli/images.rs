@@ -60,6 +60,7 @@ pub struct ListArgs {
     /// Engine to use; default $DOCKER_HOST, then /var/run/docker.sock.
     #[arg(long, value_name = "HOST")]
     pub docker_host: Option<String>,
+    /// `text`: a table; `json`: one array of {image, plugin, size, created, id}.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
 }
