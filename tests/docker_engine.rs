@@ -666,6 +666,24 @@ async fn sweep_removes_only_what_a_dead_owner_left() {
         .unwrap();
     cleanup.containers.push(live_c.id.clone());
 
+    // A dead owner's network that a live container still uses: it stays, noted as failed,
+    // and the sweep goes on.
+    let busy_net = format!("panther-{run}-busy");
+    docker
+        .create_network(bollard::models::NetworkCreateRequest {
+            name: busy_net.clone(),
+            driver: Some("bridge".into()),
+            labels: Some([(LABEL_OWNER.to_string(), dead.clone())].into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    cleanup.networks.push(busy_net.clone());
+    let mut busy_spec = sleeper(format!("{run}-busy-user"), BTreeMap::new());
+    busy_spec.network = busy_net.clone();
+    let busy_c = engine.start_container(&busy_spec).await.unwrap();
+    cleanup.containers.insert(0, busy_c.id.clone());
+
     // Not panther's: no labels at all.
     let foreign = docker
         .create_container(
@@ -690,6 +708,11 @@ async fn sweep_removes_only_what_a_dead_owner_left() {
     );
     assert!(report.networks.contains(&dead_net), "{report:?}");
     assert!(report.kept_live >= 2, "{report:?}");
+    assert!(
+        report.failed.iter().any(|f| f.contains(&busy_net)),
+        "{report:?}"
+    );
+    assert!(!report.networks.contains(&busy_net), "{report:?}");
     assert!(
         !report.containers.contains(&format!("{run}-live")),
         "{report:?}"

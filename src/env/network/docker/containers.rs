@@ -238,6 +238,9 @@ pub struct SweepReport {
     pub kept_live: usize,
     /// Ones with a `panther.owner` label panther cannot read (left alone).
     pub unreadable: usize,
+    /// Leftovers that could not be removed (e.g. a network a live container still uses),
+    /// with the engine's reason; the sweep goes on with the others.
+    pub failed: Vec<String>,
 }
 
 /// Docker names: `[a-zA-Z0-9][a-zA-Z0-9_.-]*`.
@@ -659,7 +662,8 @@ impl Engine {
     }
 
     /// Removes the containers, then the networks, labelled `panther.owner` whose owner process
-    /// is gone. Never touches anything without that label, nor anything whose owner runs.
+    /// is gone. Never touches anything without that label, nor anything whose owner runs. Only
+    /// listing fails the sweep; an item that cannot be removed is noted in `failed`.
     pub async fn sweep(&self) -> Result<SweepReport, EngineError> {
         let mut report = SweepReport::default();
         let containers = self
@@ -678,14 +682,16 @@ impl Engine {
                 Some(o) if o.is_alive() => report.kept_live += 1,
                 Some(_) => {
                     let Some(id) = c.id.as_deref() else { continue };
-                    self.remove(id).await?;
                     let name = c
                         .names
                         .as_ref()
                         .and_then(|n| n.first())
                         .map(|n| n.trim_start_matches('/').to_string())
                         .unwrap_or_else(|| id.to_string());
-                    report.containers.push(name);
+                    match self.remove(id).await {
+                        Ok(()) => report.containers.push(name),
+                        Err(e) => report.failed.push(format!("container {name}: {e}")),
+                    }
                 }
             }
         }
@@ -703,10 +709,11 @@ impl Engine {
                 Some(o) if o.is_alive() => report.kept_live += 1,
                 Some(_) => {
                     let Some(id) = n.id.as_deref() else { continue };
-                    self.remove_network(id).await?;
-                    report
-                        .networks
-                        .push(n.name.clone().unwrap_or_else(|| id.to_string()));
+                    let name = n.name.clone().unwrap_or_else(|| id.to_string());
+                    match self.remove_network(id).await {
+                        Ok(()) => report.networks.push(name),
+                        Err(e) => report.failed.push(format!("network {name}: {e}")),
+                    }
                 }
             }
         }
