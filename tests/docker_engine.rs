@@ -490,7 +490,14 @@ async fn ping_pong_and_the_minip_tester_talk_by_alias_on_one_network() {
     // An equivalent compose file for doing it again by hand.
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("docker-compose.yml");
-    compose::write(&file, &net, &[server_spec.clone(), tester_spec.clone()]).unwrap();
+    let deps = BTreeMap::from([(tester_spec.name.clone(), vec![server_spec.name.clone()])]);
+    compose::write(
+        &file,
+        &net,
+        &[server_spec.clone(), tester_spec.clone()],
+        &deps,
+    )
+    .unwrap();
     let yaml: serde_json::Value =
         serde_norway::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     assert_eq!(
@@ -1055,4 +1062,127 @@ async fn http_images_serve_the_conformance_tester_by_alias() {
         }
         assert!(code == 0 || code == 1, "{alias}: tester exit {code}");
     }
+}
+
+/// The docker-compose.yml panther writes re-runs the test by hand: `docker-compose up` with
+/// it runs ping_pong and the tester again, and the tester's exit code comes back.
+#[tokio::test]
+async fn the_compose_file_reruns_the_test_by_hand() {
+    let Some(engine) = engine_or_skip("compose").await else {
+        return;
+    };
+    if !root_or_skip("compose") {
+        return;
+    }
+    let Some(compose_bin) = ["docker-compose"].iter().find_map(|b| which::which(b).ok()) else {
+        assert!(
+            !under_ci(),
+            "under CI nothing may skip: docker-compose is missing (scripts/install-test-deps)"
+        );
+        eprintln!("skipped compose: docker-compose is not installed");
+        return;
+    };
+    let imgs = images(&engine).await;
+    let run = run_id("compose");
+    // A subnet nobody uses (a pool of its own, so parallel tests do not take it meanwhile);
+    // compose creates the network itself.
+    let engine = engine.with_subnet_pool("10.214.250.0/24".parse().unwrap());
+    let probe = engine.create_network(&run, "probe").await.unwrap();
+    engine.remove_network(&probe.id).await.unwrap();
+    let net = panther::env::network::docker::Network {
+        id: String::new(),
+        name: format!("panther-{run}-compose"),
+        subnet: probe.subnet,
+        gateway: probe.gateway,
+    };
+    let server = ContainerSpec {
+        name: format!("{run}-server"),
+        image: imgs.ping_pong.tag.clone(),
+        argv: [
+            "panther",
+            "builtin",
+            "minip-server",
+            "--host",
+            "0.0.0.0",
+            "--port",
+            "4000",
+        ]
+        .map(String::from)
+        .to_vec(),
+        network: net.name.clone(),
+        aliases: vec!["server".into()],
+        ..Default::default()
+    };
+    let tester = ContainerSpec {
+        name: format!("{run}-tester"),
+        image: imgs.tester.tag.clone(),
+        argv: [
+            "panther",
+            "builtin",
+            "minip-tester",
+            "--target",
+            "server:4000",
+            "--count",
+            "3",
+            "--interval-ms",
+            "10",
+            "--reply-timeout-ms",
+            "2000",
+        ]
+        .map(String::from)
+        .to_vec(),
+        env: vec![("NOTE".into(), "costs $5".into())],
+        network: net.name.clone(),
+        ..Default::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("docker-compose.yml");
+    let deps = BTreeMap::from([(tester.name.clone(), vec![server.name.clone()])]);
+    compose::write(&file, &net, &[server, tester.clone()], &deps).unwrap();
+
+    let project = format!("p{}", std::process::id());
+    let compose = |args: &[&str]| {
+        let mut c = tokio::process::Command::new(&compose_bin);
+        c.arg("-f")
+            .arg(&file)
+            .args(["-p", &project])
+            .args(args)
+            .env("DOCKER_HOST", engine.host())
+            .kill_on_drop(true);
+        c
+    };
+    /// `docker-compose down` however the test ends.
+    struct Down(std::process::Command);
+    impl Drop for Down {
+        fn drop(&mut self) {
+            let _ = self.0.output();
+        }
+    }
+    let mut down = std::process::Command::new(&compose_bin);
+    down.arg("-f")
+        .arg(&file)
+        .args(["-p", &project, "down", "--remove-orphans", "-t", "2"])
+        .env("DOCKER_HOST", engine.host());
+    let _down = Down(down);
+
+    let out = tokio::time::timeout(
+        Duration::from_secs(120),
+        compose(&[
+            "up",
+            "--abort-on-container-exit",
+            "--exit-code-from",
+            &tester.name,
+        ])
+        .output(),
+    )
+    .await
+    .expect("compose up ends")
+    .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("\"verdict\":\"pass\""), "{text}");
 }
