@@ -744,6 +744,22 @@ impl Container {
         )))
     }
 
+    /// Whether a socket in the container is bound to this UDP port: the readiness probe for
+    /// UDP servers, read from the kernel's table of the container's own network namespace
+    /// (`/proc/<pid>/net/udp`, `udp6`); the host's `/proc/net/udp` does not show it.
+    pub fn udp_bound(&self, port: u16) -> bool {
+        let want = format!(":{port:04X}");
+        ["udp", "udp6"].iter().any(|f| {
+            std::fs::read_to_string(format!("/proc/{}/net/{f}", self.pid)).is_ok_and(|t| {
+                t.lines().skip(1).any(|l| {
+                    l.split_whitespace()
+                        .nth(1)
+                        .is_some_and(|local| local.ends_with(&want))
+                })
+            })
+        })
+    }
+
     /// Turns off UDP segmentation offload (GSO) on the container's `iface`, so a capture on
     /// the bridge sees the datagrams as sent on the wire rather than 50 kB super-packets.
     /// Runs the host's `nsenter -t PID -n ethtool -K IFACE tx-udp-segmentation off` (needs
