@@ -428,6 +428,11 @@ async fn ping_pong_and_the_minip_tester_talk_by_alias_on_one_network() {
         None,
         "still running"
     );
+    assert!(
+        server.udp_bound(4000),
+        "the UDP readiness probe sees the server's socket"
+    );
+    assert!(!server.udp_bound(4001));
 
     let tester_spec = ContainerSpec {
         name: format!("{run}-tester"),
