@@ -496,7 +496,7 @@ async fn ping_pong_and_the_minip_tester_talk_by_alias_on_one_network() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("docker-compose.yml");
     let deps = BTreeMap::from([(tester_spec.name.clone(), vec![server_spec.name.clone()])]);
-    compose::write(
+    compose::write_ordered(
         &file,
         &net,
         &[server_spec.clone(), tester_spec.clone()],
@@ -1148,7 +1148,7 @@ async fn the_compose_file_reruns_the_test_by_hand() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("docker-compose.yml");
     let deps = BTreeMap::from([(tester.name.clone(), vec![server.name.clone()])]);
-    compose::write(&file, &net, &[server, tester.clone()], &deps).unwrap();
+    compose::write_ordered(&file, &net, &[server, tester.clone()], &deps).unwrap();
 
     let project = format!("p{}", std::process::id());
     let compose = |args: &[&str]| {

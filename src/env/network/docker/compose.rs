@@ -155,8 +155,18 @@ pub fn render(
     ))
 }
 
-/// Writes [`render`]'s text to `path`.
+/// Writes the compose file for `network` and `services` to `path` (no start order).
 pub fn write(
+    path: &Path,
+    network: &Network,
+    services: &[ContainerSpec],
+) -> Result<(), EngineError> {
+    write_ordered(path, network, services, &BTreeMap::new())
+}
+
+/// [`write`], with `depends_on` (container name → the containers it starts after; see
+/// [`render`]), so a client started by hand does not race its server.
+pub fn write_ordered(
     path: &Path,
     network: &Network,
     services: &[ContainerSpec],
