@@ -1196,3 +1196,53 @@ async fn the_compose_file_reruns_the_test_by_hand() {
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("\"verdict\":\"pass\""), "{text}");
 }
+
+/// Importing a root filesystem: panther's streamed import vs `tar | docker import -`, on the
+/// same tree (the base image's, exported). By hand: `-- --ignored --nocapture`.
+#[tokio::test]
+#[ignore = "a measurement; run by hand with --ignored --nocapture"]
+async fn measure_rootfs_import() {
+    let Some(engine) = engine_or_skip("measure import").await else {
+        return;
+    };
+    let imgs = images(&engine).await;
+    let dir = tempfile::tempdir().unwrap();
+    let rootfs = dir.path().join("rootfs");
+    std::fs::create_dir(&rootfs).unwrap();
+    let env = [("DOCKER_HOST", engine.host().to_string())];
+    let sh = |script: String| {
+        let out = std::process::Command::new("sh")
+            .args(["-c", &script])
+            .envs(env.clone())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{script}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let probe = format!("panther-measure-{}", std::process::id());
+    sh(format!(
+        "docker create --name {probe} {} true >/dev/null && docker export {probe} | tar -C {} -xf - && docker rm {probe} >/dev/null",
+        imgs.base.tag,
+        rootfs.display()
+    ));
+    for round in 0..2 {
+        let t = Instant::now();
+        images::import_rootfs(&engine, &rootfs, "panther-measure:bollard", &[], &quiet)
+            .await
+            .unwrap();
+        let ours = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        sh(format!(
+            "tar -C {} --numeric-owner -cf - . | docker import - panther-measure:cli >/dev/null",
+            rootfs.display()
+        ));
+        let cli = t.elapsed().as_secs_f64();
+        eprintln!(
+            "round {round}: import through bollard {ours:.2} s, tar | docker import {cli:.2} s"
+        );
+        sh("docker rmi panther-measure:bollard panther-measure:cli >/dev/null".into());
+    }
+}

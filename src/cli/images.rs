@@ -124,6 +124,13 @@ impl Reporter {
         match p {
             Progress::Step(s) => {
                 if let Ok(mut step) = self.step.lock() {
+                    if self.bar.is_none() && !step.0.is_empty() {
+                        eprintln!(
+                            "  ({} took {:.1} s)",
+                            step.0,
+                            step.1.elapsed().as_secs_f64()
+                        );
+                    }
                     *step = (s.clone(), Instant::now());
                 }
                 match &self.bar {
@@ -145,6 +152,16 @@ impl Reporter {
     }
 
     fn done(&self, r: &ImageRef, since: Instant) {
+        if let Ok(mut step) = self.step.lock() {
+            if self.bar.is_none() && !step.0.is_empty() && r.built {
+                eprintln!(
+                    "  ({} took {:.1} s)",
+                    step.0,
+                    step.1.elapsed().as_secs_f64()
+                );
+            }
+            step.0.clear();
+        }
         let what = if r.built {
             format!("built in {:.1} s", since.elapsed().as_secs_f64())
         } else {

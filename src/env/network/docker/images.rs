@@ -14,7 +14,7 @@ use bollard::query_parameters::{
     BuildImageOptions, CreateImageOptions, ListImagesOptions, RemoveImageOptions,
 };
 use bollard::{body_full, body_try_stream};
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use futures_util::stream::StreamExt;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 
@@ -24,7 +24,6 @@ use crate::plugin::Plugin;
 
 /// The base every plugin Dockerfile starts `FROM`.
 pub const BASE_IMAGE: &str = "panther-base:bookworm";
-const BASE_REPO: &str = "panther-base";
 const SUITE: &str = "bookworm";
 /// Extra packages in the base: `ip` and `ethtool` (turning off UDP GSO for captures).
 const BASE_INCLUDE: &str = "iproute2,ethtool";
@@ -326,10 +325,44 @@ pub async fn build_base(
     }
 
     progress(Progress::Step(format!("import {BASE_IMAGE}")));
-    // GNU tar keeps device nodes, hard links, owners and modes as debootstrap made them; its
-    // output is streamed to the engine without a temporary file.
+    let changes = [
+        format!("LABEL {LABEL_BASE}=1"),
+        "CMD [\"/bin/bash\"]".into(),
+        "ENV LANG=C.UTF-8".into(),
+    ];
+    import_rootfs(engine, &rootfs, BASE_IMAGE, &changes, progress).await?;
+    match labels_of(engine, BASE_IMAGE).await? {
+        Some((info, labels)) if labels.get(LABEL_BASE).map(String::as_str) == Some("1") => {
+            Ok(ImageRef {
+                tag: BASE_IMAGE.into(),
+                id: info.id.unwrap_or_default(),
+                built: true,
+            })
+        }
+        _ => Err(EngineError::Build {
+            image: BASE_IMAGE.into(),
+            message: "the import finished but the image (with its label) is not there".into(),
+            log_tail: vec![],
+        }),
+    }
+}
+
+/// Imports the folder `rootfs` as the image `tag` (`repo:tag`), like
+/// `tar -C ROOTFS -c . | docker import --change … - TAG`, with `changes` (Dockerfile
+/// instructions such as `LABEL k=v`, `CMD […]`). GNU tar keeps device nodes, hard links, owners
+/// and modes; its output is streamed to the engine without a temporary file.
+pub async fn import_rootfs(
+    engine: &Engine,
+    rootfs: &Path,
+    tag: &str,
+    changes: &[String],
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<(), EngineError> {
+    let (repo, version) = tag.rsplit_once(':').unwrap_or((tag, "latest"));
     let mut tar = tokio::process::Command::new("tar")
-        .args(["-C", &rootfs_s, "--numeric-owner", "-cf", "-", "."])
+        .arg("-C")
+        .arg(rootfs)
+        .args(["--numeric-owner", "-cf", "-", "."])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -340,29 +373,40 @@ pub async fn build_base(
         .stdout
         .take()
         .ok_or_else(|| EngineError::Invalid("tar has no stdout".into()))?;
-    let body = futures_util::stream::unfold(stdout, |mut out| async move {
-        let mut buf = vec![0u8; 1 << 20];
-        match out.read(&mut buf).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buf.truncate(n);
-                Some((Ok::<Bytes, std::io::Error>(Bytes::from(buf)), out))
-            }
-            Err(e) => Some((Err(e), out)),
+    // Read tar's messages as they come, so a full stderr pipe never stalls it.
+    let stderr = tar.stderr.take();
+    let messages = tokio::spawn(async move {
+        let mut text = String::new();
+        if let Some(mut e) = stderr {
+            let _ = e.read_to_string(&mut text).await;
         }
+        text
     });
+    const CHUNK: usize = 1 << 20;
+    let body = futures_util::stream::unfold(
+        (stdout, BytesMut::with_capacity(CHUNK)),
+        |(mut out, mut buf)| async move {
+            if buf.capacity() < CHUNK / 4 {
+                buf.reserve(CHUNK);
+            }
+            match out.read_buf(&mut buf).await {
+                Ok(0) => None,
+                Ok(_) => {
+                    let chunk = buf.split().freeze();
+                    Some((Ok::<Bytes, std::io::Error>(chunk), (out, buf)))
+                }
+                Err(e) => Some((Err(e), (out, buf))),
+            }
+        },
+    );
     let docker = engine.docker_long();
     let mut import = docker.create_image(
         Some(CreateImageOptions {
             from_src: Some("-".into()),
-            repo: Some(BASE_REPO.into()),
-            tag: Some(SUITE.into()),
-            changes: vec![
-                format!("LABEL {LABEL_BASE}=1"),
-                "CMD [\"/bin/bash\"]".into(),
-                "ENV LANG=C.UTF-8".into(),
-            ],
-            message: Some("panther base image (debootstrap minbase)".into()),
+            repo: Some(repo.into()),
+            tag: Some(version.into()),
+            changes: changes.to_vec(),
+            message: Some("imported by panther".into()),
             ..Default::default()
         }),
         Some(body_try_stream(body)),
@@ -379,42 +423,26 @@ pub async fn build_base(
             }
             Err(e) => {
                 return Err(EngineError::Build {
-                    image: BASE_IMAGE.into(),
+                    image: tag.into(),
                     message: format!("import: {e}"),
                     log_tail: tail.take(),
                 });
             }
         }
     }
-    let tar_status = tar
+    let status = tar
         .wait()
         .await
         .map_err(EngineError::io("waiting for tar"))?;
-    if !tar_status.success() {
-        let mut err = String::new();
-        if let Some(mut e) = tar.stderr.take() {
-            let _ = e.read_to_string(&mut err).await;
-        }
+    let text = messages.await.unwrap_or_default();
+    if !status.success() {
         return Err(EngineError::Build {
-            image: BASE_IMAGE.into(),
-            message: format!("tar {}", describe(tar_status)),
-            log_tail: err.lines().map(str::to_string).collect(),
+            image: tag.into(),
+            message: format!("tar {}", describe(status)),
+            log_tail: text.lines().map(str::to_string).collect(),
         });
     }
-    match labels_of(engine, BASE_IMAGE).await? {
-        Some((info, labels)) if labels.get(LABEL_BASE).map(String::as_str) == Some("1") => {
-            Ok(ImageRef {
-                tag: BASE_IMAGE.into(),
-                id: info.id.unwrap_or_default(),
-                built: true,
-            })
-        }
-        _ => Err(EngineError::Build {
-            image: BASE_IMAGE.into(),
-            message: "the import finished but the image (with its label) is not there".into(),
-            log_tail: tail.take(),
-        }),
-    }
+    Ok(())
 }
 
 /// `panther-<plugin>:<version>`.
