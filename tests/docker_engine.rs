@@ -1246,3 +1246,59 @@ async fn measure_rootfs_import() {
         sh("docker rmi panther-measure:bollard panther-measure:cli >/dev/null".into());
     }
 }
+
+/// A base build whose debootstrap fails (an unreachable mirror) says so with the end of
+/// debootstrap's log, and leaves the existing base image and no temporary tree behind.
+#[tokio::test]
+async fn a_failing_debootstrap_reports_the_end_of_its_log() {
+    let Some(engine) = engine_or_skip("failing debootstrap").await else {
+        return;
+    };
+    if !root_or_skip("failing debootstrap") {
+        return;
+    }
+    let imgs = images(&engine).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let opts = images::BaseOptions {
+        rebuild: true,
+        mirror: Some(format!("http://127.0.0.1:{port}/debian")),
+        security_mirror: None,
+    };
+    let t = Instant::now();
+    let err = images::build_base_with(&engine, &opts, &quiet)
+        .await
+        .unwrap_err();
+    let EngineError::Build {
+        message, log_tail, ..
+    } = &err
+    else {
+        panic!("{err:?}");
+    };
+    assert!(message.contains("debootstrap exited"), "{message}");
+    assert!(!log_tail.is_empty(), "{err}");
+    assert!(t.elapsed() < Duration::from_secs(60), "{:?}", t.elapsed());
+    let base = engine
+        .docker()
+        .inspect_image(images::BASE_IMAGE)
+        .await
+        .unwrap();
+    assert_eq!(
+        base.id.as_deref(),
+        Some(imgs.base.id.as_str()),
+        "the base is untouched"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(&format!("panther-rootfs-{}-", std::process::id()))
+        })
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

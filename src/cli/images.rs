@@ -183,7 +183,7 @@ impl Reporter {
 
 fn short_id(id: &str) -> &str {
     let id = id.strip_prefix("sha256:").unwrap_or(id);
-    &id[..id.len().min(12)]
+    id.get(..12).unwrap_or(id)
 }
 
 async fn build(cli: &Cli, a: &BuildArgs) -> i32 {

@@ -38,10 +38,9 @@ pub struct Subnet {
 
 impl Subnet {
     fn mask(self) -> u32 {
-        if self.prefix == 0 {
-            0
-        } else {
-            u32::MAX << (32 - u32::from(self.prefix))
+        match self.prefix.min(32) {
+            0 => 0,
+            p => u32::MAX << (32 - u32::from(p)),
         }
     }
     fn first(self) -> u32 {
@@ -65,7 +64,7 @@ impl Subnet {
         } else {
             (self.first(), 1u32 << (24 - u32::from(self.prefix)))
         };
-        let prefix = self.prefix.max(24);
+        let prefix = self.prefix.clamp(24, 32);
         (0..count).map(move |i| Subnet {
             base: Ipv4Addr::from(start + (i << 8)),
             prefix,

@@ -195,12 +195,13 @@ impl Drop for TempDir {
 /// Runs a program (argv, no shell), passing its output lines to `progress`; on failure the
 /// error carries the last lines.
 async fn run_logged(
-    argv: &[&str],
+    program: &str,
+    args: &[&str],
     image: &str,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<(), EngineError> {
-    let mut child = tokio::process::Command::new(argv[0])
-        .args(&argv[1..])
+    let mut child = tokio::process::Command::new(program)
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -211,10 +212,10 @@ async fn run_logged(
             message: if e.kind() == std::io::ErrorKind::NotFound {
                 format!(
                     "`{}` is not installed (apt-get install {})",
-                    argv[0], argv[0]
+                    program, program
                 )
             } else {
-                format!("cannot run {}: {e}", argv[0])
+                format!("cannot run {}: {e}", program)
             },
             log_tail: vec![],
         })?;
@@ -249,16 +250,29 @@ async fn run_logged(
     let status = child
         .wait()
         .await
-        .map_err(EngineError::io(format!("waiting for {}", argv[0])))?;
+        .map_err(EngineError::io(format!("waiting for {}", program)))?;
     if status.success() {
         Ok(())
     } else {
         Err(EngineError::Build {
             image: image.to_string(),
-            message: format!("{} {}", argv[0], describe(status)),
+            message: format!("{} {}", program, describe(status)),
             log_tail: tail.take(),
         })
     }
+}
+
+/// How to build the base image.
+#[derive(Debug, Clone, Default)]
+pub struct BaseOptions {
+    /// Build even when the image exists with its label.
+    pub rebuild: bool,
+    /// Debian archive to debootstrap from; default `$PANTHER_DEBIAN_MIRROR`, else the host's
+    /// apt sources, else deb.debian.org.
+    pub mirror: Option<String>,
+    /// Debian security archive for the image's apt sources; default
+    /// `$PANTHER_DEBIAN_SECURITY_MIRROR`, else the host's, else deb.debian.org.
+    pub security_mirror: Option<String>,
 }
 
 /// Builds `panther-base:bookworm` unless it exists with the `panther.base=1` label (or
@@ -270,6 +284,20 @@ pub async fn build_base(
     rebuild: bool,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<ImageRef, EngineError> {
+    let opts = BaseOptions {
+        rebuild,
+        ..Default::default()
+    };
+    build_base_with(engine, &opts, progress).await
+}
+
+/// [`build_base`] with a choice of mirrors.
+pub async fn build_base_with(
+    engine: &Engine,
+    opts: &BaseOptions,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<ImageRef, EngineError> {
+    let rebuild = opts.rebuild;
     if !rebuild
         && let Some((info, labels)) = labels_of(engine, BASE_IMAGE).await?
         && labels.get(LABEL_BASE).map(String::as_str) == Some("1")
@@ -287,14 +315,25 @@ pub async fn build_base(
             log_tail: vec![],
         });
     }
-    let (mirror, security) = host_mirrors();
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+    let (host_main, host_security) = host_mirrors();
+    let mirror = opts
+        .mirror
+        .clone()
+        .or_else(|| env("PANTHER_DEBIAN_MIRROR"))
+        .unwrap_or(host_main);
+    let security = opts
+        .security_mirror
+        .clone()
+        .or_else(|| env("PANTHER_DEBIAN_SECURITY_MIRROR"))
+        .unwrap_or(host_security);
     let tmp = TempDir::new("rootfs")?;
     let rootfs = tmp.0.join("rootfs");
     let rootfs_s = rootfs.to_string_lossy().into_owned();
     progress(Progress::Step(format!("debootstrap {SUITE} from {mirror}")));
     run_logged(
+        "debootstrap",
         &[
-            "debootstrap",
             "--variant=minbase",
             &format!("--include={BASE_INCLUDE}"),
             SUITE,

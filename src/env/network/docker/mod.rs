@@ -52,7 +52,9 @@ pub use containers::{
     Subnet, SweepReport,
 };
 pub use engine::{Engine, EngineError};
-pub use images::{BASE_IMAGE, ImageInfo, ImageRef, PANTHER_IN_IMAGE, PluginBuildOptions, Progress};
+pub use images::{
+    BASE_IMAGE, BaseOptions, ImageInfo, ImageRef, PANTHER_IN_IMAGE, PluginBuildOptions, Progress,
+};
 
 /// Label on every network and container panther creates: the run it belongs to.
 pub const LABEL_RUN: &str = "panther.run";
