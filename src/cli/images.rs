@@ -23,8 +23,9 @@ debootstrap). Then, for PLUGIN or for every plugin that has a Dockerfile, panthe
 from that Dockerfile (FROM panther-base:bookworm); images of the built-in services (ping_pong, \
 minip_tester, http_conformance) get this panther binary, nginx and python_http install Debian's \
 packages. An image that exists with the same inputs is kept; --rebuild builds the plugin images again, \
---rebuild-base the base too. A failed build \
-shows the end of its log."
+--rebuild-base the base too. A failed build shows the end of its log. The Debian mirror is the \
+one this machine's apt uses; $PANTHER_DEBIAN_MIRROR (and $PANTHER_DEBIAN_SECURITY_MIRROR) \
+choose another."
     )]
     Build(BuildArgs),
     /// List panther's images: image, plugin, size, created.
