@@ -281,6 +281,13 @@ async fn base_and_plugin_images_are_built_once_then_kept() {
     }
     let first = images(&engine).await;
     let reg = bundled();
+    let created = |tag: &'static str| {
+        let docker = engine.docker().clone();
+        async move { docker.inspect_image(tag).await.unwrap().created }
+    };
+    let base_created = created(images::BASE_IMAGE).await;
+    let pp_created = created("panther-ping_pong:0.1.0").await;
+    assert!(base_created.is_some() && pp_created.is_some());
 
     let base = images::build_base(&engine, false, &quiet).await.unwrap();
     assert!(!base.built, "the base image was built a second time");
@@ -290,6 +297,9 @@ async fn base_and_plugin_images_are_built_once_then_kept() {
         .unwrap();
     assert!(!pp.built, "the ping_pong image was built a second time");
     assert_eq!(pp.id, first.ping_pong.id);
+    // Kept, not rebuilt: the images' creation times did not move.
+    assert_eq!(created(images::BASE_IMAGE).await, base_created);
+    assert_eq!(created("panther-ping_pong:0.1.0").await, pp_created);
 
     let docker = engine.docker();
     let b = docker.inspect_image(images::BASE_IMAGE).await.unwrap();
