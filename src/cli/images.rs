@@ -22,8 +22,10 @@ from this machine's apt mirror and imported into the engine (no registry involve
 debootstrap). Then, for PLUGIN or for every plugin that has a Dockerfile, panther-<plugin>:<version> \
 from that Dockerfile (FROM panther-base:bookworm); images of the built-in services (ping_pong, \
 minip_tester, http_conformance) get this panther binary, nginx and python_http install Debian's \
-packages. An image that exists with the same inputs is kept; --rebuild builds again. A failed build \
-shows the end of its log."
+packages. An image that exists with the same inputs is kept; --rebuild builds the plugin images again, \
+--rebuild-base the base too. A failed build shows the end of its log. The Debian mirror is the \
+one this machine's apt uses; $PANTHER_DEBIAN_MIRROR (and $PANTHER_DEBIAN_SECURITY_MIRROR) \
+choose another."
     )]
     Build(BuildArgs),
     /// List panther's images: image, plugin, size, created.
@@ -34,9 +36,13 @@ shows the end of its log."
 pub struct BuildArgs {
     /// A plugin with a Dockerfile (e.g. ping_pong); without it, every such plugin.
     pub plugin: Option<String>,
-    /// Build again even when an image with the expected labels exists.
+    /// Build the plugin images again even when images with the same inputs exist.
     #[arg(long)]
     pub rebuild: bool,
+    /// Build the base image again too (debootstrap, about a minute); the plugin images
+    /// follow, since their base changed.
+    #[arg(long)]
+    pub rebuild_base: bool,
     /// Engine to use (unix:///path/docker.sock or tcp://HOST:PORT); default $DOCKER_HOST,
     /// then /var/run/docker.sock.
     #[arg(long, value_name = "HOST")]
@@ -55,6 +61,7 @@ pub struct ListArgs {
     /// Engine to use; default $DOCKER_HOST, then /var/run/docker.sock.
     #[arg(long, value_name = "HOST")]
     pub docker_host: Option<String>,
+    /// `text`: a table; `json`: one array of {image, plugin, size, created, id}.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
 }
@@ -118,12 +125,20 @@ impl Reporter {
         match p {
             Progress::Step(s) => {
                 if let Ok(mut step) = self.step.lock() {
+                    if self.bar.is_none() && !step.0.is_empty() {
+                        eprintln!(
+                            "  ({} took {:.1} s)",
+                            step.0,
+                            step.1.elapsed().as_secs_f64()
+                        );
+                    }
                     *step = (s.clone(), Instant::now());
                 }
                 match &self.bar {
                     Some(b) => {
                         b.set_prefix(s);
                         b.set_message("");
+                        b.reset_elapsed();
                     }
                     None => eprintln!("{s} …"),
                 }
@@ -138,6 +153,16 @@ impl Reporter {
     }
 
     fn done(&self, r: &ImageRef, since: Instant) {
+        if let Ok(mut step) = self.step.lock() {
+            if self.bar.is_none() && !step.0.is_empty() && r.built {
+                eprintln!(
+                    "  ({} took {:.1} s)",
+                    step.0,
+                    step.1.elapsed().as_secs_f64()
+                );
+            }
+            step.0.clear();
+        }
         let what = if r.built {
             format!("built in {:.1} s", since.elapsed().as_secs_f64())
         } else {
@@ -159,7 +184,7 @@ impl Reporter {
 
 fn short_id(id: &str) -> &str {
     let id = id.strip_prefix("sha256:").unwrap_or(id);
-    &id[..id.len().min(12)]
+    id.get(..12).unwrap_or(id)
 }
 
 async fn build(cli: &Cli, a: &BuildArgs) -> i32 {
@@ -188,7 +213,7 @@ async fn build(cli: &Cli, a: &BuildArgs) -> i32 {
     let rep = Reporter::new(a.verbose);
     let progress = |p: Progress| rep.progress(p);
     let t = Instant::now();
-    let result = images::build_base(&engine, a.rebuild, &progress).await;
+    let result = images::build_base(&engine, a.rebuild_base, &progress).await;
     let code = match result {
         Ok(r) => {
             rep.done(&r, t);

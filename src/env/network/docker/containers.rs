@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
+use crate::run::owner::Owner;
 use bollard::models::{
     ContainerCreateBody, EndpointSettings, HostConfig, Ipam, IpamConfig, NetworkCreateRequest,
     NetworkingConfig, PortBinding,
@@ -38,10 +39,9 @@ pub struct Subnet {
 
 impl Subnet {
     fn mask(self) -> u32 {
-        if self.prefix == 0 {
-            0
-        } else {
-            u32::MAX << (32 - u32::from(self.prefix))
+        match self.prefix.min(32) {
+            0 => 0,
+            p => u32::MAX << (32 - u32::from(p)),
         }
     }
     fn first(self) -> u32 {
@@ -65,7 +65,7 @@ impl Subnet {
         } else {
             (self.first(), 1u32 << (24 - u32::from(self.prefix)))
         };
-        let prefix = self.prefix.max(24);
+        let prefix = self.prefix.clamp(24, 32);
         (0..count).map(move |i| Subnet {
             base: Ipv4Addr::from(start + (i << 8)),
             prefix,
@@ -104,47 +104,16 @@ pub fn allocate(pool: Subnet, used: &[Subnet]) -> Option<Subnet> {
         .find(|c| !used.iter().any(|u| u.overlaps(*c)))
 }
 
-/// The process that created a network or container (`panther.owner=<pid>:<start time>`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Owner {
-    pub pid: u32,
-    /// Field 22 of `/proc/<pid>/stat` (clock ticks after boot): tells a live owner from a
-    /// later process that got the same pid.
-    pub start_time: u64,
+/// The `panther.owner` label of this process's networks and containers: `PID:START`
+/// ([`Owner`]: a pid and that process's start time, so a reused pid is not the owner).
+pub fn owner_label(o: Owner) -> String {
+    format!("{}:{}", o.pid, o.start)
 }
 
-impl Owner {
-    /// This process.
-    pub fn current() -> Owner {
-        let pid = std::process::id();
-        Owner {
-            pid,
-            start_time: start_time(pid).unwrap_or(0),
-        }
-    }
-    /// Parses a `panther.owner` label.
-    pub fn parse(label: &str) -> Option<Owner> {
-        let (pid, start) = label.split_once(':')?;
-        Some(Owner {
-            pid: pid.parse().ok()?,
-            start_time: start.parse().ok()?,
-        })
-    }
-    pub fn to_label(self) -> String {
-        format!("{}:{}", self.pid, self.start_time)
-    }
-    /// Whether that process still runs (same pid, same start time).
-    pub fn is_alive(self) -> bool {
-        start_time(self.pid) == Some(self.start_time)
-    }
-}
-
-/// Field 22 of `/proc/<pid>/stat`; the command name (field 2) may hold spaces and parentheses,
-/// so fields are counted after its last `)`.
-fn start_time(pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest = &stat[stat.rfind(')')? + 1..];
-    rest.split_whitespace().nth(19)?.parse().ok()
+/// Reads a `panther.owner` label back.
+pub fn parse_owner_label(label: &str) -> Option<Owner> {
+    let (pid, start) = label.split_once(':')?;
+    Owner::parse(&format!("{pid}-{start}"))
 }
 
 /// A test's network.
@@ -238,6 +207,9 @@ pub struct SweepReport {
     pub kept_live: usize,
     /// Ones with a `panther.owner` label panther cannot read (left alone).
     pub unreadable: usize,
+    /// Leftovers that could not be removed (e.g. a network a live container still uses),
+    /// with the engine's reason; the sweep goes on with the others.
+    pub failed: Vec<String>,
 }
 
 /// Docker names: `[a-zA-Z0-9][a-zA-Z0-9_.-]*`.
@@ -280,7 +252,7 @@ impl Engine {
         let labels = HashMap::from([
             (LABEL_RUN.to_string(), run_id.to_string()),
             (LABEL_TEST.to_string(), test.to_string()),
-            (LABEL_OWNER.to_string(), Owner::current().to_label()),
+            (LABEL_OWNER.to_string(), owner_label(Owner::current())),
         ]);
         // Another panther may take the same /24 between our listing and our create: the
         // engine refuses the overlap, so list again and take the next one.
@@ -400,7 +372,7 @@ impl Engine {
             .collect();
         labels
             .entry(LABEL_OWNER.to_string())
-            .or_insert_with(|| Owner::current().to_label());
+            .or_insert_with(|| owner_label(Owner::current()));
 
         let mut port_bindings = HashMap::new();
         let mut exposed = Vec::new();
@@ -659,7 +631,8 @@ impl Engine {
     }
 
     /// Removes the containers, then the networks, labelled `panther.owner` whose owner process
-    /// is gone. Never touches anything without that label, nor anything whose owner runs.
+    /// is gone. Never touches anything without that label, nor anything whose owner runs. Only
+    /// listing fails the sweep; an item that cannot be removed is noted in `failed`.
     pub async fn sweep(&self) -> Result<SweepReport, EngineError> {
         let mut report = SweepReport::default();
         let containers = self
@@ -673,19 +646,21 @@ impl Engine {
             .map_err(EngineError::api("listing containers"))?;
         for c in containers {
             let label = c.labels.as_ref().and_then(|l| l.get(LABEL_OWNER));
-            match label.and_then(|l| Owner::parse(l)) {
+            match label.and_then(|l| parse_owner_label(l)) {
                 None => report.unreadable += 1,
-                Some(o) if o.is_alive() => report.kept_live += 1,
+                Some(o) if o.alive() => report.kept_live += 1,
                 Some(_) => {
                     let Some(id) = c.id.as_deref() else { continue };
-                    self.remove(id).await?;
                     let name = c
                         .names
                         .as_ref()
                         .and_then(|n| n.first())
                         .map(|n| n.trim_start_matches('/').to_string())
                         .unwrap_or_else(|| id.to_string());
-                    report.containers.push(name);
+                    match self.remove(id).await {
+                        Ok(()) => report.containers.push(name),
+                        Err(e) => report.failed.push(format!("container {name}: {e}")),
+                    }
                 }
             }
         }
@@ -698,15 +673,16 @@ impl Engine {
             .map_err(EngineError::api("listing networks"))?;
         for n in networks {
             let label = n.labels.as_ref().and_then(|l| l.get(LABEL_OWNER));
-            match label.and_then(|l| Owner::parse(l)) {
+            match label.and_then(|l| parse_owner_label(l)) {
                 None => report.unreadable += 1,
-                Some(o) if o.is_alive() => report.kept_live += 1,
+                Some(o) if o.alive() => report.kept_live += 1,
                 Some(_) => {
                     let Some(id) = n.id.as_deref() else { continue };
-                    self.remove_network(id).await?;
-                    report
-                        .networks
-                        .push(n.name.clone().unwrap_or_else(|| id.to_string()));
+                    let name = n.name.clone().unwrap_or_else(|| id.to_string());
+                    match self.remove_network(id).await {
+                        Ok(()) => report.networks.push(name),
+                        Err(e) => report.failed.push(format!("network {name}: {e}")),
+                    }
                 }
             }
         }
@@ -735,6 +711,22 @@ impl Container {
             "no host interface has index {iflink} (the peer of {iface} in container {})",
             self.name
         )))
+    }
+
+    /// Whether a socket in the container is bound to this UDP port: the readiness probe for
+    /// UDP servers, read from the kernel's table of the container's own network namespace
+    /// (`/proc/<pid>/net/udp`, `udp6`); the host's `/proc/net/udp` does not show it.
+    pub fn udp_bound(&self, port: u16) -> bool {
+        let want = format!(":{port:04X}");
+        ["udp", "udp6"].iter().any(|f| {
+            std::fs::read_to_string(format!("/proc/{}/net/{f}", self.pid)).is_ok_and(|t| {
+                t.lines().skip(1).any(|l| {
+                    l.split_whitespace()
+                        .nth(1)
+                        .is_some_and(|local| local.ends_with(&want))
+                })
+            })
+        })
     }
 
     /// Turns off UDP segmentation offload (GSO) on the container's `iface`, so a capture on
@@ -843,19 +835,15 @@ mod tests {
     #[test]
     fn owner_labels_round_trip_and_this_process_is_alive() {
         let me = Owner::current();
-        assert!(me.start_time > 0);
-        assert_eq!(Owner::parse(&me.to_label()), Some(me));
-        assert!(me.is_alive());
+        assert_eq!(parse_owner_label(&owner_label(me)), Some(me));
+        assert!(me.alive());
         let reused = Owner {
             pid: me.pid,
-            start_time: me.start_time + 1,
+            start: me.start + 1,
         };
-        assert!(
-            !reused.is_alive(),
-            "same pid, other start time: not the owner"
-        );
-        assert_eq!(Owner::parse("12"), None);
-        assert_eq!(Owner::parse("x:1"), None);
+        assert!(!reused.alive(), "a reused pid is not the owner");
+        assert_eq!(parse_owner_label("12"), None);
+        assert_eq!(parse_owner_label("x:1"), None);
     }
 
     #[test]

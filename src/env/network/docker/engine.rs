@@ -183,7 +183,10 @@ impl Engine {
                     CONNECT_TIMEOUT.as_secs()
                 )));
             }
-            Ok(Err(e)) => return Err(unavailable(describe_connect_error(&e))),
+            Ok(Err(e)) => {
+                let unix = !host.starts_with("tcp://") && !host.starts_with("http://");
+                return Err(unavailable(describe_connect_error(&e, unix)));
+            }
             Ok(Ok(x)) => x,
         };
         let api = docker.client_version();
@@ -233,16 +236,26 @@ impl Engine {
     }
 }
 
-fn describe_connect_error(e: &bollard::errors::Error) -> String {
-    let mut text = e.to_string();
-    let mut src = std::error::Error::source(e);
-    while let Some(s) = src {
-        let more = s.to_string();
-        if !text.contains(&more) {
-            text.push_str(": ");
-            text.push_str(&more);
+fn describe_connect_error(e: &bollard::errors::Error, unix: bool) -> String {
+    // The innermost cause says what happened; hyper's wrappers around it do not.
+    let mut last: &dyn std::error::Error = e;
+    let mut io = None;
+    while let Some(s) = last.source() {
+        if let Some(i) = s.downcast_ref::<std::io::Error>() {
+            io = Some(i.kind());
         }
-        src = s.source();
+        last = s;
     }
-    text
+    match io {
+        Some(std::io::ErrorKind::ConnectionRefused) if unix => {
+            "connection refused (the engine is not running; the socket file is left over)".into()
+        }
+        Some(std::io::ErrorKind::ConnectionRefused) => {
+            "connection refused (no engine listens there)".into()
+        }
+        Some(std::io::ErrorKind::PermissionDenied) => {
+            "permission denied on the socket (run as root, or join the docker group)".into()
+        }
+        _ => last.to_string(),
+    }
 }

@@ -14,7 +14,7 @@ use bollard::query_parameters::{
     BuildImageOptions, CreateImageOptions, ListImagesOptions, RemoveImageOptions,
 };
 use bollard::{body_full, body_try_stream};
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use futures_util::stream::StreamExt;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 
@@ -24,7 +24,6 @@ use crate::plugin::Plugin;
 
 /// The base every plugin Dockerfile starts `FROM`.
 pub const BASE_IMAGE: &str = "panther-base:bookworm";
-const BASE_REPO: &str = "panther-base";
 const SUITE: &str = "bookworm";
 /// Extra packages in the base: `ip` and `ethtool` (turning off UDP GSO for captures).
 const BASE_INCLUDE: &str = "iproute2,ethtool";
@@ -196,12 +195,13 @@ impl Drop for TempDir {
 /// Runs a program (argv, no shell), passing its output lines to `progress`; on failure the
 /// error carries the last lines.
 async fn run_logged(
-    argv: &[&str],
+    program: &str,
+    args: &[&str],
     image: &str,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<(), EngineError> {
-    let mut child = tokio::process::Command::new(argv[0])
-        .args(&argv[1..])
+    let mut child = tokio::process::Command::new(program)
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -212,10 +212,10 @@ async fn run_logged(
             message: if e.kind() == std::io::ErrorKind::NotFound {
                 format!(
                     "`{}` is not installed (apt-get install {})",
-                    argv[0], argv[0]
+                    program, program
                 )
             } else {
-                format!("cannot run {}: {e}", argv[0])
+                format!("cannot run {}: {e}", program)
             },
             log_tail: vec![],
         })?;
@@ -250,16 +250,29 @@ async fn run_logged(
     let status = child
         .wait()
         .await
-        .map_err(EngineError::io(format!("waiting for {}", argv[0])))?;
+        .map_err(EngineError::io(format!("waiting for {}", program)))?;
     if status.success() {
         Ok(())
     } else {
         Err(EngineError::Build {
             image: image.to_string(),
-            message: format!("{} {}", argv[0], describe(status)),
+            message: format!("{} {}", program, describe(status)),
             log_tail: tail.take(),
         })
     }
+}
+
+/// How to build the base image.
+#[derive(Debug, Clone, Default)]
+pub struct BaseOptions {
+    /// Build even when the image exists with its label.
+    pub rebuild: bool,
+    /// Debian archive to debootstrap from; default `$PANTHER_DEBIAN_MIRROR`, else the host's
+    /// apt sources, else deb.debian.org.
+    pub mirror: Option<String>,
+    /// Debian security archive for the image's apt sources; default
+    /// `$PANTHER_DEBIAN_SECURITY_MIRROR`, else the host's, else deb.debian.org.
+    pub security_mirror: Option<String>,
 }
 
 /// Builds `panther-base:bookworm` unless it exists with the `panther.base=1` label (or
@@ -271,6 +284,20 @@ pub async fn build_base(
     rebuild: bool,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<ImageRef, EngineError> {
+    let opts = BaseOptions {
+        rebuild,
+        ..Default::default()
+    };
+    build_base_with(engine, &opts, progress).await
+}
+
+/// [`build_base`] with a choice of mirrors.
+pub async fn build_base_with(
+    engine: &Engine,
+    opts: &BaseOptions,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<ImageRef, EngineError> {
+    let rebuild = opts.rebuild;
     if !rebuild
         && let Some((info, labels)) = labels_of(engine, BASE_IMAGE).await?
         && labels.get(LABEL_BASE).map(String::as_str) == Some("1")
@@ -288,14 +315,25 @@ pub async fn build_base(
             log_tail: vec![],
         });
     }
-    let (mirror, security) = host_mirrors();
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+    let (host_main, host_security) = host_mirrors();
+    let mirror = opts
+        .mirror
+        .clone()
+        .or_else(|| env("PANTHER_DEBIAN_MIRROR"))
+        .unwrap_or(host_main);
+    let security = opts
+        .security_mirror
+        .clone()
+        .or_else(|| env("PANTHER_DEBIAN_SECURITY_MIRROR"))
+        .unwrap_or(host_security);
     let tmp = TempDir::new("rootfs")?;
     let rootfs = tmp.0.join("rootfs");
     let rootfs_s = rootfs.to_string_lossy().into_owned();
     progress(Progress::Step(format!("debootstrap {SUITE} from {mirror}")));
     run_logged(
+        "debootstrap",
         &[
-            "debootstrap",
             "--variant=minbase",
             &format!("--include={BASE_INCLUDE}"),
             SUITE,
@@ -326,10 +364,44 @@ pub async fn build_base(
     }
 
     progress(Progress::Step(format!("import {BASE_IMAGE}")));
-    // GNU tar keeps device nodes, hard links, owners and modes as debootstrap made them; its
-    // output is streamed to the engine without a temporary file.
+    let changes = [
+        format!("LABEL {LABEL_BASE}=1"),
+        "CMD [\"/bin/bash\"]".into(),
+        "ENV LANG=C.UTF-8".into(),
+    ];
+    import_rootfs(engine, &rootfs, BASE_IMAGE, &changes, progress).await?;
+    match labels_of(engine, BASE_IMAGE).await? {
+        Some((info, labels)) if labels.get(LABEL_BASE).map(String::as_str) == Some("1") => {
+            Ok(ImageRef {
+                tag: BASE_IMAGE.into(),
+                id: info.id.unwrap_or_default(),
+                built: true,
+            })
+        }
+        _ => Err(EngineError::Build {
+            image: BASE_IMAGE.into(),
+            message: "the import finished but the image (with its label) is not there".into(),
+            log_tail: vec![],
+        }),
+    }
+}
+
+/// Imports the folder `rootfs` as the image `tag` (`repo:tag`), like
+/// `tar -C ROOTFS -c . | docker import --change … - TAG`, with `changes` (Dockerfile
+/// instructions such as `LABEL k=v`, `CMD […]`). GNU tar keeps device nodes, hard links, owners
+/// and modes; its output is streamed to the engine without a temporary file.
+pub async fn import_rootfs(
+    engine: &Engine,
+    rootfs: &Path,
+    tag: &str,
+    changes: &[String],
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<(), EngineError> {
+    let (repo, version) = tag.rsplit_once(':').unwrap_or((tag, "latest"));
     let mut tar = tokio::process::Command::new("tar")
-        .args(["-C", &rootfs_s, "--numeric-owner", "-cf", "-", "."])
+        .arg("-C")
+        .arg(rootfs)
+        .args(["--numeric-owner", "-cf", "-", "."])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -340,29 +412,40 @@ pub async fn build_base(
         .stdout
         .take()
         .ok_or_else(|| EngineError::Invalid("tar has no stdout".into()))?;
-    let body = futures_util::stream::unfold(stdout, |mut out| async move {
-        let mut buf = vec![0u8; 1 << 20];
-        match out.read(&mut buf).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buf.truncate(n);
-                Some((Ok::<Bytes, std::io::Error>(Bytes::from(buf)), out))
-            }
-            Err(e) => Some((Err(e), out)),
+    // Read tar's messages as they come, so a full stderr pipe never stalls it.
+    let stderr = tar.stderr.take();
+    let messages = tokio::spawn(async move {
+        let mut text = String::new();
+        if let Some(mut e) = stderr {
+            let _ = e.read_to_string(&mut text).await;
         }
+        text
     });
+    const CHUNK: usize = 1 << 20;
+    let body = futures_util::stream::unfold(
+        (stdout, BytesMut::with_capacity(CHUNK)),
+        |(mut out, mut buf)| async move {
+            if buf.capacity() < CHUNK / 4 {
+                buf.reserve(CHUNK);
+            }
+            match out.read_buf(&mut buf).await {
+                Ok(0) => None,
+                Ok(_) => {
+                    let chunk = buf.split().freeze();
+                    Some((Ok::<Bytes, std::io::Error>(chunk), (out, buf)))
+                }
+                Err(e) => Some((Err(e), (out, buf))),
+            }
+        },
+    );
     let docker = engine.docker_long();
     let mut import = docker.create_image(
         Some(CreateImageOptions {
             from_src: Some("-".into()),
-            repo: Some(BASE_REPO.into()),
-            tag: Some(SUITE.into()),
-            changes: vec![
-                format!("LABEL {LABEL_BASE}=1"),
-                "CMD [\"/bin/bash\"]".into(),
-                "ENV LANG=C.UTF-8".into(),
-            ],
-            message: Some("panther base image (debootstrap minbase)".into()),
+            repo: Some(repo.into()),
+            tag: Some(version.into()),
+            changes: changes.to_vec(),
+            message: Some("imported by panther".into()),
             ..Default::default()
         }),
         Some(body_try_stream(body)),
@@ -379,42 +462,26 @@ pub async fn build_base(
             }
             Err(e) => {
                 return Err(EngineError::Build {
-                    image: BASE_IMAGE.into(),
+                    image: tag.into(),
                     message: format!("import: {e}"),
                     log_tail: tail.take(),
                 });
             }
         }
     }
-    let tar_status = tar
+    let status = tar
         .wait()
         .await
         .map_err(EngineError::io("waiting for tar"))?;
-    if !tar_status.success() {
-        let mut err = String::new();
-        if let Some(mut e) = tar.stderr.take() {
-            let _ = e.read_to_string(&mut err).await;
-        }
+    let text = messages.await.unwrap_or_default();
+    if !status.success() {
         return Err(EngineError::Build {
-            image: BASE_IMAGE.into(),
-            message: format!("tar {}", describe(tar_status)),
-            log_tail: err.lines().map(str::to_string).collect(),
+            image: tag.into(),
+            message: format!("tar {}", describe(status)),
+            log_tail: text.lines().map(str::to_string).collect(),
         });
     }
-    match labels_of(engine, BASE_IMAGE).await? {
-        Some((info, labels)) if labels.get(LABEL_BASE).map(String::as_str) == Some("1") => {
-            Ok(ImageRef {
-                tag: BASE_IMAGE.into(),
-                id: info.id.unwrap_or_default(),
-                built: true,
-            })
-        }
-        _ => Err(EngineError::Build {
-            image: BASE_IMAGE.into(),
-            message: "the import finished but the image (with its label) is not there".into(),
-            log_tail: tail.take(),
-        }),
-    }
+    Ok(())
 }
 
 /// `panther-<plugin>:<version>`.
@@ -477,9 +544,13 @@ fn context_tar(files: &[(String, Vec<u8>, u32)]) -> Result<Vec<u8>, EngineError>
         .map_err(EngineError::io("finishing the build context"))
 }
 
-fn fingerprint(bytes: &[u8]) -> String {
+/// A fingerprint of a build's inputs (change detection, not security).
+fn fingerprint(parts: &[&[u8]]) -> String {
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    h.write(bytes);
+    for p in parts {
+        h.write_usize(p.len());
+        h.write(p);
+    }
     format!("{:016x}", h.finish())
 }
 
@@ -554,7 +625,21 @@ pub async fn build_plugin(
         files.push(("panther".into(), data, 0o755));
     }
     let context = context_tar(&files)?;
-    let print = fingerprint(&context);
+    // The base image is an input too: a rebuilt base makes the plugin images stale.
+    let base = if dockerfile.contains(BASE_IMAGE) {
+        match labels_of(engine, BASE_IMAGE).await? {
+            Some((info, _)) => info.id.unwrap_or_default(),
+            None => {
+                return Err(EngineError::MissingImage {
+                    image: BASE_IMAGE.into(),
+                    hint: "build it first: `panther images build`".into(),
+                });
+            }
+        }
+    } else {
+        String::new()
+    };
+    let print = fingerprint(&[context.as_slice(), base.as_bytes()]);
 
     let previous = labels_of(engine, &tag).await?;
     if !opts.rebuild
@@ -569,13 +654,6 @@ pub async fn build_plugin(
         });
     }
     let previous_id = previous.and_then(|(i, _)| i.id);
-    if dockerfile.contains(BASE_IMAGE) && labels_of(engine, BASE_IMAGE).await?.is_none() {
-        return Err(EngineError::MissingImage {
-            image: BASE_IMAGE.into(),
-            hint: "build it first: `panther images build`".into(),
-        });
-    }
-
     progress(Progress::Step(format!("build {tag}")));
     let labels = HashMap::from([
         (LABEL_PLUGIN.to_string(), plugin.manifest.name.clone()),
@@ -750,7 +828,8 @@ deb http://o.example/sec bookworm-security main\n";
         let files = vec![("Dockerfile".to_string(), b"FROM x\n".to_vec(), 0o644)];
         let a = context_tar(&files).unwrap();
         let b = context_tar(&files).unwrap();
-        assert_eq!(fingerprint(&a), fingerprint(&b));
+        assert_eq!(fingerprint(&[&a]), fingerprint(&[&b]));
+        assert_ne!(fingerprint(&[&a, b"base1"]), fingerprint(&[&a, b"base2"]));
         let mut ar = tar::Archive::new(a.as_slice());
         let names: Vec<String> = ar
             .entries()
