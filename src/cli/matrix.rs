@@ -8,6 +8,7 @@ use clap::{Args, Subcommand};
 
 use super::{Cli, exit};
 use crate::matrix::runner::{self, RunOptions};
+use crate::matrix::spec::parse_setting;
 use crate::matrix::{Expectations, Peer, Shard, Spec, compare, failed_gates, output};
 
 #[derive(Debug, Args)]
@@ -67,6 +68,12 @@ pub struct RunArgs {
     /// Cases, comma-separated (default: the protocol's cases).
     #[arg(long, value_delimiter = ',')]
     pub cases: Vec<String>,
+    /// A parameter for every server, KEY=VALUE (repeatable), where its plugin declares it.
+    #[arg(long = "server-config", value_name = "KEY=VALUE")]
+    pub server_config: Vec<String>,
+    /// A parameter for every client, KEY=VALUE (repeatable); a case's own settings win.
+    #[arg(long = "client-config", value_name = "KEY=VALUE")]
+    pub client_config: Vec<String>,
     /// Network environment of every cell.
     #[arg(long = "env", default_value = "localhost")]
     pub network_environment: String,
@@ -132,6 +139,16 @@ fn run_matrix(cli: &Cli, a: &RunArgs) -> i32 {
             }
         },
     };
+    let settings = |list: &[String]| -> Result<serde_json::Map<String, serde_json::Value>, String> {
+        list.iter()
+            .map(|s| parse_setting(s).map_err(|e| e.to_string()))
+            .collect()
+    };
+    let (server_config, client_config) =
+        match (settings(&a.server_config), settings(&a.client_config)) {
+            (Ok(s), Ok(c)) => (s, c),
+            (Err(e), _) | (_, Err(e)) => return bad(e),
+        };
     let reg = cli.registry();
     let spec = Spec {
         protocol: a.protocol.clone(),
@@ -145,6 +162,8 @@ fn run_matrix(cli: &Cli, a: &RunArgs) -> i32 {
             .jobs
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
         shard,
+        server_config,
+        client_config,
     };
     let spec = match spec.resolve(&reg) {
         Ok(s) => s,

@@ -106,7 +106,7 @@ pub enum Command {
     #[command(subcommand)]
     Images(images::Command),
     /// Interop matrix: servers × clients × cases in parallel; `matrix diff` and `matrix merge`.
-    Matrix(matrix::MatrixArgs),
+    Matrix(Box<matrix::MatrixArgs>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -22,6 +22,7 @@ pub fn experiment(
     server: &Peer,
     client: &Peer,
     case: &str,
+    run: u32,
 ) -> Result<Experiment, String> {
     let proto = reg
         .protocol(&spec.protocol)
@@ -51,12 +52,30 @@ pub fn experiment(
                 .join(", ")
         ));
     }
-    let config: serde_json::Map<String, serde_json::Value> = case_spec
+    let declared = |p: &crate::plugin::Plugin, k: &str| p.manifest.parameters.contains_key(k);
+    let mut config: serde_json::Map<String, serde_json::Value> = spec
         .client_config
         .iter()
-        .filter(|(k, _)| cplug.manifest.parameters.contains_key(*k))
+        .chain(case_spec.client_config.iter())
+        .filter(|(k, _)| declared(cplug, k))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
+    let splug = reg
+        .service(&server.implementation)
+        .ok_or_else(|| format!("no plugin {}", server.implementation))?;
+    let mut server_config: serde_json::Map<String, serde_json::Value> = spec
+        .server_config
+        .iter()
+        .filter(|(k, _)| declared(splug, k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    // Repeated runs are independent trials: each gets its own seed, the same each time the
+    // matrix runs (so a flaky cell's pass rate repeats too).
+    for (plug, cfg) in [(splug, &mut server_config), (cplug, &mut config)] {
+        if declared(plug, "seed") && !cfg.contains_key("seed") {
+            cfg.insert("seed".into(), run.into());
+        }
+    }
     let version = server.version.clone().or(client.version.clone());
     let kind = |p: &Peer| {
         if reg
@@ -69,8 +88,12 @@ pub fn experiment(
         }
     };
     let mut net = serde_json::json!({"type": spec.network_environment});
-    if let Some(l) = &case_spec.link {
-        net["link"] = serde_json::to_value(l).map_err(|e| e.to_string())?;
+    match &case_spec.link {
+        Some(l) => net["link"] = serde_json::to_value(l).map_err(|e| e.to_string())?,
+        // On localhost only a link puts the relay in the path, which is what shows a cell's
+        // messages; an empty one impairs nothing (elsewhere every frame crosses the link).
+        None if spec.network_environment == "localhost" => net["link"] = serde_json::json!({}),
+        None => {}
     }
     let doc = serde_json::json!({
         "tests": [{
@@ -81,6 +104,7 @@ pub fn experiment(
                 "server": {
                     "implementation": {"name": server.implementation, "type": kind(server)},
                     "protocol": {"name": spec.protocol, "version": version, "role": "server"},
+                    "plugin_config": server_config,
                 },
                 "client": {
                     "implementation": {"name": client.implementation, "type": kind(client)},

@@ -118,19 +118,16 @@ async fn run_cell(
     job: &Job,
     mut cancel: watch::Receiver<bool>,
 ) -> CellResult {
-    let exp = match cell::experiment(spec, reg, &job.server, &job.client, &job.cell.case) {
-        Ok(e) => e,
-        Err(reason) => {
-            return CellResult {
-                verdict: CellVerdict::Unsupported,
-                reason,
-                passes: 0,
-                runs: 0,
-                duration_ms: 0,
-                dir: None,
-            };
-        }
-    };
+    if let Err(reason) = cell::experiment(spec, reg, &job.server, &job.client, &job.cell.case, 1) {
+        return CellResult {
+            verdict: CellVerdict::Unsupported,
+            reason,
+            passes: 0,
+            runs: 0,
+            duration_ms: 0,
+            dir: None,
+        };
+    }
     let mut runs = Vec::new();
     let mut last_dir = None;
     for i in 1..=spec.repeat {
@@ -152,7 +149,14 @@ async fn run_cell(
             ..Options::default()
         };
         let t0 = Instant::now();
-        let outcome = match run::start(exp.clone(), &folder, reg.clone(), o) {
+        let exp = match cell::experiment(spec, reg, &job.server, &job.client, &job.cell.case, i) {
+            Ok(e) => e,
+            Err(reason) => {
+                runs.push((CellVerdict::Error, reason, 0));
+                break;
+            }
+        };
+        let outcome = match run::start(exp, &folder, reg.clone(), o) {
             Ok(r) => {
                 let stop = r.cancel.clone();
                 let finish = r.finish();

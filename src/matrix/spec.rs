@@ -81,6 +81,24 @@ pub struct Spec {
     pub repeat: u32,
     pub jobs: usize,
     pub shard: Option<Shard>,
+    /// Parameters set on every server and every client (`--server-config`,
+    /// `--client-config`), for each that the plugin declares; a case's own client settings win.
+    pub server_config: serde_json::Map<String, serde_json::Value>,
+    pub client_config: serde_json::Map<String, serde_json::Value>,
+}
+
+/// `KEY=VALUE` as a parameter: VALUE read as YAML (`3`, `true`, `0.1`, `text`).
+pub fn parse_setting(s: &str) -> Result<(String, serde_json::Value), SpecError> {
+    let (k, v) = s
+        .split_once('=')
+        .ok_or_else(|| SpecError::Setting(s.to_string()))?;
+    let k = k.trim();
+    if k.is_empty() {
+        return Err(SpecError::Setting(s.to_string()));
+    }
+    let value: serde_json::Value =
+        serde_norway::from_str(v.trim()).unwrap_or(serde_json::Value::String(v.trim().into()));
+    Ok((k.to_string(), value))
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -109,6 +127,8 @@ pub enum SpecError {
     Shard(String),
     #[error("unknown network environment `{0}`{1}")]
     UnknownEnvironment(String, String),
+    #[error("`{0}` is not a setting: write KEY=VALUE (e.g. count=5)")]
+    Setting(String),
 }
 
 impl Spec {

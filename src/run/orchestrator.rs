@@ -1136,6 +1136,11 @@ fn judge(
     r
 }
 
+fn thread_id() -> &'static regex::Regex {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| regex::Regex::new(r" \(\d+\) panicked").expect("valid"))
+}
+
 /// The last words of a process for a crash report: a Rust panic's location and message when
 /// there is one (a backtrace after it says less), else the last three stderr lines.
 fn last_lines(tail: &[String]) -> String {
@@ -1144,7 +1149,10 @@ fn last_lines(tail: &[String]) -> String {
             .get(i + 1)
             .map(|m| format!(" {}", m.trim()))
             .unwrap_or_default();
-        return format!("; {}{msg}", tail[i].trim());
+        // Rust names the panicking thread with its id (`thread 'main' (4711) panicked`);
+        // the id differs every run and says nothing, so the reason leaves it out.
+        let line = thread_id().replace(tail[i].trim(), " panicked");
+        return format!("; {line}{msg}");
     }
     let n = tail.len().saturating_sub(3);
     let lines: Vec<&str> = tail[n..].iter().map(|l| l.trim()).collect();
