@@ -484,3 +484,24 @@ fn the_junit_of_a_crashed_run_marks_the_failure() {
     );
     assert!(stderr(&out).contains("did not finish"), "{}", stderr(&out));
 }
+
+#[test]
+fn a_plugin_dir_that_is_not_there_is_refused_by_every_command() {
+    let env = Env::new();
+    for args in [
+        &["validate", "experiments/quickstart.yaml"][..],
+        &["run", "experiments/quickstart.yaml"],
+        &["plugins", "list"],
+        &["matrix", "--cases", "ping"],
+    ] {
+        let mut all = vec!["--plugin-dir", "/nonexistent/plugins"];
+        all.extend_from_slice(args);
+        let out = env.run(&all);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr)
+                .contains("--plugin-dir /nonexistent/plugins: no such folder"),
+            "{args:?}"
+        );
+    }
+}

@@ -145,6 +145,13 @@ pub fn dispatch(cli: &Cli) -> Option<i32> {
         return Some(workbench(cli, crate::tui::Start::TutorPicker));
     }
     let cmd = cli.command.as_ref()?;
+    // A plugin folder that is not there is a mistake, not an empty folder (the built-in
+    // services are launched by runs and ignore plugin folders).
+    if !matches!(cmd, Command::Builtin(_))
+        && let Err(code) = check_plugin_dirs(cli)
+    {
+        return Some(code);
+    }
     Some(match cmd {
         Command::Run(a) => run::run(cli, a),
         Command::Validate(a) => validate::run(cli, a),
@@ -159,10 +166,8 @@ pub fn dispatch(cli: &Cli) -> Option<i32> {
     })
 }
 
-/// What can be refused before the workbench starts: a `--plugin-dir` that is not a folder,
-/// a FILE that does not exist, a replay folder that is not a results folder. (No terminal
-/// is refused by the workbench itself, after the config is checked.)
-fn check_workbench_args(cli: &Cli, start: &crate::tui::Start) -> Result<(), i32> {
+/// Every `--plugin-dir` (or `$PANTHER_PLUGIN_DIR` entry) must be a folder.
+fn check_plugin_dirs(cli: &Cli) -> Result<(), i32> {
     for d in &cli.plugin_dirs {
         if !d.is_dir() {
             eprintln!(
@@ -177,6 +182,14 @@ fn check_workbench_args(cli: &Cli, start: &crate::tui::Start) -> Result<(), i32>
             return Err(exit::BAD_INPUT);
         }
     }
+    Ok(())
+}
+
+/// What can be refused before the workbench starts: a `--plugin-dir` that is not a folder,
+/// a FILE that does not exist, a replay folder that is not a results folder. (No terminal
+/// is refused by the workbench itself, after the config is checked.)
+fn check_workbench_args(cli: &Cli, start: &crate::tui::Start) -> Result<(), i32> {
+    check_plugin_dirs(cli)?;
     if let crate::tui::Start::File(f) = start
         && !f.exists()
     {

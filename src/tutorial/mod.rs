@@ -242,7 +242,44 @@ pub fn parse(text: &str, file: &str) -> Result<Tutorial, crate::diag::Diagnostic
             "a tutorial needs at least one step",
         ));
     }
+    let steps = root.get("steps").and_then(|n| n.as_seq()).unwrap_or(&[]);
+    for (i, step) in t.steps.iter().enumerate() {
+        if let Some(bad) = unknown_screen(&step.check) {
+            let span = steps
+                .get(i)
+                .and_then(|n| n.get("check"))
+                .map_or(at("steps"), |n| n.span);
+            let mut d = crate::diag::Diagnostic::error(
+                file,
+                span,
+                format!("`{bad}` is not a screen or an overlay of the workbench"),
+            )
+            .help_opt(crate::suggest::did_you_mean(bad, SCREENS.iter().copied()));
+            d.expected = Some(format!("one of {}", SCREENS.join(", ")));
+            return Err(d);
+        }
+    }
     Ok(t)
+}
+
+/// What a `screen:` check can name: the workbench's screens, then the overlays.
+pub const SCREENS: &[&str] = &[
+    "plugins",
+    "runs",
+    "experiment",
+    "sequence",
+    "help",
+    "detail",
+    "logs",
+    "tutorials",
+];
+
+fn unknown_screen(c: &Check) -> Option<&str> {
+    match c {
+        Check::Screen(s) if !SCREENS.contains(&s.as_str()) => Some(s),
+        Check::All(all) => all.iter().find_map(unknown_screen),
+        _ => None,
+    }
 }
 
 pub fn bundled() -> Vec<Tutorial> {
@@ -536,6 +573,14 @@ mod tests {
     fn user_tutorials_load_beside_the_bundled_and_a_broken_one_is_located() {
         let dir = tempfile::tempdir().unwrap();
         let ok = "name: mine\ntitle: Mine\nsummary: s\nsteps:\n  - title: a\n    text: b\n    check: {screen: runs}\n";
+        let nowhere = ok.replace("screen: runs", "screen: nowhere");
+        let e = parse(&nowhere, "t.yaml").unwrap_err();
+        assert!(
+            e.message.contains("`nowhere` is not a screen"),
+            "{}",
+            e.message
+        );
+        assert_eq!(e.line, 7, "at the step's check");
         std::fs::write(dir.path().join("a_mine.yaml"), ok).unwrap();
         std::fs::write(
             dir.path().join("b_broken.yaml"),
