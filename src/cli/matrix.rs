@@ -90,8 +90,15 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub expect: Option<PathBuf>,
     /// Run only the K-th of N deterministic subsets of the cells (e.g. 2/3).
-    #[arg(long, value_name = "K/N")]
+    #[arg(long, value_name = "K/N", conflicts_with = "shard_index")]
     pub shard: Option<String>,
+    /// The shard as a 0-based index (a Kubernetes Indexed Job's `JOB_COMPLETION_INDEX`);
+    /// needs --shard-count.
+    #[arg(long, value_name = "I", requires = "shard_count")]
+    pub shard_index: Option<u32>,
+    /// How many shards --shard-index counts.
+    #[arg(long, value_name = "N")]
+    pub shard_count: Option<u32>,
     /// Results root; the matrix goes to `<output>/<date>_matrix_<protocol>/`.
     #[arg(long, default_value = "outputs")]
     pub output: PathBuf,
@@ -114,7 +121,11 @@ fn bad(msg: impl std::fmt::Display) -> i32 {
 }
 
 fn run_matrix(cli: &Cli, a: &RunArgs) -> i32 {
-    let shard = match a.shard.as_deref().map(Shard::parse).transpose() {
+    let spec_text = match (a.shard_index, a.shard_count) {
+        (Some(i), Some(n)) => Some(format!("{}/{n}", i.saturating_add(1))),
+        _ => a.shard.clone(),
+    };
+    let shard = match spec_text.as_deref().map(Shard::parse).transpose() {
         Ok(s) => s,
         Err(e) => return bad(e),
     };
