@@ -3,11 +3,14 @@
 //! Without an engine (or root, for panther's link) each test says so and skips, except
 //! under `CI=true`, where skipping is a failure.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+
+mod support;
+use support::*;
 
 fn engine_or_skip(test: &str) -> bool {
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -28,80 +31,6 @@ fn engine_or_skip(test: &str) -> bool {
     }
 }
 
-fn panther() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_panther"));
-    c.env(
-        "PANTHER_LOG_FILE",
-        std::env::temp_dir().join("panther-test.log"),
-    )
-    .arg("--no-user-plugins");
-    c
-}
-
-fn repo(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
-}
-
-fn run(file: &Path) -> (Output, PathBuf, tempfile::TempDir) {
-    let out_root = tempfile::tempdir().unwrap();
-    let out = panther()
-        .arg("run")
-        .arg(file)
-        .arg("--output")
-        .arg(out_root.path())
-        .args(["--json", "--grace-ms", "500"])
-        .output()
-        .unwrap();
-    let dir = std::fs::read_dir(out_root.path())
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.is_dir())
-        .expect("a results folder");
-    (out, dir, out_root)
-}
-
-fn summary(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{e}: {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
-
-fn events(dir: &Path) -> Vec<Value> {
-    std::fs::read_to_string(dir.join("events.jsonl"))
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
-
-fn verdicts(s: &Value) -> Vec<(String, String)> {
-    s["tests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| {
-            (
-                t["name"].as_str().unwrap().to_string(),
-                t["verdict"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
-
-fn on_docker(rel: &str, dir: &Path) -> PathBuf {
-    let text = std::fs::read_to_string(repo(rel))
-        .unwrap()
-        .replace("type: localhost", "type: docker_compose");
-    let p = dir.join(Path::new(rel).file_name().unwrap());
-    std::fs::write(&p, text).unwrap();
-    p
-}
-
 /// Containers and networks of the engine whose name starts `panther-PID-`.
 fn engine_objects_of(pid: u32) -> Vec<String> {
     let mut out = Vec::new();
@@ -120,17 +49,6 @@ fn engine_objects_of(pid: u32) -> Vec<String> {
     out
 }
 
-fn namespaces_of(pid: u32) -> Vec<String> {
-    std::fs::read_dir("/run/netns")
-        .map(|d| {
-            d.flatten()
-                .filter_map(|e| e.file_name().into_string().ok())
-                .filter(|n| n.starts_with(&format!("panther-{pid}-")))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 #[test]
 fn quickstart_and_minip_versions_reach_the_same_verdicts_on_docker_as_on_localhost() {
     if !engine_or_skip("same_verdicts_docker") {
@@ -142,7 +60,7 @@ fn quickstart_and_minip_versions_reach_the_same_verdicts_on_docker_as_on_localho
         "experiments/minip_versions.yaml",
     ] {
         let (lo, _, _k1) = run(&repo(rel));
-        let (dk, dir, _k2) = run(&on_docker(rel, tmp.path()));
+        let (dk, dir, _k2) = run(&on_env(rel, "docker_compose", tmp.path()));
         let (lo, dk) = (summary(&lo), summary(&dk));
         assert_eq!(verdicts(&lo), verdicts(&dk), "{rel}");
         assert_eq!(dk["ok"], true, "{rel} on docker: {dk}");
@@ -326,7 +244,11 @@ fn sigkill_mid_docker_run_is_swept_by_the_next_docker_start() {
         !engine_objects_of(pid).is_empty(),
         "containers outlive a SIGKILL"
     );
-    let (out, _, _keep) = run(&on_docker("experiments/quickstart.yaml", tmp.path()));
+    let (out, _, _keep) = run(&on_env(
+        "experiments/quickstart.yaml",
+        "docker_compose",
+        tmp.path(),
+    ));
     assert!(
         out.status.success(),
         "{}",
@@ -343,7 +265,7 @@ fn sigkill_mid_docker_run_is_swept_by_the_next_docker_start() {
 #[test]
 fn no_engine_is_a_clear_error_that_says_how_to_start_one() {
     let tmp = tempfile::tempdir().unwrap();
-    let file = on_docker("experiments/quickstart.yaml", tmp.path());
+    let file = on_env("experiments/quickstart.yaml", "docker_compose", tmp.path());
     let out = panther()
         .env(
             "DOCKER_HOST",

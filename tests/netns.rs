@@ -3,10 +3,13 @@
 //! test says so and skips, except under `CI=true`, where skipping is a failure.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+
+mod support;
+use support::*;
 
 /// Every panther start sweeps; the sweep test must be the only one starting panthers while
 /// its dead-owner namespace waits, so that its own run is the one that removes it.
@@ -14,124 +17,6 @@ static SWEEPS: std::sync::RwLock<()> = std::sync::RwLock::new(());
 
 fn shared() -> std::sync::RwLockReadGuard<'static, ()> {
     SWEEPS.read().unwrap_or_else(|e| e.into_inner())
-}
-
-fn root_or_skip(test: &str) -> bool {
-    if nix::unistd::geteuid().is_root() {
-        return true;
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{test}: netns tests need root, and CI must run them"
-    );
-    eprintln!("skipping {test}: needs root (network namespaces)");
-    false
-}
-
-fn tool_or_skip(test: &str, tool: &str) -> bool {
-    if which::which(tool).is_ok() {
-        return true;
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{test}: `{tool}` is missing; scripts/install-test-deps installs it"
-    );
-    eprintln!("skipping {test}: `{tool}` is not installed");
-    false
-}
-
-fn panther() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_panther"));
-    c.env(
-        "PANTHER_LOG_FILE",
-        std::env::temp_dir().join("panther-test.log"),
-    )
-    .arg("--no-user-plugins");
-    c
-}
-
-fn repo(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
-}
-
-/// Runs an experiment file; returns the output and the results folder.
-fn run(file: &Path) -> (Output, PathBuf, tempfile::TempDir) {
-    let out_root = tempfile::tempdir().unwrap();
-    let out = panther()
-        .arg("run")
-        .arg(file)
-        .arg("--output")
-        .arg(out_root.path())
-        .args(["--json", "--grace-ms", "500"])
-        .output()
-        .unwrap();
-    let dir = results_dir(out_root.path());
-    (out, dir, out_root)
-}
-
-fn results_dir(root: &Path) -> PathBuf {
-    std::fs::read_dir(root)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.is_dir())
-        .expect("a results folder")
-}
-
-fn summary(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{e}: {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
-
-fn events(dir: &Path) -> Vec<Value> {
-    std::fs::read_to_string(dir.join("events.jsonl"))
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
-
-fn verdicts(s: &Value) -> Vec<(String, String)> {
-    s["tests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| {
-            (
-                t["name"].as_str().unwrap().to_string(),
-                t["verdict"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
-
-/// The experiment at `rel` with every test's network environment switched to `netns`.
-fn on_netns(rel: &str, dir: &Path) -> PathBuf {
-    let text = std::fs::read_to_string(repo(rel)).unwrap();
-    let text = text
-        .replace("type: localhost", "type: netns")
-        .replace("{type: localhost}", "{type: netns}");
-    assert!(text.contains("netns"), "{rel} names localhost");
-    let p = dir.join(Path::new(rel).file_name().unwrap());
-    std::fs::write(&p, text).unwrap();
-    p
-}
-
-/// Namespaces named for panther process `pid`.
-fn namespaces_of(pid: u32) -> Vec<String> {
-    std::fs::read_dir("/run/netns")
-        .map(|d| {
-            d.flatten()
-                .filter_map(|e| e.file_name().into_string().ok())
-                .filter(|n| n.starts_with(&format!("panther-{pid}-")))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 fn alive(pid: i32) -> bool {
@@ -159,7 +44,7 @@ fn quickstart_and_minip_versions_reach_the_same_verdicts_on_netns_as_on_localhos
         "experiments/minip_versions.yaml",
     ] {
         let (lo, _, _k1) = run(&repo(rel));
-        let (ns, dir, _k2) = run(&on_netns(rel, tmp.path()));
+        let (ns, dir, _k2) = run(&on_env(rel, "netns", tmp.path()));
         let (lo, ns) = (summary(&lo), summary(&ns));
         assert_eq!(verdicts(&lo), verdicts(&ns), "{rel}");
         assert_eq!(lo["ok"], true, "{rel} on localhost");
@@ -494,7 +379,7 @@ fn without_root_netns_is_unavailable_and_says_why() {
     }
     let _g = shared();
     let tmp = tempfile::tempdir().unwrap();
-    let file = on_netns("experiments/quickstart.yaml", tmp.path());
+    let file = on_env("experiments/quickstart.yaml", "netns", tmp.path());
     let out_root = tmp.path().join("out");
     std::fs::create_dir(&out_root).unwrap();
     use std::os::unix::fs::PermissionsExt;
