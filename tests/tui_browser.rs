@@ -435,10 +435,23 @@ fn installing_a_plugin_shows_the_commands_and_asks_first() {
     });
     assert!(a.message.as_deref().unwrap().contains("failed"));
     assert!(a.selected_plugin().unwrap().availability.reason().is_some());
-    // An available plugin says so instead of asking.
-    select(&mut a, "ping_pong");
+    // An available plugin says so instead of asking…
+    select(&mut a, "minip");
     a.update(Action::AskInstall);
     assert!(a.confirm_install.is_none());
+    // …unless it has a Docker image: then `i` offers to build it, as `panther images build`.
+    select(&mut a, "ping_pong");
+    a.update(Action::AskInstall);
+    let (plugin, cmds) = a.confirm_install.clone().expect("asks to build the image");
+    assert_eq!(plugin, "ping_pong");
+    assert_eq!(cmds[0][1..], ["images", "build", "ping_pong"]);
+    assert_eq!(a.update(Action::Answer(false)), vec![]);
+    select(&mut a, "docker_compose");
+    a.update(Action::AskInstall);
+    assert_eq!(
+        a.confirm_install.clone().unwrap().1[0][1..],
+        ["images", "build"]
+    );
 }
 
 #[test]

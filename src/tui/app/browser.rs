@@ -233,9 +233,36 @@ impl App {
                     p.name()
                 ))
             }
-            Some(p) => self.message = Some(format!("{} is already available", p.name())),
+            Some(p) => match self.image_build(p) {
+                // Available, and it runs in a container on docker_compose: `i` builds its image
+                // (what `panther images build` does), so the first docker run does not wait.
+                Some(cmd) => self.confirm_install = Some((p.name().to_string(), vec![cmd])),
+                None => self.message = Some(format!("{} is already available", p.name())),
+            },
             None => {}
         }
+    }
+
+    /// `panther images build [PLUGIN]` for a plugin that has a Docker image (every image for
+    /// the docker_compose environment itself).
+    fn image_build(&self, p: &Plugin) -> Option<Vec<String>> {
+        let panther = self
+            .panther_exe
+            .clone()
+            .or_else(|| std::env::current_exe().ok())?
+            .display()
+            .to_string();
+        let mut cmd = vec![panther, "images".to_string(), "build".to_string()];
+        if p.manifest
+            .network
+            .as_ref()
+            .is_some_and(|n| n.driver == "docker_compose")
+        {
+            return Some(cmd);
+        }
+        crate::env::network::docker::images::dockerfile_of(p)?;
+        cmd.push(p.name().to_string());
+        Some(cmd)
     }
 
     /// y / n to the install question.
