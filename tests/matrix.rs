@@ -373,3 +373,40 @@ fn bad_matrices_are_refused_before_anything_runs() {
         assert!(dir.is_none(), "{args:?}: nothing was run");
     }
 }
+
+#[test]
+fn a_matrix_block_in_an_experiment_file_runs_and_its_mistakes_have_positions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("m.yaml");
+    let good = "# a MinIP matrix\nmatrix:\n  protocol: minip\n  servers: [ping_pong@functional, ping_pong@fail]\n  clients: [minip_tester]\n  cases: [ping]\n  client_config: {count: 4, interval_ms: 2}\n";
+    std::fs::write(&file, good).unwrap();
+    let (out, dir, _keep) = matrix(&[file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let m = json(&dir.unwrap());
+    assert_eq!(
+        verdict(&m, "ping_pong@functional", "minip_tester", "ping"),
+        "pass"
+    );
+    assert_eq!(
+        verdict(&m, "ping_pong@fail", "minip_tester", "ping"),
+        "fail"
+    );
+    // A flag wins over the file.
+    let (_, dir, _k) = matrix(&[file.to_str().unwrap(), "--servers", "ping_pong@functional"]);
+    assert_eq!(
+        json(&dir.unwrap())["servers"],
+        serde_json::json!(["ping_pong@functional"])
+    );
+    // A typo is reported where it is, and nothing runs.
+    std::fs::write(&file, good.replace("[minip_tester]", "[minip_testr]")).unwrap();
+    let (out, dir, _k) = matrix(&[file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).contains(
+            "m.yaml:5:13: error: unknown implementation `minip_testr`; did you mean `minip_tester`?"
+        ),
+        "{}",
+        text(&out)
+    );
+    assert!(dir.is_none());
+}

@@ -56,9 +56,12 @@ pub enum MatrixCommand {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The protocol of the matrix.
-    #[arg(long, default_value = "minip")]
-    pub protocol: String,
+    /// An experiment file whose `matrix:` block says what to run (flags given here win).
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// The protocol of the matrix (default: the file's, else minip).
+    #[arg(long)]
+    pub protocol: Option<String>,
     /// Servers, comma-separated: IUT[@VERSION] (default: every IUT of the protocol that serves).
     #[arg(long, value_delimiter = ',')]
     pub servers: Vec<String>,
@@ -74,18 +77,18 @@ pub struct RunArgs {
     /// A parameter for every client, KEY=VALUE (repeatable); a case's own settings win.
     #[arg(long = "client-config", value_name = "KEY=VALUE")]
     pub client_config: Vec<String>,
-    /// Network environment of every cell.
-    #[arg(long = "env", default_value = "localhost")]
-    pub network_environment: String,
+    /// Network environment of every cell (default: the file's, else localhost).
+    #[arg(long = "env")]
+    pub network_environment: Option<String>,
     /// Cells run at once (default: the number of cores).
     #[arg(long)]
     pub jobs: Option<usize>,
-    /// Runs per cell; a cell that passes only sometimes is `flaky`, with its pass rate.
-    #[arg(long, default_value_t = 1)]
-    pub repeat: u32,
-    /// Seconds each cell may take.
-    #[arg(long, default_value_t = 60.0)]
-    pub timeout: f64,
+    /// Runs per cell (default 1); a cell that passes only sometimes is `flaky`, with its rate.
+    #[arg(long)]
+    pub repeat: Option<u32>,
+    /// Seconds each cell may take (default 60).
+    #[arg(long)]
+    pub timeout: Option<f64>,
     /// The cells that gate, as JSON: {"SERVER": {"CLIENT": ["CASE", …]}}.
     #[arg(long, value_name = "FILE")]
     pub expect: Option<PathBuf>,
@@ -129,10 +132,18 @@ fn run_matrix(cli: &Cli, a: &RunArgs) -> i32 {
         Ok(s) => s,
         Err(e) => return bad(e),
     };
-    if !(a.timeout > 0.0 && a.timeout <= 86_400.0) {
+    let reg = cli.registry();
+    let block = match &a.file {
+        Some(f) => match matrix_block(f, &reg) {
+            Ok(b) => b,
+            Err(code) => return code,
+        },
+        None => Default::default(),
+    };
+    let timeout = a.timeout.or(block.timeout).unwrap_or(60.0);
+    if !(timeout > 0.0 && timeout <= 86_400.0) {
         return bad(format!(
-            "--timeout {} is not between 0 and 86400 seconds",
-            a.timeout
+            "--timeout {timeout} is not between 0 and 86400 seconds"
         ));
     }
     let expect: Option<Expectations> = match &a.expect {
@@ -155,20 +166,44 @@ fn run_matrix(cli: &Cli, a: &RunArgs) -> i32 {
             .map(|s| parse_setting(s).map_err(|e| e.to_string()))
             .collect()
     };
-    let (server_config, client_config) =
+    let (mut server_config, mut client_config) =
         match (settings(&a.server_config), settings(&a.client_config)) {
             (Ok(s), Ok(c)) => (s, c),
             (Err(e), _) | (_, Err(e)) => return bad(e),
         };
-    let reg = cli.registry();
+    for (k, v) in block.server_config {
+        server_config.entry(k).or_insert(v);
+    }
+    for (k, v) in block.client_config {
+        client_config.entry(k).or_insert(v);
+    }
+    // A flag given wins over the file.
+    let pick = |flag: &[String], file: &[String]| -> Vec<String> {
+        if flag.is_empty() { file } else { flag }.to_vec()
+    };
+    let protocol = a
+        .protocol
+        .clone()
+        .or((!block.protocol.is_empty()).then(|| block.protocol.clone()))
+        .unwrap_or_else(|| "minip".into());
     let spec = Spec {
-        protocol: a.protocol.clone(),
-        servers: a.servers.iter().map(|s| Peer::parse(s)).collect(),
-        clients: a.clients.iter().map(|s| Peer::parse(s)).collect(),
-        cases: a.cases.clone(),
-        network_environment: a.network_environment.clone(),
-        timeout: a.timeout,
-        repeat: a.repeat,
+        protocol,
+        servers: pick(&a.servers, &block.servers)
+            .iter()
+            .map(|s| Peer::parse(s))
+            .collect(),
+        clients: pick(&a.clients, &block.clients)
+            .iter()
+            .map(|s| Peer::parse(s))
+            .collect(),
+        cases: pick(&a.cases, &block.cases),
+        network_environment: a
+            .network_environment
+            .clone()
+            .or(block.network_environment.clone())
+            .unwrap_or_else(|| "localhost".into()),
+        timeout,
+        repeat: a.repeat.or(block.repeat).unwrap_or(1),
         jobs: a
             .jobs
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
@@ -266,6 +301,28 @@ fn run_matrix(cli: &Cli, a: &RunArgs) -> i32 {
     } else {
         eprintln!("{} gating cells did not pass", failed.len());
         exit::TEST_FAILED
+    }
+}
+
+/// The `matrix:` block of an experiment file, validated with positions (a bad file is
+/// reported as `panther validate` reports it, exit 2).
+fn matrix_block(
+    f: &std::path::Path,
+    reg: &crate::plugin::Registry,
+) -> Result<crate::experiment::model::MatrixBlock, i32> {
+    let loaded = crate::experiment::load_file(f, reg);
+    let errors = crate::diag::has_errors(&loaded.diagnostics);
+    for d in &loaded.diagnostics {
+        eprintln!("{d}");
+    }
+    match loaded.experiment.and_then(|e| e.matrix) {
+        Some(m) if !errors => Ok(m),
+        Some(_) => Err(exit::BAD_INPUT),
+        None if errors => Err(exit::BAD_INPUT),
+        None => Err(bad(format!(
+            "{}: no `matrix:` block (write one, or give --servers/--clients/--cases)",
+            f.display()
+        ))),
     }
 }
 

@@ -49,6 +49,12 @@ pub fn run(cli: &Cli, a: &Args) -> i32 {
     }
     print_all(&loaded.diagnostics, Some(&text));
     let exp = loaded.experiment.expect("ok implies parsed");
+    if exp.tests.is_empty() && exp.matrix.is_some() {
+        eprintln!(
+            "{file}: holds a `matrix:` and no tests\n  help: run it with `panther matrix {file}`"
+        );
+        return exit::BAD_INPUT;
+    }
     if let Some(t) = &a.test
         && !exp.tests.iter().any(|x| &x.name == t)
     {

@@ -33,7 +33,37 @@ pub struct Experiment {
     pub metrics: Option<Json>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observers: Option<Json>,
+    /// Required unless the file holds a `matrix:` (which generates its tests).
+    #[serde(default)]
     pub tests: Vec<Test>,
+    /// An interop matrix (`panther matrix FILE`): panther's addition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matrix: Option<MatrixBlock>,
+}
+
+/// `matrix:`: what `panther matrix` runs, as its flags say it (the flags win over the file).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatrixBlock {
+    pub protocol: String,
+    /// IUT[@VERSION] each; default: every IUT of the protocol that serves.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub servers: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clients: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cases: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_environment: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeat: Option<u32>,
+    /// Seconds each cell may take.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<f64>,
+    #[serde(default, skip_serializing_if = "PluginConfig::is_empty")]
+    pub server_config: PluginConfig,
+    #[serde(default, skip_serializing_if = "PluginConfig::is_empty")]
+    pub client_config: PluginConfig,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]

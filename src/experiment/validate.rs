@@ -40,15 +40,93 @@ fn set(d: &mut Diagnostic, expected: impl Into<String>, help: Option<String>) {
     }
 }
 
+/// `matrix:` checked against the registry, each finding at the value it is about.
+fn matrix_block(c: &mut Ctx, m: &crate::experiment::model::MatrixBlock) {
+    use crate::matrix::{Peer, Spec, SpecError};
+    let mp = Path::root().key("matrix");
+    let spec = Spec {
+        protocol: m.protocol.clone(),
+        servers: m.servers.iter().map(|s| Peer::parse(s)).collect(),
+        clients: m.clients.iter().map(|s| Peer::parse(s)).collect(),
+        cases: m.cases.clone(),
+        network_environment: m
+            .network_environment
+            .clone()
+            .unwrap_or_else(|| "localhost".into()),
+        timeout: m.timeout.unwrap_or(60.0),
+        repeat: m.repeat.unwrap_or(1),
+        jobs: 1,
+        shard: None,
+        server_config: m.server_config.clone().into_iter().collect(),
+        client_config: m.client_config.clone().into_iter().collect(),
+    };
+    let Err(e) = spec.resolve(c.reg) else {
+        return;
+    };
+    // The value the finding is about: a server, client or case by its text, else the key.
+    let find = |list: &[String], key: &str, pred: &dyn Fn(&str) -> bool| {
+        list.iter()
+            .position(|x| pred(x))
+            .map(|i| mp.key(key).index(i))
+            .unwrap_or_else(|| mp.key(key))
+    };
+    let at = match &e {
+        SpecError::UnknownProtocol(..) => mp.key("protocol"),
+        SpecError::UnknownEnvironment(..) => mp.key("network_environment"),
+        SpecError::UnknownImplementation(name, _) => {
+            let is = |x: &str| Peer::parse(x).implementation == *name;
+            if m.servers.iter().any(|x| is(x)) {
+                find(&m.servers, "servers", &is)
+            } else {
+                find(&m.clients, "clients", &is)
+            }
+        }
+        SpecError::WrongRole(label, what, _) => {
+            let key = if *what == "server" {
+                "servers"
+            } else {
+                "clients"
+            };
+            let list = if *what == "server" {
+                &m.servers
+            } else {
+                &m.clients
+            };
+            find(list, key, &|x: &str| Peer::parse(x).label() == *label)
+        }
+        SpecError::NoSharedProtocol { peer, .. } => {
+            let is = |x: &str| Peer::parse(x).label() == *peer;
+            if m.servers.iter().any(|x| is(x)) {
+                find(&m.servers, "servers", &is)
+            } else {
+                find(&m.clients, "clients", &is)
+            }
+        }
+        SpecError::UnknownVersion(_, v, _) => find(&m.servers, "servers", &|x: &str| {
+            Peer::parse(x).version.as_deref() == Some(v.as_str())
+        }),
+        SpecError::UnknownCase(_, case, _) => find(&m.cases, "cases", &|x: &str| x == case),
+        SpecError::Empty(_) | SpecError::Shard(_) | SpecError::Setting(_) => mp.clone(),
+    };
+    c.err(&at, e.to_string());
+}
+
 pub fn validate(exp: &Experiment, root: &Node, file: &str, reg: &Registry) -> Vec<Diagnostic> {
     let mut c = Ctx {
         rep: Reporter::new(file, root),
         reg,
     };
     let tests_path = Path::root().key("tests");
-    if exp.tests.is_empty() {
+    if exp.tests.is_empty() && exp.matrix.is_none() {
         let d = c.err(&tests_path, "`tests` is empty");
-        set(d, "at least one test: `- name: …`", None);
+        set(
+            d,
+            "at least one test: `- name: …` (or a `matrix:` for `panther matrix`)",
+            None,
+        );
+    }
+    if let Some(m) = &exp.matrix {
+        matrix_block(&mut c, m);
     }
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for (i, t) in exp.tests.iter().enumerate() {

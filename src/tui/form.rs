@@ -208,6 +208,7 @@ impl Form {
             metrics: None,
             observers: None,
             tests: vec![new_test("test_1".into())],
+            matrix: None,
         })
     }
 
