@@ -3,6 +3,7 @@
 
 pub mod certs;
 pub mod context;
+pub mod init;
 pub mod orchestrator;
 pub mod owner;
 pub mod ports;

@@ -72,6 +72,9 @@ impl Run {
 
 /// Starts a run in the background. Fails only when the results folder cannot be created.
 pub fn start(exp: Experiment, name: &str, reg: Registry, opts: Options) -> std::io::Result<Run> {
+    if let Some(p) = &opts.panther_exe {
+        super::init::set_exe(p.clone());
+    }
     let swept = sweep::sweep(&opts.output_root);
     let swept_env = network::sweep();
     let (dir, started_at) = results::new_dir(&opts.output_root, name)?;

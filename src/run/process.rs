@@ -21,6 +21,9 @@ use crate::env::network::docker::{Container, Engine, EngineError, LogStream};
 use crate::events::{Event, EventTx, Kind, Level, Record};
 use crate::plugin::manifest::{EventRule, Stream};
 
+/// How long a service's output may stay open after its process ended.
+const DRAIN: Duration = Duration::from_secs(2);
+
 /// How many stderr lines to keep for a crash report.
 const TAIL: usize = 200;
 
@@ -103,6 +106,9 @@ pub struct Supervised {
     /// containers): the probes read its network namespace through `/proc/PID/net`.
     pub pid: u32,
     backend: Backend,
+    /// Runs under panther's init (signals go to the keeper, which hands them to every
+    /// process of the service's pid namespace).
+    init: bool,
     readers: Vec<JoinHandle<()>>,
     pub collected: Arc<Mutex<Collected>>,
     pub log_seen: watch::Receiver<bool>,
@@ -118,7 +124,17 @@ impl Supervised {
                     format!("program `{}` not found", spec.argv[0]),
                 )
             })?;
-        let mut cmd = tokio::process::Command::new(program);
+        // Under panther's tiny init when the helper is at hand (see `super::init`): then no
+        // descendant, daemonized or not, outlives the service or panther.
+        let init = super::init::exe();
+        let mut cmd = match &init {
+            Some(exe) => {
+                let mut c = tokio::process::Command::new(exe);
+                c.arg(super::init::ARG).arg("--").arg(&program);
+                c
+            }
+            None => tokio::process::Command::new(&program),
+        };
         cmd.args(&spec.argv[1..])
             .current_dir(&spec.cwd)
             .stdin(Stdio::null())
@@ -138,11 +154,16 @@ impl Supervised {
                 ));
             }
         };
+        let parent = nix::unistd::getpid();
         // SAFETY: between fork and exec the closure makes only single system calls (prctl,
-        // setns, unshare, mount) on values prepared before the fork; nothing allocates.
+        // getppid, setns, unshare, mount) on values prepared before the fork; nothing allocates.
         unsafe {
             cmd.pre_exec(move || {
                 nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(std::io::Error::from)?;
+                // Panther died before the line above: the death signal will never come.
+                if nix::unistd::getppid() != parent {
+                    return Err(std::io::Error::other("panther is gone"));
+                }
                 if let Some(e) = &enter {
                     e.enter()?;
                 }
@@ -173,6 +194,7 @@ impl Supervised {
             service: spec.service,
             pid,
             backend: Backend::Local(child),
+            init: init.is_some(),
             readers,
             collected,
             log_seen,
@@ -203,6 +225,7 @@ impl Supervised {
                 exit,
                 waiter,
             }),
+            init: false,
             readers,
             collected,
             log_seen,
@@ -235,10 +258,16 @@ impl Supervised {
                 }
             });
         }
-        for r in self.readers.drain(..) {
-            let _ = r.await;
+        // A descendant that escaped (without the init: a daemon that kept the pipes) must
+        // not hold the run hostage: the output gets a bounded time to drain.
+        let deadline = tokio::time::Instant::now() + DRAIN;
+        for mut r in self.readers.drain(..) {
+            if tokio::time::timeout_at(deadline, &mut r).await.is_err() {
+                r.abort();
+                tracing::warn!(service = %self.service, "output still open after the process ended; stopped reading it");
+            }
         }
-        self.status.expect("set above")
+        self.status.unwrap_or_else(|| ExitStatus::from_raw(0))
     }
 
     /// Stops the whole process group: SIGINT, then SIGTERM, then SIGKILL, `grace` apart.
@@ -259,7 +288,7 @@ impl Supervised {
             return (self.wait().await, false);
         }
         for sig in [Signal::SIGINT, Signal::SIGTERM] {
-            self.kill_group(sig);
+            self.signal(sig);
             let Backend::Local(child) = &mut self.backend else {
                 break;
             };
@@ -270,6 +299,16 @@ impl Supervised {
         }
         self.kill_group(Signal::SIGKILL);
         (self.wait().await, true)
+    }
+
+    /// A polite signal: to the keeper alone under the init (it forwards to the whole
+    /// namespace once; the group would get it twice), else to the group.
+    fn signal(&self, sig: Signal) {
+        if self.init && self.pid > 0 && matches!(self.backend, Backend::Local(_)) {
+            let _ = nix::sys::signal::kill(Pid::from_raw(self.pid as i32), sig);
+        } else {
+            self.kill_group(sig);
+        }
     }
 
     fn kill_group(&self, sig: Signal) {
