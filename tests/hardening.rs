@@ -199,3 +199,126 @@ fn sigkill_of_panther_takes_daemons_under_a_wrapper_with_it() {
         );
     }
 }
+
+/// An owner that is provably gone: a process that ran and was reaped.
+fn dead_owner() -> panther::run::owner::Owner {
+    let mut c = Command::new("true").spawn().unwrap();
+    let o = panther::run::owner::Owner::of(c.id()).unwrap();
+    c.wait().unwrap();
+    o
+}
+
+#[allow(clippy::zombie_processes)]
+fn sleeper(mark: Option<&str>) -> std::process::Child {
+    use std::os::unix::process::CommandExt;
+    let mut c = Command::new("sleep");
+    c.arg("60").process_group(0).env_remove("PANTHER_RUN_OWNER");
+    if let Some(m) = mark {
+        c.env("PANTHER_RUN_OWNER", m);
+    }
+    c.spawn().unwrap()
+}
+
+/// Item 2: a `pids` file naming groups that panther did not start (pid reuse, a copied-in
+/// folder, panther's own group) kills nothing; a real leftover, which carries the mark of
+/// its dead panther, is killed.
+#[test]
+fn the_sweep_kills_only_what_proves_it_is_a_leftover() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("2026-01-01_00-00-00_x");
+    std::fs::create_dir_all(&run).unwrap();
+    let dead = dead_owner();
+    let mut unrelated = sleeper(None);
+    let mut other_owner = sleeper(Some(&dead_owner().token()));
+    let mut leftover = sleeper(Some(&dead.token()));
+    let my_group = nix::unistd::getpgrp().as_raw();
+    std::fs::write(
+        run.join("pids"),
+        format!(
+            "{} {} 0 a\n999999 {} b\n{} {} 0 own\n{} {} 0 c\n",
+            dead.token(),
+            unrelated.id(),
+            unrelated.id(),
+            dead.token(),
+            my_group,
+            dead.token(),
+            leftover.id()
+        ),
+    )
+    .unwrap();
+    let killed = panther::run::sweep::sweep(tmp.path());
+    assert_eq!(killed, 1);
+    let st = leftover.wait().unwrap();
+    assert!(!st.success(), "the leftover was killed");
+    for c in [&mut unrelated, &mut other_owner] {
+        assert!(
+            c.try_wait().unwrap().is_none(),
+            "an unrelated group was killed"
+        );
+        c.kill().unwrap();
+        c.wait().unwrap();
+    }
+    assert!(!run.join("pids").exists(), "a stale pid file is forgotten");
+}
+
+const LONG: &str = "tests:\n  - name: long\n    network_environment: {type: localhost}\n    services:\n      server: {implementation: {name: ping_pong, type: iut}, protocol: {name: minip, role: server}}\n      tester:\n        implementation: {name: minip_tester, type: tester}\n        protocol: {name: minip, role: client, target: server}\n        plugin_config: {count: 100000, interval_ms: 10}\n    timeout: 120\n";
+
+/// Starts LONG and returns once its services run.
+#[allow(clippy::zombie_processes)]
+fn start_long(tmp: &Path) -> (std::process::Child, PathBuf) {
+    let f = write(tmp, "long.yaml", LONG);
+    let out_root = tmp.join("out");
+    let mut child = panther()
+        .arg("run")
+        .arg(&f)
+        .arg("--output")
+        .arg(&out_root)
+        .args(["--grace-ms", "300"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    loop {
+        if let Some(d) = first_dir(&out_root)
+            && std::fs::read_to_string(d.join("events.jsonl"))
+                .is_ok_and(|t| t.contains("\"step\":\"running\""))
+        {
+            return (child, d);
+        }
+        if t0.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the run never got going");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Item 8: SIGHUP (a closed terminal) and SIGQUIT tear the run down like SIGINT: exit 130, a
+/// summary marked interrupted, no service left.
+#[test]
+fn sighup_and_sigquit_tear_down_with_a_summary() {
+    use nix::sys::signal::Signal;
+    for sig in [Signal::SIGHUP, Signal::SIGQUIT] {
+        let tmp = tempfile::tempdir().unwrap();
+        let (mut child, dir) = start_long(tmp.path());
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), sig).unwrap();
+        let st = child.wait().unwrap();
+        assert_eq!(st.code(), Some(130), "{sig}: {st:?}");
+        let s: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap())
+                .unwrap();
+        assert_eq!(s["interrupted"], true, "{sig}");
+        let pids: Vec<i32> = std::fs::read_to_string(dir.join("events.jsonl"))
+            .unwrap()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|e| e["data"]["step"] == "started")
+            .filter_map(|e| e["data"]["pid"].as_i64())
+            .map(|p| p as i32)
+            .collect();
+        assert_eq!(pids.len(), 2);
+        assert_eq!(wait_gone(&pids, Duration::from_secs(5)), Vec::<i32>::new());
+    }
+}

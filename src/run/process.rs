@@ -145,6 +145,8 @@ impl Supervised {
         for (k, v) in &spec.env {
             cmd.env(k, v);
         }
+        // Proof of origin for the startup sweep (see `super::sweep`).
+        cmd.env(super::sweep::MARK, super::owner::Owner::current().token());
         let enter = match &spec.runner {
             Runner::Host => None,
             Runner::Netns { ns, hosts } => Some(NetnsEntry::open(ns, hosts)?),
