@@ -322,3 +322,84 @@ fn sighup_and_sigquit_tear_down_with_a_summary() {
         assert_eq!(wait_gone(&pids, Duration::from_secs(5)), Vec::<i32>::new());
     }
 }
+
+fn manifest_errors(yaml: &str) -> Vec<(u32, String)> {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("p");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(d.join("plugin.yaml"), yaml).unwrap();
+    std::fs::write(d.join("README.md"), "# p\n").unwrap();
+    let reg = panther::plugin::Registry::load(&panther::plugin::LoadOptions {
+        bundled: true,
+        user: false,
+        dirs: vec![tmp.path().to_path_buf()],
+        availability: false,
+    });
+    reg.diagnostics
+        .iter()
+        .filter(|d| d.is_error() && d.file.contains(&*tmp.path().to_string_lossy()))
+        .map(|d| (d.line, d.message.clone()))
+        .collect()
+}
+
+fn ready_manifest(ready: &str) -> String {
+    format!(
+        "name: p\nkind: iut\nversion: \"1\"\ndescription: d\nprotocols: [{{name: minip}}]\nroles: [server]\nrun:\n  server:\n    argv: [\"true\"]\n    ready: {ready}\n"
+    )
+}
+
+/// Item 4 (manifests): a readiness timeout that is negative, NaN or huge is refused with its
+/// position (it panicked at run time: "overflow when adding duration to instant").
+/// Item 14: `ready.file` may not leave the service's folder.
+#[test]
+fn out_of_range_ready_timeouts_and_escaping_ready_files_are_located_errors() {
+    for bad in ["-1", ".nan", "1e300", "0"] {
+        let errs = manifest_errors(&ready_manifest(&format!(
+            "{{udp_port: \"1\", timeout_s: {bad}}}"
+        )));
+        assert!(
+            errs.iter()
+                .any(|(l, m)| *l == 10 && m.contains("timeout_s")),
+            "{bad}: {errs:?}"
+        );
+    }
+    assert!(manifest_errors(&ready_manifest("{udp_port: \"1\", timeout_s: 5}")).is_empty());
+    for bad in ["/etc/passwd", "../x", "a/../../x"] {
+        let errs = manifest_errors(&ready_manifest(&format!("{{file: \"{bad}\"}}")));
+        assert!(
+            errs.iter()
+                .any(|(l, m)| *l == 10 && m.contains("leaves the service's folder")),
+            "{bad}: {errs:?}"
+        );
+    }
+    assert!(manifest_errors(&ready_manifest("{file: \"up/ready\"}")).is_empty());
+}
+
+/// Item 4 (experiments): `timeout: 1e19`, `1e300`, `steps.wait: 1e300` are located errors and
+/// nothing runs.
+#[test]
+fn out_of_range_durations_in_experiments_are_located_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (field, line) in [
+        ("    timeout: 1e19\n", 5),
+        ("    timeout: 1e300\n", 5),
+        ("    steps: {wait: 1e300}\n", 5),
+        ("    timeout: .inf\n", 5),
+    ] {
+        let f = write(
+            tmp.path(),
+            "e.yaml",
+            &format!(
+                "tests:\n  - name: t\n    network_environment: {{type: localhost}}\n    services: {{server: {{implementation: {{name: ping_pong, type: iut}}, protocol: {{name: minip, role: server}}}}}}\n{field}"
+            ),
+        );
+        let out = panther().arg("validate").arg(&f).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stderr).to_string()
+            + &String::from_utf8_lossy(&out.stdout);
+        assert_ne!(out.status.code(), Some(0), "{field}: {text}");
+        assert!(
+            text.contains(&format!("e.yaml:{line}:")) && !text.contains("panicked"),
+            "{field}: {text}"
+        );
+    }
+}

@@ -277,7 +277,7 @@ async fn run_test(
         })
         .unwrap_or_else(|| "panther".into());
     let timeout = t.timeout.unwrap_or(DEFAULT_TEST_TIMEOUT);
-    let deadline = Instant::now() + Duration::from_secs_f64(timeout);
+    let deadline = ready::after(ready::seconds(timeout));
 
     let mut env = match network_up(t, index, reg, &test_dir, &tx).await {
         Ok(env) => env,
@@ -386,8 +386,7 @@ async fn run_test(
         let wait_until = if has_testers {
             deadline
         } else {
-            (Instant::now() + Duration::from_secs_f64(t.steps.wait.unwrap_or(DEFAULT_WAIT)))
-                .min(deadline)
+            ready::after(ready::seconds(t.steps.wait.unwrap_or(DEFAULT_WAIT))).min(deadline)
         };
         lifecycle(
             &tx,
@@ -951,7 +950,7 @@ async fn wait_ready(
             _ => st.proc.as_ref().map(|p| p.pid),
         },
     };
-    let limit = Duration::from_secs_f64(r.timeout_s.unwrap_or(DEFAULT_READY_TIMEOUT));
+    let limit = ready::seconds(r.timeout_s.unwrap_or(DEFAULT_READY_TIMEOUT));
     let proc = st.proc.as_mut().expect("started");
     let seen = proc.log_seen.clone();
     let t0 = Instant::now();
