@@ -403,3 +403,134 @@ fn out_of_range_durations_in_experiments_are_located_errors() {
         );
     }
 }
+
+fn mkfifo(p: &Path) {
+    nix::unistd::mkfifo(p, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+}
+
+fn no_panic(out: &Output) -> String {
+    let text = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(!text.contains("panicked"), "{text}");
+    text
+}
+
+/// Item 6: a FIFO or a device where a file is expected is refused at once (it hung
+/// `validate`, `plugins list` and `export`; `/dev/zero` exhausted memory).
+#[test]
+fn fifos_and_devices_are_refused_not_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("exp.yaml");
+    mkfifo(&fifo);
+    for f in [fifo.as_path(), Path::new("/dev/zero")] {
+        let mut c = panther();
+        c.arg("validate").arg(f);
+        let out = run_with_timeout(c, Duration::from_secs(10));
+        assert_ne!(out.status.code(), Some(0));
+        assert!(no_panic(&out).contains("not a regular file"), "{f:?}");
+    }
+    // A plugin whose README and manifest are FIFOs.
+    let plugins = tmp.path().join("plugins");
+    std::fs::create_dir_all(plugins.join("a")).unwrap();
+    std::fs::create_dir_all(plugins.join("b")).unwrap();
+    mkfifo(&plugins.join("a/plugin.yaml"));
+    std::fs::write(
+        plugins.join("b/plugin.yaml"),
+        "name: b\nkind: iut\nversion: \"1\"\ndescription: d\nprotocols: [{name: minip}]\nroles: [server]\nrun:\n  server:\n    argv: [\"true\"]\n",
+    )
+    .unwrap();
+    mkfifo(&plugins.join("b/README.md"));
+    let mut c = panther();
+    c.arg("--plugin-dir")
+        .arg(&plugins)
+        .args(["plugins", "list"]);
+    let out = run_with_timeout(c, Duration::from_secs(10));
+    no_panic(&out);
+    assert!(String::from_utf8_lossy(&out.stdout).contains('b'));
+    // A results folder whose events.jsonl is a FIFO.
+    let run = tmp.path().join("run");
+    std::fs::create_dir_all(&run).unwrap();
+    mkfifo(&run.join("events.jsonl"));
+    let mut c = panther();
+    c.arg("export").arg(&run).args(["--format", "mermaid"]);
+    let out = run_with_timeout(c, Duration::from_secs(10));
+    assert_ne!(out.status.code(), Some(0));
+    assert!(no_panic(&out).contains("not a regular file"));
+}
+
+/// The shared reader: a hard limit even when the size check is fooled.
+#[test]
+fn the_limited_reader_refuses_what_is_not_a_small_regular_file() {
+    use panther::plugin::loader::read_bytes_limited;
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("f");
+    std::fs::write(&f, b"0123456789").unwrap();
+    assert_eq!(read_bytes_limited(&f, 10).unwrap().len(), 10);
+    assert!(read_bytes_limited(&f, 9).is_err());
+    assert!(read_bytes_limited(Path::new("/dev/zero"), 1 << 20).is_err());
+    assert!(read_bytes_limited(tmp.path(), 1 << 20).is_err());
+}
+
+/// Item 11: a non-UTF-8 argument and a full stdout are errors, not panics.
+#[test]
+fn a_non_utf8_argument_and_a_full_stdout_do_not_panic() {
+    use std::os::unix::ffi::OsStrExt;
+    let bad = std::ffi::OsStr::from_bytes(b"\xff\xfe.yaml");
+    let out = panther().arg("validate").arg(bad).output().unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    no_panic(&out);
+    let out = panther().arg(bad).output().unwrap();
+    no_panic(&out);
+
+    // A finished run, exported to /dev/full.
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(
+        tmp.path(),
+        "q.yaml",
+        "tests:\n  - name: q\n    network_environment: {type: localhost}\n    services:\n      server: {implementation: {name: ping_pong, type: iut}, protocol: {name: minip, role: server}}\n    steps: {wait: 0.2}\n",
+    );
+    let out_root = tmp.path().join("out");
+    let st = panther()
+        .arg("run")
+        .arg(&f)
+        .arg("--output")
+        .arg(&out_root)
+        .output()
+        .unwrap();
+    assert_eq!(st.status.code(), Some(0));
+    let dir = first_dir(&out_root).unwrap();
+    for format in ["mermaid", "junit", "json"] {
+        let out = panther()
+            .arg("export")
+            .arg(&dir)
+            .args(["--format", format])
+            .stdout(std::fs::File::create("/dev/full").unwrap())
+            .output()
+            .unwrap();
+        assert_ne!(out.status.code(), Some(0), "{format}");
+        assert!(
+            no_panic(&out).contains("cannot write to stdout"),
+            "{format}"
+        );
+    }
+}
+
+/// Item 14: a `files:` template that is a symbolic link out of the plugin folder is not read.
+#[test]
+fn a_template_symlinked_out_of_the_plugin_folder_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("p");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(tmp.path().join("secret"), "top secret {{ nope }}").unwrap();
+    std::os::unix::fs::symlink(tmp.path().join("secret"), d.join("t.j2")).unwrap();
+    std::fs::write(
+        d.join("plugin.yaml"),
+        "name: p\nkind: iut\nversion: \"1\"\ndescription: d\nprotocols: [{name: minip}]\nroles: [server]\nfiles: [{template: t.j2, path: t.conf}]\nrun:\n  server:\n    argv: [\"true\"]\n",
+    )
+    .unwrap();
+    assert!(
+        panther::plugin::loader::inside(&d, "t.j2").is_none(),
+        "the link leaves the folder"
+    );
+    std::fs::write(tmp.path().join("ok"), "x").unwrap();
+    assert!(panther::plugin::loader::inside(tmp.path(), "ok").is_some());
+}

@@ -32,8 +32,11 @@ pub fn write_all(
     Ok(())
 }
 
+/// The largest `summary.json` read back.
+pub const SUMMARY_MAX: usize = 64 << 20;
+
 pub fn read_summary(dir: &Path) -> std::io::Result<RunSummary> {
-    let text = std::fs::read_to_string(dir.join(SUMMARY))?;
+    let text = crate::plugin::loader::read_text_limited(&dir.join(SUMMARY), SUMMARY_MAX)?;
     serde_json::from_str(&text).map_err(|e| {
         std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{}: {e}", SUMMARY))
     })
