@@ -534,3 +534,50 @@ fn a_template_symlinked_out_of_the_plugin_folder_is_refused() {
     std::fs::write(tmp.path().join("ok"), "x").unwrap();
     assert!(panther::plugin::loader::inside(tmp.path(), "ok").is_some());
 }
+
+/// Item 3: discovery runs no code: `requires.python_modules` is checked by looking for the
+/// module's file in python3's search path, never by importing it, and the current folder is
+/// not on that path.
+#[test]
+fn python_module_checks_import_nothing_and_ignore_the_current_folder() {
+    if !need("python3") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let pl = tmp.path().join("pl");
+    let manifest = |name: &str, mods: &str| {
+        std::fs::create_dir_all(pl.join(name)).unwrap();
+        std::fs::write(
+            pl.join(name).join("plugin.yaml"),
+            format!("name: {name}\nkind: iut\nversion: \"1\"\ndescription: d\nprotocols: [{{name: minip}}]\nroles: [server]\nrequires: {{python_modules: [{mods}]}}\nrun:\n  server:\n    argv: [\"true\"]\n"),
+        )
+        .unwrap();
+    };
+    manifest("pya", "json, sys, email.mime");
+    manifest("pyb", "evil");
+    manifest("pyc", "evilpkg.sub");
+    let mark = tmp.path().join("MARK");
+    let code = format!("open({:?}, 'w').write('ran')\n", mark.display().to_string());
+    std::fs::write(tmp.path().join("evil.py"), &code).unwrap();
+    std::fs::create_dir_all(tmp.path().join("evilpkg")).unwrap();
+    std::fs::write(tmp.path().join("evilpkg/__init__.py"), &code).unwrap();
+    std::fs::write(tmp.path().join("evilpkg/sub.py"), "").unwrap();
+    let out = panther()
+        .current_dir(tmp.path())
+        .arg("--plugin-dir")
+        .arg(&pl)
+        .args(["plugins", "list"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!mark.exists(), "discovery ran a module's code");
+    let line = |n: &str| {
+        text.lines()
+            .find(|l| l.starts_with(n))
+            .unwrap_or("")
+            .to_string()
+    };
+    assert!(line("pya ").contains(" available"), "{text}");
+    assert!(line("pyb ").contains("unavailable"), "{text}");
+    assert!(line("pyc ").contains("unavailable"), "{text}");
+}
