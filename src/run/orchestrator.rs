@@ -229,7 +229,7 @@ async fn run_test(
     };
     let tx = tx.for_test(&label);
     let dir_name = if t.iterations > 1 {
-        format!("{}_{iteration}", results::slug(&t.name))
+        results::iteration_folder(&t.name, iteration)
     } else {
         results::slug(&t.name)
     };
