@@ -168,7 +168,12 @@ async fn drive(
                     _ => String::new(),
                 };
                 let mark = if t.met_expectation { "ok  " } else { "FAIL" };
-                say!("{mark} {:<40} {}{exp}: {}", t.name, t.verdict, t.reason);
+                say!(
+                    "{mark} {:<40} {}{exp}: {}",
+                    printable(&t.name),
+                    t.verdict,
+                    printable(&t.reason)
+                );
             }
             say!(
                 "{} · {} events · {:.1} s",
@@ -199,6 +204,20 @@ async fn drive(
             exit::BAD_INPUT
         }
     }
+}
+
+/// Text from services (a reason quoting an IUT's stderr) with control characters shown as
+/// escapes, so no escape sequence reaches the terminal.
+pub fn printable(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The next of several signals.
@@ -234,12 +253,23 @@ fn show(e: &Event, bar: Option<&indicatif::ProgressBar>) {
     };
     match bar {
         Some(b) => {
+            let line = printable(&line);
             if e.kind == Kind::Verdict {
                 b.println(line);
             } else {
                 b.set_message(line);
             }
         }
-        None => say!("{line}"),
+        None => say!("{}", printable(&line)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reasons_reach_the_terminal_without_escape_sequences() {
+        let p = super::printable("IUT crashed: \u{1b}]0;pwned\u{7}\u{1b}[2J\r\nbye");
+        assert!(!p.chars().any(char::is_control), "{p}");
+        assert!(p.contains("\\u{1b}[2J") && p.ends_with("bye"));
     }
 }

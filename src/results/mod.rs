@@ -171,7 +171,10 @@ mod tests {
         uniq.dedup();
         assert_eq!(uniq.len(), folders.len(), "{folders:?}");
         for f in &folders {
-            assert!(f.len() < 100 && !f.contains('/') && !f.starts_with('.'), "{f}");
+            assert!(
+                f.len() < 100 && !f.contains('/') && !f.starts_with('.'),
+                "{f}"
+            );
         }
     }
 }
