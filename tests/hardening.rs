@@ -581,3 +581,48 @@ fn python_module_checks_import_nothing_and_ignore_the_current_folder() {
     assert!(line("pyb ").contains("unavailable"), "{text}");
     assert!(line("pyc ").contains("unavailable"), "{text}");
 }
+
+/// Item 16: one huge output line is streamed to the log whole, and becomes an event of at
+/// most 64 KiB.
+#[test]
+fn a_huge_output_line_is_logged_whole_and_capped_as_an_event() {
+    if !need("python3") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let pl = tmp.path().join("pl/long_line");
+    std::fs::create_dir_all(&pl).unwrap();
+    std::fs::write(
+        pl.join("plugin.yaml"),
+        "name: long_line\nkind: iut\nversion: \"1\"\ndescription: d\nprotocols: [{name: minip}]\nroles: [server]\nrun:\n  server:\n    argv: [\"python3\", \"-c\", \"import sys,time; sys.stdout.write('x'*8000000+'\\\\nafter\\\\n'); sys.stdout.flush(); time.sleep(60)\"]\n    ready: {delay_ms: 50}\n",
+    )
+    .unwrap();
+    std::fs::write(pl.join("README.md"), "# long_line\n").unwrap();
+    let f = write(
+        tmp.path(),
+        "l.yaml",
+        "tests:\n  - name: l\n    network_environment: {type: localhost}\n    services:\n      server: {implementation: {name: long_line, type: iut}, protocol: {name: minip, role: server}}\n    steps: {wait: 1.5}\n",
+    );
+    let out_root = tmp.path().join("out");
+    let out = panther()
+        .arg("--plugin-dir")
+        .arg(tmp.path().join("pl"))
+        .arg("run")
+        .arg(&f)
+        .arg("--output")
+        .arg(&out_root)
+        .args(["--grace-ms", "200"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", no_panic(&out));
+    let dir = first_dir(&out_root).unwrap();
+    let log = std::fs::metadata(dir.join("l/server/stdout.log"))
+        .unwrap()
+        .len();
+    assert!(log >= 8_000_000, "{log}");
+    let events = std::fs::read_to_string(dir.join("events.jsonl")).unwrap();
+    let longest = events.lines().map(str::len).max().unwrap();
+    assert!(longest < 200_000, "{longest}");
+    assert!(events.contains("line cut at 65536 bytes"));
+    assert!(events.contains("\"after\""));
+}

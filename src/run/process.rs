@@ -24,6 +24,9 @@ use crate::plugin::manifest::{EventRule, Stream};
 /// How long a service's output may stay open after its process ended.
 const DRAIN: Duration = Duration::from_secs(2);
 
+/// The most of one output line that becomes an event (the log file keeps it all).
+pub const MAX_LINE: usize = 64 * 1024;
+
 /// How many stderr lines to keep for a crash report.
 const TAIL: usize = 200;
 
@@ -455,8 +458,8 @@ async fn pump_logs(
             let _ = std::io::Write::write_all(f, &line);
             let _ = std::io::Write::flush(f);
         }
-        let text = String::from_utf8_lossy(&line);
-        handle_line(&sh, text.trim_end_matches(['\n', '\r']), stderr);
+        let over = line.len() > MAX_LINE;
+        line_done(&sh, &line[..line.len().min(MAX_LINE)], over, stderr);
     }
 }
 
@@ -470,22 +473,57 @@ async fn read_lines(stream: impl AsyncRead + Unpin, log: PathBuf, stderr: bool, 
     };
     let mut r = BufReader::new(stream);
     let mut buf = Vec::with_capacity(256);
+    // Lines are streamed: the log file gets every byte as it comes, the line handling at
+    // most MAX_LINE bytes of a line (one 100 MB line no longer costs 400 MB).
+    let mut over = false;
     loop {
-        buf.clear();
-        match r.read_until(b'\n', &mut buf).await {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {}
-        }
+        let chunk = match r.fill_buf().await {
+            Ok([]) | Err(_) => break,
+            Ok(c) => c,
+        };
+        let (part, ends) = match chunk.iter().position(|&b| b == b'\n') {
+            Some(i) => (&chunk[..=i], true),
+            None => (chunk, false),
+        };
+        let n = part.len();
         if let Some(f) = file.as_mut() {
-            let _ = f.write_all(&buf).await;
-            let _ = f.flush().await;
+            let _ = f.write_all(part).await;
         }
-        let line = String::from_utf8_lossy(&buf);
-        let line = line.trim_end_matches(['\n', '\r']);
-        handle_line(&sh, line, stderr);
+        let room = MAX_LINE.saturating_sub(buf.len());
+        if room < n {
+            over = true;
+        }
+        buf.extend_from_slice(&part[..n.min(room)]);
+        r.consume(n);
+        if ends {
+            if let Some(f) = file.as_mut() {
+                let _ = f.flush().await;
+            }
+            line_done(&sh, &buf, over, stderr);
+            buf.clear();
+            over = false;
+        }
+    }
+    if !buf.is_empty() {
+        line_done(&sh, &buf, over, stderr);
     }
     if let Some(f) = file.as_mut() {
         let _ = f.flush().await;
+    }
+}
+
+/// A line read (perhaps cut at MAX_LINE), to the line handling.
+fn line_done(sh: &Shared, buf: &[u8], over: bool, stderr: bool) {
+    let line = String::from_utf8_lossy(buf);
+    let line = line.trim_end_matches(['\n', '\r']);
+    if over {
+        handle_line(
+            sh,
+            &format!("{line} […line cut at {MAX_LINE} bytes]"),
+            stderr,
+        );
+    } else {
+        handle_line(sh, line, stderr);
     }
 }
 
