@@ -626,3 +626,67 @@ fn a_huge_output_line_is_logged_whole_and_capped_as_an_event() {
     assert!(events.contains("line cut at 65536 bytes"));
     assert!(events.contains("\"after\""));
 }
+
+/// Item 10: `steps.pre_commands`/`post_commands` and a manifest's `phases` run (argv only,
+/// in the test's and the service's folders); a failing one makes the test an error.
+#[test]
+fn step_commands_and_manifest_phases_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pl = tmp.path().join("pl/phased");
+    std::fs::create_dir_all(&pl).unwrap();
+    std::fs::write(
+        pl.join("plugin.yaml"),
+        "name: phased\nkind: iut\nversion: \"1\"\ndescription: d\nprotocols: [{name: minip}]\nroles: [server]\nphases:\n  prepare: [[\"touch\", \"prepared\"]]\n  pre_run: [[\"touch\", \"pre run\"]]\n  post_run: [[\"touch\", \"post_run\"]]\nrun:\n  server:\n    argv: [\"sleep\", \"30\"]\n    ready: {delay_ms: 10}\n",
+    )
+    .unwrap();
+    std::fs::write(pl.join("README.md"), "# phased\n").unwrap();
+    let exp = |pre: &str| {
+        format!(
+            "tests:\n  - name: s\n    network_environment: {{type: localhost}}\n    services:\n      server: {{implementation: {{name: phased, type: iut}}, protocol: {{name: minip, role: server}}}}\n    steps:\n      wait: 0.3\n      pre_commands: [{pre}]\n      post_commands: [[\"touch\", \"after; $(id)\"]]\n"
+        )
+    };
+    let go = |name: &str, text: &str| {
+        let f = write(tmp.path(), name, text);
+        let out_root = tmp.path().join(name.replace(".yaml", ""));
+        let out = panther()
+            .arg("--plugin-dir")
+            .arg(tmp.path().join("pl"))
+            .arg("run")
+            .arg(&f)
+            .arg("--output")
+            .arg(&out_root)
+            .args(["--grace-ms", "200", "--json"])
+            .output()
+            .unwrap();
+        no_panic(&out);
+        (out, first_dir(&out_root).unwrap().join("s"))
+    };
+    let (out, dir) = go("ok.yaml", &exp("[\"touch\", \"before\"]"));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for f in [
+        "before",
+        "after; $(id)",
+        "server/prepared",
+        "server/pre run",
+        "server/post_run",
+    ] {
+        assert!(dir.join(f).exists(), "{f} was not made");
+    }
+    let (out, dir) = go("bad.yaml", &exp("[\"false\"]"));
+    assert_eq!(out.status.code(), Some(1));
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["tests"][0]["verdict"], "error");
+    assert!(
+        s["tests"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("pre_commands `false` exited with code 1"),
+        "{s}"
+    );
+    assert!(!dir.join("server/prepared").exists(), "no service started");
+}

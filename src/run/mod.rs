@@ -9,6 +9,7 @@ pub mod owner;
 pub mod ports;
 pub mod process;
 pub mod ready;
+pub mod steps;
 pub mod sweep;
 
 pub use orchestrator::{Options, Run, start};

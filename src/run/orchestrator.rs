@@ -204,7 +204,12 @@ impl Started {
     }
 }
 
-fn lifecycle(tx: &EventTx, source: &str, text: impl Into<String>, data: serde_json::Value) {
+pub(crate) fn lifecycle(
+    tx: &EventTx,
+    source: &str,
+    text: impl Into<String>,
+    data: serde_json::Value,
+) {
     let mut e = Event::new(source, Kind::Lifecycle, text);
     e.data = data;
     tx.emit(e);
@@ -304,6 +309,22 @@ async fn run_test(
     };
     let mut started: Vec<Started> = Vec::new();
     let plugins_cache = run_dir.join(".plugins");
+    // steps.pre_commands: argv lists, before the first service.
+    if let Err(reason) = super::steps::run_all(
+        ORCHESTRATOR,
+        "pre_commands",
+        &t.steps.pre_commands,
+        &test_dir,
+        &test_dir.join("steps"),
+        &tx,
+    )
+    .await
+    {
+        env.down().await;
+        result.verdict = Verdict::Error;
+        result.reason = reason;
+        return finish_test(result, t0, &tx);
+    }
 
     for name in &order {
         let svc = &t.services[name];
@@ -460,6 +481,34 @@ async fn run_test(
             }
             statuses.insert(s.name.clone(), (status, was_running));
         }
+        // The manifest's post_run phase, in the service's folder.
+        if let Some(svc_dir) = s.artifact_dir.parent()
+            && let Err(reason) = super::steps::run_all(
+                &s.name,
+                "post_run",
+                &s.plugin.manifest.phases.post_run,
+                svc_dir,
+                &svc_dir.join("phases"),
+                &tx,
+            )
+            .await
+        {
+            s.failed.get_or_insert(reason);
+        }
+    }
+    // steps.post_commands, after the services stopped.
+    if let Err(reason) = super::steps::run_all(
+        ORCHESTRATOR,
+        "post_commands",
+        &t.steps.post_commands,
+        &test_dir,
+        &test_dir.join("steps"),
+        &tx,
+    )
+    .await
+    {
+        result.verdict = Verdict::Error;
+        result.reason = reason;
     }
     env.down().await;
     lifecycle(
@@ -760,6 +809,15 @@ async fn start_service(
         events: tx.clone(),
         runner: place.runner.clone(),
     };
+    // The manifest's prepare and pre_run phases, in the service's folder.
+    let phases = &plugin.manifest.phases;
+    let pre: Vec<Vec<String>> = phases
+        .prepare
+        .iter()
+        .chain(&phases.pre_run)
+        .cloned()
+        .collect();
+    super::steps::run_all(name, "pre_run", &pre, svc_dir, &svc_dir.join("phases"), tx).await?;
     let proc = net
         .spawn(name, spec)
         .await
