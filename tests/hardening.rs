@@ -690,3 +690,38 @@ fn step_commands_and_manifest_phases_run() {
     );
     assert!(!dir.join("server/prepared").exists(), "no service started");
 }
+
+/// Item 14: two manifests with one name in one plugin folder are an error (the later won
+/// silently when they were identical), and plugins nested too deep are named in a warning.
+#[test]
+fn duplicate_names_and_deep_plugins_are_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let m = "name: twin\nkind: iut\nversion: \"1\"\ndescription: d\nprotocols: [{name: minip}]\nroles: [server]\nrun:\n  server:\n    argv: [\"true\"]\n";
+    for d in ["a", "b"] {
+        std::fs::create_dir_all(tmp.path().join(d)).unwrap();
+        std::fs::write(tmp.path().join(d).join("plugin.yaml"), m).unwrap();
+    }
+    let deep: PathBuf = (0..20).fold(tmp.path().join("deep"), |p, i| p.join(format!("d{i}")));
+    std::fs::create_dir_all(&deep).unwrap();
+    std::fs::write(deep.join("plugin.yaml"), m.replace("twin", "deep")).unwrap();
+    let reg = panther::plugin::Registry::load(&panther::plugin::LoadOptions {
+        bundled: true,
+        user: false,
+        dirs: vec![tmp.path().to_path_buf()],
+        availability: false,
+    });
+    let mine: Vec<_> = reg
+        .diagnostics
+        .iter()
+        .filter(|d| d.file.contains(&*tmp.path().to_string_lossy()))
+        .collect();
+    assert!(
+        mine.iter()
+            .any(|d| d.is_error() && d.message.contains("already named `twin`")),
+        "{mine:?}"
+    );
+    assert!(
+        mine.iter().any(|d| d.message.contains("not loaded")),
+        "{mine:?}"
+    );
+}

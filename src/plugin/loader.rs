@@ -163,6 +163,9 @@ fn push(
     }
 }
 
+/// How deep plugin folders are searched (a warning says when something lies deeper).
+pub const MAX_DEPTH: usize = 16;
+
 fn discover_dir(root: &FsPath, origin: Origin, out: &mut Discovery) {
     if !root.exists() {
         if origin == Origin::Dir {
@@ -176,7 +179,7 @@ fn discover_dir(root: &FsPath, origin: Origin, out: &mut Discovery) {
     }
     let walker = walkdir::WalkDir::new(root)
         .follow_links(true)
-        .max_depth(8)
+        .max_depth(MAX_DEPTH)
         .sort_by_file_name();
     let mut it = walker.into_iter();
     while let Some(entry) = it.next() {
@@ -197,6 +200,17 @@ fn discover_dir(root: &FsPath, origin: Origin, out: &mut Discovery) {
         };
         let name = entry.file_name().to_string_lossy();
         if entry.file_type().is_dir() {
+            if entry.depth() == MAX_DEPTH
+                && std::fs::read_dir(entry.path()).is_ok_and(|mut r| r.next().is_some())
+            {
+                out.diagnostics.push(Diagnostic::warning(
+                    entry.path().display().to_string(),
+                    Span::START,
+                    format!(
+                        "folder nested {MAX_DEPTH} levels deep: plugins below it are not loaded"
+                    ),
+                ));
+            }
             if entry.depth() > 0
                 && (name.starts_with('.') || name == "target" || name == "__pycache__")
             {
