@@ -74,7 +74,10 @@ pub fn wire(data: &[u8]) {
 }
 
 /// Every target, by name (the corpus folders are named the same).
-pub const ALL: &[(&str, fn(&[u8]))] = &[
+/// A target's body.
+pub type Target = fn(&[u8]);
+
+pub const ALL: &[(&str, Target)] = &[
     ("yaml", yaml),
     ("manifest", manifest),
     ("experiment", experiment),
