@@ -13,6 +13,10 @@ fn main() -> ExitCode {
     {
         panther::run::init::main(std::env::args_os().collect());
     }
+    // This binary holds the init: services run under it whatever this file is called.
+    if let Ok(me) = std::env::current_exe() {
+        panther::run::init::set_exe(me);
+    }
     let cli = Cli::parse();
     let _log = cli::log::init();
     let args: Vec<String> = std::env::args_os()

@@ -378,17 +378,14 @@ pub fn ppid(pid: u32) -> Option<u32> {
 }
 
 /// The helper to run services under, if there is one: the panther executable set by
-/// [`set_exe`] (the orchestrator does, from `Options::panther_exe`), else `$PANTHER_EXE`, else
-/// this executable when it is panther.
+/// [`set_exe`] (panther's `main` names itself; an embedder's orchestrator names
+/// `Options::panther_exe`), else `$PANTHER_EXE`. Without one, services run in a process group
+/// only (what dies with panther then is what PDEATHSIG and the group reach).
 pub fn exe() -> Option<std::path::PathBuf> {
     if let Some(p) = EXE.get() {
         return Some(p.clone());
     }
-    if let Some(p) = std::env::var_os("PANTHER_EXE") {
-        return Some(p.into());
-    }
-    let me = std::env::current_exe().ok()?;
-    (me.file_name()? == "panther").then_some(me)
+    std::env::var_os("PANTHER_EXE").map(Into::into)
 }
 
 static EXE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
