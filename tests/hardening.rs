@@ -725,3 +725,31 @@ fn duplicate_names_and_deep_plugins_are_reported() {
         "{mine:?}"
     );
 }
+
+/// Item 1 under a renamed binary (the soak found it): the init is found whatever panther's
+/// file is called.
+#[test]
+fn a_renamed_panther_still_runs_services_under_its_init() {
+    if !need("python3") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = tmp.path().join("panther-renamed");
+    std::fs::copy(env!("CARGO_BIN_EXE_panther"), &bin).unwrap();
+    let f = write(tmp.path(), "d.yaml", &daemon_exp("localhost", false));
+    let out_root = tmp.path().join("out");
+    let mut c = Command::new(&bin);
+    c.env_remove("PANTHER_EXE")
+        .arg("--no-user-plugins")
+        .arg("--plugin-dir")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/plugins"))
+        .arg("run")
+        .arg(&f)
+        .arg("--output")
+        .arg(&out_root)
+        .args(["--grace-ms", "300"]);
+    let out = run_with_timeout(c, Duration::from_secs(30));
+    assert_eq!(out.status.code(), Some(0), "{}", no_panic(&out));
+    let pid = daemon_pid(&first_dir(&out_root).unwrap()).expect("the daemon wrote its pid");
+    assert_eq!(wait_gone(&[pid], Duration::from_secs(3)), Vec::<i32>::new());
+}
