@@ -753,3 +753,47 @@ fn a_renamed_panther_still_runs_services_under_its_init() {
     let pid = daemon_pid(&first_dir(&out_root).unwrap()).expect("the daemon wrote its pid");
     assert_eq!(wait_gone(&[pid], Duration::from_secs(3)), Vec::<i32>::new());
 }
+
+/// Item 8 under nohup: an inherited SIG_IGN for SIGHUP stays (the run goes on and is ended
+/// by SIGTERM as usual).
+#[test]
+fn under_nohup_sighup_stays_ignored() {
+    use std::os::unix::process::CommandExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(tmp.path(), "long.yaml", LONG);
+    let out_root = tmp.path().join("out");
+    let mut c = panther();
+    c.arg("run")
+        .arg(&f)
+        .arg("--output")
+        .arg(&out_root)
+        .args(["--grace-ms", "300"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    // SAFETY: one signal(2) call between fork and exec.
+    unsafe {
+        c.pre_exec(|| {
+            nix::libc::signal(nix::libc::SIGHUP, nix::libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    #[allow(clippy::zombie_processes)]
+    let mut child = c.spawn().unwrap();
+    let t0 = Instant::now();
+    while !first_dir(&out_root)
+        .and_then(|d| std::fs::read_to_string(d.join("events.jsonl")).ok())
+        .is_some_and(|t| t.contains("\"step\":\"running\""))
+    {
+        assert!(t0.elapsed() < Duration::from_secs(20), "never got going");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGHUP).unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "SIGHUP ended a nohup run"
+    );
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+}

@@ -129,14 +129,13 @@ async fn drive(
     // dropped ssh) and SIGQUIT tear down like SIGINT and SIGTERM.
     use tokio::signal::unix::{SignalKind, signal};
     let mut sigint = signal(SignalKind::interrupt()).ok();
-    let mut others: Vec<tokio::signal::unix::Signal> = [
-        SignalKind::terminate(),
-        SignalKind::hangup(),
-        SignalKind::quit(),
-    ]
-    .into_iter()
-    .filter_map(|k| signal(k).ok())
-    .collect();
+    // Under `nohup` SIGHUP comes ignored, and stays so: that is what the user asked for.
+    let mut kinds = vec![SignalKind::terminate(), SignalKind::quit()];
+    if !inherited_ignore(nix::libc::SIGHUP) {
+        kinds.push(SignalKind::hangup());
+    }
+    let mut others: Vec<tokio::signal::unix::Signal> =
+        kinds.into_iter().filter_map(|k| signal(k).ok()).collect();
     let mut interrupted = false;
     let mut live = std::mem::replace(&mut run.live, tokio::sync::broadcast::channel(1).1);
     loop {
@@ -218,6 +217,16 @@ pub fn printable(s: &str) -> String {
         }
     }
     out
+}
+
+/// Whether `sig` was ignored when panther started (a disposition inherited from the parent).
+fn inherited_ignore(sig: nix::libc::c_int) -> bool {
+    // SAFETY: a query only (no new action), into a zeroed struct owned here.
+    unsafe {
+        let mut old: nix::libc::sigaction = std::mem::zeroed();
+        nix::libc::sigaction(sig, std::ptr::null(), &mut old) == 0
+            && old.sa_sigaction == nix::libc::SIG_IGN
+    }
 }
 
 /// The next of several signals.
