@@ -303,7 +303,7 @@ fn too_big(len: u64, max: usize) -> std::io::Error {
     std::io::Error::new(
         std::io::ErrorKind::FileTooLarge,
         format!(
-            "file is {:.1} MiB, over the {:.1} MiB limit",
+            "file is {:.1} MiB, over the {:.0} MiB limit",
             len as f64 / (1024.0 * 1024.0),
             max as f64 / (1024.0 * 1024.0)
         ),
