@@ -535,7 +535,7 @@ fn iterations_and_expectations_shape_the_exit_code() {
     let s = summary(&out);
     assert_eq!(s["tests"].as_array().unwrap().len(), 2);
     assert_eq!(s["tests"][1]["iteration"], 2);
-    assert!(dir.join("twice_2/server/stdout.log").exists());
+    assert!(dir.join("twice.2/server/stdout.log").exists());
 }
 
 #[test]

@@ -34,6 +34,16 @@ pub enum ExportFormat {
 
 pub fn run(a: &Args) -> i32 {
     let events_path = a.dir.join(store::FILE_NAME);
+    // A FIFO or a device would block or never end: only a regular file is read.
+    if let Ok(m) = std::fs::metadata(&events_path)
+        && !m.is_file()
+    {
+        eprintln!(
+            "error: {}: not a regular file (a FIFO, a device or a socket)\n  help: give a folder made by `panther run`",
+            events_path.display()
+        );
+        return exit::BAD_INPUT;
+    }
     let (events, torn) = match store::read_all(&events_path) {
         Ok(x) => x,
         Err(e) => {
@@ -73,7 +83,18 @@ pub fn run(a: &Args) -> i32 {
                 return exit::BAD_INPUT;
             }
         }
-        None => print!("{text}"),
+        None => {
+            // A closed or full stdout is an error to report, not a panic.
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+                if e.kind() == std::io::ErrorKind::BrokenPipe {
+                    return exit::OK;
+                }
+                let _ = writeln!(std::io::stderr(), "error: cannot write to stdout: {e}");
+                return exit::BAD_INPUT;
+            }
+        }
     }
     // The conversion worked: 0. The JUnit itself marks the unfinished tests as errors.
     exit::OK

@@ -223,7 +223,7 @@ pub fn workbench(cli: &Cli, start: crate::tui::Start) -> i32 {
         Some(p) => match config::load(&p) {
             Ok(c) => c,
             Err(diags) => {
-                let text = std::fs::read_to_string(&p).ok();
+                let text = crate::plugin::loader::read_text_limited(&p, 1 << 20).ok();
                 report::print_all(&diags, text.as_deref());
                 eprintln!(
                     "{}: fix the config (or move it aside) and start again",

@@ -13,6 +13,23 @@ use crate::run::{self, Options};
 use super::report::print_all;
 use super::{Cli, exit};
 
+/// `eprintln!` that never panics: after SIGHUP the terminal is gone and writes fail, and the
+/// teardown must go on regardless.
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($t)*);
+    }};
+}
+
+/// `println!` that never panics (a closed or full stdout).
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The experiment config.
@@ -44,7 +61,7 @@ pub fn run(cli: &Cli, a: &Args) -> i32 {
     let loaded = experiment::load_str(&text, &file, &reg);
     if !loaded.is_ok() {
         let (errors, _) = print_all(&loaded.diagnostics, Some(&text));
-        eprintln!("{file}: {errors} error(s); nothing was run");
+        say!("{file}: {errors} error(s); nothing was run");
         return exit::BAD_INPUT;
     }
     print_all(&loaded.diagnostics, Some(&text));
@@ -59,7 +76,7 @@ pub fn run(cli: &Cli, a: &Args) -> i32 {
         && !exp.tests.iter().any(|x| &x.name == t)
     {
         let names: Vec<&str> = exp.tests.iter().map(|x| x.name.as_str()).collect();
-        eprintln!(
+        say!(
             "error: no test named `{t}`\n  expected: one of {}",
             crate::suggest::one_of(&names)
         );
@@ -84,7 +101,7 @@ pub fn run(cli: &Cli, a: &Args) -> i32 {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
+            say!("error: cannot start the runtime: {e}");
             return exit::BAD_INPUT;
         }
     };
@@ -101,23 +118,30 @@ async fn drive(
     let mut run = match run::start(exp, &name, reg, opts) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: cannot create the results folder: {e}");
+            say!("error: cannot create the results folder: {e}");
             return exit::BAD_INPUT;
         }
     };
-    eprintln!("results: {}", run.dir.display());
+    say!("results: {}", run.dir.display());
     let tty = std::io::stderr().is_terminal();
     let bar = tty.then(|| {
         let b = indicatif::ProgressBar::new_spinner();
         b.enable_steady_tick(Duration::from_millis(100));
         b
     });
-    // Both signal streams exist for the whole run: a `ctrl_c()` future made afresh in each
+    // The signal streams exist for the whole run: a `ctrl_c()` future made afresh in each
     // loop turn misses a SIGINT that lands while an event is being printed (seen under load:
-    // the run then went on to its end, exit 1 instead of 130).
-    let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
-    let mut sigterm =
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    // the run then went on to its end, exit 1 instead of 130). SIGHUP (a closed terminal, a
+    // dropped ssh) and SIGQUIT tear down like SIGINT and SIGTERM.
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut sigint = signal(SignalKind::interrupt()).ok();
+    // Under `nohup` SIGHUP comes ignored, and stays so: that is what the user asked for.
+    let mut kinds = vec![SignalKind::terminate(), SignalKind::quit()];
+    if !inherited_ignore(nix::libc::SIGHUP) {
+        kinds.push(SignalKind::hangup());
+    }
+    let mut others: Vec<tokio::signal::unix::Signal> =
+        kinds.into_iter().filter_map(|k| signal(k).ok()).collect();
     let mut interrupted = false;
     let mut live = std::mem::replace(&mut run.live, tokio::sync::broadcast::channel(1).1);
     loop {
@@ -129,10 +153,10 @@ async fn drive(
             },
             _ = async { match sigint.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } }, if !interrupted => {
                 interrupted = true;
-                eprintln!("interrupted: tearing down (Ctrl-C again is ignored; services get SIGINT, SIGTERM, then SIGKILL)");
+                say!("interrupted: tearing down (Ctrl-C again is ignored; services get SIGINT, SIGTERM, then SIGKILL)");
                 let _ = run.cancel.send(true);
             }
-            _ = async { match sigterm.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } }, if !interrupted => {
+            _ = any_signal(&mut others), if !interrupted => {
                 interrupted = true;
                 let _ = run.cancel.send(true);
             }
@@ -149,9 +173,14 @@ async fn drive(
                     _ => String::new(),
                 };
                 let mark = if t.met_expectation { "ok  " } else { "FAIL" };
-                eprintln!("{mark} {:<40} {}{exp}: {}", t.name, t.verdict, t.reason);
+                say!(
+                    "{mark} {:<40} {}{exp}: {}",
+                    printable(&t.name),
+                    t.verdict,
+                    printable(&t.reason)
+                );
             }
-            eprintln!(
+            say!(
                 "{} · {} events · {:.1} s",
                 if s.ok {
                     "all tests met their expectations"
@@ -162,7 +191,7 @@ async fn drive(
                 s.duration_ms as f64 / 1000.0
             );
             if json {
-                println!(
+                out!(
                     "{}",
                     serde_json::to_string_pretty(&s).expect("summary serializes")
                 );
@@ -176,10 +205,43 @@ async fn drive(
             }
         }
         Err(e) => {
-            eprintln!("error: the run failed: {e}");
+            say!("error: the run failed: {e}");
             exit::BAD_INPUT
         }
     }
+}
+
+/// Text from services (a reason quoting an IUT's stderr) with control characters shown as
+/// escapes, so no escape sequence reaches the terminal.
+pub fn printable(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Whether `sig` was ignored when panther started (a disposition inherited from the parent).
+fn inherited_ignore(sig: nix::libc::c_int) -> bool {
+    // SAFETY: a query only (no new action), into a zeroed struct owned here.
+    unsafe {
+        let mut old: nix::libc::sigaction = std::mem::zeroed();
+        nix::libc::sigaction(sig, std::ptr::null(), &mut old) == 0
+            && old.sa_sigaction == nix::libc::SIG_IGN
+    }
+}
+
+/// The next of several signals.
+async fn any_signal(sigs: &mut [tokio::signal::unix::Signal]) {
+    if sigs.is_empty() {
+        return std::future::pending().await;
+    }
+    let futs = sigs.iter_mut().map(|s| Box::pin(s.recv()));
+    futures_util::future::select_all(futs).await;
 }
 
 fn show(e: &Event, bar: Option<&indicatif::ProgressBar>) {
@@ -206,12 +268,23 @@ fn show(e: &Event, bar: Option<&indicatif::ProgressBar>) {
     };
     match bar {
         Some(b) => {
+            let line = printable(&line);
             if e.kind == Kind::Verdict {
                 b.println(line);
             } else {
                 b.set_message(line);
             }
         }
-        None => eprintln!("{line}"),
+        None => say!("{}", printable(&line)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reasons_reach_the_terminal_without_escape_sequences() {
+        let p = super::printable("IUT crashed: \u{1b}]0;pwned\u{7}\u{1b}[2J\r\nbye");
+        assert!(!p.chars().any(char::is_control), "{p}");
+        assert!(p.contains("\\u{1b}[2J") && p.ends_with("bye"));
     }
 }

@@ -531,10 +531,14 @@ fn valid_service_name(n: &str) -> bool {
 
 fn positive(c: &mut Ctx, v: Option<f64>, path: &Path, what: &str) {
     if let Some(v) = v
-        && !(v > 0.0 && v.is_finite())
+        && !(v > 0.0 && v <= crate::run::ready::MAX_SECONDS)
     {
         let d = c.err(path, format!("`{what}` is {v}"));
-        set(d, "a positive number of seconds", None);
+        set(
+            d,
+            "a positive number of seconds, at most 31536000 (a year)",
+            None,
+        );
     }
 }
 

@@ -10,6 +10,9 @@ use super::manifest::{Engine, Manifest};
 pub struct Checker {
     binaries: HashMap<String, bool>,
     python: HashMap<String, bool>,
+    /// python3's module search path and built-in module names, once asked.
+    #[allow(clippy::type_complexity)]
+    python_paths: Option<Option<(Vec<std::path::PathBuf>, Vec<String>)>>,
 }
 
 impl Checker {
@@ -27,24 +30,27 @@ impl Checker {
         })
     }
 
+    /// Whether python3 could import `module`, found without importing anything: the module's
+    /// file (or package folder) is looked for in the interpreter's own search path, asked once
+    /// from an isolated interpreter (`-I`: no current folder, no PYTHON* variables) started in
+    /// `/`. Importing to check would run the module's code, or a dotted name's parent
+    /// package, or a same-named file in the current folder.
     fn has_python_module(&mut self, module: &str) -> bool {
         if let Some(v) = self.python.get(module) {
             return *v;
         }
-        let ok = which::which("python3").is_ok()
-            && std::process::Command::new("python3")
-                .args([
-                    "-c",
-                    "import importlib.util,sys; sys.exit(0 if importlib.util.find_spec(sys.argv[1]) else 1)",
-                    module,
-                ])
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .status()
-                .map(|s| s.success())
-                .unwrap_or(false);
+        let ok = self
+            .python_paths()
+            .is_some_and(|(paths, builtins)| python_module_in(module, paths, builtins));
         self.python.insert(module.to_string(), ok);
         ok
+    }
+
+    fn python_paths(&mut self) -> Option<&(Vec<std::path::PathBuf>, Vec<String>)> {
+        if self.python_paths.is_none() {
+            self.python_paths = Some(python_search_path());
+        }
+        self.python_paths.as_ref().and_then(Option::as_ref)
     }
 
     /// `None` when the plugin can run here; otherwise the first missing requirement, with
@@ -78,6 +84,78 @@ impl Checker {
         }
         None
     }
+}
+
+/// python3's `sys.path` (absolute folders only, never the current one) and
+/// `sys.builtin_module_names`.
+fn python_search_path() -> Option<(Vec<std::path::PathBuf>, Vec<String>)> {
+    let py = resolve_program("python3")?;
+    let out = std::process::Command::new(py)
+        .args([
+            "-I",
+            "-c",
+            "import sys,json; print(json.dumps([sys.path, list(sys.builtin_module_names)]))",
+        ])
+        .current_dir("/")
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let (paths, builtins): (Vec<String>, Vec<String>) = serde_json::from_slice(&out.stdout).ok()?;
+    let cwd = std::env::current_dir().ok();
+    let paths = paths
+        .into_iter()
+        .map(std::path::PathBuf::from)
+        .filter(|p| p.is_absolute() && Some(p) != cwd.as_ref() && p.is_dir())
+        .collect();
+    Some((paths, builtins))
+}
+
+/// Whether `module` (dotted: `a.b.c`) is a built-in module or has a source file, a compiled
+/// extension or a package folder under one of `paths`. Reads folder listings only.
+pub fn python_module_in(module: &str, paths: &[std::path::PathBuf], builtins: &[String]) -> bool {
+    let parts: Vec<&str> = module.split('.').collect();
+    let ident = |s: &&str| {
+        let mut c = s.chars();
+        c.next().is_some_and(|f| f == '_' || f.is_alphabetic())
+            && c.all(|x| x == '_' || x.is_alphanumeric())
+    };
+    if parts.is_empty() || !parts.iter().all(ident) {
+        return false;
+    }
+    if parts.len() == 1 && builtins.iter().any(|b| b == module) {
+        return true;
+    }
+    let (last, parents) = parts.split_last().expect("not empty");
+    paths.iter().any(|root| {
+        let mut dir = root.clone();
+        for p in parents {
+            dir.push(p);
+            if !dir.is_dir() {
+                return false;
+            }
+        }
+        if dir.join(last).is_dir() {
+            return true;
+        }
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            return false;
+        };
+        rd.flatten().any(|e| {
+            let name = e.file_name();
+            let Some(name) = name.to_str() else {
+                return false;
+            };
+            let Some(rest) = name.strip_prefix(last) else {
+                return false;
+            };
+            // last.py, last.pyc, last.so, last.cpython-311-x86_64-linux-gnu.so, last.abi3.so
+            rest == ".py" || rest == ".pyc" || (rest.starts_with('.') && rest.ends_with(".so"))
+        })
+    })
 }
 
 fn docker_socket_present() -> bool {

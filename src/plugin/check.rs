@@ -177,6 +177,28 @@ pub fn check(m: &Manifest, root: &Node, file: &str) -> Vec<Diagnostic> {
                             template(&mut c, &rp.key(k), v, templates::SERVICE_VARS, &params);
                         }
                     }
+                    if let Some(t) = r.timeout_s
+                        && !(t > 0.0 && t <= crate::run::ready::MAX_SECONDS)
+                    {
+                        c.err(&rp.key("timeout_s"), format!("`timeout_s` is {t}"))
+                            .expected =
+                            Some("a positive number of seconds, at most 31536000 (a year)".into());
+                    }
+                    if let Some(f) = &r.file {
+                        let p = std::path::Path::new(f);
+                        if p.is_absolute()
+                            || p.components()
+                                .any(|c| matches!(c, std::path::Component::ParentDir))
+                        {
+                            c.err(
+                                &rp.key("file"),
+                                format!("`{f}` leaves the service's folder"),
+                            )
+                            .expected = Some(
+                                "a path relative to the service's folder, without `..`".into(),
+                            );
+                        }
+                    }
                     if let Some(re) = &r.log
                         && let Err(e) = regex::Regex::new(re)
                     {

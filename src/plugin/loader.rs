@@ -163,6 +163,9 @@ fn push(
     }
 }
 
+/// How deep plugin folders are searched (a warning says when something lies deeper).
+pub const MAX_DEPTH: usize = 16;
+
 fn discover_dir(root: &FsPath, origin: Origin, out: &mut Discovery) {
     if !root.exists() {
         if origin == Origin::Dir {
@@ -176,7 +179,7 @@ fn discover_dir(root: &FsPath, origin: Origin, out: &mut Discovery) {
     }
     let walker = walkdir::WalkDir::new(root)
         .follow_links(true)
-        .max_depth(8)
+        .max_depth(MAX_DEPTH)
         .sort_by_file_name();
     let mut it = walker.into_iter();
     while let Some(entry) = it.next() {
@@ -197,6 +200,17 @@ fn discover_dir(root: &FsPath, origin: Origin, out: &mut Discovery) {
         };
         let name = entry.file_name().to_string_lossy();
         if entry.file_type().is_dir() {
+            if entry.depth() == MAX_DEPTH
+                && std::fs::read_dir(entry.path()).is_ok_and(|mut r| r.next().is_some())
+            {
+                out.diagnostics.push(Diagnostic::warning(
+                    entry.path().display().to_string(),
+                    Span::START,
+                    format!(
+                        "folder nested {MAX_DEPTH} levels deep: plugins below it are not loaded"
+                    ),
+                ));
+            }
             if entry.depth() > 0
                 && (name.starts_with('.') || name == "target" || name == "__pycache__")
             {
@@ -219,11 +233,11 @@ fn discover_dir(root: &FsPath, origin: Origin, out: &mut Discovery) {
         let dir = path.parent().map(FsPath::to_path_buf);
         let readme = dir
             .as_ref()
-            .and_then(|d| std::fs::read_to_string(d.join("README.md")).ok());
+            .and_then(|d| read_text_limited(&d.join("README.md"), README_MAX).ok());
         let base = dir.clone();
         let read = |rel: &str| {
             let d = base.as_ref()?;
-            read_limited(&d.join(rel), MANIFEST_LIMITS.max_bytes).ok()
+            read_limited(&inside(d, rel)?, MANIFEST_LIMITS.max_bytes).ok()
         };
         push(out, &text, file, dir, readme, origin, &read);
     }
@@ -243,35 +257,90 @@ impl ReadError {
     }
 }
 
-/// Read a UTF-8 file, refusing files over `max` bytes before reading them.
+/// The bytes of a regular file, at most `max` of them: what every reader of a user-supplied
+/// file goes through. A FIFO, a device or a socket is refused before any read (`metadata()`
+/// says 0 bytes for a FIFO or `/dev/zero`, and reading one blocks or never ends), the file is
+/// opened without blocking (opening a FIFO would wait for a writer), and the read stops at
+/// `max + 1` bytes whatever the size said (a file may grow between the check and the read).
+pub fn read_bytes_limited(path: &FsPath, max: usize) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NONBLOCK)
+        .open(path)?;
+    let meta = f.metadata()?;
+    if meta.is_dir() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::IsADirectory,
+            "this is a folder, not a file",
+        ));
+    }
+    if !meta.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file (a FIFO, a device or a socket)",
+        ));
+    }
+    if meta.len() > max as u64 {
+        return Err(too_big(meta.len(), max));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    f.take(max as u64 + 1).read_to_end(&mut bytes)?;
+    if bytes.len() > max {
+        return Err(too_big(bytes.len() as u64, max));
+    }
+    Ok(bytes)
+}
+
+/// [`read_bytes_limited`], as UTF-8 (lossy).
+pub fn read_text_limited(path: &FsPath, max: usize) -> std::io::Result<String> {
+    let b = read_bytes_limited(path, max)?;
+    Ok(String::from_utf8(b).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+}
+
+fn too_big(len: u64, max: usize) -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::FileTooLarge,
+        format!(
+            "file is {:.1} MiB, over the {:.0} MiB limit",
+            len as f64 / (1024.0 * 1024.0),
+            max as f64 / (1024.0 * 1024.0)
+        ),
+    )
+}
+
+/// `dir/rel` if it exists and, symbolic links resolved, is still inside `dir`.
+pub fn inside(dir: &FsPath, rel: &str) -> Option<PathBuf> {
+    let base = dir.canonicalize().ok()?;
+    let p = dir.join(rel).canonicalize().ok()?;
+    p.starts_with(&base).then_some(p)
+}
+
+/// The most of a plugin's README that is read.
+pub const README_MAX: usize = 1 << 20;
+
+/// Read a UTF-8 file, refusing files over `max` bytes and anything but a regular file.
 pub fn read_limited(path: &FsPath, max: usize) -> Result<String, ReadError> {
     let err = |span, message: String, help: Option<&str>| ReadError {
         span,
         message,
         help: help.map(String::from),
     };
-    let meta =
-        std::fs::metadata(path).map_err(|e| err(Span::START, format!("cannot read: {e}"), None))?;
-    if meta.is_dir() {
-        return Err(err(
+    let bytes = read_bytes_limited(path, max).map_err(|e| match e.kind() {
+        std::io::ErrorKind::IsADirectory => err(Span::START, e.to_string(), None),
+        std::io::ErrorKind::FileTooLarge => err(
             Span::START,
-            "this is a folder, not a file".into(),
-            None,
-        ));
-    }
-    if meta.len() as usize > max {
-        return Err(err(
-            Span::START,
-            format!(
-                "file is {:.1} MiB, over the {:.0} MiB limit",
-                meta.len() as f64 / (1024.0 * 1024.0),
-                max as f64 / (1024.0 * 1024.0)
-            ),
+            e.to_string(),
             Some("is this the right file? experiment configs and manifests are a few KiB"),
-        ));
-    }
-    let bytes =
-        std::fs::read(path).map_err(|e| err(Span::START, format!("cannot read: {e}"), None))?;
+        ),
+        std::io::ErrorKind::InvalidInput => err(
+            Span::START,
+            format!("cannot read: {e}"),
+            Some("give a path to an ordinary file"),
+        ),
+        _ => err(Span::START, format!("cannot read: {e}"), None),
+    })?;
     String::from_utf8(bytes).map_err(|e| {
         let ok = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         let line = ok.iter().filter(|&&b| b == b'\n').count() as u32 + 1;

@@ -153,7 +153,10 @@ impl Registry {
             match index.get(&key) {
                 // The same manifest seen twice (the repo's `plugins/` passed as --plugin-dir
                 // next to the bundled copy): keep the one on disk, silently.
-                Some(&i) if kept[i].root == d.root => {
+                Some(&i)
+                    if kept[i].root == d.root
+                        && (kept[i].dir.is_none() || d.dir.is_none() || kept[i].file == d.file) =>
+                {
                     if d.dir.is_some() {
                         kept[i] = d;
                     }

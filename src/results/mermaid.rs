@@ -19,11 +19,20 @@ fn id(name: &str) -> String {
 }
 
 /// Mermaid's entity codes for the characters that end or break a message text.
+/// One pass, so the `;` of an entity is not encoded again (`#` became `#35#59;`); control
+/// characters (escape sequences included) become spaces.
 fn label(s: &str) -> String {
-    s.replace('#', "#35;")
-        .replace(';', "#59;")
-        .replace(':', "#58;")
-        .replace(['\n', '\r'], " ")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '#' => out.push_str("#35;"),
+            ';' => out.push_str("#59;"),
+            ':' => out.push_str("#58;"),
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 pub fn render(events: &[Event]) -> String {
@@ -89,4 +98,16 @@ pub fn render(events: &[Event]) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_encode_each_character_once() {
+        assert_eq!(label("a#b"), "a#35;b");
+        assert_eq!(label("x;y:z"), "x#59;y#58;z");
+        assert_eq!(label("\u{1b}[31mred\n"), " [31mred ");
+    }
 }

@@ -32,8 +32,11 @@ pub fn write_all(
     Ok(())
 }
 
+/// The largest `summary.json` read back.
+pub const SUMMARY_MAX: usize = 64 << 20;
+
 pub fn read_summary(dir: &Path) -> std::io::Result<RunSummary> {
-    let text = std::fs::read_to_string(dir.join(SUMMARY))?;
+    let text = crate::plugin::loader::read_text_limited(&dir.join(SUMMARY), SUMMARY_MAX)?;
     serde_json::from_str(&text).map_err(|e| {
         std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{}: {e}", SUMMARY))
     })
@@ -91,27 +94,10 @@ pub fn new_dir(root: &Path, name: &str) -> std::io::Result<(PathBuf, String)> {
     ))
 }
 
-/// A results file's text: only a regular file, and at most 64 MiB (a FIFO or a device named
-/// like one must not hang or exhaust panther).
+/// A results file's text (regular files only, at most 64 MiB: a FIFO or a device named like
+/// one must not hang or exhaust panther).
 pub fn read_limited(path: &Path) -> std::io::Result<String> {
-    use std::io::Read;
-    const LIMIT: u64 = 64 << 20;
-    let f = std::fs::File::open(path)?;
-    if !f.metadata()?.is_file() {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "not a regular file",
-        ));
-    }
-    let mut text = String::new();
-    f.take(LIMIT + 1).read_to_string(&mut text)?;
-    if text.len() as u64 > LIMIT {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            "larger than 64 MiB",
-        ));
-    }
-    Ok(text)
+    crate::plugin::loader::read_text_limited(path, 64 << 20)
 }
 
 /// The results folder `root/leaf`, which must not exist yet (a matrix cell's).
@@ -123,8 +109,21 @@ pub fn exact_dir(root: &Path, leaf: &str) -> std::io::Result<(PathBuf, String)> 
     Ok((std::fs::canonicalize(&p)?, rfc))
 }
 
-/// A file-name-safe form of a test or experiment name.
+/// A file-name-safe form of a test, service or experiment name, distinct for distinct
+/// names: a name of at most 60 ASCII letters, digits, `-` and `_` is its own folder name; any
+/// other becomes a readable form (other characters as `_`, at most 60 characters) plus `~`
+/// and a 64-bit hash of the exact name, so `a b` and `a.b`, names that share their first 60
+/// characters, or non-ASCII names do not share a folder. `~` and `.` never appear otherwise,
+/// so [`iteration_folder`]'s `.N` cannot meet a test's own name either.
 pub fn slug(name: &str) -> String {
+    let faithful = !name.is_empty()
+        && name.len() <= 60
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if faithful {
+        return name.to_string();
+    }
     let s: String = name
         .chars()
         .map(|c| {
@@ -135,12 +134,20 @@ pub fn slug(name: &str) -> String {
             }
         })
         .collect();
-    let s = s.trim_matches('_').to_string();
-    if s.is_empty() {
-        "run".into()
-    } else {
-        s.chars().take(60).collect()
-    }
+    let s: String = s.trim_matches('_').chars().take(60).collect();
+    let s = if s.is_empty() { "run".to_string() } else { s };
+    format!("{s}~{:016x}", fnv1a(name.as_bytes()))
+}
+
+/// The folder of one iteration of a test that runs several times.
+pub fn iteration_folder(test: &str, iteration: u32) -> String {
+    format!("{}.{iteration}", slug(test))
+}
+
+fn fnv1a(b: &[u8]) -> u64 {
+    b.iter().fold(0xcbf29ce484222325, |h, &x| {
+        (h ^ u64::from(x)).wrapping_mul(0x100000001b3)
+    })
 }
 
 #[cfg(test)]
@@ -151,9 +158,38 @@ mod tests {
     fn timestamps_are_civil_utc() {
         let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_795_602_067);
         assert_eq!(timestamp(t).0, "2026-11-25_10-21-07");
-        assert_eq!(
-            slug("MinIP Client-Server Test!"),
-            "MinIP_Client-Server_Test"
-        );
+        assert!(slug("MinIP Client-Server Test!").starts_with("MinIP_Client-Server_Test~"));
+        assert_eq!(slug("quickstart_1"), "quickstart_1");
+    }
+
+    #[test]
+    fn distinct_names_get_distinct_folders() {
+        let long = "x".repeat(60);
+        let names = [
+            "a b".to_string(),
+            "a.b".to_string(),
+            "a_b".to_string(),
+            "t_1".to_string(),
+            "é".to_string(),
+            "ü".to_string(),
+            "".to_string(),
+            "run".to_string(),
+            format!("{long}1"),
+            format!("{long}2"),
+            long.clone(),
+        ];
+        let mut folders: Vec<String> = names.iter().map(|n| slug(n)).collect();
+        folders.push(iteration_folder("t", 1));
+        folders.push(iteration_folder("t_1", 1));
+        let mut uniq = folders.clone();
+        uniq.sort();
+        uniq.dedup();
+        assert_eq!(uniq.len(), folders.len(), "{folders:?}");
+        for f in &folders {
+            assert!(
+                f.len() < 100 && !f.contains('/') && !f.starts_with('.'),
+                "{f}"
+            );
+        }
     }
 }

@@ -80,8 +80,9 @@ pub fn render_files(
     ctx: &Value,
 ) -> Result<(), String> {
     for f in &m.files {
-        let src = plugin_dir.join(&f.template);
-        let text = std::fs::read_to_string(&src)
+        let src = crate::plugin::loader::inside(plugin_dir, &f.template)
+            .ok_or_else(|| format!("template {} is outside the plugin folder", f.template))?;
+        let text = crate::plugin::loader::read_text_limited(&src, 4 << 20)
             .map_err(|e| format!("cannot read {}: {e}", src.display()))?;
         let out = templates::render(&text, ctx).map_err(|e| format!("{}: {e}", f.template))?;
         let dest = run_dir.join(&f.path);

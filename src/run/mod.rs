@@ -3,11 +3,13 @@
 
 pub mod certs;
 pub mod context;
+pub mod init;
 pub mod orchestrator;
 pub mod owner;
 pub mod ports;
 pub mod process;
 pub mod ready;
+pub mod steps;
 pub mod sweep;
 
 pub use orchestrator::{Options, Run, start};

@@ -76,6 +76,9 @@ impl Run {
 
 /// Starts a run in the background. Fails only when the results folder cannot be created.
 pub fn start(exp: Experiment, name: &str, reg: Registry, opts: Options) -> std::io::Result<Run> {
+    if let Some(p) = &opts.panther_exe {
+        super::init::set_exe(p.clone());
+    }
     let swept = sweep::sweep(&opts.output_root);
     let swept_env = network::sweep();
     let (dir, started_at) = match &opts.folder {
@@ -208,7 +211,12 @@ impl Started {
     }
 }
 
-fn lifecycle(tx: &EventTx, source: &str, text: impl Into<String>, data: serde_json::Value) {
+pub(crate) fn lifecycle(
+    tx: &EventTx,
+    source: &str,
+    text: impl Into<String>,
+    data: serde_json::Value,
+) {
     let mut e = Event::new(source, Kind::Lifecycle, text);
     e.data = data;
     tx.emit(e);
@@ -233,7 +241,7 @@ async fn run_test(
     };
     let tx = tx.for_test(&label);
     let dir_name = if t.iterations > 1 {
-        format!("{}_{iteration}", results::slug(&t.name))
+        results::iteration_folder(&t.name, iteration)
     } else {
         results::slug(&t.name)
     };
@@ -281,7 +289,7 @@ async fn run_test(
         })
         .unwrap_or_else(|| "panther".into());
     let timeout = t.timeout.unwrap_or(DEFAULT_TEST_TIMEOUT);
-    let deadline = Instant::now() + Duration::from_secs_f64(timeout);
+    let deadline = ready::after(ready::seconds(timeout));
 
     let mut env = match network_up(t, index, reg, &test_dir, &tx).await {
         Ok(env) => env,
@@ -308,6 +316,22 @@ async fn run_test(
     };
     let mut started: Vec<Started> = Vec::new();
     let plugins_cache = run_dir.join(".plugins");
+    // steps.pre_commands: argv lists, before the first service.
+    if let Err(reason) = super::steps::run_all(
+        ORCHESTRATOR,
+        "pre_commands",
+        &t.steps.pre_commands,
+        &test_dir,
+        &test_dir.join("steps"),
+        &tx,
+    )
+    .await
+    {
+        env.down().await;
+        result.verdict = Verdict::Error;
+        result.reason = reason;
+        return finish_test(result, t0, &tx);
+    }
 
     for name in &order {
         let svc = &t.services[name];
@@ -390,8 +414,7 @@ async fn run_test(
         let wait_until = if has_testers {
             deadline
         } else {
-            (Instant::now() + Duration::from_secs_f64(t.steps.wait.unwrap_or(DEFAULT_WAIT)))
-                .min(deadline)
+            ready::after(ready::seconds(t.steps.wait.unwrap_or(DEFAULT_WAIT))).min(deadline)
         };
         lifecycle(
             &tx,
@@ -465,6 +488,34 @@ async fn run_test(
             }
             statuses.insert(s.name.clone(), (status, was_running));
         }
+        // The manifest's post_run phase, in the service's folder.
+        if let Some(svc_dir) = s.artifact_dir.parent()
+            && let Err(reason) = super::steps::run_all(
+                &s.name,
+                "post_run",
+                &s.plugin.manifest.phases.post_run,
+                svc_dir,
+                &svc_dir.join("phases"),
+                &tx,
+            )
+            .await
+        {
+            s.failed.get_or_insert(reason);
+        }
+    }
+    // steps.post_commands, after the services stopped.
+    if let Err(reason) = super::steps::run_all(
+        ORCHESTRATOR,
+        "post_commands",
+        &t.steps.post_commands,
+        &test_dir,
+        &test_dir.join("steps"),
+        &tx,
+    )
+    .await
+    {
+        result.verdict = Verdict::Error;
+        result.reason = reason;
     }
     env.down().await;
     lifecycle(
@@ -765,6 +816,15 @@ async fn start_service(
         events: tx.clone(),
         runner: place.runner.clone(),
     };
+    // The manifest's prepare and pre_run phases, in the service's folder.
+    let phases = &plugin.manifest.phases;
+    let pre: Vec<Vec<String>> = phases
+        .prepare
+        .iter()
+        .chain(&phases.pre_run)
+        .cloned()
+        .collect();
+    super::steps::run_all(name, "pre_run", &pre, svc_dir, &svc_dir.join("phases"), tx).await?;
     let proc = net
         .spawn(name, spec)
         .await
@@ -955,7 +1015,7 @@ async fn wait_ready(
             _ => st.proc.as_ref().map(|p| p.pid),
         },
     };
-    let limit = Duration::from_secs_f64(r.timeout_s.unwrap_or(DEFAULT_READY_TIMEOUT));
+    let limit = ready::seconds(r.timeout_s.unwrap_or(DEFAULT_READY_TIMEOUT));
     let proc = st.proc.as_mut().expect("started");
     let seen = proc.log_seen.clone();
     let t0 = Instant::now();

@@ -21,6 +21,12 @@ use crate::env::network::docker::{Container, Engine, EngineError, LogStream};
 use crate::events::{Event, EventTx, Kind, Level, Record};
 use crate::plugin::manifest::{EventRule, Stream};
 
+/// How long a service's output may stay open after its process ended.
+const DRAIN: Duration = Duration::from_secs(2);
+
+/// The most of one output line that becomes an event (the log file keeps it all).
+pub const MAX_LINE: usize = 64 * 1024;
+
 /// How many stderr lines to keep for a crash report.
 const TAIL: usize = 200;
 
@@ -103,6 +109,9 @@ pub struct Supervised {
     /// containers): the probes read its network namespace through `/proc/PID/net`.
     pub pid: u32,
     backend: Backend,
+    /// Runs under panther's init (signals go to the keeper, which hands them to every
+    /// process of the service's pid namespace).
+    init: bool,
     readers: Vec<JoinHandle<()>>,
     pub collected: Arc<Mutex<Collected>>,
     pub log_seen: watch::Receiver<bool>,
@@ -118,7 +127,17 @@ impl Supervised {
                     format!("program `{}` not found", spec.argv[0]),
                 )
             })?;
-        let mut cmd = tokio::process::Command::new(program);
+        // Under panther's tiny init when the helper is at hand (see `super::init`): then no
+        // descendant, daemonized or not, outlives the service or panther.
+        let init = super::init::exe();
+        let mut cmd = match &init {
+            Some(exe) => {
+                let mut c = tokio::process::Command::new(exe);
+                c.arg(super::init::ARG).arg("--").arg(&program);
+                c
+            }
+            None => tokio::process::Command::new(&program),
+        };
         cmd.args(&spec.argv[1..])
             .current_dir(&spec.cwd)
             .stdin(Stdio::null())
@@ -129,6 +148,8 @@ impl Supervised {
         for (k, v) in &spec.env {
             cmd.env(k, v);
         }
+        // Proof of origin for the startup sweep (see `super::sweep`).
+        cmd.env(super::sweep::MARK, super::owner::Owner::current().token());
         let enter = match &spec.runner {
             Runner::Host => None,
             Runner::Netns { ns, hosts } => Some(NetnsEntry::open(ns, hosts)?),
@@ -138,11 +159,16 @@ impl Supervised {
                 ));
             }
         };
+        let parent = nix::unistd::getpid();
         // SAFETY: between fork and exec the closure makes only single system calls (prctl,
-        // setns, unshare, mount) on values prepared before the fork; nothing allocates.
+        // getppid, setns, unshare, mount) on values prepared before the fork; nothing allocates.
         unsafe {
             cmd.pre_exec(move || {
                 nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(std::io::Error::from)?;
+                // Panther died before the line above: the death signal will never come.
+                if nix::unistd::getppid() != parent {
+                    return Err(std::io::Error::other("panther is gone"));
+                }
                 if let Some(e) = &enter {
                     e.enter()?;
                 }
@@ -173,6 +199,7 @@ impl Supervised {
             service: spec.service,
             pid,
             backend: Backend::Local(child),
+            init: init.is_some(),
             readers,
             collected,
             log_seen,
@@ -203,6 +230,7 @@ impl Supervised {
                 exit,
                 waiter,
             }),
+            init: false,
             readers,
             collected,
             log_seen,
@@ -235,10 +263,16 @@ impl Supervised {
                 }
             });
         }
-        for r in self.readers.drain(..) {
-            let _ = r.await;
+        // A descendant that escaped (without the init: a daemon that kept the pipes) must
+        // not hold the run hostage: the output gets a bounded time to drain.
+        let deadline = tokio::time::Instant::now() + DRAIN;
+        for mut r in self.readers.drain(..) {
+            if tokio::time::timeout_at(deadline, &mut r).await.is_err() {
+                r.abort();
+                tracing::warn!(service = %self.service, "output still open after the process ended; stopped reading it");
+            }
         }
-        self.status.expect("set above")
+        self.status.unwrap_or_else(|| ExitStatus::from_raw(0))
     }
 
     /// Stops the whole process group: SIGINT, then SIGTERM, then SIGKILL, `grace` apart.
@@ -259,7 +293,7 @@ impl Supervised {
             return (self.wait().await, false);
         }
         for sig in [Signal::SIGINT, Signal::SIGTERM] {
-            self.kill_group(sig);
+            self.signal(sig);
             let Backend::Local(child) = &mut self.backend else {
                 break;
             };
@@ -270,6 +304,16 @@ impl Supervised {
         }
         self.kill_group(Signal::SIGKILL);
         (self.wait().await, true)
+    }
+
+    /// A polite signal: to the keeper alone under the init (it forwards to the whole
+    /// namespace once; the group would get it twice), else to the group.
+    fn signal(&self, sig: Signal) {
+        if self.init && self.pid > 0 && matches!(self.backend, Backend::Local(_)) {
+            let _ = nix::sys::signal::kill(Pid::from_raw(self.pid as i32), sig);
+        } else {
+            self.kill_group(sig);
+        }
     }
 
     fn kill_group(&self, sig: Signal) {
@@ -414,8 +458,8 @@ async fn pump_logs(
             let _ = std::io::Write::write_all(f, &line);
             let _ = std::io::Write::flush(f);
         }
-        let text = String::from_utf8_lossy(&line);
-        handle_line(&sh, text.trim_end_matches(['\n', '\r']), stderr);
+        let over = line.len() > MAX_LINE;
+        line_done(&sh, &line[..line.len().min(MAX_LINE)], over, stderr);
     }
 }
 
@@ -429,22 +473,57 @@ async fn read_lines(stream: impl AsyncRead + Unpin, log: PathBuf, stderr: bool, 
     };
     let mut r = BufReader::new(stream);
     let mut buf = Vec::with_capacity(256);
+    // Lines are streamed: the log file gets every byte as it comes, the line handling at
+    // most MAX_LINE bytes of a line (one 100 MB line no longer costs 400 MB).
+    let mut over = false;
     loop {
-        buf.clear();
-        match r.read_until(b'\n', &mut buf).await {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {}
-        }
+        let chunk = match r.fill_buf().await {
+            Ok([]) | Err(_) => break,
+            Ok(c) => c,
+        };
+        let (part, ends) = match chunk.iter().position(|&b| b == b'\n') {
+            Some(i) => (&chunk[..=i], true),
+            None => (chunk, false),
+        };
+        let n = part.len();
         if let Some(f) = file.as_mut() {
-            let _ = f.write_all(&buf).await;
-            let _ = f.flush().await;
+            let _ = f.write_all(part).await;
         }
-        let line = String::from_utf8_lossy(&buf);
-        let line = line.trim_end_matches(['\n', '\r']);
-        handle_line(&sh, line, stderr);
+        let room = MAX_LINE.saturating_sub(buf.len());
+        if room < n {
+            over = true;
+        }
+        buf.extend_from_slice(&part[..n.min(room)]);
+        r.consume(n);
+        if ends {
+            if let Some(f) = file.as_mut() {
+                let _ = f.flush().await;
+            }
+            line_done(&sh, &buf, over, stderr);
+            buf.clear();
+            over = false;
+        }
+    }
+    if !buf.is_empty() {
+        line_done(&sh, &buf, over, stderr);
     }
     if let Some(f) = file.as_mut() {
         let _ = f.flush().await;
+    }
+}
+
+/// A line read (perhaps cut at MAX_LINE), to the line handling.
+fn line_done(sh: &Shared, buf: &[u8], over: bool, stderr: bool) {
+    let line = String::from_utf8_lossy(buf);
+    let line = line.trim_end_matches(['\n', '\r']);
+    if over {
+        handle_line(
+            sh,
+            &format!("{line} […line cut at {MAX_LINE} bytes]"),
+            stderr,
+        );
+    } else {
+        handle_line(sh, line, stderr);
     }
 }
 

@@ -7,6 +7,27 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+/// The longest duration a config may give (a timeout, a wait): one year. Longer values are
+/// refused at validation; at run time anything out of range is clamped ([`seconds`]).
+pub const MAX_SECONDS: f64 = 365.0 * 24.0 * 3600.0;
+
+/// Seconds as a duration, never panicking: NaN and negatives are 0, the rest is capped at
+/// [`MAX_SECONDS`].
+pub fn seconds(v: f64) -> Duration {
+    if v.is_nan() || v <= 0.0 {
+        return Duration::ZERO;
+    }
+    Duration::from_secs_f64(v.min(MAX_SECONDS))
+}
+
+/// `now + d`, saturating far in the future instead of overflowing.
+pub fn after(d: Duration) -> std::time::Instant {
+    let now = std::time::Instant::now();
+    now.checked_add(d)
+        .or_else(|| now.checked_add(seconds(MAX_SECONDS)))
+        .unwrap_or(now)
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Probe {
     pub tcp: Option<SocketAddr>,
@@ -85,6 +106,16 @@ fn bound_in(dir: &str, proto: &str, addr: SocketAddr, state: Option<&str>) -> bo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn out_of_range_seconds_saturate() {
+        assert_eq!(seconds(f64::NAN), Duration::ZERO);
+        assert_eq!(seconds(-1.0), Duration::ZERO);
+        assert_eq!(seconds(1e300), seconds(MAX_SECONDS));
+        assert_eq!(seconds(f64::INFINITY), seconds(MAX_SECONDS));
+        assert!(after(seconds(1e19)) > std::time::Instant::now());
+        assert_eq!(seconds(1.5), Duration::from_millis(1500));
+    }
 
     #[test]
     fn sees_a_bound_udp_port() {

@@ -193,7 +193,9 @@ pub fn resolve(p: &std::path::Path, o: &Observed) -> PathBuf {
 
 /// A plugin manifest (`plugin.yaml`) or an experiment that loads without errors.
 fn file_validates(p: &std::path::Path, reg: &crate::plugin::Registry) -> bool {
-    let Ok(text) = std::fs::read_to_string(p) else {
+    let Ok(text) =
+        crate::plugin::loader::read_text_limited(p, crate::yaml::Limits::default().max_bytes)
+    else {
         return false;
     };
     let file = p.display().to_string();
@@ -418,7 +420,7 @@ pub fn progress_file() -> Option<PathBuf> {
 }
 
 pub fn load_progress(file: &std::path::Path) -> std::collections::BTreeMap<String, usize> {
-    std::fs::read_to_string(file)
+    crate::plugin::loader::read_text_limited(file, 1 << 20)
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
         .unwrap_or_default()
