@@ -463,6 +463,9 @@ async fn pump_logs(
     }
 }
 
+/// How long a service's log lines may wait in memory before they are in its log file.
+const LOG_FLUSH_EVERY: Duration = Duration::from_millis(100);
+
 async fn read_lines(stream: impl AsyncRead + Unpin, log: PathBuf, stderr: bool, sh: Arc<Shared>) {
     let mut file = match tokio::fs::File::create(&log).await {
         Ok(f) => Some(tokio::io::BufWriter::new(f)),
@@ -476,10 +479,24 @@ async fn read_lines(stream: impl AsyncRead + Unpin, log: PathBuf, stderr: bool, 
     // Lines are streamed: the log file gets every byte as it comes, the line handling at
     // most MAX_LINE bytes of a line (one 100 MB line no longer costs 400 MB).
     let mut over = false;
+    // The log file is flushed on a timer, not per line: a flush of a tokio file is a trip
+    // to the blocking pool, and a service that talks line by line paid it for every line.
+    let mut tick = tokio::time::interval(LOG_FLUSH_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut dirty = false;
     loop {
-        let chunk = match r.fill_buf().await {
-            Ok([]) | Err(_) => break,
-            Ok(c) => c,
+        let chunk = tokio::select! {
+            read = r.fill_buf() => match read {
+                Ok([]) | Err(_) => break,
+                Ok(c) => c,
+            },
+            _ = tick.tick(), if dirty => {
+                if let Some(f) = file.as_mut() {
+                    let _ = f.flush().await;
+                }
+                dirty = false;
+                continue;
+            }
         };
         let (part, ends) = match chunk.iter().position(|&b| b == b'\n') {
             Some(i) => (&chunk[..=i], true),
@@ -495,10 +512,8 @@ async fn read_lines(stream: impl AsyncRead + Unpin, log: PathBuf, stderr: bool, 
         }
         buf.extend_from_slice(&part[..n.min(room)]);
         r.consume(n);
+        dirty = true;
         if ends {
-            if let Some(f) = file.as_mut() {
-                let _ = f.flush().await;
-            }
             line_done(&sh, &buf, over, stderr);
             buf.clear();
             over = false;
