@@ -3,9 +3,8 @@
 //! Without an engine (or root, for panther's link) each test says so and skips, except
 //! under `CI=true`, where skipping is a failure.
 
-use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -156,46 +155,6 @@ tests:
     timeout: 300
 "#;
 
-/// Starts the long experiment and waits until both containers run; the caller reaps it.
-#[allow(clippy::zombie_processes)]
-fn start_long(out_root: &Path, tmp: &Path) -> std::process::Child {
-    let file = tmp.join("long.yaml");
-    std::fs::write(&file, LONG).unwrap();
-    let mut child = panther()
-        .arg("run")
-        .arg(&file)
-        .arg("--output")
-        .arg(out_root)
-        .args(["--grace-ms", "300"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let t0 = Instant::now();
-    loop {
-        if t0.elapsed() > Duration::from_secs(120) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the docker run never got going");
-        }
-        let started = std::fs::read_dir(out_root)
-            .ok()
-            .and_then(|d| d.flatten().map(|e| e.path()).find(|p| p.is_dir()))
-            .map(|d| {
-                events(&d)
-                    .iter()
-                    .filter(|e| e["data"]["step"] == "started")
-                    .count()
-            })
-            .unwrap_or(0);
-        if started == 2 {
-            std::thread::sleep(Duration::from_millis(300));
-            return child;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 #[test]
 fn sigint_mid_docker_run_leaves_no_container_network_or_namespace() {
     if !engine_or_skip("sigint_docker") {
@@ -203,7 +162,13 @@ fn sigint_mid_docker_run_leaves_no_container_network_or_namespace() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let out_root = tempfile::tempdir().unwrap();
-    let mut child = start_long(out_root.path(), tmp.path());
+    let (mut child, _) = start_running(
+        LONG,
+        tmp.path(),
+        out_root.path(),
+        2,
+        Duration::from_secs(120),
+    );
     let pid = child.id();
     assert!(
         engine_objects_of(pid).len() >= 3,
@@ -236,7 +201,13 @@ fn sigkill_mid_docker_run_is_swept_by_the_next_docker_start() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let out_root = tempfile::tempdir().unwrap();
-    let mut child = start_long(out_root.path(), tmp.path());
+    let (mut child, _) = start_running(
+        LONG,
+        tmp.path(),
+        out_root.path(),
+        2,
+        Duration::from_secs(120),
+    );
     let pid = child.id();
     child.kill().unwrap();
     child.wait().unwrap();

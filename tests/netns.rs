@@ -2,9 +2,9 @@
 //! userspace link, driven through the real binary. Needs root (namespaces); without it each
 //! test says so and skips, except under `CI=true`, where skipping is a failure.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -191,46 +191,6 @@ tests:
     timeout: 120
 "#;
 
-/// Starts the long experiment and waits until both services run in their namespaces. The
-/// caller signals and waits for the child it gets back.
-#[allow(clippy::zombie_processes)]
-fn start_long(out_root: &Path, tmp: &Path) -> (std::process::Child, PathBuf) {
-    let file = tmp.join("long.yaml");
-    std::fs::write(&file, LONG).unwrap();
-    let mut child = panther()
-        .arg("run")
-        .arg(&file)
-        .arg("--output")
-        .arg(out_root)
-        .args(["--grace-ms", "300"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let t0 = Instant::now();
-    loop {
-        if t0.elapsed() > Duration::from_secs(30) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the run never got going");
-        }
-        if let Ok(d) = std::fs::read_dir(out_root)
-            && let Some(dir) = d.flatten().map(|e| e.path()).find(|p| p.is_dir())
-        {
-            let evs = events(&dir);
-            let started = evs
-                .iter()
-                .filter(|e| e["data"]["step"] == "started")
-                .count();
-            if started == 2 {
-                std::thread::sleep(Duration::from_millis(200));
-                return (child, dir);
-            }
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 fn service_pids(evs: &[Value]) -> Vec<i32> {
     evs.iter()
         .filter(|e| e["data"]["step"] == "started")
@@ -254,7 +214,13 @@ fn sigint_mid_run_leaves_no_namespace_device_or_process() {
     let _g = shared();
     let tmp = tempfile::tempdir().unwrap();
     let out_root = tempfile::tempdir().unwrap();
-    let (mut child, dir) = start_long(out_root.path(), tmp.path());
+    let (mut child, dir) = start_running(
+        LONG,
+        tmp.path(),
+        out_root.path(),
+        2,
+        Duration::from_secs(30),
+    );
     let pid = child.id();
     assert_eq!(namespaces_of(pid).len(), 2, "one namespace per service");
     for ns in namespaces_of(pid) {
@@ -287,7 +253,13 @@ fn sigkill_mid_run_is_cleaned_by_the_next_start_and_devices_die_with_panther() {
     let _g = shared();
     let tmp = tempfile::tempdir().unwrap();
     let out_root = tempfile::tempdir().unwrap();
-    let (mut child, dir) = start_long(out_root.path(), tmp.path());
+    let (mut child, dir) = start_running(
+        LONG,
+        tmp.path(),
+        out_root.path(),
+        2,
+        Duration::from_secs(30),
+    );
     let pid = child.id();
     let names = namespaces_of(pid);
     assert_eq!(names.len(), 2);

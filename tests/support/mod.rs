@@ -130,3 +130,51 @@ pub fn namespaces_of(pid: u32) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+/// Starts `panther run` of `experiment` (written into `tmp`) in the background and waits
+/// until `services` of its services have started (at most `limit`); returns the child, which
+/// the caller signals and reaps, and the results folder.
+#[allow(clippy::zombie_processes)]
+pub fn start_running(
+    experiment: &str,
+    tmp: &Path,
+    out_root: &Path,
+    services: usize,
+    limit: std::time::Duration,
+) -> (std::process::Child, PathBuf) {
+    use std::process::Stdio;
+    let file = tmp.join("long.yaml");
+    std::fs::write(&file, experiment).unwrap();
+    let mut child = panther()
+        .arg("run")
+        .arg(&file)
+        .arg("--output")
+        .arg(out_root)
+        .args(["--grace-ms", "300"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    loop {
+        if t0.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the run never got going");
+        }
+        let dir = std::fs::read_dir(out_root)
+            .ok()
+            .and_then(|d| d.flatten().map(|e| e.path()).find(|p| p.is_dir()));
+        if let Some(dir) = dir {
+            let started = events(&dir)
+                .iter()
+                .filter(|e| e["data"]["step"] == "started")
+                .count();
+            if started == services {
+                std::thread::sleep(std::time::Duration::from_millis(250));
+                return (child, dir);
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
