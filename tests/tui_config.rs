@@ -480,3 +480,15 @@ fn the_readmes_config_example_loads_and_reaches_every_screen() {
     }
     assert_eq!(km.first(Context::Form, "add-service"), "+");
 }
+
+#[test]
+fn a_config_that_is_a_fifo_or_a_device_is_refused_not_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("config.toml");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+    // No writer ever opens the FIFO: a blocking read would hang here.
+    let e = config::load(&fifo).unwrap_err();
+    assert!(e[0].message.contains("regular file"), "{}", e[0].message);
+    let e = config::load(Path::new("/dev/zero")).unwrap_err();
+    assert!(!e.is_empty());
+}

@@ -106,7 +106,8 @@ pub fn path_from_env(var: Option<std::ffi::OsString>) -> Option<PathBuf> {
 /// Reads and checks the config at `path`. A missing file is the defaults.
 pub fn load(path: &Path) -> Result<UserConfig, Vec<Diagnostic>> {
     let file = path.display().to_string();
-    match std::fs::read_to_string(path) {
+    // A FIFO or a device in its place must not hang or exhaust the workbench.
+    match crate::plugin::loader::read_text_limited(path, 1 << 20) {
         Ok(text) => parse_str(&text, &file),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(UserConfig {
             origin: Origin {

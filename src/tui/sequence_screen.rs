@@ -166,7 +166,7 @@ impl SequenceScreen {
             })?,
         };
         let tail = |name: &str| {
-            let text = std::fs::read_to_string(d.join(name)).unwrap_or_default();
+            let text = log_tail(&d.join(name));
             let lines: Vec<&str> = text.lines().collect();
             lines[lines.len().saturating_sub(200)..].join("\n")
         };
@@ -601,5 +601,36 @@ fn test_folder(test: &str) -> String {
             format!("{}_{k}", crate::results::slug(name))
         }
         _ => crate::results::slug(test),
+    }
+}
+
+/// The end of a service's log (its last MiB at most): a log can be gigabytes, and the
+/// overlay shows its last lines. Only a regular file is read.
+fn log_tail(path: &std::path::Path) -> String {
+    use std::io::{Read, Seek, SeekFrom};
+    use std::os::unix::fs::OpenOptionsExt;
+    const TAIL: u64 = 1 << 20;
+    // Non-blocking, so a FIFO in a copied results folder cannot hang the open.
+    let opened = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NONBLOCK)
+        .open(path);
+    let Ok(mut f) = opened else {
+        return String::new();
+    };
+    let len = match f.metadata() {
+        Ok(m) if m.is_file() => m.len(),
+        _ => return String::new(),
+    };
+    if f.seek(SeekFrom::Start(len.saturating_sub(TAIL))).is_err() {
+        return String::new();
+    }
+    let mut bytes = Vec::new();
+    let _ = f.take(TAIL).read_to_end(&mut bytes);
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    // A cut in the middle of a line starts at the next one.
+    match (len > TAIL, text.find('\n')) {
+        (true, Some(i)) => text[i + 1..].to_string(),
+        _ => text,
     }
 }

@@ -210,7 +210,7 @@ impl Theme {
         let default = Theme::default_theme();
         if let Some(d) = Theme::user_dir() {
             let p = d.join(format!("{name}.toml"));
-            if let Ok(text) = std::fs::read_to_string(&p) {
+            if let Ok(text) = crate::plugin::loader::read_text_limited(&p, 1 << 20) {
                 return Theme::parse(&text, &p.display().to_string(), Some(&default));
             }
         }

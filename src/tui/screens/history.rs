@@ -65,7 +65,7 @@ pub fn draw(f: &mut Frame, app: &App) {
     let text = match app.selected_run() {
         None if !app.runs_filter.is_empty() => format!("No run matches “{}”; Esc clears the filter.", app.runs_filter),
         None => "No runs yet. Start one with `panther run experiments/quickstart.yaml`; its results folder appears here.".to_string(),
-        Some(r) => std::fs::read_to_string(r.dir.join(crate::results::REPORT)).unwrap_or_else(|_| {
+        Some(r) => crate::results::read_limited(&r.dir.join(crate::results::REPORT)).unwrap_or_else(|_| {
             format!("{}\n\nThis run has no report: it was stopped before it finished. Its events are in events.jsonl.", r.dir.display())
         }),
     };
