@@ -140,21 +140,6 @@ tests:
     );
 }
 
-const LONG: &str = r#"
-tests:
-  - name: long
-    network_environment: {type: docker_compose}
-    services:
-      server:
-        implementation: {name: ping_pong, type: iut}
-        protocol: {name: minip, role: server}
-      tester:
-        implementation: {name: minip_tester, type: tester}
-        protocol: {name: minip, role: client, target: server}
-        plugin_config: {count: 100000, interval_ms: 5, reply_timeout_ms: 400}
-    timeout: 300
-"#;
-
 #[test]
 fn sigint_mid_docker_run_leaves_no_container_network_or_namespace() {
     if !engine_or_skip("sigint_docker") {
@@ -163,7 +148,7 @@ fn sigint_mid_docker_run_leaves_no_container_network_or_namespace() {
     let tmp = tempfile::tempdir().unwrap();
     let out_root = tempfile::tempdir().unwrap();
     let (mut child, _) = start_running(
-        LONG,
+        &long_experiment("docker_compose"),
         tmp.path(),
         out_root.path(),
         2,
@@ -202,7 +187,7 @@ fn sigkill_mid_docker_run_is_swept_by_the_next_docker_start() {
     let tmp = tempfile::tempdir().unwrap();
     let out_root = tempfile::tempdir().unwrap();
     let (mut child, _) = start_running(
-        LONG,
+        &long_experiment("docker_compose"),
         tmp.path(),
         out_root.path(),
         2,

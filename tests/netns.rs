@@ -174,23 +174,6 @@ fn namespaces_of_run(evs: &[Value]) -> Vec<String> {
         .collect()
 }
 
-const LONG: &str = r#"
-tests:
-  - name: long
-    network_environment:
-      type: netns
-      link: {delay_ms: 5}
-    services:
-      server:
-        implementation: {name: ping_pong, type: iut}
-        protocol: {name: minip, role: server}
-      tester:
-        implementation: {name: minip_tester, type: tester}
-        protocol: {name: minip, role: client, target: server}
-        plugin_config: {count: 100000, interval_ms: 5, reply_timeout_ms: 400}
-    timeout: 120
-"#;
-
 fn service_pids(evs: &[Value]) -> Vec<i32> {
     evs.iter()
         .filter(|e| e["data"]["step"] == "started")
@@ -215,7 +198,7 @@ fn sigint_mid_run_leaves_no_namespace_device_or_process() {
     let tmp = tempfile::tempdir().unwrap();
     let out_root = tempfile::tempdir().unwrap();
     let (mut child, dir) = start_running(
-        LONG,
+        &long_experiment("netns"),
         tmp.path(),
         out_root.path(),
         2,
@@ -254,7 +237,7 @@ fn sigkill_mid_run_is_cleaned_by_the_next_start_and_devices_die_with_panther() {
     let tmp = tempfile::tempdir().unwrap();
     let out_root = tempfile::tempdir().unwrap();
     let (mut child, dir) = start_running(
-        LONG,
+        &long_experiment("netns"),
         tmp.path(),
         out_root.path(),
         2,

@@ -221,8 +221,8 @@ pub struct Link {
     pub seed: Option<u64>,
 }
 
-/// Parses a rate such as `10mbit`, `1.5 Mbit`, `512kbit`, `100` (bits per second).
-pub fn parse_rate(s: &str) -> Result<u64, String> {
+/// `"1.5 Mbit"` → (1.5, "mbit"): the leading number and the lower-cased unit after it.
+fn number_and_unit(s: &str) -> Result<(f64, String), String> {
     let t = s.trim().to_ascii_lowercase();
     let split = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -231,7 +231,13 @@ pub fn parse_rate(s: &str) -> Result<u64, String> {
     let n: f64 = num
         .parse()
         .map_err(|_| format!("`{s}` does not start with a number"))?;
-    let mult = match unit.trim() {
+    Ok((n, unit.trim().to_string()))
+}
+
+/// Parses a rate such as `10mbit`, `1.5 Mbit`, `512kbit`, `100` (bits per second).
+pub fn parse_rate(s: &str) -> Result<u64, String> {
+    let (n, unit) = number_and_unit(s)?;
+    let mult = match unit.as_str() {
         "" | "bit" | "bps" => 1.0,
         "kbit" | "kbps" => 1e3,
         "mbit" | "mbps" => 1e6,
@@ -248,15 +254,8 @@ pub fn parse_rate(s: &str) -> Result<u64, String> {
 /// Parses a Shadow time such as `"100s"`, `"1 min"`, `"500 ms"`, `"2h"` or a bare number
 /// of seconds, into seconds.
 pub fn parse_duration(s: &str) -> Result<f64, String> {
-    let t = s.trim().to_ascii_lowercase();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("`{s}` does not start with a number"))?;
-    let mult = match unit.trim() {
+    let (n, unit) = number_and_unit(s)?;
+    let mult = match unit.as_str() {
         "" | "s" | "sec" | "secs" | "second" | "seconds" => 1.0,
         "ms" | "msec" | "millisecond" | "milliseconds" => 1e-3,
         "us" | "usec" | "microsecond" | "microseconds" => 1e-6,

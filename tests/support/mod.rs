@@ -178,3 +178,23 @@ pub fn start_running(
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+/// A MinIP test that runs for minutes (100,000 PINGs) on `env`: something to interrupt.
+pub fn long_experiment(env: &str) -> String {
+    format!(
+        r#"
+tests:
+  - name: long
+    network_environment: {{type: {env}}}
+    services:
+      server:
+        implementation: {{name: ping_pong, type: iut}}
+        protocol: {{name: minip, role: server}}
+      tester:
+        implementation: {{name: minip_tester, type: tester}}
+        protocol: {{name: minip, role: client, target: server}}
+        plugin_config: {{count: 100000, interval_ms: 5, reply_timeout_ms: 400}}
+    timeout: 300
+"#
+    )
+}
