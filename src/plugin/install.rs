@@ -233,21 +233,27 @@ pub fn find_python(want: &str) -> Option<String> {
     }
     candidates
         .into_iter()
-        .find(|p| python_at_least(p, want))
-        .map(|p| p.display().to_string())
+        .find_map(|p| python_at_least(&p, want))
 }
 
-fn python_at_least(py: &Path, want: &str) -> bool {
-    let Ok(out) = Command::new(py)
-        .args(["-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
+/// The interpreter's real path (`sys.executable`: a pyenv shim resolves to the version it
+/// runs) when its version is at least `want`.
+fn python_at_least(py: &Path, want: &str) -> Option<String> {
+    let out = Command::new(py)
+        .args([
+            "-c",
+            "import sys; print('%d.%d' % sys.version_info[:2]); print(sys.executable)",
+        ])
         .stdin(Stdio::null())
         .stderr(Stdio::null())
         .output()
-    else {
-        return false;
-    };
-    let have = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    out.status.success() && version_key(&have) >= version_key(want)
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let mut lines = text.lines();
+    let have = lines.next()?.trim();
+    let exe = lines.next()?.trim();
+    (out.status.success() && !exe.is_empty() && version_key(have) >= version_key(want))
+        .then(|| exe.to_string())
 }
 
 fn version_key(v: &str) -> Vec<u32> {

@@ -133,6 +133,12 @@ pub struct ProtocolSupport {
     /// Empty means every version the protocol plugin declares.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub versions: Vec<String>,
+    /// The subset of the protocol's ALPNs the service speaks (QUIC: `h3`, `hq-interop`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alpn: Vec<String>,
+    /// The interop cases (quic-interop-runner's names: handshake, transfer, …) it supports.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cases: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
