@@ -27,6 +27,16 @@ pub const ORCHESTRATOR: &str = "orchestrator";
 const DEFAULT_TEST_TIMEOUT: f64 = 60.0;
 const DEFAULT_WAIT: f64 = 5.0;
 const DEFAULT_READY_TIMEOUT: f64 = 30.0;
+/// A service's qlog folder under its own folder (`{{ qlog_dir }}`).
+pub const QLOG_DIR: &str = "qlog";
+/// A service's NSS key log under its own folder (`{{ keylog }}`, `SSLKEYLOGFILE`).
+pub const KEYLOG_FILE: &str = "keys.log";
+
+/// QUIC services get certificates whatever the experiment says (TLS is part of QUIC) and
+/// `SSLKEYLOGFILE`.
+fn speaks_quic(protocol: &str) -> bool {
+    protocol == "quic"
+}
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -301,8 +311,20 @@ async fn run_test(
     };
 
     // One CA and server certificate per test, for the services that ask for them.
-    let certs = if t.any_wants_certificates() {
-        match certs::generate(&test_dir.join("certs"), &t.certificate_names()) {
+    let wants_certs = |name: &str| {
+        t.wants_certificates(name)
+            || t.services
+                .get(name)
+                .is_some_and(|s| speaks_quic(&s.protocol.name))
+    };
+    let cert_names: Vec<String> = t
+        .services
+        .keys()
+        .filter(|n| wants_certs(n))
+        .cloned()
+        .collect();
+    let certs = if !cert_names.is_empty() {
+        match certs::generate(&test_dir.join("certs"), &cert_names) {
             Ok(c) => Some(c),
             Err(e) => {
                 env.down().await;
@@ -365,7 +387,7 @@ async fn run_test(
             &svc_dir,
             &artifact_dir,
             &plugins_cache,
-            certs.as_ref().filter(|_| t.wants_certificates(name)),
+            certs.as_ref().filter(|_| wants_certs(name)),
             env.as_mut(),
             &tx,
             &mut st,
@@ -477,7 +499,19 @@ async fn run_test(
     let mut statuses: HashMap<String, (std::process::ExitStatus, bool)> = HashMap::new();
     for s in started.iter_mut().rev() {
         if let Some(p) = s.proc.as_mut() {
-            let (status, was_running) = p.stop(opts.grace).await;
+            let declared = s
+                .plugin
+                .manifest
+                .run
+                .get(&s.role)
+                .and_then(|r| r.stop.as_ref());
+            let (status, was_running) = match declared {
+                Some(d) => {
+                    let grace = d.grace_s.map(ready::seconds).unwrap_or(opts.grace);
+                    p.stop_with(d.signal.signal(), grace).await
+                }
+                None => p.stop(opts.grace).await,
+            };
             if was_running {
                 lifecycle(
                     &tx,
@@ -730,6 +764,12 @@ async fn start_service(
             t.network_environment.kind
         ));
     }
+    // Every service gets a qlog folder (made now: ngtcp2 exits 1 without it) and a key log
+    // path; a QUIC service has SSLKEYLOGFILE set to it.
+    let qlog_dir = svc_dir.join(QLOG_DIR);
+    std::fs::create_dir_all(&qlog_dir).map_err(|e| format!("{}: {e}", qlog_dir.display()))?;
+    let keylog = svc_dir.join(KEYLOG_FILE);
+    let tools = crate::plugin::install::tools_dir();
     let vars = ServiceVars {
         panther,
         plugin_dir: &plugin_dir,
@@ -744,6 +784,9 @@ async fn start_service(
         run_dir: svc_dir,
         artifact_dir,
         timeout: svc.timeout.or(t.timeout).unwrap_or(DEFAULT_TEST_TIMEOUT),
+        qlog_dir: &qlog_dir,
+        keylog: &keylog,
+        tools: &tools,
     };
     let mut ctx = context::service_context(&vars, context::parameters(m, &svc.plugin_config));
     if let Some(c) = certs {
@@ -752,6 +795,9 @@ async fn start_service(
     context::render_files(m, &plugin_dir, svc_dir, &ctx)?;
     let mut argv = context::render_all(&spec.argv, &ctx)?;
     let mut env = Vec::new();
+    if speaks_quic(&svc.protocol.name) {
+        env.push(("SSLKEYLOGFILE".to_string(), keylog.display().to_string()));
+    }
     for (k, v) in &spec.env {
         env.push((k.clone(), crate::plugin::templates::render(v, &ctx)?));
     }
@@ -1006,6 +1052,7 @@ async fn wait_ready(
     let probe = ready::Probe {
         tcp: parse_port(&r.tcp_port).map(|p| (host, p).into()),
         udp: parse_port(&r.udp_port).map(|p| (host, p).into()),
+        quic: parse_port(&r.quic_port).map(|p| (host, p).into()),
         log: r.log.as_ref().and_then(|l| regex::Regex::new(l).ok()),
         file: r.file.as_ref().map(|f| svc_dir.join(f)),
         delay: r.delay_ms.map(Duration::from_millis),
