@@ -133,7 +133,8 @@ pub struct ProtocolSupport {
     /// Empty means every version the protocol plugin declares.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub versions: Vec<String>,
-    /// The subset of the protocol's ALPNs the service speaks (QUIC: `h3`, `hq-interop`).
+    /// Application protocols (TLS ALPN) the service speaks over it; empty means every one
+    /// the protocol plugin declares. A client and its target must share one.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub alpn: Vec<String>,
     /// The interop cases (quic-interop-runner's names: handshake, transfer, …) it supports.
@@ -525,6 +526,9 @@ pub struct ProtocolSpec {
     /// Named test cases of an interop matrix (`panther matrix --cases`).
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub cases: IndexMap<String, MatrixCase>,
+    /// Application protocols negotiated with TLS ALPN (QUIC: `h3`, `hq-interop`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alpn: Vec<String>,
 }
 
 /// One case of an interop matrix: what a client is asked to do against each server.

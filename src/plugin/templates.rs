@@ -28,6 +28,9 @@ pub const SERVICE_VARS: &[&str] = &[
     "qlog_dir",
     "keylog",
     "tools",
+    // QUIC services: the test's files to serve, and where a client puts what it fetched.
+    "www",
+    "downloads",
 ];
 
 /// Variables an execution-environment prefix may use.

@@ -98,6 +98,9 @@ pub fn render_files(
         if let Some(parent) = dest.parent() {
             std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
         }
+        // A file already there may be a hard link to a shared one (a QUIC service's `www`):
+        // replace the link, never write through it.
+        let _ = std::fs::remove_file(&dest);
         std::fs::write(&dest, out).map_err(|e| format!("cannot write {}: {e}", dest.display()))?;
     }
     Ok(())

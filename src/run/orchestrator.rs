@@ -310,19 +310,9 @@ async fn run_test(
         }
     };
 
-    // One CA and server certificate per test, for the services that ask for them.
-    let wants_certs = |name: &str| {
-        t.wants_certificates(name)
-            || t.services
-                .get(name)
-                .is_some_and(|s| speaks_quic(&s.protocol.name))
-    };
-    let cert_names: Vec<String> = t
-        .services
-        .keys()
-        .filter(|n| wants_certs(n))
-        .cloned()
-        .collect();
+    // One CA and server certificate per test, for the services that ask for them (and every
+    // QUIC service: `Test::wants_certificates`).
+    let cert_names = t.certificate_names();
     let certs = if !cert_names.is_empty() {
         match certs::generate(&test_dir.join("certs"), &cert_names) {
             Ok(c) => Some(c),
@@ -387,7 +377,7 @@ async fn run_test(
             &svc_dir,
             &artifact_dir,
             &plugins_cache,
-            certs.as_ref().filter(|_| wants_certs(name)),
+            certs.as_ref().filter(|_| t.wants_certificates(name)),
             env.as_mut(),
             &tx,
             &mut st,
@@ -792,6 +782,9 @@ async fn start_service(
     if let Some(c) = certs {
         hand_certificates(c, svc_dir, &mut ctx)?;
     }
+    if speaks_quic(&svc.protocol.name) {
+        quic_folders(svc_dir, plugins_cache, &mut ctx)?;
+    }
     context::render_files(m, &plugin_dir, svc_dir, &ctx)?;
     let mut argv = context::render_all(&spec.argv, &ctx)?;
     let mut env = Vec::new();
@@ -909,6 +902,38 @@ fn hand_certificates(
         if let Some(o) = ctx.as_object_mut() {
             o.insert(var.into(), dest.display().to_string().into());
         }
+    }
+    Ok(())
+}
+
+/// A QUIC service's `www` (the test's files, which a server serves and the tester checks
+/// byte for byte: `builtin::quic_tester::content`) and `downloads` (where a client puts
+/// what it fetched), both inside its own folder so every environment shows them.
+///
+/// The files (11 MiB) are written once per run and hard-linked into each service's folder,
+/// so a matrix of hundreds of QUIC cells does not write gigabytes.
+fn quic_folders(svc_dir: &Path, cache: &Path, ctx: &mut serde_json::Value) -> Result<(), String> {
+    let www = svc_dir.join("www");
+    let shared = cache.join("quic-www");
+    let io = |p: &Path, e: std::io::Error| format!("{}: {e}", p.display());
+    if !shared.join("index.html").exists() {
+        crate::builtin::quic_tester::content::write_all(&shared).map_err(|e| io(&shared, e))?;
+    }
+    std::fs::create_dir_all(&www).map_err(|e| io(&www, e))?;
+    for f in std::fs::read_dir(&shared)
+        .map_err(|e| io(&shared, e))?
+        .flatten()
+    {
+        let dest = www.join(f.file_name());
+        if std::fs::hard_link(f.path(), &dest).is_err() {
+            std::fs::copy(f.path(), &dest).map_err(|e| io(&dest, e))?;
+        }
+    }
+    let downloads = svc_dir.join("downloads");
+    std::fs::create_dir_all(&downloads).map_err(|e| format!("{}: {e}", downloads.display()))?;
+    if let Some(o) = ctx.as_object_mut() {
+        o.insert("www".into(), www.display().to_string().into());
+        o.insert("downloads".into(), downloads.display().to_string().into());
     }
     Ok(())
 }
