@@ -23,6 +23,9 @@ pub struct Client {
     pub trust: Trust,
     pub timeout: Duration,
     pub keys: Arc<KeyCollector>,
+    /// Each HTTP/3 connection's control stream, held open for the connection's life:
+    /// closing it, or opening a second one, is a connection error (RFC 9114 §6.2.1).
+    pub h3_control: Arc<tokio::sync::Mutex<std::collections::HashMap<usize, quinn::SendStream>>>,
 }
 
 /// One endpoint with its recording; connections made from it share its session cache, so a
@@ -81,8 +84,15 @@ impl Client {
         let h3 = negotiated == b"h3" || (negotiated.is_empty() && self.h3());
         within(self.timeout, "a download", async {
             if h3 {
-                let mut ctl = conn.open_uni().await?;
-                ctl.write_all(&h3::control_stream()).await?;
+                let mut controls = self.h3_control.lock().await;
+                if let std::collections::hash_map::Entry::Vacant(e) =
+                    controls.entry(conn.stable_id())
+                {
+                    let mut ctl = conn.open_uni().await?;
+                    ctl.write_all(&h3::control_stream()).await?;
+                    e.insert(ctl);
+                }
+                drop(controls);
                 let (mut send, mut recv) = conn.open_bi().await?;
                 send.write_all(&h3::request(&self.sni, path)).await?;
                 send.finish()?;
