@@ -310,3 +310,72 @@ tests:
         "{checks:?}"
     );
 }
+
+/// experiments/quic_conformance.yaml: the tester against ngtcp2 and aioquic, every check
+/// recorded with its verdict; ngtcp2 0.12.1's known finding (a silent drop instead of
+/// CONNECTION_CLOSE after a forbidden or unknown frame) keeps its test at `fail`, as the
+/// experiment expects.
+#[test]
+fn the_conformance_experiment_records_every_check_against_real_servers() {
+    let t = "the_conformance_experiment_records_every_check_against_real_servers";
+    let venv = dirs::data_dir()
+        .unwrap_or_default()
+        .join("panther/tools/aioquic/venv/bin/python3");
+    if !support::tool_or_skip(t, "gtlsserver")
+        || !support::needs(
+            t,
+            venv.exists(),
+            "aioquic is not installed (`panther plugins install aioquic`)",
+        )
+    {
+        return;
+    }
+    let (out, results, _root) = support::run(&support::repo("experiments/quic_conformance.yaml"));
+    let s = support::summary(&out);
+    assert_eq!(
+        support::verdicts(&s),
+        vec![
+            ("ngtcp2".to_string(), "fail".to_string()),
+            ("aioquic".to_string(), "pass".to_string())
+        ]
+    );
+    let mut by: BTreeMap<(String, String), String> = BTreeMap::new();
+    for e in support::events(&results) {
+        if let (Some(case), Some(v)) = (e["data"]["case"].as_str(), e["data"]["verdict"].as_str()) {
+            by.insert(
+                (e["test"].as_str().unwrap().to_string(), case.to_string()),
+                v.to_string(),
+            );
+        }
+    }
+    for case in [
+        "handshake",
+        "transfer",
+        "keyupdate",
+        "resumption",
+        "zerortt",
+        "http3",
+        "versionnegotiation",
+        "amplificationlimit",
+        "wire_frames_allowed",
+    ] {
+        assert_eq!(by[&("ngtcp2".into(), case.into())], "pass", "ngtcp2 {case}");
+        assert_eq!(
+            by[&("aioquic".into(), case.into())],
+            "pass",
+            "aioquic {case}"
+        );
+    }
+    for probe in ["forbiddenframe", "malformedframe"] {
+        assert_eq!(
+            by[&("ngtcp2".into(), probe.into())],
+            "inconclusive",
+            "ngtcp2 {probe}"
+        );
+        assert_eq!(
+            by[&("aioquic".into(), probe.into())],
+            "pass",
+            "aioquic {probe}"
+        );
+    }
+}
