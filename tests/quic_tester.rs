@@ -379,3 +379,73 @@ fn the_conformance_experiment_records_every_check_against_real_servers() {
         );
     }
 }
+
+/// A QUIC interop matrix: real servers × the tester and a real client × three cases, in
+/// parallel. A case a client's manifest does not declare is `unsupported`, never guessed.
+#[test]
+fn a_quic_matrix_runs_real_pairs_and_marks_undeclared_cases_unsupported() {
+    let t = "a_quic_matrix_runs_real_pairs_and_marks_undeclared_cases_unsupported";
+    let venv = dirs::data_dir()
+        .unwrap_or_default()
+        .join("panther/tools/aioquic/venv/bin/python3");
+    if !support::tool_or_skip(t, "gtlsserver")
+        || !support::needs(
+            t,
+            venv.exists(),
+            "aioquic is not installed (`panther plugins install aioquic`)",
+        )
+    {
+        return;
+    }
+    let root = tempfile::tempdir().unwrap();
+    let out = panther()
+        .args([
+            "matrix",
+            "--protocol",
+            "quic",
+            "--servers",
+            "ngtcp2,aioquic",
+        ])
+        .args([
+            "--clients",
+            "quic_tester,aioquic",
+            "--cases",
+            "handshake,transfer,resumption",
+        ])
+        .args(["--jobs", "2", "--output"])
+        .arg(root.path())
+        .output()
+        .unwrap();
+    let dir = support::results_dir(root.path());
+    let m: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("matrix.json")).unwrap()).unwrap();
+    let v = |s: &str, c: &str, case: &str| {
+        m["cells"][s][c][case]["verdict"]
+            .as_str()
+            .unwrap_or("?")
+            .to_string()
+    };
+    for s in ["ngtcp2", "aioquic"] {
+        for case in ["handshake", "transfer", "resumption"] {
+            assert_eq!(
+                v(s, "quic_tester", case),
+                "pass",
+                "{s} × quic_tester × {case}"
+            );
+        }
+        for case in ["handshake", "transfer"] {
+            assert_eq!(v(s, "aioquic", case), "pass", "{s} × aioquic × {case}");
+        }
+        // aioquic's client plugin has no `cases` parameter, so it cannot be told to resume.
+        assert_eq!(
+            v(s, "aioquic", "resumption"),
+            "unsupported",
+            "{s} × aioquic × resumption"
+        );
+    }
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
