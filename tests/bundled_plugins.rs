@@ -34,6 +34,9 @@ const EXPECTED: &[(&str, Kind, &str)] = &[
         Kind::Tester,
         "services/testers/http_conformance",
     ),
+    ("quic_tester", Kind::Tester, "services/testers/quic_tester"),
+    ("ngtcp2", Kind::Iut, "services/iut/quic/ngtcp2"),
+    ("aioquic", Kind::Iut, "services/iut/quic/aioquic"),
     (
         "localhost",
         Kind::NetworkEnvironment,
@@ -319,12 +322,15 @@ fn protocols_declare_what_the_services_need() {
         .unwrap();
     let names: Vec<&str> = http.properties.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(default, json!(names));
-    // QUIC is metadata only until its IUTs arrive.
-    assert!(
-        reg.plugins()
-            .iter()
-            .all(|p| p.manifest.protocols.iter().all(|s| s.name != "quic"))
-    );
+    // Every QUIC service's ALPNs are ALPNs of the quic protocol.
+    let quic = plugin(&reg, "quic", Kind::Protocol).manifest.protocol.clone().unwrap();
+    for p in reg.plugins() {
+        for s in p.manifest.protocols.iter().filter(|s| s.name == "quic") {
+            for a in &s.alpn {
+                assert!(quic.alpn.contains(a), "{}: ALPN {a} is not quic's", p.name());
+            }
+        }
+    }
     // The built-in services need nothing installed.
     for name in ["ping_pong", "minip_tester", "http_conformance"] {
         let m = &reg.service(name).unwrap().manifest;
@@ -359,6 +365,14 @@ fn context(m: &Manifest, run_dir: &Path, port: u16, version: &str) -> Value {
         "run_dir": run_dir.display().to_string(),
         "artifact_dir": run_dir.display().to_string(),
         "timeout": 30,
+        "cert": run_dir.join("certs/cert.pem").display().to_string(),
+        "key": run_dir.join("certs/key.pem").display().to_string(),
+        "ca": run_dir.join("certs/ca.pem").display().to_string(),
+        "qlog_dir": run_dir.join("qlog").display().to_string(),
+        "keylog": run_dir.join("keys.log").display().to_string(),
+        "tools": run_dir.join("tools").display().to_string(),
+        "www": run_dir.join("www").display().to_string(),
+        "downloads": run_dir.join("downloads").display().to_string(),
     });
     for (k, p) in &m.parameters {
         let v = p
