@@ -323,11 +323,19 @@ fn protocols_declare_what_the_services_need() {
     let names: Vec<&str> = http.properties.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(default, json!(names));
     // Every QUIC service's ALPNs are ALPNs of the quic protocol.
-    let quic = plugin(&reg, "quic", Kind::Protocol).manifest.protocol.clone().unwrap();
+    let quic = plugin(&reg, "quic", Kind::Protocol)
+        .manifest
+        .protocol
+        .clone()
+        .unwrap();
     for p in reg.plugins() {
         for s in p.manifest.protocols.iter().filter(|s| s.name == "quic") {
             for a in &s.alpn {
-                assert!(quic.alpn.contains(a), "{}: ALPN {a} is not quic's", p.name());
+                assert!(
+                    quic.alpn.contains(a),
+                    "{}: ALPN {a} is not quic's",
+                    p.name()
+                );
             }
         }
     }
