@@ -410,3 +410,47 @@ fn a_matrix_block_in_an_experiment_file_runs_and_its_mistakes_have_positions() {
     );
     assert!(dir.is_none());
 }
+
+/// A client and a server with no ALPN in common: refused before anything runs, exit 2.
+#[test]
+fn a_pair_without_a_shared_alpn_is_refused_before_anything_runs() {
+    let plugins = tempfile::tempdir().unwrap();
+    let dir = plugins.path().join("services/iut/quic/hq_only");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("plugin.yaml"),
+        "name: hq_only\nkind: iut\nversion: \"0.1.0\"\ndescription: speaks only hq-interop\n\
+         protocols:\n  - {name: quic, alpn: [hq-interop]}\nroles: [client]\n\
+         run:\n  client:\n    argv: [\"true\"]\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("README.md"), "# hq_only\n").unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let out = panther()
+        .arg("--plugin-dir")
+        .arg(plugins.path())
+        .args([
+            "matrix",
+            "--protocol",
+            "quic",
+            "--servers",
+            "ngtcp2",
+            "--clients",
+            "hq_only",
+        ])
+        .args(["--cases", "handshake", "--output"])
+        .arg(root.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let t = text(&out);
+    assert!(
+        t.contains("`hq_only` (hq-interop) and server `ngtcp2` (h3) share no ALPN"),
+        "{t}"
+    );
+    assert_eq!(
+        std::fs::read_dir(root.path()).unwrap().count(),
+        0,
+        "nothing was made"
+    );
+}

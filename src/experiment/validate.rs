@@ -94,6 +94,9 @@ fn matrix_block(c: &mut Ctx, m: &crate::experiment::model::MatrixBlock) {
             };
             find(list, key, &|x: &str| Peer::parse(x).label() == *label)
         }
+        SpecError::NoSharedAlpn { client, .. } => find(&m.clients, "clients", &|x: &str| {
+            Peer::parse(x).label() == *client
+        }),
         SpecError::NoSharedProtocol { peer, .. } => {
             let is = |x: &str| Peer::parse(x).label() == *peer;
             if m.servers.iter().any(|x| is(x)) {
