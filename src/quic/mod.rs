@@ -1,4 +1,9 @@
 //! QUIC support that panther needs without any QUIC stack: the wire format (`wire`: headers,
-//! packet protection, frames, a builder for crafted probes).
+//! packet protection, frames, a builder for crafted probes), the TLS facts inside CRYPTO
+//! frames (`tls`), NSS key logs (`keylog`) and decoding whole traces or live datagrams
+//! (`trace`).
 
+pub mod keylog;
+pub mod tls;
+pub mod trace;
 pub mod wire;

@@ -1,0 +1,194 @@
+//! `panther import`: traces made elsewhere become a results folder that `panther replay` and
+//! the workbench open. QUIC captures (pcap, pcapng) are decrypted natively — Initial packets
+//! with keys from the client's DCID, Handshake and 1-RTT with NSS key logs — into one message
+//! event per QUIC packet, between endpoints named from the trace.
+//!
+//! Nothing is written half-way: the folder is built under a hidden temporary name beside its
+//! final place and renamed when complete; any error removes it.
+
+pub mod detect;
+pub mod events;
+pub mod write;
+
+use std::path::{Path, PathBuf};
+
+use crate::quic::keylog::KeyLog;
+use crate::quic::trace::capture::{self, CaptureError, CaptureStats};
+use crate::quic::trace::{DecodedPacket, Decoder, PacketStatus};
+use detect::Input;
+
+/// Why an import was refused. Every variant is the user's input (exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("{0}: {1}")]
+    Io(String, std::io::Error),
+    #[error("{0}: {1}")]
+    Unknown(String, String),
+    #[error(transparent)]
+    Capture(#[from] CaptureError),
+    #[error(
+        "{0}: qlog files cannot be imported by this build yet (qlog parsing comes with the qlog parser); import the capture instead"
+    )]
+    QlogUnsupported(String),
+    #[error("nothing to import: give a pcap/pcapng capture or a quic-interop-runner log folder")]
+    NoCapture,
+    #[error("{path}: no QUIC packets among its {udp} UDP datagram(s) ({frames} frame(s))")]
+    NoQuic { path: String, udp: u64, frames: u64 },
+    #[error(
+        "undecryptable capture: none of its {packets} QUIC packet(s) could be decrypted ({why}); a capture that starts after the handshake needs the peers' key log (--keylog FILE)"
+    )]
+    Undecryptable { packets: usize, why: String },
+    #[error(
+        "the key log ({files}) matches none of the {conns} QUIC connection(s) in the capture (client randoms {randoms}); it was written for other connections"
+    )]
+    KeyLogMismatch { files: String, conns: usize, randoms: String },
+    #[error("cannot write the results folder under {0}: {1}")]
+    Write(String, std::io::Error),
+}
+
+/// What `panther import` was asked to do.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub inputs: Vec<PathBuf>,
+    pub keylogs: Vec<PathBuf>,
+    /// The root the results folder goes under (`outputs` by default).
+    pub output: PathBuf,
+    pub name: Option<String>,
+}
+
+/// What an import produced.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Report {
+    pub dir: PathBuf,
+    pub captures: Vec<String>,
+    pub keylogs: Vec<String>,
+    pub packets: usize,
+    pub decrypted: usize,
+    pub no_keys: usize,
+    pub failed: usize,
+    pub connections: usize,
+    /// UDP datagrams that were not QUIC.
+    pub other_datagrams: u64,
+    pub frames: u64,
+    pub warnings: Vec<String>,
+}
+
+/// The decoded trace before it is written.
+pub struct Decoded {
+    pub packets: Vec<DecodedPacket>,
+    pub decoder: Decoder,
+    pub report: Report,
+    pub roles_named: bool,
+}
+
+/// Imports and writes the results folder; returns what it holds.
+pub fn import(opts: &Options) -> Result<Report, ImportError> {
+    let decoded = decode(opts)?;
+    let name = opts.name.clone().unwrap_or_else(|| default_name(&decoded.report));
+    write::results_folder(&opts.output, &name, decoded)
+}
+
+fn default_name(r: &Report) -> String {
+    let first = r.captures.first().map(|c| Path::new(c));
+    let stem = first.and_then(|p| p.file_stem()).map(|s| s.to_string_lossy().into_owned());
+    format!("import_{}", stem.unwrap_or_else(|| "trace".into()))
+}
+
+/// Reads and decodes every input; checks that the result is worth writing.
+pub fn decode(opts: &Options) -> Result<Decoded, ImportError> {
+    let inputs = detect::expand(&opts.inputs, &opts.keylogs)?;
+    if let Some(Input::Qlog(q)) = inputs.items.iter().find(|i| matches!(i, Input::Qlog(_))) {
+        return Err(ImportError::QlogUnsupported(q.display().to_string()));
+    }
+    let mut report = Report::default();
+    let mut keylog = KeyLog::default();
+    for i in &inputs.items {
+        if let Input::KeyLog(k) = i {
+            let text = crate::plugin::loader::read_text_limited(k, 256 << 20).map_err(|e| ImportError::Io(k.display().to_string(), e))?;
+            keylog.add(&text);
+            report.keylogs.push(k.display().to_string());
+        }
+    }
+    let captures: Vec<&PathBuf> = inputs.items.iter().filter_map(|i| if let Input::Capture(c) = i { Some(c) } else { None }).collect();
+    if captures.is_empty() {
+        return Err(ImportError::NoCapture);
+    }
+    let mut decoder = Decoder::new(keylog);
+    let mut packets = Vec::new();
+    for c in captures {
+        let stats = read_capture(c, &mut decoder, &mut packets, &mut report)?;
+        report.captures.push(c.display().to_string());
+        report.frames += stats.frames;
+    }
+    packets.sort_by_key(|p| p.time);
+    tally(&packets, &decoder, &mut report);
+    check(&packets, &decoder, &report)?;
+    Ok(Decoded { packets, decoder, report, roles_named: inputs.roles_named })
+}
+
+fn read_capture(path: &Path, decoder: &mut Decoder, packets: &mut Vec<DecodedPacket>, report: &mut Report) -> Result<CaptureStats, ImportError> {
+    let before = packets.len();
+    let stats = capture::for_each_datagram(path, |d| {
+        let got = decoder.feed(d.time, d.src, d.dst, d.payload);
+        let quic = got.first().is_some_and(|p| p.conn.is_some() || !matches!(p.status, PacketStatus::Failed(_)));
+        if quic {
+            packets.extend(got);
+        } else {
+            report.other_datagrams += 1;
+        }
+    })?;
+    if packets.len() == before {
+        return Err(ImportError::NoQuic { path: path.display().to_string(), udp: stats.udp, frames: stats.frames });
+    }
+    Ok(stats)
+}
+
+fn tally(packets: &[DecodedPacket], decoder: &Decoder, r: &mut Report) {
+    r.packets = packets.len();
+    r.connections = decoder.connections().len();
+    for p in packets {
+        match p.status {
+            PacketStatus::Decrypted | PacketStatus::Clear => r.decrypted += 1,
+            PacketStatus::NoKeys => r.no_keys += 1,
+            PacketStatus::Failed(_) => r.failed += 1,
+        }
+    }
+    if r.no_keys > 0 {
+        r.warnings.push(if decoder.keylog().is_empty() {
+            format!("{} packet(s) undecryptable: no keys (no key log; give --keylog FILE for Handshake and 1-RTT)", r.no_keys)
+        } else {
+            format!("{} packet(s) undecryptable: no keys (the key log lacks their connection or secret)", r.no_keys)
+        });
+    }
+    if r.failed > 0 {
+        r.warnings.push(format!("{} packet(s) did not decrypt or decode (see their status in the detail pane)", r.failed));
+    }
+}
+
+fn check(packets: &[DecodedPacket], decoder: &Decoder, r: &Report) -> Result<(), ImportError> {
+    if r.decrypted == 0 {
+        let why = if packets.iter().any(|p| p.ty == crate::quic::wire::PacketType::Initial) {
+            "its Initial packets did not authenticate".to_string()
+        } else if decoder.keylog().is_empty() {
+            "no Initial packets and no key log".to_string()
+        } else {
+            "no Initial packets, and the key log does not match".to_string()
+        };
+        return Err(ImportError::Undecryptable { packets: packets.len(), why });
+    }
+    let conns = decoder.connections();
+    if !decoder.keylog().is_empty() && !conns.is_empty() && !conns.iter().any(|c| c.in_keylog) {
+        let randoms: Vec<String> = conns
+            .iter()
+            .filter_map(|c| c.client_hello.as_ref())
+            .take(3)
+            .map(|h| crate::quic::wire::frame::hex(&h.random[..8]) + "…")
+            .collect();
+        return Err(ImportError::KeyLogMismatch {
+            files: r.keylogs.join(", "),
+            conns: conns.len(),
+            randoms: if randoms.is_empty() { "none seen".into() } else { randoms.join(", ") },
+        });
+    }
+    Ok(())
+}
