@@ -11,6 +11,7 @@ pub mod minip;
 pub mod minip_client;
 pub mod minip_server;
 pub mod minip_tester;
+pub mod quic_tester;
 pub mod wait_iface;
 
 use std::net::{SocketAddr, ToSocketAddrs};

@@ -3,7 +3,9 @@
 
 use clap::Subcommand;
 
-use crate::builtin::{http_tester, minip_client, minip_server, minip_tester, wait_iface};
+use crate::builtin::{
+    http_tester, minip_client, minip_server, minip_tester, quic_tester, wait_iface,
+};
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -17,6 +19,9 @@ pub enum Command {
     MinipTester(minip_tester::Args),
     /// The HTTP/1.0 and HTTP/1.1 conformance tester (RFC 9110, RFC 9112) over raw TCP.
     HttpTester(http_tester::Args),
+    /// The QUIC tester (RFC 9000, 9001, 9002): interop cases with quinn and active probes
+    /// with crafted packets; as a client it tests a server, as a server it tests clients.
+    QuicTester(quic_tester::Args),
     /// Waits until a network interface is up, then runs a program in its place (how services
     /// in containers wait for panther's link).
     WaitIface(wait_iface::Args),
@@ -28,6 +33,7 @@ pub fn run(c: &Command) -> i32 {
         Command::MinipClient(a) => minip_client::run(a),
         Command::MinipTester(a) => minip_tester::run(a),
         Command::HttpTester(a) => http_tester::run(a),
+        Command::QuicTester(a) => quic_tester::run(a),
         Command::WaitIface(a) => wait_iface::run(a),
     }
 }

@@ -8,6 +8,7 @@ pub mod log;
 pub mod matrix;
 pub mod plugin_new;
 pub mod plugins;
+pub mod plugins_install;
 pub mod report;
 pub mod run;
 pub mod tutorial;

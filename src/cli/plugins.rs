@@ -1,4 +1,4 @@
-//! `panther plugins list|show|validate`: the plugin browser, headless.
+//! `panther plugins list|show|validate|install`: the plugin browser, headless.
 
 use std::path::PathBuf;
 
@@ -36,6 +36,19 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Run the plugins' install steps: apt packages, pip packages, Python venvs and cargo
+    /// builds into panther's tools folder ($PANTHER_TOOLS_DIR, else
+    /// ~/.local/share/panther/tools). Each step is an argv (never a shell line), printed
+    /// before it runs and skipped when what it installs is present. Exits 1 with the failing
+    /// command's output when a step fails, 2 for an unknown plugin.
+    Install {
+        /// Plugin names (e.g. ngtcp2 aioquic picoquic quinn quiche).
+        #[arg(required = true)]
+        names: Vec<String>,
+        /// Print the steps (and which are already done) without running anything.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -71,6 +84,9 @@ pub fn run(cli: &Cli, c: &Command) -> i32 {
         Command::List { kind, format } => list(&cli.registry(), kind.map(Kind::from), *format),
         Command::Show { name, format } => show(&cli.registry(), name, *format),
         Command::Validate { dir, format } => validate(cli, dir.as_ref(), *format),
+        Command::Install { names, dry_run } => {
+            super::plugins_install::run(&cli.registry(), names, *dry_run)
+        }
     }
 }
 

@@ -273,14 +273,15 @@ pub fn parse_duration(s: &str) -> Result<f64, String> {
 
 impl Test {
     /// Whether `service` is handed a fresh per-run certificate (`cert`, `key`, `ca`): its
-    /// own `generate_new_certificates` when set, else the test's, else no. An unknown
+    /// own `generate_new_certificates` when set, else the test's, else only when it speaks
+    /// QUIC (TLS 1.3 is part of QUIC: no QUIC service can run without one). An unknown
     /// service gets none.
     pub fn wants_certificates(&self, service: &str) -> bool {
         match self.services.get(service) {
             Some(s) => s
                 .generate_new_certificates
                 .or(self.generate_new_certificates)
-                .unwrap_or(false),
+                .unwrap_or(s.protocol.name == "quic"),
             None => false,
         }
     }

@@ -319,6 +319,8 @@ fn test(c: &mut Ctx, t: &Test, tp: &Path) {
                             ),
                         );
                         set(d, "a target speaking the same protocol", None);
+                    } else {
+                        shared_alpn(c, (name, s), (target, ts), &tgp);
                     }
                 } else {
                     let others: Vec<&str> = names.iter().copied().filter(|n| *n != name).collect();
@@ -626,6 +628,61 @@ fn lookup<'r>(
     });
     set(d, format!("one of {}", suggest::one_of(&names)), help);
     None
+}
+
+/// The ALPNs a service offers for its protocol: its plugin's list, or every one the
+/// protocol declares. None when the plugin or protocol is unknown (reported elsewhere).
+fn alpn_of(c: &Ctx, s: &super::model::Service) -> Option<Vec<String>> {
+    let p = c.reg.find(&s.implementation.name)?;
+    let all = c
+        .reg
+        .protocol(&s.protocol.name)?
+        .manifest
+        .protocol
+        .as_ref()?
+        .alpn
+        .clone();
+    let own = p
+        .manifest
+        .protocols
+        .iter()
+        .find(|x| x.name == s.protocol.name)
+        .map(|x| x.alpn.clone())
+        .unwrap_or_default();
+    Some(if own.is_empty() { all } else { own })
+}
+
+/// A client and its target must share an application protocol, or no handshake can
+/// complete (TLS aborts with no_application_protocol, RFC 7301 §3.2).
+fn shared_alpn(
+    c: &mut Ctx,
+    (name, s): (&str, &super::model::Service),
+    (target, ts): (&str, &super::model::Service),
+    at: &Path,
+) {
+    let (Some(mine), Some(theirs)) = (alpn_of(c, s), alpn_of(c, ts)) else {
+        return;
+    };
+    if mine.is_empty() || theirs.is_empty() || mine.iter().any(|a| theirs.contains(a)) {
+        return;
+    }
+    let d = c.err(
+        at,
+        format!(
+            "`{name}` ({}) and its target `{target}` ({}) share no ALPN: {} offers {} and {} accepts {}",
+            s.implementation.name,
+            ts.implementation.name,
+            s.implementation.name,
+            mine.join(", "),
+            ts.implementation.name,
+            theirs.join(", ")
+        ),
+    );
+    set(
+        d,
+        "a client and server with a common application protocol",
+        Some("`panther plugins show NAME` lists each implementation's ALPNs".into()),
+    );
 }
 
 fn protocol(c: &mut Ctx, p: &Plugin, s: &super::model::Service, svp: &Path) {

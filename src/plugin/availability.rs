@@ -66,6 +66,19 @@ impl Checker {
                 return Some(format!("binary {b} not found{fix}"));
             }
         }
+        if !m.requires.tools.is_empty() {
+            let tools = super::install::tools_dir();
+            for t in &m.requires.tools {
+                if !tools.join(t).is_file() {
+                    let fix = if fix.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; install: panther plugins install {}", m.name)
+                    };
+                    return Some(format!("{t} not found in {}{fix}", tools.display()));
+                }
+            }
+        }
         for py in &m.requires.python_modules {
             if !self.has_python_module(py) {
                 return Some(format!("python module {py} not importable by python3{fix}"));

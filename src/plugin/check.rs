@@ -162,15 +162,24 @@ pub fn check(m: &Manifest, root: &Node, file: &str) -> Vec<Diagnostic> {
                         &params,
                     );
                 }
+                if let Some(g) = spec.stop.as_ref().and_then(|s| s.grace_s)
+                    && !(g > 0.0 && g <= crate::run::ready::MAX_SECONDS)
+                {
+                    c.err(&rp.key("stop").key("grace_s"), format!("`grace_s` is {g}"))
+                        .expected =
+                        Some("a positive number of seconds, at most 31536000 (a year)".into());
+                }
                 if let Some(r) = &spec.ready {
                     let rp = rp.key("ready");
                     if r.is_empty() {
-                        c.err(&rp, "readiness probe is empty").expected =
-                            Some("one of tcp_port, udp_port, log, file, delay_ms".into());
+                        c.err(&rp, "readiness probe is empty").expected = Some(
+                            "one of tcp_port, udp_port, quic_port, log, file, delay_ms".into(),
+                        );
                     }
                     for (k, v) in [
                         ("tcp_port", &r.tcp_port),
                         ("udp_port", &r.udp_port),
+                        ("quic_port", &r.quic_port),
                         ("file", &r.file),
                     ] {
                         if let Some(v) = v {

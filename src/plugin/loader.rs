@@ -384,3 +384,33 @@ pub fn materialize_bundled(manifest_file: &str, dest: &FsPath) -> std::io::Resul
     }
     Ok(out)
 }
+
+/// Like [`materialize_bundled`], with the folder's subfolders too (a crate a plugin builds
+/// at install time).
+pub fn materialize_bundled_tree(manifest_file: &str, dest: &FsPath) -> std::io::Result<PathBuf> {
+    let rel = manifest_file
+        .strip_prefix("plugins/")
+        .unwrap_or(manifest_file);
+    let dir_rel = FsPath::new(rel).parent().unwrap_or(FsPath::new(""));
+    let dir = BUNDLED.get_dir(dir_rel).ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("no bundled folder {}", dir_rel.display()),
+        )
+    })?;
+    fn write_tree(d: &Dir<'static>, dest: &FsPath) -> std::io::Result<()> {
+        for f in d.files() {
+            let out = dest.join(f.path());
+            if let Some(p) = out.parent() {
+                std::fs::create_dir_all(p)?;
+            }
+            std::fs::write(out, f.contents())?;
+        }
+        for sub in d.dirs() {
+            write_tree(sub, dest)?;
+        }
+        Ok(())
+    }
+    write_tree(dir, dest)?;
+    Ok(dest.join(dir_rel))
+}

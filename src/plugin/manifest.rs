@@ -133,6 +133,13 @@ pub struct ProtocolSupport {
     /// Empty means every version the protocol plugin declares.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub versions: Vec<String>,
+    /// Application protocols (TLS ALPN) the service speaks over it; empty means every one
+    /// the protocol plugin declares. A client and its target must share one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alpn: Vec<String>,
+    /// The interop cases (quic-interop-runner's names: handshake, transfer, …) it supports.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cases: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -202,6 +209,10 @@ pub struct Requires {
     /// Python modules that `python3` must be able to import.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub python_modules: Vec<String>,
+    /// Files under panther's tools folder (`{{ tools }}`, where `panther plugins install`
+    /// puts venvs and cargo builds), e.g. `quinn/bin/hq-server`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tools: Vec<String>,
     /// Needs root (network namespaces, packet capture).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub root: bool,
@@ -216,7 +227,8 @@ pub enum Engine {
     Docker,
 }
 
-/// Install recipes, shown to the user in full before anything runs.
+/// Install recipes, shown to the user in full before anything runs. `panther plugins install`
+/// turns them into argv steps (`crate::plugin::install`), never a shell line.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Install {
@@ -224,33 +236,65 @@ pub struct Install {
     pub apt: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pip: Vec<String>,
+    /// Python virtual environments made in the tools folder.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub venv: Vec<VenvInstall>,
+    /// Rust programs built with `cargo install` into the tools folder.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cargo: Vec<CargoInstall>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
 }
 
+/// A venv at `{{ tools }}/PATH` made by a Python of at least `python` (e.g. "3.12"), with
+/// `packages` pip-installed into it.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct VenvInstall {
+    pub path: String,
+    #[serde(default = "default_python")]
+    pub python: String,
+    pub packages: Vec<String>,
+}
+
+fn default_python() -> String {
+    "3".into()
+}
+
+/// `cargo install` of a crates.io crate (`crate` + `version`) or of a folder of the plugin
+/// (`path`), into `{{ tools }}/ROOT/bin`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CargoInstall {
+    #[serde(default, rename = "crate", skip_serializing_if = "Option::is_none")]
+    pub krate: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// A folder of the plugin holding the crate (with its own Cargo.lock).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    pub root: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub features: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bins: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub examples: Vec<String>,
+}
+
 impl Install {
     pub fn is_empty(&self) -> bool {
-        self.apt.is_empty() && self.pip.is_empty()
+        self.apt.is_empty() && self.pip.is_empty() && self.venv.is_empty() && self.cargo.is_empty()
     }
 
-    /// The exact commands, as argv arrays (never a shell line).
+    /// The exact commands, as argv arrays (never a shell line), with the tools folder of this
+    /// machine and the plugin's folder written `PLUGIN_DIR`.
     pub fn commands(&self) -> Vec<Vec<String>> {
-        let mut out = Vec::new();
-        if !self.apt.is_empty() {
-            let mut c: Vec<String> = ["apt-get", "install", "-y", "--no-install-recommends"]
-                .map(String::from)
-                .to_vec();
-            c.extend(self.apt.iter().cloned());
-            out.push(c);
-        }
-        if !self.pip.is_empty() {
-            let mut c: Vec<String> = ["python3", "-m", "pip", "install"]
-                .map(String::from)
-                .to_vec();
-            c.extend(self.pip.iter().cloned());
-            out.push(c);
-        }
-        out
+        let ctx = crate::plugin::install::Ctx::display();
+        crate::plugin::install::steps(self, &ctx)
+            .into_iter()
+            .map(|s| s.argv)
+            .collect()
     }
 
     /// One line for messages: "apt-get install -y nginx".
@@ -278,6 +322,55 @@ pub struct RunSpec {
     pub env: IndexMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ready: Option<Ready>,
+    /// How the service is asked to stop at teardown (qlog writers flush on SIGINT, and a
+    /// SIGTERM cut their files); without it, SIGINT → SIGTERM → SIGKILL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop: Option<Stop>,
+}
+
+/// A graceful stop: `signal`, then SIGKILL to what is left after `grace_s` seconds.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stop {
+    #[serde(default = "default_stop_signal")]
+    pub signal: StopSignal,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grace_s: Option<f64>,
+}
+
+fn default_stop_signal() -> StopSignal {
+    StopSignal::Sigint
+}
+
+/// The signals a service may ask to be stopped with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+pub enum StopSignal {
+    #[serde(rename = "SIGINT")]
+    Sigint,
+    #[serde(rename = "SIGTERM")]
+    Sigterm,
+    #[serde(rename = "SIGHUP")]
+    Sighup,
+    #[serde(rename = "SIGQUIT")]
+    Sigquit,
+    #[serde(rename = "SIGUSR1")]
+    Sigusr1,
+    #[serde(rename = "SIGUSR2")]
+    Sigusr2,
+}
+
+impl StopSignal {
+    pub fn signal(self) -> nix::sys::signal::Signal {
+        use nix::sys::signal::Signal;
+        match self {
+            StopSignal::Sigint => Signal::SIGINT,
+            StopSignal::Sigterm => Signal::SIGTERM,
+            StopSignal::Sighup => Signal::SIGHUP,
+            StopSignal::Sigquit => Signal::SIGQUIT,
+            StopSignal::Sigusr1 => Signal::SIGUSR1,
+            StopSignal::Sigusr2 => Signal::SIGUSR2,
+        }
+    }
 }
 
 /// How to know a service is ready for its peers. Several conditions may be combined; all
@@ -289,6 +382,10 @@ pub struct Ready {
     pub tcp_port: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub udp_port: Option<String>,
+    /// A QUIC server answers on this UDP port: a long-header packet with an unknown version
+    /// gets a Version Negotiation back (a bound port is not readiness).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quic_port: Option<String>,
     /// A regex matched against stdout and stderr lines.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log: Option<String>,
@@ -304,6 +401,7 @@ impl Ready {
     pub fn is_empty(&self) -> bool {
         self.tcp_port.is_none()
             && self.udp_port.is_none()
+            && self.quic_port.is_none()
             && self.log.is_none()
             && self.file.is_none()
             && self.delay_ms.is_none()
@@ -428,6 +526,9 @@ pub struct ProtocolSpec {
     /// Named test cases of an interop matrix (`panther matrix --cases`).
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub cases: IndexMap<String, MatrixCase>,
+    /// Application protocols negotiated with TLS ALPN (QUIC: `h3`, `hq-interop`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alpn: Vec<String>,
 }
 
 /// One case of an interop matrix: what a client is asked to do against each server.

@@ -4,6 +4,7 @@
 pub mod availability;
 pub mod check;
 pub mod creator;
+pub mod install;
 pub mod loader;
 pub mod manifest;
 pub mod registry;

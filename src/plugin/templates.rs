@@ -20,6 +20,17 @@ pub const SERVICE_VARS: &[&str] = &[
     "run_dir",
     "artifact_dir",
     "timeout",
+    // QUIC and TLS services (docs/PLUGINS.md): the per-run certificate, the qlog folder,
+    // the NSS key log file, and panther's tools folder.
+    "cert",
+    "key",
+    "ca",
+    "qlog_dir",
+    "keylog",
+    "tools",
+    // QUIC services: the test's files to serve, and where a client puts what it fetched.
+    "www",
+    "downloads",
 ];
 
 /// Variables an execution-environment prefix may use.

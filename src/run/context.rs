@@ -37,6 +37,12 @@ pub struct ServiceVars<'a> {
     pub run_dir: &'a Path,
     pub artifact_dir: &'a Path,
     pub timeout: f64,
+    /// `SVC_DIR/qlog`, made before the service starts (ngtcp2 exits 1 without it).
+    pub qlog_dir: &'a Path,
+    /// `SVC_DIR/keys.log`: the NSS key log (`SSLKEYLOGFILE` for QUIC services).
+    pub keylog: &'a Path,
+    /// panther's tools folder (`panther plugins install` puts venvs and builds there).
+    pub tools: &'a Path,
 }
 
 pub fn service_context(v: &ServiceVars, params: Map<String, Value>) -> Value {
@@ -57,6 +63,9 @@ pub fn service_context(v: &ServiceVars, params: Map<String, Value>) -> Value {
         "run_dir": v.run_dir.display().to_string(),
         "artifact_dir": v.artifact_dir.display().to_string(),
         "timeout": v.timeout,
+        "qlog_dir": v.qlog_dir.display().to_string(),
+        "keylog": v.keylog.display().to_string(),
+        "tools": v.tools.display().to_string(),
     });
     if let Value::Object(b) = base {
         for (k, val) in b {
@@ -89,6 +98,9 @@ pub fn render_files(
         if let Some(parent) = dest.parent() {
             std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
         }
+        // A file already there may be a hard link to a shared one (a QUIC service's `www`):
+        // replace the link, never write through it.
+        let _ = std::fs::remove_file(&dest);
         std::fs::write(&dest, out).map_err(|e| format!("cannot write {}: {e}", dest.display()))?;
     }
     Ok(())

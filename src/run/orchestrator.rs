@@ -27,6 +27,16 @@ pub const ORCHESTRATOR: &str = "orchestrator";
 const DEFAULT_TEST_TIMEOUT: f64 = 60.0;
 const DEFAULT_WAIT: f64 = 5.0;
 const DEFAULT_READY_TIMEOUT: f64 = 30.0;
+/// A service's qlog folder under its own folder (`{{ qlog_dir }}`).
+pub const QLOG_DIR: &str = "qlog";
+/// A service's NSS key log under its own folder (`{{ keylog }}`, `SSLKEYLOGFILE`).
+pub const KEYLOG_FILE: &str = "keys.log";
+
+/// QUIC services get certificates whatever the experiment says (TLS is part of QUIC) and
+/// `SSLKEYLOGFILE`.
+fn speaks_quic(protocol: &str) -> bool {
+    protocol == "quic"
+}
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -300,9 +310,11 @@ async fn run_test(
         }
     };
 
-    // One CA and server certificate per test, for the services that ask for them.
-    let certs = if t.any_wants_certificates() {
-        match certs::generate(&test_dir.join("certs"), &t.certificate_names()) {
+    // One CA and server certificate per test, for the services that ask for them (and every
+    // QUIC service: `Test::wants_certificates`).
+    let cert_names = t.certificate_names();
+    let certs = if !cert_names.is_empty() {
+        match certs::generate(&test_dir.join("certs"), &cert_names) {
             Ok(c) => Some(c),
             Err(e) => {
                 env.down().await;
@@ -477,7 +489,19 @@ async fn run_test(
     let mut statuses: HashMap<String, (std::process::ExitStatus, bool)> = HashMap::new();
     for s in started.iter_mut().rev() {
         if let Some(p) = s.proc.as_mut() {
-            let (status, was_running) = p.stop(opts.grace).await;
+            let declared = s
+                .plugin
+                .manifest
+                .run
+                .get(&s.role)
+                .and_then(|r| r.stop.as_ref());
+            let (status, was_running) = match declared {
+                Some(d) => {
+                    let grace = d.grace_s.map(ready::seconds).unwrap_or(opts.grace);
+                    p.stop_with(d.signal.signal(), grace).await
+                }
+                None => p.stop(opts.grace).await,
+            };
             if was_running {
                 lifecycle(
                     &tx,
@@ -730,6 +754,12 @@ async fn start_service(
             t.network_environment.kind
         ));
     }
+    // Every service gets a qlog folder (made now: ngtcp2 exits 1 without it) and a key log
+    // path; a QUIC service has SSLKEYLOGFILE set to it.
+    let qlog_dir = svc_dir.join(QLOG_DIR);
+    std::fs::create_dir_all(&qlog_dir).map_err(|e| format!("{}: {e}", qlog_dir.display()))?;
+    let keylog = svc_dir.join(KEYLOG_FILE);
+    let tools = crate::plugin::install::tools_dir();
     let vars = ServiceVars {
         panther,
         plugin_dir: &plugin_dir,
@@ -744,14 +774,23 @@ async fn start_service(
         run_dir: svc_dir,
         artifact_dir,
         timeout: svc.timeout.or(t.timeout).unwrap_or(DEFAULT_TEST_TIMEOUT),
+        qlog_dir: &qlog_dir,
+        keylog: &keylog,
+        tools: &tools,
     };
     let mut ctx = context::service_context(&vars, context::parameters(m, &svc.plugin_config));
     if let Some(c) = certs {
         hand_certificates(c, svc_dir, &mut ctx)?;
     }
+    if speaks_quic(&svc.protocol.name) {
+        quic_folders(svc_dir, plugins_cache, &mut ctx)?;
+    }
     context::render_files(m, &plugin_dir, svc_dir, &ctx)?;
     let mut argv = context::render_all(&spec.argv, &ctx)?;
     let mut env = Vec::new();
+    if speaks_quic(&svc.protocol.name) {
+        env.push(("SSLKEYLOGFILE".to_string(), keylog.display().to_string()));
+    }
     for (k, v) in &spec.env {
         env.push((k.clone(), crate::plugin::templates::render(v, &ctx)?));
     }
@@ -863,6 +902,38 @@ fn hand_certificates(
         if let Some(o) = ctx.as_object_mut() {
             o.insert(var.into(), dest.display().to_string().into());
         }
+    }
+    Ok(())
+}
+
+/// A QUIC service's `www` (the test's files, which a server serves and the tester checks
+/// byte for byte: `builtin::quic_tester::content`) and `downloads` (where a client puts
+/// what it fetched), both inside its own folder so every environment shows them.
+///
+/// The files (11 MiB) are written once per run and hard-linked into each service's folder,
+/// so a matrix of hundreds of QUIC cells does not write gigabytes.
+fn quic_folders(svc_dir: &Path, cache: &Path, ctx: &mut serde_json::Value) -> Result<(), String> {
+    let www = svc_dir.join("www");
+    let shared = cache.join("quic-www");
+    let io = |p: &Path, e: std::io::Error| format!("{}: {e}", p.display());
+    if !shared.join("index.html").exists() {
+        crate::builtin::quic_tester::content::write_all(&shared).map_err(|e| io(&shared, e))?;
+    }
+    std::fs::create_dir_all(&www).map_err(|e| io(&www, e))?;
+    for f in std::fs::read_dir(&shared)
+        .map_err(|e| io(&shared, e))?
+        .flatten()
+    {
+        let dest = www.join(f.file_name());
+        if std::fs::hard_link(f.path(), &dest).is_err() {
+            std::fs::copy(f.path(), &dest).map_err(|e| io(&dest, e))?;
+        }
+    }
+    let downloads = svc_dir.join("downloads");
+    std::fs::create_dir_all(&downloads).map_err(|e| format!("{}: {e}", downloads.display()))?;
+    if let Some(o) = ctx.as_object_mut() {
+        o.insert("www".into(), www.display().to_string().into());
+        o.insert("downloads".into(), downloads.display().to_string().into());
     }
     Ok(())
 }
@@ -1006,6 +1077,7 @@ async fn wait_ready(
     let probe = ready::Probe {
         tcp: parse_port(&r.tcp_port).map(|p| (host, p).into()),
         udp: parse_port(&r.udp_port).map(|p| (host, p).into()),
+        quic: parse_port(&r.quic_port).map(|p| (host, p).into()),
         log: r.log.as_ref().and_then(|l| regex::Regex::new(l).ok()),
         file: r.file.as_ref().map(|f| svc_dir.join(f)),
         delay: r.delay_ms.map(Duration::from_millis),

@@ -306,6 +306,24 @@ impl Supervised {
         (self.wait().await, true)
     }
 
+    /// A declared graceful stop: `sig`, then SIGKILL to the group after `grace` (a qlog
+    /// writer flushes on SIGINT; SIGTERM's default cut its file mid-record).
+    pub async fn stop_with(&mut self, sig: Signal, grace: Duration) -> (ExitStatus, bool) {
+        if matches!(self.backend, Backend::Container(_)) {
+            return self.stop(grace).await;
+        }
+        if self.try_status().is_some() {
+            self.kill_group(Signal::SIGKILL);
+            return (self.wait().await, false);
+        }
+        self.signal(sig);
+        if let Backend::Local(child) = &mut self.backend {
+            let _ = tokio::time::timeout(grace, child.wait()).await;
+        }
+        self.kill_group(Signal::SIGKILL);
+        (self.wait().await, true)
+    }
+
     /// A polite signal: to the keeper alone under the init (it forwards to the whole
     /// namespace once; the group would get it twice), else to the group.
     fn signal(&self, sig: Signal) {

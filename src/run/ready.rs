@@ -1,5 +1,6 @@
-//! Readiness probes from the manifest: TCP accepts, UDP port bound, a log line, a file, a
-//! fixed delay. All given conditions must hold before dependants start.
+//! Readiness probes from the manifest: TCP accepts, UDP port bound, a QUIC server answering
+//! Version Negotiation, a log line, a file, a fixed delay. All given conditions must hold
+//! before dependants start.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -32,6 +33,9 @@ pub fn after(d: Duration) -> std::time::Instant {
 pub struct Probe {
     pub tcp: Option<SocketAddr>,
     pub udp: Option<SocketAddr>,
+    /// A QUIC server's address: ready when it answers an unknown version with Version
+    /// Negotiation (quic-interop-runner's wait-for-it-quic).
+    pub quic: Option<SocketAddr>,
     pub log: Option<regex::Regex>,
     pub file: Option<PathBuf>,
     pub delay: Option<Duration>,
@@ -43,10 +47,19 @@ pub struct Probe {
 
 /// Waits until the probe holds. `log_seen` flips to true when an output line matched the
 /// probe's regex (the line readers do the matching).
-pub async fn wait(p: &Probe, mut log_seen: watch::Receiver<bool>) {
+pub async fn wait(p: &Probe, log_seen: watch::Receiver<bool>) {
     if let Some(d) = p.delay {
         tokio::time::sleep(d).await;
     }
+    let quic = async {
+        if let Some(a) = p.quic {
+            quic_answers(a, p.net_of).await;
+        }
+    };
+    tokio::join!(quic, wait_rest(p, log_seen));
+}
+
+async fn wait_rest(p: &Probe, mut log_seen: watch::Receiver<bool>) {
     loop {
         let tcp_ok = match (p.tcp, p.net_of) {
             (Some(a), Some(pid)) => tcp_listening_in(pid, a),
@@ -65,6 +78,99 @@ pub async fn wait(p: &Probe, mut log_seen: watch::Receiver<bool>) {
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+}
+
+/// The version the probe offers: of the form 0x?a?a?a?a that RFC 9000 §15 reserves to
+/// exercise version negotiation, so no server supports it.
+pub const PROBE_VERSION: u32 = 0x1a2a_3a4a;
+
+/// A long-header Initial-shaped packet with [`PROBE_VERSION`], 8-byte DCID and SCID, padded
+/// to a 1200-byte datagram (RFC 9000 §14.1: smaller ones may be dropped unanswered).
+pub fn version_probe(dcid: &[u8; 8], scid: &[u8; 8]) -> Vec<u8> {
+    let mut p = Vec::with_capacity(1200);
+    p.push(0xc0);
+    p.extend_from_slice(&PROBE_VERSION.to_be_bytes());
+    p.push(8);
+    p.extend_from_slice(dcid);
+    p.push(8);
+    p.extend_from_slice(scid);
+    p.resize(1200, 0);
+    p
+}
+
+/// Whether `d` is a Version Negotiation answering our probe (RFC 9000 §17.2.1: long header,
+/// version 0, the DCID echoing our SCID).
+pub fn is_version_negotiation(d: &[u8], scid: &[u8; 8]) -> bool {
+    d.len() >= 7
+        && d[0] & 0x80 != 0
+        && d[1..5] == [0, 0, 0, 0]
+        && d[5] as usize == scid.len()
+        && d.get(6..14) == Some(&scid[..])
+}
+
+/// Sends the version probe to `addr` every 100 ms until a Version Negotiation comes back.
+/// With `net_of`, the socket is made inside that process's network namespace, so it works
+/// for services in netns or containers as on localhost.
+pub async fn quic_answers(addr: SocketAddr, net_of: Option<u32>) {
+    let sock = loop {
+        match quic_socket(addr, net_of).await {
+            Ok(s) => break s,
+            Err(e) => {
+                tracing::debug!(%addr, "quic readiness socket: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+    let dcid: [u8; 8] = rand::random();
+    let scid: [u8; 8] = rand::random();
+    let probe = version_probe(&dcid, &scid);
+    let mut buf = vec![0u8; 2048];
+    loop {
+        // Errors (ECONNREFUSED while nothing is bound yet) just mean "not yet".
+        let _ = sock.send_to(&probe, addr).await;
+        let until = tokio::time::Instant::now() + Duration::from_millis(100);
+        while let Ok(Ok((n, from))) = tokio::time::timeout_at(until, sock.recv_from(&mut buf)).await
+        {
+            if from == addr && is_version_negotiation(&buf[..n], &scid) {
+                return;
+            }
+        }
+        tokio::time::sleep_until(until).await;
+    }
+}
+
+/// A UDP socket bound in panther's namespace, or in the one of process `net_of` (made by a
+/// short-lived thread that joins it: `setns` changes only the calling thread, and a socket
+/// keeps the namespace it was made in).
+async fn quic_socket(
+    addr: SocketAddr,
+    net_of: Option<u32>,
+) -> std::io::Result<tokio::net::UdpSocket> {
+    let any: SocketAddr = if addr.is_ipv4() {
+        (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
+    } else {
+        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+    };
+    let std_sock = match net_of {
+        None => std::net::UdpSocket::bind(any)?,
+        Some(pid) => {
+            let ns = std::fs::File::open(format!("/proc/{pid}/ns/net"))?;
+            tokio::task::spawn_blocking(move || {
+                std::thread::spawn(move || {
+                    use std::os::fd::AsFd;
+                    nix::sched::setns(ns.as_fd(), nix::sched::CloneFlags::CLONE_NEWNET)
+                        .map_err(std::io::Error::from)?;
+                    std::net::UdpSocket::bind(any)
+                })
+                .join()
+                .map_err(|_| std::io::Error::other("namespace thread panicked"))?
+            })
+            .await
+            .map_err(std::io::Error::other)??
+        }
+    };
+    std_sock.set_nonblocking(true)?;
+    tokio::net::UdpSocket::from_std(std_sock)
 }
 
 /// Whether some socket is bound to this UDP port, from the kernel's table (probing by
@@ -115,6 +221,76 @@ mod tests {
         assert_eq!(seconds(f64::INFINITY), seconds(MAX_SECONDS));
         assert!(after(seconds(1e19)) > std::time::Instant::now());
         assert_eq!(seconds(1.5), Duration::from_millis(1500));
+    }
+
+    #[test]
+    fn the_version_probe_is_a_padded_long_header_with_a_reserved_version() {
+        let p = version_probe(&[1; 8], &[2; 8]);
+        assert_eq!(p.len(), 1200);
+        assert_eq!(p[0] & 0xc0, 0xc0);
+        assert_eq!(&p[1..5], &[0x1a, 0x2a, 0x3a, 0x4a]);
+        assert_eq!(p[5], 8);
+        assert_eq!(&p[6..14], &[1; 8]);
+        assert_eq!(p[14], 8);
+        assert_eq!(&p[15..23], &[2; 8]);
+    }
+
+    #[test]
+    fn only_a_version_negotiation_for_our_scid_counts() {
+        let scid = [7u8; 8];
+        let mut vn = vec![0x80, 0, 0, 0, 0, 8];
+        vn.extend_from_slice(&scid);
+        vn.push(8);
+        vn.extend_from_slice(&[1; 8]);
+        vn.extend_from_slice(&1u32.to_be_bytes());
+        assert!(is_version_negotiation(&vn, &scid));
+        assert!(!is_version_negotiation(&vn, &[8; 8]));
+        let mut initial = vn.clone();
+        initial[4] = 1;
+        assert!(!is_version_negotiation(&initial, &scid));
+        assert!(!is_version_negotiation(&vn[..5], &scid));
+    }
+
+    /// A real UDP server that answers like a QUIC server: the probe waits for it, and a
+    /// silent socket on the same kind of port never satisfies it.
+    #[tokio::test]
+    async fn waits_for_a_version_negotiation_not_a_bound_port() {
+        let silent = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let a = silent.local_addr().unwrap();
+        let r = tokio::time::timeout(Duration::from_millis(400), quic_answers(a, None)).await;
+        assert!(r.is_err(), "a bound but silent port must not be ready");
+
+        let server = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let a = server.local_addr().unwrap();
+        tokio::spawn(async move {
+            let mut buf = [0u8; 1500];
+            let mut first = true;
+            loop {
+                let (n, from) = server.recv_from(&mut buf).await.unwrap();
+                if first {
+                    // Like a server still starting: the first probe is lost.
+                    first = false;
+                    continue;
+                }
+                assert_eq!(n, 1200);
+                let dcid = &buf[6..14];
+                let scid = &buf[15..23];
+                let mut vn = vec![0x80, 0, 0, 0, 0, 8];
+                vn.extend_from_slice(scid);
+                vn.push(8);
+                vn.extend_from_slice(dcid);
+                vn.extend_from_slice(&1u32.to_be_bytes());
+                server.send_to(&vn, from).await.unwrap();
+            }
+        });
+        let t0 = std::time::Instant::now();
+        tokio::time::timeout(Duration::from_secs(5), quic_answers(a, None))
+            .await
+            .expect("ready");
+        assert!(
+            t0.elapsed() >= Duration::from_millis(90),
+            "the second probe answered"
+        );
     }
 
     #[test]
