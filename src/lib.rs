@@ -9,6 +9,7 @@ pub mod events;
 pub mod experiment;
 pub mod matrix;
 pub mod plugin;
+pub mod quic;
 pub mod results;
 pub mod run;
 pub mod suggest;
