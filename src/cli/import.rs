@@ -8,15 +8,17 @@ use super::exit;
 use crate::import::{self, Options};
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Inputs are recognised by content: pcap or pcapng captures (Ethernet, raw IP, \
-Linux SLL/SLL2 or loopback link types), NSS key logs (SSLKEYLOGFILE), and quic-interop-runner log \
-folders (sim/trace_node_left.pcap, keys.log; endpoints named client and server). A key log named \
+#[command(
+    after_help = "Inputs are recognised by content: pcap or pcapng captures (Ethernet, raw IP, \
+Linux SLL/SLL2 or loopback link types), NSS key logs (SSLKEYLOGFILE), qlog files (JSON 0.3, \
+JSON-SEQ .sqlog, picoquic's draft-00; both endpoints' files are correlated and unreceived packets \
+shown lost), and quic-interop-runner log folders (sim/trace_node_left.pcap, keys.log; endpoints named client and server). A key log named \
 keys.log, sslkeylog.log, STEM.keys or STEM.keylog next to a capture is used too. Initial packets \
-are decrypted without a key log; Handshake and 1-RTT need one. qlog files are not imported by this \
-build.\n\nExit codes: 0 imported, 2 bad input (a file that is not a trace, a truncated or \
-undecryptable capture, a key log that matches no connection); nothing is written then.")]
+are decrypted without a key log; Handshake and 1-RTT need one.\n\nExit codes: 0 imported, 2 bad input (a file that is not a trace, a truncated or \
+undecryptable capture, a key log that matches no connection, a qlog file that is not JSON); nothing is written then."
+)]
 pub struct Args {
-    /// Captures (pcap, pcapng), key logs or quic-interop-runner log folders.
+    /// Captures (pcap, pcapng), qlog files, key logs or quic-interop-runner log folders.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// An NSS key log for Handshake and 1-RTT packets (repeatable).
@@ -31,7 +33,12 @@ pub struct Args {
 }
 
 pub fn run(a: &Args) -> i32 {
-    let opts = Options { inputs: a.paths.clone(), keylogs: a.keylog.clone(), output: a.output.clone(), name: a.name.clone() };
+    let opts = Options {
+        inputs: a.paths.clone(),
+        keylogs: a.keylog.clone(),
+        output: a.output.clone(),
+        name: a.name.clone(),
+    };
     match import::import(&opts) {
         Ok(r) => {
             for w in &r.warnings {

@@ -37,7 +37,10 @@ fn head(path: &Path) -> Result<Vec<u8>, ImportError> {
     let io = |e| ImportError::Io(path.display().to_string(), e);
     let f = std::fs::File::open(path).map_err(io)?;
     if !f.metadata().map_err(io)?.is_file() {
-        return Err(ImportError::Unknown(path.display().to_string(), "not a regular file (a FIFO, device or socket)".into()));
+        return Err(ImportError::Unknown(
+            path.display().to_string(),
+            "not a regular file (a FIFO, device or socket)".into(),
+        ));
     }
     let mut buf = Vec::with_capacity(4096);
     f.take(4096).read_to_end(&mut buf).map_err(io)?;
@@ -50,15 +53,26 @@ pub fn classify_file(path: &Path) -> Result<Input, ImportError> {
     if looks_like_capture(&h) {
         return Ok(Input::Capture(path.to_path_buf()));
     }
+    // Named like qlog: the qlog parser says what is wrong with it, if anything.
+    if crate::quic::qlog::is_qlog_name(path) {
+        return Ok(Input::Qlog(path.to_path_buf()));
+    }
     let text = String::from_utf8_lossy(&h);
     let t = text.trim_start();
     if t.starts_with('{') || t.starts_with('[') || h.first() == Some(&0x1e) {
         return Ok(Input::Qlog(path.to_path_buf()));
     }
-    if text.lines().any(|l| KEYLOG_LABELS.iter().any(|k| l.trim_start().starts_with(k))) {
+    if text
+        .lines()
+        .any(|l| KEYLOG_LABELS.iter().any(|k| l.trim_start().starts_with(k)))
+    {
         return Ok(Input::KeyLog(path.to_path_buf()));
     }
-    let why = if h.is_empty() { "the file is empty".to_string() } else { "not a pcap/pcapng capture, a qlog file or an NSS key log".to_string() };
+    let why = if h.is_empty() {
+        "the file is empty".to_string()
+    } else {
+        "not a pcap/pcapng capture, a qlog file or an NSS key log".to_string()
+    };
     Err(ImportError::Unknown(path.display().to_string(), why))
 }
 
@@ -76,7 +90,10 @@ pub fn expand(paths: &[PathBuf], keylogs: &[PathBuf]) -> Result<Inputs, ImportEr
             }
             push(&mut out.items, i);
         } else {
-            return Err(ImportError::Io(p.display().to_string(), std::io::Error::from(std::io::ErrorKind::NotFound)));
+            return Err(ImportError::Io(
+                p.display().to_string(),
+                std::io::Error::from(std::io::ErrorKind::NotFound),
+            ));
         }
     }
     for k in keylogs {
@@ -95,8 +112,17 @@ fn push(items: &mut Vec<Input>, i: Input) {
 /// Key logs conventionally named next to a capture.
 fn beside(capture: &Path, items: &mut Vec<Input>) {
     let dir = capture.parent().unwrap_or(Path::new("."));
-    let stem = capture.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    let names = ["keys.log".to_string(), "sslkeylog.log".into(), format!("{stem}.keys"), format!("{stem}.keylog"), format!("{stem}.keys.log")];
+    let stem = capture
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let names = [
+        "keys.log".to_string(),
+        "sslkeylog.log".into(),
+        format!("{stem}.keys"),
+        format!("{stem}.keylog"),
+        format!("{stem}.keys.log"),
+    ];
     for n in names {
         let k = dir.join(n);
         if k.is_file() && matches!(classify_file(&k), Ok(Input::KeyLog(_))) {
@@ -111,15 +137,24 @@ fn beside(capture: &Path, items: &mut Vec<Input>) {
 /// `client/qlog`, `server/qlog`.
 fn interop_folder(dir: &Path, out: &mut Inputs) -> Result<(), ImportError> {
     let sim = dir.join("sim");
-    let capture = ["trace_node_left.pcap", "trace_node_right.pcap"].iter().map(|n| sim.join(n)).find(|p| p.is_file());
+    let capture = ["trace_node_left.pcap", "trace_node_right.pcap"]
+        .iter()
+        .map(|n| sim.join(n))
+        .find(|p| p.is_file());
     let Some(capture) = capture else {
         return Err(ImportError::Unknown(
             dir.display().to_string(),
-            "a folder, but not a quic-interop-runner log folder (no sim/trace_node_left.pcap)".into(),
+            "a folder, but not a quic-interop-runner log folder (no sim/trace_node_left.pcap)"
+                .into(),
         ));
     };
     push(&mut out.items, Input::Capture(capture));
-    for k in [dir.join("keys.log"), dir.join("client/keys.log"), dir.join("server/keys.log"), sim.join("keys.log")] {
+    for k in [
+        dir.join("keys.log"),
+        dir.join("client/keys.log"),
+        dir.join("server/keys.log"),
+        sim.join("keys.log"),
+    ] {
         if k.is_file() {
             push(&mut out.items, Input::KeyLog(k));
         }

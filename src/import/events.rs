@@ -30,7 +30,11 @@ pub fn endpoint_names(decoder: &Decoder, roles_named: bool) -> HashMap<SocketAdd
         };
         taken.insert(server.clone(), c.server);
         names.entry(c.server).or_insert(server);
-        let client = if roles_named { "client".to_string() } else { c.client.to_string() };
+        let client = if roles_named {
+            "client".to_string()
+        } else {
+            c.client.to_string()
+        };
         names.entry(c.client).or_insert(client);
     }
     names
@@ -41,7 +45,12 @@ fn name(names: &HashMap<SocketAddr, String>, a: SocketAddr) -> String {
 }
 
 /// The event for one packet; `t0` is the trace's first datagram time.
-pub fn packet_event(p: &DecodedPacket, names: &HashMap<SocketAddr, String>, t0: std::time::Duration, test: &str) -> Event {
+pub fn packet_event(
+    p: &DecodedPacket,
+    names: &HashMap<SocketAddr, String>,
+    t0: std::time::Duration,
+    test: &str,
+) -> Event {
     let mut e = Event::new(SOURCE, Kind::Message, "captured");
     e.t = p.time.saturating_sub(t0).as_micros() as u64;
     e.test = test.to_string();
@@ -77,7 +86,12 @@ pub fn packet_event(p: &DecodedPacket, names: &HashMap<SocketAddr, String>, t0: 
         data["notes"] = json!(p.notes);
     }
     if !p.versions.is_empty() {
-        data["versions"] = json!(p.versions.iter().map(|v| format!("0x{v:08x}")).collect::<Vec<_>>());
+        data["versions"] = json!(
+            p.versions
+                .iter()
+                .map(|v| format!("0x{v:08x}"))
+                .collect::<Vec<_>>()
+        );
     }
     e.data = data;
     e

@@ -8,6 +8,7 @@
 
 pub mod detect;
 pub mod events;
+pub mod qlog;
 pub mod write;
 
 use std::path::{Path, PathBuf};
@@ -26,13 +27,17 @@ pub enum ImportError {
     Unknown(String, String),
     #[error(transparent)]
     Capture(#[from] CaptureError),
+    #[error("{0}")]
+    Qlog(String),
+    #[error("{0}: no QUIC packets in this qlog file (no packet_sent or packet_received events)")]
+    QlogEmpty(String),
     #[error(
-        "{0}: qlog files cannot be imported by this build yet (qlog parsing comes with the qlog parser); import the capture instead"
+        "nothing to import: a key log alone has nothing to decrypt; give a pcap/pcapng capture, qlog files or a quic-interop-runner log folder"
     )]
-    QlogUnsupported(String),
-    #[error("nothing to import: give a pcap/pcapng capture or a quic-interop-runner log folder")]
     NoCapture,
-    #[error("{path}: no QUIC packets among its {udp} UDP datagram(s) ({frames} frame(s))")]
+    #[error(
+        "{path}: no QUIC packets among its {udp} UDP datagram(s) ({frames} frame(s)); short-header packets are recognised only after their connection's handshake"
+    )]
     NoQuic { path: String, udp: u64, frames: u64 },
     #[error(
         "undecryptable capture: none of its {packets} QUIC packet(s) could be decrypted ({why}); a capture that starts after the handshake needs the peers' key log (--keylog FILE)"
@@ -41,7 +46,11 @@ pub enum ImportError {
     #[error(
         "the key log ({files}) matches none of the {conns} QUIC connection(s) in the capture (client randoms {randoms}); it was written for other connections"
     )]
-    KeyLogMismatch { files: String, conns: usize, randoms: String },
+    KeyLogMismatch {
+        files: String,
+        conns: usize,
+        randoms: String,
+    },
     #[error("cannot write the results folder under {0}: {1}")]
     Write(String, std::io::Error),
 }
@@ -70,12 +79,17 @@ pub struct Report {
     /// UDP datagrams that were not QUIC.
     pub other_datagrams: u64,
     pub frames: u64,
+    pub qlogs: Vec<String>,
+    /// Packets read from qlog files.
+    pub qlog_packets: usize,
     pub warnings: Vec<String>,
 }
 
 /// The decoded trace before it is written.
 pub struct Decoded {
     pub packets: Vec<DecodedPacket>,
+    /// Message events from qlog files.
+    pub qlog: Vec<crate::events::Event>,
     pub decoder: Decoder,
     pub report: Report,
     pub roles_named: bool,
@@ -84,53 +98,112 @@ pub struct Decoded {
 /// Imports and writes the results folder; returns what it holds.
 pub fn import(opts: &Options) -> Result<Report, ImportError> {
     let decoded = decode(opts)?;
-    let name = opts.name.clone().unwrap_or_else(|| default_name(&decoded.report));
+    let name = opts
+        .name
+        .clone()
+        .unwrap_or_else(|| default_name(&decoded.report));
     write::results_folder(&opts.output, &name, decoded)
 }
 
 fn default_name(r: &Report) -> String {
-    let first = r.captures.first().map(|c| Path::new(c));
-    let stem = first.and_then(|p| p.file_stem()).map(|s| s.to_string_lossy().into_owned());
+    let first = r.captures.first().or(r.qlogs.first()).map(Path::new);
+    let stem = first
+        .and_then(|p| p.file_stem())
+        .map(|s| s.to_string_lossy().into_owned());
     format!("import_{}", stem.unwrap_or_else(|| "trace".into()))
 }
 
 /// Reads and decodes every input; checks that the result is worth writing.
 pub fn decode(opts: &Options) -> Result<Decoded, ImportError> {
     let inputs = detect::expand(&opts.inputs, &opts.keylogs)?;
-    if let Some(Input::Qlog(q)) = inputs.items.iter().find(|i| matches!(i, Input::Qlog(_))) {
-        return Err(ImportError::QlogUnsupported(q.display().to_string()));
-    }
+    let test = opts.name.clone().unwrap_or_else(|| "import".into());
     let mut report = Report::default();
     let mut keylog = KeyLog::default();
     for i in &inputs.items {
         if let Input::KeyLog(k) = i {
-            let text = crate::plugin::loader::read_text_limited(k, 256 << 20).map_err(|e| ImportError::Io(k.display().to_string(), e))?;
+            let text = crate::plugin::loader::read_text_limited(k, 256 << 20)
+                .map_err(|e| ImportError::Io(k.display().to_string(), e))?;
             keylog.add(&text);
             report.keylogs.push(k.display().to_string());
         }
     }
-    let captures: Vec<&PathBuf> = inputs.items.iter().filter_map(|i| if let Input::Capture(c) = i { Some(c) } else { None }).collect();
-    if captures.is_empty() {
+    let pick = |want: fn(&Input) -> Option<&PathBuf>| {
+        inputs.items.iter().filter_map(want).collect::<Vec<_>>()
+    };
+    let captures = pick(|i| {
+        if let Input::Capture(c) = i {
+            Some(c)
+        } else {
+            None
+        }
+    });
+    let qlogs = pick(|i| {
+        if let Input::Qlog(q) = i {
+            Some(q)
+        } else {
+            None
+        }
+    });
+    if captures.is_empty() && qlogs.is_empty() {
         return Err(ImportError::NoCapture);
     }
+    let qlog_events = read_qlogs(&qlogs, &test, &mut report)?;
     let mut decoder = Decoder::new(keylog);
     let mut packets = Vec::new();
-    for c in captures {
+    for c in &captures {
         let stats = read_capture(c, &mut decoder, &mut packets, &mut report)?;
         report.captures.push(c.display().to_string());
         report.frames += stats.frames;
     }
     packets.sort_by_key(|p| p.time);
     tally(&packets, &decoder, &mut report);
-    check(&packets, &decoder, &report)?;
-    Ok(Decoded { packets, decoder, report, roles_named: inputs.roles_named })
+    if !captures.is_empty() {
+        check(&packets, &decoder, &report)?;
+    }
+    Ok(Decoded {
+        packets,
+        qlog: qlog_events,
+        decoder,
+        report,
+        roles_named: inputs.roles_named,
+    })
 }
 
-fn read_capture(path: &Path, decoder: &mut Decoder, packets: &mut Vec<DecodedPacket>, report: &mut Report) -> Result<CaptureStats, ImportError> {
+fn read_qlogs(
+    paths: &[&PathBuf],
+    test: &str,
+    report: &mut Report,
+) -> Result<Vec<crate::events::Event>, ImportError> {
+    let mut all = Vec::new();
+    for p in paths {
+        let traces = qlog::read(&[p.as_path()])?;
+        if traces.iter().all(|t| t.packets().next().is_none()) {
+            return Err(ImportError::QlogEmpty(p.display().to_string()));
+        }
+        if traces.iter().any(|t| t.truncated) {
+            report.warnings.push(format!(
+                "{}: cut short (a torn last record); every complete event was read",
+                p.display()
+            ));
+        }
+        report.qlogs.push(p.display().to_string());
+        all.extend(traces);
+    }
+    let events = qlog::events(&all, test);
+    report.qlog_packets = events.len();
+    Ok(events)
+}
+
+fn read_capture(
+    path: &Path,
+    decoder: &mut Decoder,
+    packets: &mut Vec<DecodedPacket>,
+    report: &mut Report,
+) -> Result<CaptureStats, ImportError> {
     let before = packets.len();
     let stats = capture::for_each_datagram(path, |d| {
         let got = decoder.feed(d.time, d.src, d.dst, d.payload);
-        let quic = got.first().is_some_and(|p| p.conn.is_some() || !matches!(p.status, PacketStatus::Failed(_)));
+        let quic = got.first().is_some_and(recognised);
         if quic {
             packets.extend(got);
         } else {
@@ -138,9 +211,22 @@ fn read_capture(path: &Path, decoder: &mut Decoder, packets: &mut Vec<DecodedPac
         }
     })?;
     if packets.len() == before {
-        return Err(ImportError::NoQuic { path: path.display().to_string(), udp: stats.udp, frames: stats.frames });
+        return Err(ImportError::NoQuic {
+            path: path.display().to_string(),
+            udp: stats.udp,
+            frames: stats.frames,
+        });
     }
     Ok(stats)
+}
+
+/// Whether a packet is QUIC beyond doubt: part of a tracked connection, or a long header of
+/// a known version (or Version Negotiation). A lone short header could be any UDP payload.
+fn recognised(p: &DecodedPacket) -> bool {
+    use crate::quic::wire::header::is_known_version;
+    p.conn.is_some()
+        || p.ty == crate::quic::wire::PacketType::VersionNegotiation
+        || (p.ty.is_long() && is_known_version(p.version))
 }
 
 fn tally(packets: &[DecodedPacket], decoder: &Decoder, r: &mut Report) {
@@ -161,20 +247,29 @@ fn tally(packets: &[DecodedPacket], decoder: &Decoder, r: &mut Report) {
         });
     }
     if r.failed > 0 {
-        r.warnings.push(format!("{} packet(s) did not decrypt or decode (see their status in the detail pane)", r.failed));
+        r.warnings.push(format!(
+            "{} packet(s) did not decrypt or decode (see their status in the detail pane)",
+            r.failed
+        ));
     }
 }
 
 fn check(packets: &[DecodedPacket], decoder: &Decoder, r: &Report) -> Result<(), ImportError> {
     if r.decrypted == 0 {
-        let why = if packets.iter().any(|p| p.ty == crate::quic::wire::PacketType::Initial) {
+        let why = if packets
+            .iter()
+            .any(|p| p.ty == crate::quic::wire::PacketType::Initial)
+        {
             "its Initial packets did not authenticate".to_string()
         } else if decoder.keylog().is_empty() {
             "no Initial packets and no key log".to_string()
         } else {
             "no Initial packets, and the key log does not match".to_string()
         };
-        return Err(ImportError::Undecryptable { packets: packets.len(), why });
+        return Err(ImportError::Undecryptable {
+            packets: packets.len(),
+            why,
+        });
     }
     let conns = decoder.connections();
     if !decoder.keylog().is_empty() && !conns.is_empty() && !conns.iter().any(|c| c.in_keylog) {
@@ -187,7 +282,11 @@ fn check(packets: &[DecodedPacket], decoder: &Decoder, r: &Report) -> Result<(),
         return Err(ImportError::KeyLogMismatch {
             files: r.keylogs.join(", "),
             conns: conns.len(),
-            randoms: if randoms.is_empty() { "none seen".into() } else { randoms.join(", ") },
+            randoms: if randoms.is_empty() {
+                "none seen".into()
+            } else {
+                randoms.join(", ")
+            },
         });
     }
     Ok(())

@@ -34,10 +34,16 @@ pub fn results_folder(root: &Path, name: &str, d: Decoded) -> Result<Report, Imp
     let events = build_events(&d, name);
     write_events(&tmp, &events).map_err(werr)?;
     if events.len() <= MERMAID_MAX {
-        std::fs::write(tmp.join(crate::results::SEQUENCE), crate::results::mermaid::render(&events)).map_err(werr)?;
+        std::fs::write(
+            tmp.join(crate::results::SEQUENCE),
+            crate::results::mermaid::render(&events),
+        )
+        .map_err(werr)?;
     }
     let final_dir = free_name(root, &leaf);
-    report.dir = std::fs::canonicalize(root).map_err(werr)?.join(final_dir.file_name().expect("has a name"));
+    report.dir = std::fs::canonicalize(root)
+        .map_err(werr)?
+        .join(final_dir.file_name().expect("has a name"));
     let json = serde_json::to_string_pretty(&report).map_err(|e| werr(std::io::Error::other(e)))?;
     std::fs::write(tmp.join("import.json"), json + "\n").map_err(werr)?;
     std::fs::rename(&tmp, &final_dir).map_err(werr)?;
@@ -48,7 +54,13 @@ pub fn results_folder(root: &Path, name: &str, d: Decoded) -> Result<Report, Imp
 /// `leaf`, or `leaf_N` when taken.
 fn free_name(root: &Path, leaf: &str) -> PathBuf {
     (0..)
-        .map(|n| if n == 0 { root.join(leaf) } else { root.join(format!("{leaf}_{n}")) })
+        .map(|n| {
+            if n == 0 {
+                root.join(leaf)
+            } else {
+                root.join(format!("{leaf}_{n}"))
+            }
+        })
         .find(|p| !p.exists())
         .expect("some name is free")
 }
@@ -61,19 +73,37 @@ fn build_events(d: &Decoded, test: &str) -> Vec<Event> {
         events::SOURCE,
         Kind::Marker,
         format!(
-            "imported {}: {} QUIC packet(s) in {} connection(s), {} decrypted, {} without keys",
-            r.captures.join(", "),
+            "imported {}: {} QUIC packet(s) in {} connection(s), {} decrypted, {} without keys; {} qlog packet(s)",
+            r.captures
+                .iter()
+                .chain(&r.qlogs)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", "),
             r.packets,
             r.connections,
             r.decrypted,
-            r.no_keys
+            r.no_keys,
+            r.qlog_packets
         ),
     );
     head.test = test.to_string();
     head.data = serde_json::json!({ "keylogs": r.keylogs, "warnings": r.warnings });
-    let mut out = Vec::with_capacity(d.packets.len() + 1);
+    let mut out = Vec::with_capacity(d.packets.len() + d.qlog.len() + 1);
     out.push(head);
-    out.extend(d.packets.iter().map(|p| events::packet_event(p, &names, t0, test)));
+    out.extend(
+        d.packets
+            .iter()
+            .map(|p| events::packet_event(p, &names, t0, test)),
+    );
+    if !d.qlog.is_empty() {
+        // Capture and qlog times have no common clock: qlog events follow the capture's.
+        let shift = out.last().map_or(0, |e| e.t);
+        out.extend(d.qlog.iter().cloned().map(|mut e| {
+            e.t += shift;
+            e
+        }));
+    }
     for (i, e) in out.iter_mut().enumerate() {
         e.seq = i as u64;
     }

@@ -23,7 +23,11 @@ impl CryptoStream {
     pub fn add(&mut self, offset: u64, data: &[u8]) -> bool {
         let before = self.data.len();
         self.place(offset, data);
-        while let Some(i) = self.pending.iter().position(|(o, _)| *o <= self.data.len() as u64) {
+        while let Some(i) = self
+            .pending
+            .iter()
+            .position(|(o, _)| *o <= self.data.len() as u64)
+        {
             let (o, d) = self.pending.swap_remove(i);
             self.place(o, &d);
         }
@@ -89,18 +93,31 @@ fn first_message(stream: &[u8]) -> Option<(u8, &[u8])> {
 /// The ClientHello at the start of a client's Initial CRYPTO stream, once it is complete.
 /// `Ok(None)` means "not all there yet"; an error means it is not a ClientHello.
 pub fn client_hello(stream: &[u8]) -> Result<Option<ClientHello>, WireError> {
-    let Some((ty, body)) = first_message(stream) else { return Ok(None) };
+    let Some((ty, body)) = first_message(stream) else {
+        return Ok(None);
+    };
     if ty != 1 {
         return Err(not_hello("ClientHello", ty));
     }
     let mut r = Reader::new(body);
     r.skip(2, "ClientHello version")?;
     let random = random(&mut r)?;
-    r.u8("session ID length").map(usize::from).and_then(|n| r.skip(n, "session ID"))?;
+    r.u8("session ID length")
+        .map(usize::from)
+        .and_then(|n| r.skip(n, "session ID"))?;
     let suites_raw = u16_prefixed(&mut r, "cipher suites")?;
-    let suites = suites_raw.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
-    r.u8("compression methods length").map(usize::from).and_then(|n| r.skip(n, "compression methods"))?;
-    let mut hello = ClientHello { random, suites, ..ClientHello::default() };
+    let suites = suites_raw
+        .chunks_exact(2)
+        .map(|c| u16::from_be_bytes([c[0], c[1]]))
+        .collect();
+    r.u8("compression methods length")
+        .map(usize::from)
+        .and_then(|n| r.skip(n, "compression methods"))?;
+    let mut hello = ClientHello {
+        random,
+        suites,
+        ..ClientHello::default()
+    };
     if r.is_empty() {
         return Ok(Some(hello));
     }
@@ -119,20 +136,28 @@ pub fn client_hello(stream: &[u8]) -> Result<Option<ClientHello>, WireError> {
 
 /// The ServerHello at the start of a server's Initial CRYPTO stream, once it is complete.
 pub fn server_hello(stream: &[u8]) -> Result<Option<ServerHello>, WireError> {
-    let Some((ty, body)) = first_message(stream) else { return Ok(None) };
+    let Some((ty, body)) = first_message(stream) else {
+        return Ok(None);
+    };
     if ty != 2 {
         return Err(not_hello("ServerHello", ty));
     }
     let mut r = Reader::new(body);
     r.skip(2, "ServerHello version")?;
     let random = random(&mut r)?;
-    r.u8("session ID length").map(usize::from).and_then(|n| r.skip(n, "session ID"))?;
+    r.u8("session ID length")
+        .map(usize::from)
+        .and_then(|n| r.skip(n, "session ID"))?;
     let suite = r.u16("cipher suite")?;
     Ok(Some(ServerHello { random, suite }))
 }
 
 fn not_hello(what: &'static str, ty: u8) -> WireError {
-    WireError::Malformed { what, at: 0, reason: format!("handshake message type {ty}") }
+    WireError::Malformed {
+        what,
+        at: 0,
+        reason: format!("handshake message type {ty}"),
+    }
 }
 
 fn random(r: &mut Reader<'_>) -> Result<[u8; 32], WireError> {
@@ -162,10 +187,14 @@ fn sni(data: &[u8]) -> Option<String> {
 fn alpn(data: &[u8]) -> Vec<String> {
     let mut out = Vec::new();
     let mut r = Reader::new(data);
-    let Ok(list) = u16_prefixed(&mut r, "ALPN list") else { return out };
+    let Ok(list) = u16_prefixed(&mut r, "ALPN list") else {
+        return out;
+    };
     let mut list = Reader::new(list);
     while let Ok(n) = list.u8("ALPN length") {
-        let Ok(p) = list.bytes(usize::from(n), "ALPN protocol") else { break };
+        let Ok(p) = list.bytes(usize::from(n), "ALPN protocol") else {
+            break;
+        };
         out.push(String::from_utf8_lossy(p).into_owned());
     }
     out
@@ -190,6 +219,9 @@ mod tests {
     fn incomplete_and_wrong_messages() {
         assert_eq!(client_hello(&[1, 0, 0, 10, 3]).unwrap(), None);
         assert!(client_hello(&[2, 0, 0, 1, 0]).is_err());
-        assert!(server_hello(&[2, 0, 0, 2, 3, 3]).is_err(), "truncated inside a complete message");
+        assert!(
+            server_hello(&[2, 0, 0, 2, 3, 3]).is_err(),
+            "truncated inside a complete message"
+        );
     }
 }

@@ -9,20 +9,29 @@ use std::path::Path;
 use std::time::Duration;
 
 use etherparse::{NetSlice, SlicedPacket, TransportSlice};
-use pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionOption;
-use pcap_file::pcapng::Block;
 use pcap_file::DataLink;
+use pcap_file::pcapng::Block;
+use pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionOption;
 
 /// Why a capture could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum CaptureError {
     #[error("{path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{path}: not a pcap or pcapng capture (its first bytes are {magic})")]
     NotCapture { path: String, magic: String },
     #[error("{path}: damaged capture after {frames} frame(s): {reason}")]
-    Damaged { path: String, frames: u64, reason: String },
-    #[error("{path}: link type {link:?} is not supported (Ethernet, raw IP, Linux SLL/SLL2 and loopback are)")]
+    Damaged {
+        path: String,
+        frames: u64,
+        reason: String,
+    },
+    #[error(
+        "{path}: link type {link:?} is not supported (Ethernet, raw IP, Linux SLL/SLL2 and loopback are)"
+    )]
     LinkType { path: String, link: DataLink },
 }
 
@@ -45,7 +54,12 @@ pub struct CaptureStats {
     pub fragments: u64,
 }
 
-const PCAP_MAGICS: [[u8; 4]; 4] = [[0xd4, 0xc3, 0xb2, 0xa1], [0xa1, 0xb2, 0xc3, 0xd4], [0x4d, 0x3c, 0xb2, 0xa1], [0xa1, 0xb2, 0x3c, 0x4d]];
+const PCAP_MAGICS: [[u8; 4]; 4] = [
+    [0xd4, 0xc3, 0xb2, 0xa1],
+    [0xa1, 0xb2, 0xc3, 0xd4],
+    [0x4d, 0x3c, 0xb2, 0xa1],
+    [0xa1, 0xb2, 0x3c, 0x4d],
+];
 const PCAPNG_MAGIC: [u8; 4] = [0x0a, 0x0d, 0x0d, 0x0a];
 
 /// Whether the file starts like a pcap or pcapng capture.
@@ -54,16 +68,26 @@ pub fn looks_like_capture(head: &[u8]) -> bool {
 }
 
 /// Calls `each` for every UDP datagram of the capture at `path`, in file order.
-pub fn for_each_datagram(path: &Path, mut each: impl FnMut(Datagram<'_>)) -> Result<CaptureStats, CaptureError> {
+pub fn for_each_datagram(
+    path: &Path,
+    mut each: impl FnMut(Datagram<'_>),
+) -> Result<CaptureStats, CaptureError> {
     let name = path.display().to_string();
-    let io = |source| CaptureError::Io { path: name.clone(), source };
+    let io = |source| CaptureError::Io {
+        path: name.clone(),
+        source,
+    };
     let file = std::fs::File::open(path).map_err(io)?;
     if !file.metadata().map_err(io)?.is_file() {
         return Err(io(std::io::Error::other("not a regular file")));
     }
     let mut r = BufReader::with_capacity(1 << 20, file);
     let mut head = [0u8; 4];
-    r.read_exact(&mut head).map_err(|_| CaptureError::NotCapture { path: name.clone(), magic: "(fewer than 4)".into() })?;
+    r.read_exact(&mut head)
+        .map_err(|_| CaptureError::NotCapture {
+            path: name.clone(),
+            magic: "(fewer than 4)".into(),
+        })?;
     let chained = std::io::Cursor::new(head).chain(r);
     let mut stats = CaptureStats::default();
     if head == PCAPNG_MAGIC {
@@ -71,17 +95,30 @@ pub fn for_each_datagram(path: &Path, mut each: impl FnMut(Datagram<'_>)) -> Res
     } else if PCAP_MAGICS.contains(&head) {
         read_pcap(&name, chained, &mut stats, &mut each)?;
     } else {
-        let magic = head.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ");
+        let magic = head
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<Vec<_>>()
+            .join(" ");
         return Err(CaptureError::NotCapture { path: name, magic });
     }
     Ok(stats)
 }
 
 fn damaged(path: &str, frames: u64, e: impl std::fmt::Display) -> CaptureError {
-    CaptureError::Damaged { path: path.to_string(), frames, reason: e.to_string() }
+    CaptureError::Damaged {
+        path: path.to_string(),
+        frames,
+        reason: e.to_string(),
+    }
 }
 
-fn read_pcap(path: &str, r: impl Read, stats: &mut CaptureStats, each: &mut impl FnMut(Datagram<'_>)) -> Result<(), CaptureError> {
+fn read_pcap(
+    path: &str,
+    r: impl Read,
+    stats: &mut CaptureStats,
+    each: &mut impl FnMut(Datagram<'_>),
+) -> Result<(), CaptureError> {
     let mut reader = pcap_file::pcap::PcapReader::new(r).map_err(|e| damaged(path, 0, e))?;
     let link = reader.header().datalink;
     check_link(path, link)?;
@@ -92,7 +129,12 @@ fn read_pcap(path: &str, r: impl Read, stats: &mut CaptureStats, each: &mut impl
     Ok(())
 }
 
-fn read_pcapng(path: &str, r: impl Read, stats: &mut CaptureStats, each: &mut impl FnMut(Datagram<'_>)) -> Result<(), CaptureError> {
+fn read_pcapng(
+    path: &str,
+    r: impl Read,
+    stats: &mut CaptureStats,
+    each: &mut impl FnMut(Datagram<'_>),
+) -> Result<(), CaptureError> {
     let mut reader = pcap_file::pcapng::PcapNgReader::new(r).map_err(|e| damaged(path, 0, e))?;
     // Per interface: link type and timestamp units per second.
     let mut ifaces: Vec<(DataLink, u64)> = Vec::new();
@@ -105,7 +147,11 @@ fn read_pcapng(path: &str, r: impl Read, stats: &mut CaptureStats, each: &mut im
             }
             Block::EnhancedPacket(epb) => {
                 let Some(&(link, units)) = ifaces.get(epb.interface_id as usize) else {
-                    return Err(damaged(path, stats.frames, format!("packet on undeclared interface {}", epb.interface_id)));
+                    return Err(damaged(
+                        path,
+                        stats.frames,
+                        format!("packet on undeclared interface {}", epb.interface_id),
+                    ));
                 };
                 // pcap-file reads the raw count as nanoseconds; rescale to the interface's units.
                 let raw = epb.timestamp.as_nanos();
@@ -127,7 +173,11 @@ fn units_per_second(opts: &[InterfaceDescriptionOption<'_>]) -> u64 {
     for o in opts {
         if let InterfaceDescriptionOption::IfTsResol(r) = o {
             let n = u32::from(r & 0x7f).min(19);
-            return if r & 0x80 != 0 { 1u64 << n.min(63) } else { 10u64.pow(n) };
+            return if r & 0x80 != 0 {
+                1u64 << n.min(63)
+            } else {
+                10u64.pow(n)
+            };
         }
     }
     1_000_000
@@ -135,8 +185,18 @@ fn units_per_second(opts: &[InterfaceDescriptionOption<'_>]) -> u64 {
 
 fn check_link(path: &str, link: DataLink) -> Result<(), CaptureError> {
     match link {
-        DataLink::ETHERNET | DataLink::RAW | DataLink::IPV4 | DataLink::IPV6 | DataLink::LINUX_SLL | DataLink::LINUX_SLL2 | DataLink::NULL | DataLink::LOOP => Ok(()),
-        link => Err(CaptureError::LinkType { path: path.to_string(), link }),
+        DataLink::ETHERNET
+        | DataLink::RAW
+        | DataLink::IPV4
+        | DataLink::IPV6
+        | DataLink::LINUX_SLL
+        | DataLink::LINUX_SLL2
+        | DataLink::NULL
+        | DataLink::LOOP => Ok(()),
+        link => Err(CaptureError::LinkType {
+            path: path.to_string(),
+            link,
+        }),
     }
 }
 
@@ -146,20 +206,36 @@ fn ip_of(link: DataLink, data: &[u8]) -> Option<SlicedPacket<'_>> {
         DataLink::ETHERNET => SlicedPacket::from_ethernet(data).ok(),
         DataLink::LINUX_SLL => SlicedPacket::from_linux_sll(data).ok(),
         DataLink::LINUX_SLL2 => data.get(20..).and_then(|ip| SlicedPacket::from_ip(ip).ok()),
-        DataLink::NULL | DataLink::LOOP => data.get(4..).and_then(|ip| SlicedPacket::from_ip(ip).ok()),
+        DataLink::NULL | DataLink::LOOP => {
+            data.get(4..).and_then(|ip| SlicedPacket::from_ip(ip).ok())
+        }
         _ => SlicedPacket::from_ip(data).ok(),
     }
 }
 
-fn frame(link: DataLink, time: Duration, data: &[u8], stats: &mut CaptureStats, each: &mut impl FnMut(Datagram<'_>)) {
+fn frame(
+    link: DataLink,
+    time: Duration,
+    data: &[u8],
+    stats: &mut CaptureStats,
+    each: &mut impl FnMut(Datagram<'_>),
+) {
     stats.frames += 1;
     let Some(p) = ip_of(link, data) else {
         stats.not_udp += 1;
         return;
     };
     let (src, dst, fragmented) = match &p.net {
-        Some(NetSlice::Ipv4(v4)) => (IpAddr::V4(v4.header().source_addr()), IpAddr::V4(v4.header().destination_addr()), v4.payload().fragmented),
-        Some(NetSlice::Ipv6(v6)) => (IpAddr::V6(v6.header().source_addr()), IpAddr::V6(v6.header().destination_addr()), v6.payload().fragmented),
+        Some(NetSlice::Ipv4(v4)) => (
+            IpAddr::V4(v4.header().source_addr()),
+            IpAddr::V4(v4.header().destination_addr()),
+            v4.payload().fragmented,
+        ),
+        Some(NetSlice::Ipv6(v6)) => (
+            IpAddr::V6(v6.header().source_addr()),
+            IpAddr::V6(v6.header().destination_addr()),
+            v6.payload().fragmented,
+        ),
         _ => {
             stats.not_udp += 1;
             return;

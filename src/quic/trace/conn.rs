@@ -77,7 +77,11 @@ impl Conn {
 
     /// Which side sent a datagram from `src`.
     pub fn sender(&self, src: SocketAddr) -> Side {
-        if src == self.client { Side::Client } else { Side::Server }
+        if src == self.client {
+            Side::Client
+        } else {
+            Side::Server
+        }
     }
 
     /// Records a connection ID that `side` chose; returns whether it is new.
@@ -93,7 +97,11 @@ impl Conn {
     /// The CID among `side`'s that `packet` (a short header) starts with after its first byte.
     pub fn short_dcid_len(&self, receiver: Side, packet: &[u8]) -> Option<usize> {
         let body = packet.get(1..)?;
-        self.cids[side_ix(receiver)].iter().filter(|c| body.starts_with(c)).map(Vec::len).max()
+        self.cids[side_ix(receiver)]
+            .iter()
+            .filter(|c| body.starts_with(c))
+            .map(Vec::len)
+            .max()
     }
 
     /// A Retry moves the Initial keys to its SCID.
@@ -114,7 +122,13 @@ impl Conn {
 
     /// The header protection key (and the packet key for the current phase) of a space,
     /// derived on first use.
-    pub fn key(&mut self, ty: PacketType, version: u32, sender: Side, keylog: &KeyLog) -> Result<Option<&PacketKey>, WireError> {
+    pub fn key(
+        &mut self,
+        ty: PacketType,
+        version: u32,
+        sender: Side,
+        keylog: &KeyLog,
+    ) -> Result<Option<&PacketKey>, WireError> {
         self.prepare_key(ty, version, sender, keylog)?;
         Ok(self.key_ref(ty, sender))
     }
@@ -132,25 +146,33 @@ impl Conn {
     }
 
     /// Derives the key of a space and direction if it can be and is not there yet.
-    pub fn prepare_key(&mut self, ty: PacketType, version: u32, sender: Side, keylog: &KeyLog) -> Result<(), WireError> {
+    pub fn prepare_key(
+        &mut self,
+        ty: PacketType,
+        version: u32,
+        sender: Side,
+        keylog: &KeyLog,
+    ) -> Result<(), WireError> {
         let s = side_ix(sender);
         match ty {
-            PacketType::Initial => {
-                if self.initial[s].as_ref().is_none_or(|k| k.version() != version) {
-                    self.initial[s] = Some(PacketKey::initial(version, &self.initial_dcid, sender)?);
-                }
+            PacketType::Initial
+                if self.initial[s]
+                    .as_ref()
+                    .is_none_or(|k| k.version() != version) =>
+            {
+                self.initial[s] = Some(PacketKey::initial(version, &self.initial_dcid, sender)?);
             }
             PacketType::Handshake if self.handshake[s].is_none() => {
-                self.handshake[s] = self.from_keylog(keylog, version, |x| match sender {
+                self.handshake[s] = self.keylog_key(keylog, version, |x| match sender {
                     Side::Client => x.client_handshake.as_deref(),
                     Side::Server => x.server_handshake.as_deref(),
                 })?;
             }
             PacketType::ZeroRtt if self.early.is_none() && sender == Side::Client => {
-                self.early = self.from_keylog(keylog, version, |x| x.client_early.as_deref())?;
+                self.early = self.keylog_key(keylog, version, |x| x.client_early.as_deref())?;
             }
             PacketType::OneRtt if self.app[s].is_none() => {
-                let key = self.from_keylog(keylog, version, |x| match sender {
+                let key = self.keylog_key(keylog, version, |x| match sender {
                     Side::Client => x.client_app.as_deref(),
                     Side::Server => x.server_app.as_deref(),
                 })?;
@@ -185,20 +207,30 @@ impl Conn {
         self.server_hello
             .as_ref()
             .and_then(ServerHello::quic_suite)
-            .or_else(|| self.client_hello.as_ref().and_then(|c| c.suites.iter().find_map(|&s| Suite::from_tls(s))))
+            .or_else(|| {
+                self.client_hello
+                    .as_ref()
+                    .and_then(|c| c.suites.iter().find_map(|&s| Suite::from_tls(s)))
+            })
             .unwrap_or(Suite::Aes128Gcm)
     }
 
-    fn from_keylog(
+    fn keylog_key(
         &mut self,
         keylog: &KeyLog,
         version: u32,
         pick: impl Fn(&crate::quic::keylog::Secrets) -> Option<&[u8]>,
     ) -> Result<Option<PacketKey>, WireError> {
-        let Some(ch) = &self.client_hello else { return Ok(None) };
-        let Some(secrets) = keylog.get(&ch.random) else { return Ok(None) };
+        let Some(ch) = &self.client_hello else {
+            return Ok(None);
+        };
+        let Some(secrets) = keylog.get(&ch.random) else {
+            return Ok(None);
+        };
         self.in_keylog = true;
-        let Some(secret) = pick(secrets) else { return Ok(None) };
+        let Some(secret) = pick(secrets) else {
+            return Ok(None);
+        };
         PacketKey::from_secret(self.suite(), version, secret).map(Some)
     }
 
@@ -210,8 +242,12 @@ impl Conn {
         }
         let bytes = self.crypto[s].bytes();
         match sender {
-            Side::Client if self.client_hello.is_none() => self.client_hello = tls::client_hello(bytes).ok().flatten(),
-            Side::Server if self.server_hello.is_none() => self.server_hello = tls::server_hello(bytes).ok().flatten(),
+            Side::Client if self.client_hello.is_none() => {
+                self.client_hello = tls::client_hello(bytes).ok().flatten()
+            }
+            Side::Server if self.server_hello.is_none() => {
+                self.server_hello = tls::server_hello(bytes).ok().flatten()
+            }
             _ => {}
         }
     }

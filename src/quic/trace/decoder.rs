@@ -10,7 +10,7 @@ use super::conn::Conn;
 use crate::quic::keylog::KeyLog;
 use crate::quic::wire::frame::{hex, parse_frames};
 use crate::quic::wire::header::{self, Header, Space};
-use crate::quic::wire::{protect, verify_retry, Frame, PacketType, Side, WireError};
+use crate::quic::wire::{Frame, PacketType, Side, WireError, protect, verify_retry};
 
 /// One frame, as the timeline keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,7 +115,10 @@ pub struct Decoder {
 
 impl Decoder {
     pub fn new(keylog: KeyLog) -> Self {
-        Decoder { keylog, ..Default::default() }
+        Decoder {
+            keylog,
+            ..Default::default()
+        }
     }
 
     /// More key log lines (a live service's key log grows during the handshake).
@@ -134,7 +137,13 @@ impl Decoder {
 
     /// Decodes one UDP datagram. Datagrams that are not QUIC give one packet with a
     /// `Failed` status (the caller decides whether to show it).
-    pub fn feed(&mut self, time: Duration, src: SocketAddr, dst: SocketAddr, datagram: &[u8]) -> Vec<DecodedPacket> {
+    pub fn feed(
+        &mut self,
+        time: Duration,
+        src: SocketAddr,
+        dst: SocketAddr,
+        datagram: &[u8],
+    ) -> Vec<DecodedPacket> {
         let mut out = Vec::new();
         let mut offset = 0;
         while offset < datagram.len() {
@@ -153,14 +162,18 @@ impl Decoder {
             let last = !h.is_protected() || h.ty == PacketType::OneRtt;
             let len = h.packet.len();
             let p = self.packet(time, src, dst, &h);
-            if h.ty == PacketType::OneRtt && matches!(p.status, PacketStatus::Failed(_)) {
-                if let Some(seg) = self.gso_segment(src, dst, datagram, offset, &h) {
-                    // A GSO super-frame: several datagrams of `seg` bytes captured as one.
-                    for chunk in datagram[offset..].chunks(seg) {
-                        out.extend(self.feed(time, src, dst, chunk));
-                    }
-                    return out;
+            // A GSO super-frame: several datagrams of `seg` bytes captured as one.
+            if h.ty == PacketType::OneRtt
+                && matches!(p.status, PacketStatus::Failed(_))
+                && let Some(seg) = self.gso_segment(src, dst, datagram, offset, &h)
+            {
+                // Segments are equal from the datagram's start: the first holds the packets
+                // already read plus this one.
+                out.extend(self.feed(time, src, dst, &datagram[offset..offset + seg]));
+                for chunk in datagram[offset + seg..].chunks(offset + seg) {
+                    out.extend(self.feed(time, src, dst, chunk));
                 }
+                return out;
             }
             out.push(p);
             if last {
@@ -173,18 +186,30 @@ impl Decoder {
 
     fn short_dcid_len(&self, c: usize, src: SocketAddr, packet: &[u8]) -> usize {
         let conn = &self.conns[c];
-        conn.short_dcid_len(conn.sender(src).peer(), packet).unwrap_or(0)
+        conn.short_dcid_len(conn.sender(src).peer(), packet)
+            .unwrap_or(0)
     }
 
-    fn find_conn(&self, src: SocketAddr, dst: SocketAddr, datagram: &[u8], offset: usize) -> Option<usize> {
+    fn find_conn(
+        &self,
+        src: SocketAddr,
+        dst: SocketAddr,
+        datagram: &[u8],
+        offset: usize,
+    ) -> Option<usize> {
         let first = datagram[offset];
         if first & 0x80 != 0 {
-            let dcid = datagram.get(offset + 6..).and_then(|r| r.get(..usize::from(datagram[offset + 5])));
+            let dcid = datagram
+                .get(offset + 6..)
+                .and_then(|r| r.get(..usize::from(datagram[offset + 5])));
             if let Some(&c) = dcid.and_then(|d| self.by_cid.get(d)) {
                 return Some(c);
             }
         }
-        self.by_path.get(&(src, dst)).or_else(|| self.by_path.get(&(dst, src))).copied()
+        self.by_path
+            .get(&(src, dst))
+            .or_else(|| self.by_path.get(&(dst, src)))
+            .copied()
     }
 
     fn conn_for(&mut self, src: SocketAddr, dst: SocketAddr, h: &Header<'_>) -> Option<usize> {
@@ -208,7 +233,15 @@ impl Decoder {
         Some(c)
     }
 
-    fn broken(&self, time: Duration, src: SocketAddr, dst: SocketAddr, conn: Option<usize>, size: usize, e: &WireError) -> DecodedPacket {
+    fn broken(
+        &self,
+        time: Duration,
+        src: SocketAddr,
+        dst: SocketAddr,
+        conn: Option<usize>,
+        size: usize,
+        e: &WireError,
+    ) -> DecodedPacket {
         let sender = conn.map_or(Side::Client, |c| self.conns[c].sender(src));
         DecodedPacket {
             time,
@@ -230,7 +263,13 @@ impl Decoder {
         }
     }
 
-    fn packet(&mut self, time: Duration, src: SocketAddr, dst: SocketAddr, h: &Header<'_>) -> DecodedPacket {
+    fn packet(
+        &mut self,
+        time: Duration,
+        src: SocketAddr,
+        dst: SocketAddr,
+        h: &Header<'_>,
+    ) -> DecodedPacket {
         let conn = self.conn_for(src, dst, h);
         let sender = conn.map_or(Side::Client, |c| self.conns[c].sender(src));
         let mut p = DecodedPacket {
@@ -256,12 +295,17 @@ impl Decoder {
             self.by_cid.insert(h.scid.to_vec(), c);
         }
         match h.ty {
-            PacketType::VersionNegotiation | PacketType::UnknownVersion => p.status = PacketStatus::Clear,
+            PacketType::VersionNegotiation | PacketType::UnknownVersion => {
+                p.status = PacketStatus::Clear
+            }
             PacketType::Retry => {
                 p.status = PacketStatus::Clear;
                 let odcid = self.conns[c].initial_dcid.clone();
                 if verify_retry(h.version, &odcid, h.packet) != Ok(true) {
-                    p.notes.push("Retry integrity tag does not match the client's DCID (RFC 9001 §5.8)".into());
+                    p.notes.push(
+                        "Retry integrity tag does not match the client's DCID (RFC 9001 §5.8)"
+                            .into(),
+                    );
                 }
                 self.conns[c].retry(h.scid);
             }
@@ -279,15 +323,22 @@ impl Decoder {
             p.status = PacketStatus::Failed(e.to_string());
             return;
         }
-        let Some(key) = conn.key_ref(h.ty, p.sender) else { return };
-        let mut u = match protect::unprotect_header(h.packet, h.pn_offset, key, largest, &mut self.buf) {
-            Ok(u) => u,
-            Err(e) => {
-                p.status = PacketStatus::Failed(format!("undecryptable: {e}"));
-                return;
-            }
+        let Some(key) = conn.key_ref(h.ty, p.sender) else {
+            return;
         };
-        let next = if h.ty == PacketType::OneRtt { conn.app_key_for_phase(p.sender, u.key_phase) } else { None };
+        let mut u =
+            match protect::unprotect_header(h.packet, h.pn_offset, key, largest, &mut self.buf) {
+                Ok(u) => u,
+                Err(e) => {
+                    p.status = PacketStatus::Failed(format!("undecryptable: {e}"));
+                    return;
+                }
+            };
+        let next = if h.ty == PacketType::OneRtt {
+            conn.app_key_for_phase(p.sender, u.key_phase)
+        } else {
+            None
+        };
         let result = match &next {
             Some((k, _)) => protect::decrypt_payload(&mut self.buf, &mut u, k).map(|_| ()),
             None => protect::decrypt_payload(&mut self.buf, &mut u, key).map(|_| ()),
@@ -306,7 +357,8 @@ impl Decoder {
             p.key_phase = Some(u.key_phase);
         }
         if u.reserved_bits != 0 {
-            p.notes.push("reserved bits are not zero (RFC 9000 §17.2)".into());
+            p.notes
+                .push("reserved bits are not zero (RFC 9000 §17.2)".into());
         }
         p.status = PacketStatus::Decrypted;
         let plain = &self.buf[u.header_len..u.header_len + u.payload_len];
@@ -315,11 +367,16 @@ impl Decoder {
             match f {
                 Ok(f) => {
                     match &f {
-                        Frame::Crypto { offset, data } if h.ty == PacketType::Initial => conn.crypto(p.sender, *offset, data),
+                        Frame::Crypto { offset, data } if h.ty == PacketType::Initial => {
+                            conn.crypto(p.sender, *offset, data)
+                        }
                         Frame::NewConnectionId { cid, .. } => new_cids.push(cid.to_vec()),
                         _ => {}
                     }
-                    p.frames.push(FrameInfo { kind: f.kind(), label: f.label() });
+                    p.frames.push(FrameInfo {
+                        kind: f.kind(),
+                        label: f.label(),
+                    });
                 }
                 Err(e) => {
                     p.status = PacketStatus::Failed(format!("malformed frames: {e}"));
@@ -337,7 +394,14 @@ impl Decoder {
     /// The segment size of a GSO super-frame starting with a short-header packet at `offset`:
     /// the first later position that starts another short header with the same DCID, if the
     /// packet before it authenticates on its own.
-    fn gso_segment(&mut self, src: SocketAddr, dst: SocketAddr, datagram: &[u8], offset: usize, h: &Header<'_>) -> Option<usize> {
+    fn gso_segment(
+        &mut self,
+        src: SocketAddr,
+        dst: SocketAddr,
+        datagram: &[u8],
+        offset: usize,
+        h: &Header<'_>,
+    ) -> Option<usize> {
         let dcid = h.dcid;
         if dcid.len() < 4 {
             return None;
@@ -347,21 +411,33 @@ impl Decoder {
         let conn = &mut self.conns[c];
         let sender = conn.sender(src);
         let largest = conn.largest(Space::Application, sender);
-        let key = conn.key(PacketType::OneRtt, h.version, sender, &self.keylog).ok()??;
+        let key = conn
+            .key(PacketType::OneRtt, h.version, sender, &self.keylog)
+            .ok()??;
         // The fixed bit may be greased (RFC 9287): only the header form and the DCID count.
-        let mut candidates =
-            (1 + dcid.len() + 20..rest.len()).filter(|&s| rest[s] & 0x80 == 0 && rest[s + 1..].starts_with(dcid));
-        candidates.find(|&s| protect::open(&rest[..s], h.pn_offset, key, largest, &mut self.buf).is_ok())
+        let mut candidates = (1 + dcid.len() + 20..rest.len())
+            .filter(|&s| rest[s] & 0x80 == 0 && rest[s + 1..].starts_with(dcid));
+        candidates
+            .find(|&s| protect::open(&rest[..s], h.pn_offset, key, largest, &mut self.buf).is_ok())
     }
 }
 
 fn notes(h: &Header<'_>) -> Vec<String> {
     let mut n = Vec::new();
     if h.oversized_cid() {
-        n.push(format!("connection ID longer than 20 bytes (DCID {}, SCID {}; RFC 9000 §17.2)", h.dcid.len(), h.scid.len()));
+        n.push(format!(
+            "connection ID longer than 20 bytes (DCID {}, SCID {}; RFC 9000 §17.2)",
+            h.dcid.len(),
+            h.scid.len()
+        ));
     }
-    if header::is_known_version(h.version) && !h.fixed_bit() && h.ty != PacketType::VersionNegotiation {
-        n.push("fixed bit is 0 (RFC 9000 §17.2; allowed only after grease_quic_bit, RFC 9287)".into());
+    if header::is_known_version(h.version)
+        && !h.fixed_bit()
+        && h.ty != PacketType::VersionNegotiation
+    {
+        n.push(
+            "fixed bit is 0 (RFC 9000 §17.2; allowed only after grease_quic_bit, RFC 9287)".into(),
+        );
     }
     n
 }
