@@ -680,3 +680,126 @@ fn bad_inputs_exit_2_and_write_nothing() {
     .unwrap();
     refused(&[&p("k.log")], "a key log alone has nothing to decrypt");
 }
+
+#[test]
+fn sequence_view_labels_details_and_frame_filters() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use panther::quic::wire::{Frame, InitialPacket, Payload, Side, V1, build_initial_with};
+    use panther::tui::app::SequenceScreen;
+    let tmp = tempfile::tempdir().unwrap();
+    let (odcid, cscid, sscid) = ([1u8; 8], [2u8; 8], [3u8; 8]);
+    let hello = [Frame::Crypto {
+        offset: 0,
+        data: b"\x01\x00\x00\x00",
+    }];
+    let client = build_initial_with(&InitialPacket::client(
+        V1,
+        &odcid,
+        &cscid,
+        Payload::Frames(&hello),
+    ))
+    .unwrap();
+    let reply = [
+        Frame::Ack {
+            largest: 0,
+            delay: 0,
+            first_range: 0,
+            ranges: vec![],
+            ecn: None,
+        },
+        Frame::Crypto {
+            offset: 0,
+            data: b"\x02\x00\x00\x00",
+        },
+    ];
+    let server = build_initial_with(&InitialPacket {
+        sender: Side::Server,
+        key_dcid: Some(&odcid),
+        pad_to: 0,
+        ..InitialPacket::client(V1, &cscid, &sscid, Payload::Frames(&reply))
+    })
+    .unwrap();
+    let ping = [
+        Frame::Ack {
+            largest: 0,
+            delay: 0,
+            first_range: 0,
+            ranges: vec![],
+            ecn: None,
+        },
+        Frame::Ping,
+    ];
+    // The client's second Initial goes to the server's CID, keyed by the first DCID still.
+    let client2 = build_initial_with(&InitialPacket {
+        pn: 1,
+        key_dcid: Some(&odcid),
+        ..InitialPacket::client(V1, &sscid, &cscid, Payload::Frames(&ping))
+    })
+    .unwrap();
+    let pcap = tmp.path().join("three.pcap");
+    write_pcap(
+        &pcap,
+        &[
+            (50000, 4433, client),
+            (4433, 50000, server),
+            (50000, 4433, client2),
+        ],
+    );
+    let out = tmp.path().join("out");
+    let o = panther()
+        .arg("import")
+        .arg(&pcap)
+        .arg("--output")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let dir = one_folder(&out);
+    let summaries: Vec<String> = messages(&dir)
+        .iter()
+        .map(|e| e["message"]["summary"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        summaries,
+        [
+            "Initial 0: CRYPTO, PADDING",
+            "Initial 0: ACK, CRYPTO",
+            "Initial 1: ACK, PING, PADDING"
+        ]
+    );
+
+    let mut s = SequenceScreen::open(&dir).unwrap();
+    let key = |s: &mut SequenceScreen, c: KeyCode| {
+        s.key(KeyEvent::new(c, KeyModifiers::NONE), 40);
+    };
+    let filter = |s: &mut SequenceScreen, pattern: &str| {
+        key(s, KeyCode::Char('F'));
+        key(s, KeyCode::Char('/'));
+        for c in pattern.chars() {
+            key(s, KeyCode::Char(c));
+        }
+        key(s, KeyCode::Enter);
+        key(s, KeyCode::Char('f'));
+        s.state.len()
+    };
+    assert_eq!(filter(&mut s, "kind:ACK"), 2, "{:?}", s.note);
+    assert_eq!(filter(&mut s, "kind:crypto"), 2);
+    assert_eq!(filter(&mut s, "kind:PING"), 1);
+    assert_eq!(filter(&mut s, "kind:STREAM"), 0);
+    assert_eq!(filter(&mut s, "kind:message"), 3);
+    assert!(filter(&mut s, "kind:nonsense") > 0);
+    assert!(
+        s.note.as_deref().unwrap_or("").contains("QUIC frame type"),
+        "{:?}",
+        s.note
+    );
+    // The detail pane of an imported packet lists its frames (the screen reads the event back).
+    let e = panther::tui::sequence_screen::event_at(&dir, 2).unwrap();
+    assert_eq!(e.data["frames"], serde_json::json!(["ACK 0", "CRYPTO 0+4"]));
+    let detail = panther::tui::screens::sequence::packet_detail(&e.data);
+    assert!(detail.contains("status: decrypted"), "{detail}");
+    assert!(
+        detail.contains("2 frame(s):\n  ACK 0\n  CRYPTO 0+4"),
+        "{detail}"
+    );
+}
