@@ -6,5 +6,6 @@
 pub mod capture;
 pub mod conn;
 pub mod decoder;
+pub mod live;
 
 pub use decoder::{DecodedPacket, Decoder, FrameInfo, PacketStatus};
