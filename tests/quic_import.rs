@@ -88,6 +88,8 @@ fn free_port() -> u16 {
 
 struct Exchange {
     pcap: PathBuf,
+    /// The same traffic captured on `any` (Linux cooked headers), in a namespace only.
+    pcap_any: Option<PathBuf>,
     keys: PathBuf,
     qlog_client: PathBuf,
     qlog_server: PathBuf,
@@ -142,11 +144,26 @@ fn exchange(dir: &Path, ns: Option<&str>) -> Exchange {
             .spawn()
             .unwrap(),
     );
+    let pcap_any = ns.map(|_| dir.join("trace-any.pcapng"));
+    let any_err = dir.join("dumpcap-any.err");
+    let dumpcap_any = pcap_any.as_ref().map(|p| {
+        Proc(
+            cmd(ns, "dumpcap")
+                .args(["-q", "-i", "any", "-f", &format!("udp port {port}"), "-w"])
+                .arg(p)
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(&any_err).unwrap())
+                .spawn()
+                .unwrap(),
+        )
+    });
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !std::fs::read_to_string(&cap_err)
-        .unwrap_or_default()
-        .contains("Capturing on")
-    {
+    let started = |f: &Path| {
+        std::fs::read_to_string(f)
+            .unwrap_or_default()
+            .contains("Capturing on")
+    };
+    while !started(&cap_err) || (dumpcap_any.is_some() && !started(&any_err)) {
         assert!(
             Instant::now() < deadline,
             "dumpcap did not start: {}",
@@ -194,6 +211,7 @@ fn exchange(dir: &Path, ns: Option<&str>) -> Exchange {
     drop(server);
     std::thread::sleep(Duration::from_millis(300));
     drop(dumpcap);
+    drop(dumpcap_any);
     let qlog = |d: &Path| {
         std::fs::read_dir(d)
             .unwrap()
@@ -203,6 +221,7 @@ fn exchange(dir: &Path, ns: Option<&str>) -> Exchange {
     };
     Exchange {
         pcap,
+        pcap_any,
         keys,
         qlog_client: qlog(&qc).expect("client qlog"),
         qlog_server: qlog(&qs).expect("server qlog"),
@@ -402,6 +421,36 @@ fn import_matches_tshark_without_gso_and_reads_qlog() {
         .output()
         .unwrap();
     assert!(e.status.success(), "{}", String::from_utf8_lossy(&e.stderr));
+
+    // The same traffic with Linux cooked (SLL) headers, from `-i any`: the same packets.
+    let any = x.pcap_any.as_ref().unwrap();
+    let out_any = tmp.path().join("out-any");
+    let o = import(
+        &[any.as_os_str(), "--keylog".as_ref(), x.keys.as_os_str()],
+        &out_any,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(ours(&one_folder(&out_any)), tshark_packets(any, &x.keys));
+
+    // A quic-interop-runner log folder: sim/trace_node_left.pcap and keys.log; endpoints are
+    // named client and server.
+    let qir = tmp.path().join("qir");
+    std::fs::create_dir_all(qir.join("sim")).unwrap();
+    std::fs::copy(&x.pcap, qir.join("sim/trace_node_left.pcap")).unwrap();
+    std::fs::copy(&x.keys, qir.join("keys.log")).unwrap();
+    let out_qir = tmp.path().join("out-qir");
+    let o = import(&[qir.as_os_str()], &out_qir);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let m = messages(&one_folder(&out_qir));
+    assert_eq!(m.len(), theirs.len());
+    assert_eq!(
+        (
+            m[0]["message"]["from"].as_str(),
+            m[0]["message"]["to"].as_str()
+        ),
+        (Some("client"), Some("server"))
+    );
+    assert!(m.iter().all(|e| e["data"]["status"] == "decrypted"));
 
     // Without a key log (none beside the capture): Initial frames still decode.
     let alone = tmp.path().join("alone");

@@ -204,13 +204,24 @@ fn check_link(path: &str, link: DataLink) -> Result<(), CaptureError> {
 fn ip_of(link: DataLink, data: &[u8]) -> Option<SlicedPacket<'_>> {
     match link {
         DataLink::ETHERNET => SlicedPacket::from_ethernet(data).ok(),
-        DataLink::LINUX_SLL => SlicedPacket::from_linux_sll(data).ok(),
-        DataLink::LINUX_SLL2 => data.get(20..).and_then(|ip| SlicedPacket::from_ip(ip).ok()),
+        // Cooked headers, read by hand: etherparse refuses some ARPHRD types (loopback's 772
+        // on `-i any`). SLL: 16 bytes, protocol at 14; SLL2: 20 bytes, protocol at 0.
+        DataLink::LINUX_SLL => cooked(data, 14, 16),
+        DataLink::LINUX_SLL2 => cooked(data, 0, 20),
         DataLink::NULL | DataLink::LOOP => {
             data.get(4..).and_then(|ip| SlicedPacket::from_ip(ip).ok())
         }
         _ => SlicedPacket::from_ip(data).ok(),
     }
+}
+
+/// IP after a Linux cooked header whose EtherType is at `proto_at` and which is `len` long.
+fn cooked(data: &[u8], proto_at: usize, len: usize) -> Option<SlicedPacket<'_>> {
+    let proto = u16::from_be_bytes([*data.get(proto_at)?, *data.get(proto_at + 1)?]);
+    if proto != 0x0800 && proto != 0x86dd {
+        return None;
+    }
+    SlicedPacket::from_ip(data.get(len..)?).ok()
 }
 
 fn frame(
