@@ -852,3 +852,26 @@ fn sequence_view_labels_details_and_frame_filters() {
         "{detail}"
     );
 }
+
+#[test]
+fn import_is_in_help() {
+    let top = panther().arg("--help").output().unwrap();
+    let top = String::from_utf8_lossy(&top.stdout);
+    assert!(
+        top.contains("import") && top.contains("quic-interop-runner"),
+        "{top}"
+    );
+    let h = panther().args(["import", "--help"]).output().unwrap();
+    let h = String::from_utf8_lossy(&h.stdout);
+    for w in [
+        "--keylog",
+        "--output",
+        "--name",
+        "pcapng",
+        "qlog",
+        "keys.log",
+        "Exit codes",
+    ] {
+        assert!(h.contains(w), "{w} in import --help:\n{h}");
+    }
+}

@@ -214,11 +214,12 @@ impl Decoder {
 
     fn conn_for(&mut self, src: SocketAddr, dst: SocketAddr, h: &Header<'_>) -> Option<usize> {
         if let Some(c) = self.find_conn(src, dst, h.packet, 0) {
-            // Same connection, but a client's new first Initial (a new ODCID) is a new one.
+            // Same path, but a client Initial to a DCID nobody chose (a new ODCID: the next
+            // connection, or a retry after Version Negotiation) starts a new connection.
             let fresh = h.ty == PacketType::Initial
                 && self.conns[c].sender(src) == Side::Client
-                && !self.by_cid.contains_key(h.dcid)
-                && self.conns[c].server_hello.is_some();
+                && !h.dcid.is_empty()
+                && !self.by_cid.contains_key(h.dcid);
             if !fresh {
                 return Some(c);
             }
