@@ -18,11 +18,16 @@ use panther::import::{Options, decode};
 use panther::quic::keylog::KeyLog;
 use panther::quic::trace::{Decoder, PacketStatus};
 use panther::quic::wire::builder::build_short;
-use panther::quic::wire::{Frame, InitialPacket, PacketKey, Payload, Side, Suite, V1, build_initial_with};
+use panther::quic::wire::{
+    Frame, InitialPacket, PacketKey, Payload, Side, Suite, V1, build_initial_with,
+};
 
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
-    match (std::env::var_os("PANTHER_QUIC_CAPTURE"), std::env::var_os("PANTHER_QUIC_KEYS")) {
+    match (
+        std::env::var_os("PANTHER_QUIC_CAPTURE"),
+        std::env::var_os("PANTHER_QUIC_KEYS"),
+    ) {
         (Some(c), Some(k)) => real(PathBuf::from(c), PathBuf::from(k)),
         _ => synthetic(if full { 200_000 } else { 2_000 }),
     }
@@ -31,10 +36,21 @@ fn main() {
 fn real(capture: PathBuf, keys: PathBuf) {
     let mb = std::fs::metadata(&capture).map(|m| m.len()).unwrap_or(0) as f64 / (1 << 20) as f64;
     let t = Instant::now();
-    let opts = Options { inputs: vec![capture.clone()], keylogs: vec![keys.clone()], output: std::env::temp_dir(), name: None };
+    let opts = Options {
+        inputs: vec![capture.clone()],
+        keylogs: vec![keys.clone()],
+        output: std::env::temp_dir(),
+        name: None,
+    };
     let d = decode(&opts).expect("the capture decodes");
     let ours = t.elapsed();
-    println!("panther decode: {} packets, {:.1} MiB in {:.2} s ({:.0} MiB/s)", d.report.packets, mb, ours.as_secs_f64(), mb / ours.as_secs_f64());
+    println!(
+        "panther decode: {} packets, {:.1} MiB in {:.2} s ({:.0} MiB/s)",
+        d.report.packets,
+        mb,
+        ours.as_secs_f64(),
+        mb / ours.as_secs_f64()
+    );
     let t = Instant::now();
     let st = std::process::Command::new("tshark")
         .arg("-r")
@@ -79,7 +95,10 @@ fn hello(ty: u8, random: [u8; 32], suite: u16) -> Vec<u8> {
 }
 
 fn synthetic(packets: usize) {
-    let (c, s): (SocketAddr, SocketAddr) = ("10.0.0.1:50000".parse().unwrap(), "10.0.0.2:4433".parse().unwrap());
+    let (c, s): (SocketAddr, SocketAddr) = (
+        "10.0.0.1:50000".parse().unwrap(),
+        "10.0.0.2:4433".parse().unwrap(),
+    );
     let (odcid, ccid, scid) = ([1u8; 8], [2u8; 8], [3u8; 8]);
     let random = [0x5a; 32];
     let (cs, ss) = ([0x11u8; 32], [0x22u8; 32]);
@@ -92,16 +111,47 @@ fn synthetic(packets: usize) {
     let ch = hello(1, random, 0x1301);
     let sh = hello(2, [0x6b; 32], 0x1301);
     let mut trace: Vec<(SocketAddr, SocketAddr, Vec<u8>)> = Vec::new();
-    let cf = [Frame::Crypto { offset: 0, data: &ch }];
-    trace.push((c, s, build_initial_with(&InitialPacket::client(V1, &odcid, &ccid, Payload::Frames(&cf))).unwrap()));
-    let sf = [Frame::Crypto { offset: 0, data: &sh }];
-    let server_initial = InitialPacket { sender: Side::Server, key_dcid: Some(&odcid), pad_to: 0, ..InitialPacket::client(V1, &ccid, &scid, Payload::Frames(&sf)) };
+    let cf = [Frame::Crypto {
+        offset: 0,
+        data: &ch,
+    }];
+    trace.push((
+        c,
+        s,
+        build_initial_with(&InitialPacket::client(
+            V1,
+            &odcid,
+            &ccid,
+            Payload::Frames(&cf),
+        ))
+        .unwrap(),
+    ));
+    let sf = [Frame::Crypto {
+        offset: 0,
+        data: &sh,
+    }];
+    let server_initial = InitialPacket {
+        sender: Side::Server,
+        key_dcid: Some(&odcid),
+        pad_to: 0,
+        ..InitialPacket::client(V1, &ccid, &scid, Payload::Frames(&sf))
+    };
     trace.push((s, c, build_initial_with(&server_initial).unwrap()));
     let key = PacketKey::from_secret(Suite::Aes128Gcm, V1, &ss).unwrap();
     let data = vec![0xab; 1150];
     for pn in 0..packets as u64 {
-        let f = [Frame::Stream { stream: 0, offset: pn * 1150, fin: false, explicit_len: true, data: &data }];
-        trace.push((s, c, build_short(&ccid, pn, 2, false, Payload::Frames(&f), &key).unwrap()));
+        let f = [Frame::Stream {
+            stream: 0,
+            offset: pn * 1150,
+            fin: false,
+            explicit_len: true,
+            data: &data,
+        }];
+        trace.push((
+            s,
+            c,
+            build_short(&ccid, pn, 2, false, Payload::Frames(&f), &key).unwrap(),
+        ));
     }
     let bytes: usize = trace.iter().map(|t| t.2.len()).sum();
     let mut best = Duration::MAX;
