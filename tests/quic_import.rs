@@ -409,6 +409,19 @@ fn import_matches_tshark_without_gso_and_reads_qlog() {
         stream > 100,
         "the download's STREAM frames were decoded ({stream})"
     );
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("import.json")).unwrap()).unwrap();
+    let conn = &report["connection_list"][0];
+    assert_eq!(
+        (conn["sni"].as_str(), conn["alpn"][0].as_str()),
+        (Some("localhost"), Some("h3")),
+        "{conn}"
+    );
+    assert!(
+        conn["cipher_suite"].as_str().unwrap().starts_with("TLS_"),
+        "{conn}"
+    );
+    assert_eq!(conn["in_keylog"], true);
     let rendered = std::fs::read_to_string(dir.join("sequence.mmd")).unwrap();
     assert!(
         rendered.contains("Handshake 0"),

@@ -82,6 +82,9 @@ pub struct Report {
     pub qlogs: Vec<String>,
     /// Packets read from qlog files.
     pub qlog_packets: usize,
+    /// Each QUIC connection of the captures: endpoints, version, SNI, ALPN, cipher suite,
+    /// whether the key log had it.
+    pub connection_list: Vec<serde_json::Value>,
     pub warnings: Vec<String>,
 }
 
@@ -232,6 +235,27 @@ fn recognised(p: &DecodedPacket) -> bool {
 fn tally(packets: &[DecodedPacket], decoder: &Decoder, r: &mut Report) {
     r.packets = packets.len();
     r.connections = decoder.connections().len();
+    r.connection_list = decoder
+        .connections()
+        .iter()
+        .map(|c| {
+            let suite = c
+                .server_hello
+                .as_ref()
+                .and_then(|h| h.quic_suite())
+                .map(|s| s.name());
+            serde_json::json!({
+                "client": c.client.to_string(),
+                "server": c.server.to_string(),
+                "version": format!("0x{:08x}", c.version),
+                "odcid": crate::quic::wire::frame::hex(&c.odcid),
+                "sni": c.sni(),
+                "alpn": c.alpn(),
+                "cipher_suite": suite,
+                "in_keylog": c.in_keylog,
+            })
+        })
+        .collect();
     for p in packets {
         match p.status {
             PacketStatus::Decrypted | PacketStatus::Clear => r.decrypted += 1,
