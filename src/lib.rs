@@ -7,6 +7,7 @@ pub mod diag;
 pub mod env;
 pub mod events;
 pub mod experiment;
+pub mod import;
 pub mod matrix;
 pub mod plugin;
 pub mod quic;

@@ -3,6 +3,7 @@
 pub mod builtin;
 pub mod export;
 pub mod images;
+pub mod import;
 pub mod log;
 pub mod matrix;
 pub mod plugin_new;
@@ -109,6 +110,9 @@ pub enum Command {
     Images(images::Command),
     /// Interop matrix: servers × clients × cases in parallel; `matrix diff` and `matrix merge`.
     Matrix(Box<matrix::MatrixArgs>),
+    /// Turn a trace made elsewhere (a QUIC pcap/pcapng with its key log, a quic-interop-runner
+    /// log folder) into a results folder for `panther replay` and the workbench.
+    Import(import::Args),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -165,6 +169,7 @@ pub fn dispatch(cli: &Cli) -> Option<i32> {
         Command::Builtin(c) => builtin::run(c),
         Command::Images(c) => images::run(cli, c),
         Command::Matrix(a) => matrix::run(cli, a),
+        Command::Import(a) => import::run(a),
     })
 }
 

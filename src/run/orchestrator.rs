@@ -212,7 +212,14 @@ struct Started {
     artifact_dir: PathBuf,
     target: Option<String>,
     runner: Runner,
+    /// The live qlog tailer of a QUIC service: its stop switch and task.
+    qlog: Option<QlogTail>,
 }
+
+type QlogTail = (
+    watch::Sender<bool>,
+    tokio::task::JoinHandle<crate::quic::qlog::tail::Tailed>,
+);
 
 impl Started {
     /// Testers and client IUTs run to their own end, and the test ends when they all have.
@@ -367,6 +374,7 @@ async fn run_test(
             artifact_dir: artifact_dir.clone(),
             target: svc.protocol.target.clone(),
             runner: Runner::Host,
+            qlog: None,
         };
         match start_service(
             t,
@@ -396,6 +404,9 @@ async fn run_test(
                 started.push(st);
                 break;
             }
+        }
+        if speaks_quic(&svc.protocol.name) && st.proc.is_some() {
+            st.qlog = Some(tail_qlog(t, name, &svc_dir, &tx));
         }
         // Readiness before dependants start.
         if let Err(reason) = wait_ready(
@@ -512,6 +523,20 @@ async fn run_test(
             }
             statuses.insert(s.name.clone(), (status, was_running));
         }
+        if let Some((stop, task)) = s.qlog.take() {
+            let _ = stop.send(true);
+            if let Ok(Ok(n)) = tokio::time::timeout(Duration::from_secs(10), task).await {
+                lifecycle(
+                    &tx,
+                    &s.name,
+                    format!(
+                        "qlog: {} packets from {} events in {} files",
+                        n.packets, n.events, n.files
+                    ),
+                    serde_json::json!({"step": "qlog", "files": n.files, "events": n.events, "packets": n.packets}),
+                );
+            }
+        }
         // The manifest's post_run phase, in the service's folder.
         if let Some(svc_dir) = s.artifact_dir.parent()
             && let Err(reason) = super::steps::run_all(
@@ -527,6 +552,7 @@ async fn run_test(
             s.failed.get_or_insert(reason);
         }
     }
+    qlog_losses(t, &started, &test_dir, &tx);
     // steps.post_commands, after the services stopped.
     if let Err(reason) = super::steps::run_all(
         ORCHESTRATOR,
@@ -884,6 +910,62 @@ async fn start_service(
     st.proc = Some(proc);
     st.runner = place.runner;
     Ok(())
+}
+
+/// The other endpoint of a QUIC service's packets: a client's target, else the service
+/// that targets it.
+fn quic_peer(t: &Test, name: &str) -> Option<String> {
+    t.services[name].protocol.target.clone().or_else(|| {
+        t.services
+            .iter()
+            .find(|(_, s)| s.protocol.target.as_deref() == Some(name))
+            .map(|(n, _)| n.clone())
+    })
+}
+
+/// Starts following the service's qlog folder (`crate::quic::qlog::tail`).
+fn tail_qlog(t: &Test, name: &str, svc_dir: &Path, tx: &EventTx) -> QlogTail {
+    let (stop, stopped) = watch::channel(false);
+    let task = tokio::spawn(crate::quic::qlog::tail::follow(
+        svc_dir.join(QLOG_DIR),
+        name.to_string(),
+        quic_peer(t, name),
+        tx.clone(),
+        stopped,
+    ));
+    (stop, task)
+}
+
+/// For each QUIC client and its target: packets one endpoint's qlog sent and the other's
+/// never received, as lost message events.
+fn qlog_losses(t: &Test, started: &[Started], test_dir: &Path, tx: &EventTx) {
+    for s in started.iter().filter(|s| s.role == Role::Client) {
+        let svc = &t.services[&s.name];
+        let Some(target) = &svc.protocol.target else {
+            continue;
+        };
+        if !speaks_quic(&svc.protocol.name) || !started.iter().any(|o| &o.name == target) {
+            continue;
+        }
+        let a = test_dir.join(results::slug(&s.name)).join(QLOG_DIR);
+        let b = test_dir.join(results::slug(target)).join(QLOG_DIR);
+        let lost = crate::quic::qlog::tail::lost_events((&a, &s.name), (&b, target));
+        if !lost.is_empty() {
+            lifecycle(
+                tx,
+                ORCHESTRATOR,
+                format!(
+                    "qlog: {} packets sent and never received between {} and {target}",
+                    lost.len(),
+                    s.name
+                ),
+                serde_json::json!({"step": "qlog_lost", "lost": lost.len()}),
+            );
+        }
+        for e in lost {
+            tx.emit(e);
+        }
+    }
 }
 
 /// Copies the test's certificate files into the service's own folder (which every

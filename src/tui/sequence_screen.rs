@@ -378,7 +378,9 @@ impl SequenceScreen {
             return false;
         };
         match (kind, lane, row) {
-            (Some(k), _, Row::Message { .. }) => k == "message",
+            (Some(k), _, Row::Message { summary, .. }) => {
+                k == "message" || crate::quic::wire::frame::summary_has_kind(summary, k)
+            }
             (Some(k), _, Row::Verdict { .. }) => k == "verdict",
             (Some(k), _, Row::Note { kind, .. }) => {
                 serde_json::to_value(kind)
@@ -531,7 +533,8 @@ impl SequenceScreen {
     }
 
     /// f: keeps only the rows matching the last search: `kind:message` (or lifecycle, log,
-    /// metric, marker, verdict), `service:NAME`, or a text regex. `F` shows all.
+    /// metric, marker, verdict, or a QUIC frame type such as `kind:ACK`), `service:NAME`, or a
+    /// text regex. `F` shows all.
     fn filter_rows(&mut self) {
         let pattern = self.search.clone().unwrap_or_default();
         match self.filter_for(&pattern) {
@@ -549,11 +552,19 @@ impl SequenceScreen {
     ) -> Result<(crate::events::timeline::Filter, String), String> {
         let mut flt = self.state.view().filter().clone();
         if let Some(k) = pattern.strip_prefix("kind:") {
+            // A QUIC frame type ("kind:ACK"): the packets whose summary lists it.
+            if let Some(frame) = crate::quic::wire::frame::kind_named(k.trim()) {
+                let re = regex::Regex::new(&format!(r"(?i): (?:.*, )?{frame}(?:,|$)"))
+                    .expect("frame names are plain words");
+                flt.kinds = Some(vec![crate::events::Kind::Message]);
+                flt.text = Some(re);
+                return Ok((flt, format!("showing packets with {frame} frames only")));
+            }
             let kind = serde_json::from_value::<crate::events::Kind>(serde_json::Value::String(
                 k.trim().into(),
             ))
             .map_err(|_| {
-                format!("unknown kind `{k}`: lifecycle, message, log, metric, marker or verdict")
+                format!("unknown kind `{k}`: lifecycle, message, log, metric, marker or verdict, or a QUIC frame type (ACK, CRYPTO, STREAM…)")
             })?;
             flt.kinds = Some(vec![kind]);
             return Ok((flt, format!("showing {k} rows only")));

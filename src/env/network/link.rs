@@ -166,6 +166,7 @@ impl Relay {
     pub async fn start(spec: LinkSpec, listen: SocketAddr, events: EventTx) -> io::Result<Relay> {
         let params = Params::from_link(&spec.link)?;
         let ctx = Arc::new(Ctx {
+            quic: crate::quic::trace::live::LiveLabeler::for_protocol(&spec.protocol),
             protocol: spec.protocol,
             client: spec.client,
             server: spec.server,
@@ -248,6 +249,8 @@ struct Ctx {
     ids: AtomicU64,
     flows: AtomicU64,
     stats: [Counters; 2],
+    /// Decodes QUIC Initials for the labels (when the protocol is QUIC).
+    quic: Option<crate::quic::trace::live::LiveLabeler>,
 }
 
 #[derive(Default)]
@@ -350,7 +353,17 @@ impl Ctx {
             Dir::ServerToClient => (&self.server, &self.client),
         };
         let from_client = dir == Dir::ClientToServer;
-        let summary = if head.len() == total {
+        // The relay's datagrams carry no client address here: one stand-in per side.
+        let (client_at, server_at) = (SocketAddr::from(([0, 0, 0, 1], 1)), self.target);
+        let (src, dst) = if from_client {
+            (client_at, server_at)
+        } else {
+            (server_at, client_at)
+        };
+        let quic = self.quic.as_ref().filter(|_| head.len() == total);
+        let summary = if let Some(l) = quic.and_then(|q| q.label(src, dst, head)) {
+            l
+        } else if head.len() == total {
             decode::summary(&self.protocol, head, from_client)
         } else {
             decode::summary_head(&self.protocol, head, total, from_client)

@@ -97,6 +97,44 @@ pub enum Frame<'a> {
     },
 }
 
+/// Every frame type name [`Frame::kind`] gives, for filters that take one ("kind:ACK").
+pub const KINDS: [&str; 21] = [
+    "PADDING",
+    "PING",
+    "ACK",
+    "RESET_STREAM",
+    "STOP_SENDING",
+    "CRYPTO",
+    "NEW_TOKEN",
+    "STREAM",
+    "MAX_DATA",
+    "MAX_STREAM_DATA",
+    "MAX_STREAMS",
+    "DATA_BLOCKED",
+    "STREAM_DATA_BLOCKED",
+    "STREAMS_BLOCKED",
+    "NEW_CONNECTION_ID",
+    "RETIRE_CONNECTION_ID",
+    "PATH_CHALLENGE",
+    "PATH_RESPONSE",
+    "CONNECTION_CLOSE",
+    "HANDSHAKE_DONE",
+    "DATAGRAM",
+];
+
+/// A message summary ("1-RTT 7: ACK, STREAM") that lists frame type `kind`.
+pub fn summary_has_kind(summary: &str, kind: &str) -> bool {
+    let Some((_, frames)) = summary.split_once(": ") else {
+        return false;
+    };
+    frames.split(", ").any(|f| f.eq_ignore_ascii_case(kind))
+}
+
+/// The frame type name `s` spells, in any case ("ack" → "ACK").
+pub fn kind_named(s: &str) -> Option<&'static str> {
+    KINDS.iter().copied().find(|k| k.eq_ignore_ascii_case(s))
+}
+
 /// Iterates over the frames of a decrypted payload, stopping after the first error.
 pub fn parse_frames(payload: &[u8]) -> Frames<'_> {
     Frames {

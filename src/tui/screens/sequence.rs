@@ -74,9 +74,12 @@ pub fn draw(f: &mut Frame, app: &mut App) {
             Some(DisplayRow::Row { row, .. }) => {
                 let mut text = describe(&seq.timeline, &row);
                 if let (Row::Message { seq: n, .. }, Some(dir)) = (&row, seq.dir.as_ref())
-                    && let Some((bytes, hex)) = message_bytes(dir, *n)
+                    && let Some(e) = crate::tui::sequence_screen::event_at(dir, *n)
                 {
-                    text.push_str(&format!("\n{bytes} bytes on the wire; first bytes: {hex}"));
+                    if let Some((bytes, hex)) = message_bytes(&e) {
+                        text.push_str(&format!("\n{bytes} bytes on the wire; first bytes: {hex}"));
+                    }
+                    text.push_str(&packet_detail(&e.data));
                 }
                 text
             }
@@ -231,17 +234,51 @@ fn describe(tl: &crate::events::timeline::Timeline, row: &Row) -> String {
     }
 }
 
-/// The wire size and leading bytes (hex) of message event `seq`, read from the run's
-/// `events.jsonl` (the timeline keeps only what it draws).
-fn message_bytes(dir: &std::path::Path, seq: u64) -> Option<(u32, String)> {
-    let e = crate::tui::sequence_screen::event_at(dir, seq)?;
-    let m = e.message?;
+/// The wire size and leading bytes (hex) of a message event (the timeline keeps only what
+/// it draws, so the event is read back from the run's `events.jsonl`).
+fn message_bytes(e: &crate::events::Event) -> Option<(u32, String)> {
+    let m = e.message.as_ref()?;
     let hex: String = m
-        .hex?
+        .hex
+        .as_ref()?
         .as_bytes()
         .chunks(2)
         .map(|c| String::from_utf8_lossy(c).into_owned())
         .collect::<Vec<_>>()
         .join(" ");
     Some((m.bytes, hex))
+}
+
+/// A decoded packet's fields and its frames, one per line (QUIC from a capture, qlog or the
+/// link); empty for other messages.
+pub fn packet_detail(data: &serde_json::Value) -> String {
+    let Some(frames) = data.get("frames").and_then(|f| f.as_array()) else {
+        return String::new();
+    };
+    let field = |k: &str| {
+        data.get(k)
+            .and_then(|v| v.as_str())
+            .filter(|s| !s.is_empty())
+    };
+    let mut out = String::new();
+    for (k, name) in [
+        ("status", "status"),
+        ("version", "version"),
+        ("dcid", "DCID"),
+        ("scid", "SCID"),
+    ] {
+        if let Some(v) = field(k) {
+            out.push_str(&format!("\n{name}: {v}"));
+        }
+    }
+    if let Some(notes) = data.get("notes").and_then(|n| n.as_array()) {
+        for n in notes.iter().filter_map(|n| n.as_str()) {
+            out.push_str(&format!("\nnote: {n}"));
+        }
+    }
+    out.push_str(&format!("\n{} frame(s):", frames.len()));
+    for f in frames.iter().filter_map(|f| f.as_str()) {
+        out.push_str(&format!("\n  {f}"));
+    }
+    out
 }

@@ -118,6 +118,8 @@ struct Shared {
     events: EventTx,
     ids: AtomicU64,
     stats: Counters,
+    /// Decodes QUIC Initials for the labels of QUIC services' datagrams.
+    quic: crate::quic::trace::live::LiveLabeler,
 }
 
 /// A frame waiting for its due time at a port.
@@ -175,6 +177,7 @@ impl Switch {
             events: spec.events,
             ids: AtomicU64::new(1),
             stats: Counters::default(),
+            quic: Default::default(),
         });
         let mut tasks = JoinSet::new();
         let n = shared.ports.len();
@@ -446,7 +449,20 @@ impl Shared {
             &sp.protocol
         };
         let (summary, payload) = match &d.l4 {
-            L4::Udp { payload, .. } => (decode::summary(protocol, payload, sp.client), *payload),
+            L4::Udp {
+                sport,
+                dport,
+                payload,
+            } => {
+                let quic = crate::quic::trace::live::is_quic(protocol)
+                    .then(|| {
+                        let (s, t) = ((d.src, *sport).into(), (d.dst, *dport).into());
+                        self.quic.label(s, t, payload)
+                    })
+                    .flatten();
+                let s = quic.unwrap_or_else(|| decode::summary(protocol, payload, sp.client));
+                (s, *payload)
+            }
             L4::Tcp { flags, payload, .. } => {
                 let control = flags.syn || flags.fin || flags.rst;
                 if payload.is_empty() && !control {
