@@ -302,6 +302,7 @@ fn packet(name: &str, data: &Value) -> Option<Packet> {
         .get("raw")
         .and_then(|r| r.get("length"))
         .or_else(|| field("packet_size"))
+        .or_else(|| h.and_then(|h| h.get("length")))
         .and_then(Value::as_u64);
     Some(Packet {
         direction,
