@@ -287,3 +287,46 @@ fn every_pair_survives_five_percent_loss_in_netns() {
     matrix(test, "h3", "netns", 0.05);
     matrix(test, "hq-interop", "netns", 0.05);
 }
+
+/// `panther plugins install`: a second run skips what is present and runs nothing; an
+/// unknown name is bad input (exit 2) with a suggestion; `--help` says what it does.
+#[test]
+fn plugins_install_skips_what_is_present_and_refuses_unknown_names() {
+    let test = "plugins_install_skips_what_is_present_and_refuses_unknown_names";
+    let aioquic = &PEERS[1];
+    if installed(test, aioquic) {
+        let out = panther()
+            .args(["plugins", "install", "aioquic", "--dry-run"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{text}");
+        assert_eq!(text.matches("present, skipped").count(), 2, "{text}");
+        assert!(!text.contains("would run"), "{text}");
+        let out = panther()
+            .args(["plugins", "install", "aioquic"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("installed (0 steps run"), "{text}");
+    }
+    let out = panther()
+        .args(["plugins", "install", "aioquik"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no plugin named `aioquik`") && err.contains("aioquic"),
+        "{err}"
+    );
+    let out = panther()
+        .args(["plugins", "install", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        help.contains("--dry-run") && help.contains("tools folder"),
+        "{help}"
+    );
+}
