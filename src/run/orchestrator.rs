@@ -892,8 +892,11 @@ fn wrappers_stretch(t: &Test, reg: &Registry) -> Stretch {
         t.execution_environment
             .iter()
             .filter(|e| e.enabled)
-            .filter_map(|e| reg.get(&[PluginKind::ExecutionEnvironment], &e.kind))
-            .filter_map(|p| Some((p.name(), p.manifest.wrapper.as_ref()?.slowdown))),
+            .filter_map(|e| {
+                let p = reg.get(&[PluginKind::ExecutionEnvironment], &e.kind)?;
+                let declared = p.manifest.wrapper.as_ref()?.slowdown;
+                Some((p.name(), e.slowdown.unwrap_or(declared)))
+            }),
     )
 }
 
