@@ -60,6 +60,31 @@ const EXPECTED: &[(&str, Kind, &str)] = &[
         "environments/execution_environment/memcheck",
     ),
     (
+        "gperf_cpu",
+        Kind::ExecutionEnvironment,
+        "environments/execution_environment/gperf_cpu",
+    ),
+    (
+        "gperf_heap",
+        Kind::ExecutionEnvironment,
+        "environments/execution_environment/gperf_heap",
+    ),
+    (
+        "helgrind",
+        Kind::ExecutionEnvironment,
+        "environments/execution_environment/helgrind",
+    ),
+    (
+        "gdb",
+        Kind::ExecutionEnvironment,
+        "environments/execution_environment/gdb",
+    ),
+    (
+        "perf",
+        Kind::ExecutionEnvironment,
+        "environments/execution_environment/perf",
+    ),
+    (
         "time",
         Kind::ExecutionEnvironment,
         "environments/execution_environment/time",
@@ -398,8 +423,9 @@ fn every_command_template_renders_with_the_defaults() {
         if let Some(w) = &m.wrapper {
             let argv = render_all(&w.argv_prefix, &ctx, &format!("{}.wrapper", m.name));
             assert!(
-                argv.iter()
-                    .any(|a| a.starts_with("/tmp/run dir/") || a.contains("=/tmp/run dir/")),
+                argv.iter().any(|a| a.starts_with("/tmp/run dir/")
+                    || a.contains(" /tmp/run dir/")
+                    || a.contains("=/tmp/run dir/")),
                 "{}: the wrapper writes into the artifact folder: {argv:?}",
                 m.name
             );
@@ -710,6 +736,8 @@ fn execution_environments_leave_their_artifacts() {
         ("time", "Exit status: 3"),
         ("strace", "+++ exited with 3 +++"),
         ("memcheck", "<valgrindoutput>"),
+        ("helgrind", "<valgrindoutput>"),
+        ("gdb", "exited with code 03"),
     ] {
         let m = &plugin(&reg, name, Kind::ExecutionEnvironment).manifest;
         if let Some(missing) = m
