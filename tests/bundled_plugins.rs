@@ -752,7 +752,11 @@ fn execution_environments_leave_their_artifacts() {
         let dir = tempfile::tempdir().unwrap();
         let w = m.wrapper.as_ref().unwrap();
         let mut argv = render_all(&w.argv_prefix, &context(m, dir.path(), 1, "x"), name);
-        argv.extend(["sh", "-c", "exit 3"].map(String::from));
+        // A script file, not `sh -c "exit 3"`: gdb without a startup shell keeps a
+        // backslash before each space of an argument.
+        let script = dir.path().join("exit3.sh");
+        std::fs::write(&script, "exit 3\n").unwrap();
+        argv.extend(["sh".to_string(), script.display().to_string()]);
         let mut child = spawn(&argv, &[], dir.path());
         let status = child.0.wait().unwrap();
         assert_eq!(status.code(), Some(3), "{name}: {argv:?}");

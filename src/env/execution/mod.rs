@@ -554,9 +554,9 @@ mod tests {
     fn none_and_unknown_parsers() {
         let dir = std::env::temp_dir();
         assert_eq!(parse_artifacts("none", &dir, "s"), Parsed::default());
-        let p = parse_artifacts("perf", &dir, "s");
+        let p = parse_artifacts("oprofile", &dir, "s");
         assert_eq!(p.events.len(), 1);
-        assert!(p.events[0].text.contains("unknown wrapper parser `perf`"));
+        assert!(p.events[0].text.contains("unknown wrapper parser `oprofile`"));
         assert!(p.verdict.is_none());
     }
 }

@@ -136,7 +136,7 @@ mod tests {
 
     fn manifest() -> Manifest {
         serde_norway::from_str(
-            "name: t\nkind: tester\nversion: '1'\ndescription: d\nparameters:\n  reply_timeout_ms: {type: integer, default: 500, max: 600000}\n  count: {type: integer, default: 20}\n  connect_timeout: {type: number, default: 2.5}\n",
+            "name: t\nkind: tester\nversion: '1'\ndescription: d\nparameters:\n  reply_timeout_ms: {type: integer, default: 500, max: 600000, description: d}\n  count: {type: integer, default: 20, description: d}\n  connect_timeout: {type: number, default: 2.5, description: d}\n",
         )
         .unwrap()
     }
