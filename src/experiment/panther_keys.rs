@@ -441,14 +441,9 @@ pub const MISSING: &[Missing] = &[
         nearest: &[("", "localhost")],
     },
     Missing {
-        name: "gdb",
-        reason: "PANTHER's gdb environment is interactive debugging, which an unattended run cannot use",
-        nearest: &[("", "strace")],
-    },
-    Missing {
         name: "gperf",
-        reason: "PANTHER's gperf profiling has no counterpart here",
-        nearest: &[("", "time")],
+        reason: "PANTHER's older gperf environment is split here into `gperf_cpu` (CPU profile) and `gperf_heap` (heap profile)",
+        nearest: &[("", "gperf_cpu")],
     },
 ];
 
@@ -461,6 +456,7 @@ pub const NEAREST_BLURB: &[(&str, &str)] = &[
     ("ping_pong", "the reference MinIP server and client"),
     ("strace", "traces each service's system calls"),
     ("time", "measures each service's time and memory"),
+    ("gperf_cpu", "gperftools' CPU profile of each service"),
     ("localhost", "every service a process on this machine"),
 ];
 
