@@ -19,7 +19,7 @@ fn strace_log(path: &std::path::Path, bytes: usize) {
     let mut i = 0u64;
     while written < bytes {
         t += 0.000_013;
-        let line = if i % 2 == 0 {
+        let line = if i.is_multiple_of(2) {
             format!(
                 "4242  {t:.6} recvfrom(3<UDP:[127.0.0.1:8080]>, \"\\x01\\x00\\x00\\x00\\x{:02x}\\x00\\x04ping\", 65536, 0, {{sa_family=AF_INET, sin_port=htons(40000), sin_addr=inet_addr(\"127.0.0.1\")}}, [16]) = 11\n",
                 i % 256

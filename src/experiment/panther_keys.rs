@@ -489,23 +489,6 @@ pub fn near_panther_key(message: &str) -> Option<String> {
         .map(|k| format!("did you mean `{k}`? (PANTHER's key, which panther accepts and ignores)"))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn typos_of_panther_keys_are_suggested() {
-        assert_eq!(
-            near_panther_key("unknown key `debug_enviroment`").as_deref(),
-            Some(
-                "did you mean `debug_environment`? (PANTHER's key, which panther accepts and ignores)"
-            )
-        );
-        assert_eq!(near_panther_key("unknown key `zzz`"), None);
-        assert_eq!(near_panther_key("wrong type"), None);
-    }
-}
-
 /// PANTHER's gperf_cpu schema, less what the bundled plugin declares (`profiler_library`,
 /// `sampling_frequency`, `use_realtime_signal`).
 pub const GPERF_CPU_UNUSED: &[Unused] = &[
@@ -688,5 +671,22 @@ pub fn exec_unused(kind: &str) -> &'static [Unused] {
         "helgrind" => HELGRIND_UNUSED,
         "gdb" => GDB_UNUSED,
         _ => &[],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typos_of_panther_keys_are_suggested() {
+        assert_eq!(
+            near_panther_key("unknown key `debug_enviroment`").as_deref(),
+            Some(
+                "did you mean `debug_environment`? (PANTHER's key, which panther accepts and ignores)"
+            )
+        );
+        assert_eq!(near_panther_key("unknown key `zzz`"), None);
+        assert_eq!(near_panther_key("wrong type"), None);
     }
 }

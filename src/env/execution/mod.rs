@@ -556,7 +556,11 @@ mod tests {
         assert_eq!(parse_artifacts("none", &dir, "s"), Parsed::default());
         let p = parse_artifacts("oprofile", &dir, "s");
         assert_eq!(p.events.len(), 1);
-        assert!(p.events[0].text.contains("unknown wrapper parser `oprofile`"));
+        assert!(
+            p.events[0]
+                .text
+                .contains("unknown wrapper parser `oprofile`")
+        );
         assert!(p.verdict.is_none());
     }
 }
