@@ -265,7 +265,7 @@ fn memcheck_stretch_lets_a_slow_tester_pass_and_says_so() {
         return;
     }
     // A 10 ms reply timeout: the first PONG under memcheck takes ~50 ms (Valgrind translates
-    // the reply path on first use). Stretched ×25 it is 250 ms; with `slowdown: 1` it is not.
+    // the reply path on first use). Stretched ×80 it is 800 ms; with `slowdown: 1` it is not.
     let test = |name: &str, extra: &str| {
         format!(
             "  - name: {name}\n    network_environment: {{type: localhost}}\n    execution_environment:\n      - {{type: memcheck{extra}}}\n    services:\n      server:\n        implementation: {{name: ping_pong, type: iut}}\n        protocol: {{name: minip, role: server}}\n      tester:\n        implementation: {{name: minip_tester, type: tester}}\n        protocol: {{name: minip, role: client, target: server}}\n        plugin_config: {{count: 3, interval_ms: 0, malformed: false, reply_timeout_ms: 10}}\n"
@@ -290,14 +290,14 @@ fn memcheck_stretch_lets_a_slow_tester_pass_and_says_so() {
         .iter()
         .find(|v| v["name"] == "tester")
         .unwrap()["stretch"];
-    assert_eq!(tester["factor"], 25.0);
+    assert_eq!(tester["factor"], 80.0);
     assert_eq!(tester["parameters"][0]["parameter"], "reply_timeout_ms");
-    assert_eq!(tester["parameters"][0]["to"], 250);
+    assert_eq!(tester["parameters"][0]["to"], 800);
     let evs = events(&dir);
     let said = evs.iter().any(|e| {
         e["test"] == "stretched"
             && e["data"]["step"] == "stretch"
-            && e["text"].as_str().unwrap().contains("×25 (memcheck ×25)")
+            && e["text"].as_str().unwrap().contains("×80 (memcheck ×80)")
     });
     assert!(said, "the stretch is an event");
     assert!(
@@ -306,7 +306,7 @@ fn memcheck_stretch_lets_a_slow_tester_pass_and_says_so() {
     );
     let report = std::fs::read_to_string(dir.join("report.md")).unwrap();
     assert!(
-        report.contains("timeouts stretched ×25 (memcheck ×25)"),
+        report.contains("timeouts stretched ×80 (memcheck ×80)"),
         "{report}"
     );
 }

@@ -494,7 +494,9 @@ async fn run_test(
     let mut statuses: HashMap<String, (std::process::ExitStatus, bool)> = HashMap::new();
     for s in started.iter_mut().rev() {
         if let Some(p) = s.proc.as_mut() {
-            let (status, was_running) = p.stop(opts.grace).await;
+            // A wrapped service needs longer to end (memcheck's leak check, a profile dump).
+            let grace = s.stretch.grace(opts.grace);
+            let (status, was_running) = p.stop(grace).await;
             if was_running {
                 lifecycle(
                     &tx,

@@ -17,6 +17,9 @@ use crate::plugin::manifest::ParamType;
 /// The largest combined stretch.
 pub const MAX_FACTOR: f64 = 200.0;
 
+/// The longest stretched teardown grace period.
+pub const MAX_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// A parameter the stretch changed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Stretched {
@@ -59,6 +62,15 @@ impl Stretch {
     /// Seconds, stretched.
     pub fn seconds(&self, s: f64) -> f64 {
         s * self.factor
+    }
+
+    /// A teardown grace period, stretched, at most [`MAX_GRACE`]: a service under memcheck
+    /// runs its leak check, and a profiler writes its profile, on the way out.
+    pub fn grace(&self, grace: std::time::Duration) -> std::time::Duration {
+        if self.is_none() {
+            return grace;
+        }
+        grace.mul_f64(self.factor).min(MAX_GRACE.max(grace))
     }
 
     /// `×30 (memcheck ×30)`, `×37.5 (strace ×1.5, memcheck ×25)`.
@@ -151,6 +163,10 @@ mod tests {
         assert_eq!(s.factor, MAX_FACTOR);
         assert!(s.describe().contains("capped"));
         assert!(Stretch::of([("time", 1.0)]).is_none());
+        let half = std::time::Duration::from_millis(500);
+        assert_eq!(Stretch::of([("time", 1.0)]).grace(half), half);
+        assert_eq!(Stretch::of([("gdb", 2.0)]).grace(half), 2 * half);
+        assert_eq!(Stretch::of([("memcheck", 80.0)]).grace(half), MAX_GRACE);
     }
 
     #[test]
