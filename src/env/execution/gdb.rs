@@ -1,8 +1,8 @@
 //! The `gdb` parser: the session log gdb writes in batch mode (`set logging file gdb.log`)
 //! becomes the crashes it saw, each with every thread's backtrace.
 //!
-//! The bundled plugin runs `run`, `thread apply all bt`, `continue`, `thread apply all bt`: a
-//! stop (a fatal signal, or the breakpoint on `rust_panic`, where a Rust panic starts to
+//! The bundled plugin runs `run`, `bt`, `thread apply all bt`, `continue`, `thread apply all
+//! bt`: a stop (a fatal signal, or the breakpoint on `rust_panic`, where a Rust panic starts to
 //! unwind) prints the stacks, then the program goes on to its own end (a caught panic lets it
 //! keep serving). A clean run prints no stop, so it leaves no events.
 
@@ -121,9 +121,19 @@ pub struct Session {
 pub fn parse_gdb_log(text: &str) -> Session {
     let mut s = Session::default();
     let mut thread: Option<Thread> = None;
+    // The stopped thread is printed twice (`bt`, then in `thread apply all bt`): the longer
+    // copy is kept.
     let flush = |s: &mut Session, t: &mut Option<Thread>| {
         if let (Some(t), Some(c)) = (t.take(), s.crashes.last_mut()) {
-            c.threads.push(t);
+            match c.threads.iter_mut().find(|o| o.num == t.num) {
+                Some(o) if o.frames.len() >= t.frames.len() => {
+                    if o.what.is_empty() {
+                        o.what = t.what;
+                    }
+                }
+                Some(o) => *o = t,
+                None => c.threads.push(t),
+            }
         }
     };
     for line in text.lines() {
@@ -363,6 +373,23 @@ No stack.\n";
         let evs = session_events(&s, "srv", "gdb.log");
         assert_eq!(evs.len(), 3, "the crash and two threads");
         assert_eq!(evs[2].data["stack"].as_array().unwrap().len(), 6);
+    }
+
+    #[test]
+    fn the_stopped_threads_bt_survives_an_interrupted_thread_apply() {
+        let log = "Thread 1 \"p\" hit Breakpoint 1, std::panicking::rust_panic () at x.rs:1\n#0  std::panicking::rust_panic () at x.rs:1\n#1  0x1 in app::parse () at src/p.rs:9\n\nThread 2 (Thread 0x7 (LWP 9) \"w\"):\n#0  syscall () at s.S:38\nQuit\n[Inferior 1 (process 6) exited with code 0145]\n";
+        let s = parse_gdb_log(log);
+        let c = &s.crashes[0];
+        assert_eq!(c.threads.len(), 2);
+        assert_eq!(c.crashed_thread().unwrap().num, 1);
+        assert_eq!(c.reason(), "crashed: Rust panic in app::parse (src/p.rs:9)");
+        // Printed again by `thread apply all bt`: one thread, its name kept.
+        let twice = format!(
+            "{log}\nThread 1 (Thread 0x5 (LWP 6) \"p\"):\n#0  std::panicking::rust_panic () at x.rs:1\n#1  0x1 in app::parse () at src/p.rs:9\n"
+        );
+        let s = parse_gdb_log(&twice);
+        assert_eq!(s.crashes[0].threads.len(), 2);
+        assert!(s.crashes[0].threads[0].what.contains("LWP 6"));
     }
 
     #[test]
