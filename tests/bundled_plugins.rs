@@ -63,6 +63,31 @@ const EXPECTED: &[(&str, Kind, &str)] = &[
         "environments/execution_environment/memcheck",
     ),
     (
+        "gperf_cpu",
+        Kind::ExecutionEnvironment,
+        "environments/execution_environment/gperf_cpu",
+    ),
+    (
+        "gperf_heap",
+        Kind::ExecutionEnvironment,
+        "environments/execution_environment/gperf_heap",
+    ),
+    (
+        "helgrind",
+        Kind::ExecutionEnvironment,
+        "environments/execution_environment/helgrind",
+    ),
+    (
+        "gdb",
+        Kind::ExecutionEnvironment,
+        "environments/execution_environment/gdb",
+    ),
+    (
+        "perf",
+        Kind::ExecutionEnvironment,
+        "environments/execution_environment/perf",
+    ),
+    (
         "time",
         Kind::ExecutionEnvironment,
         "environments/execution_environment/time",
@@ -420,8 +445,9 @@ fn every_command_template_renders_with_the_defaults() {
         if let Some(w) = &m.wrapper {
             let argv = render_all(&w.argv_prefix, &ctx, &format!("{}.wrapper", m.name));
             assert!(
-                argv.iter()
-                    .any(|a| a.starts_with("/tmp/run dir/") || a.contains("=/tmp/run dir/")),
+                argv.iter().any(|a| a.starts_with("/tmp/run dir/")
+                    || a.contains(" /tmp/run dir/")
+                    || a.contains("=/tmp/run dir/")),
                 "{}: the wrapper writes into the artifact folder: {argv:?}",
                 m.name
             );
@@ -732,6 +758,8 @@ fn execution_environments_leave_their_artifacts() {
         ("time", "Exit status: 3"),
         ("strace", "+++ exited with 3 +++"),
         ("memcheck", "<valgrindoutput>"),
+        ("helgrind", "<valgrindoutput>"),
+        ("gdb", "exited with code 03"),
     ] {
         let m = &plugin(&reg, name, Kind::ExecutionEnvironment).manifest;
         if let Some(missing) = m
@@ -746,7 +774,11 @@ fn execution_environments_leave_their_artifacts() {
         let dir = tempfile::tempdir().unwrap();
         let w = m.wrapper.as_ref().unwrap();
         let mut argv = render_all(&w.argv_prefix, &context(m, dir.path(), 1, "x"), name);
-        argv.extend(["sh", "-c", "exit 3"].map(String::from));
+        // A script file, not `sh -c "exit 3"`: gdb without a startup shell keeps a
+        // backslash before each space of an argument.
+        let script = dir.path().join("exit3.sh");
+        std::fs::write(&script, "exit 3\n").unwrap();
+        argv.extend(["sh".to_string(), script.display().to_string()]);
         let mut child = spawn(&argv, &[], dir.path());
         let status = child.0.wait().unwrap();
         assert_eq!(status.code(), Some(3), "{name}: {argv:?}");
