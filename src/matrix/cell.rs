@@ -66,6 +66,17 @@ pub fn experiment(
             ));
         }
     }
+    if !crate::matrix::spec::shares_alpn(reg, &spec.protocol, &proto.alpn, server, client) {
+        let list =
+            |p: &Peer| crate::matrix::spec::alpns(reg, &spec.protocol, &proto.alpn, p).join(", ");
+        return Err(format!(
+            "{} ({}) and {} ({}) share no ALPN",
+            client.implementation,
+            list(client),
+            server.implementation,
+            list(server)
+        ));
+    }
     let declared = |p: &crate::plugin::Plugin, k: &str| p.manifest.parameters.contains_key(k);
     let mut config: serde_json::Map<String, serde_json::Value> = spec
         .client_config
@@ -80,6 +91,26 @@ pub fn experiment(
         .filter(|(k, _)| declared(splug, k))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
+    // Both ends speak an ALPN they share: a service with an `alpn` parameter gets the first
+    // common one (or, for a list parameter, all of them in the client's order).
+    let common: Vec<String> = {
+        let s = crate::matrix::spec::alpns(reg, &spec.protocol, &proto.alpn, server);
+        crate::matrix::spec::alpns(reg, &spec.protocol, &proto.alpn, client)
+            .into_iter()
+            .filter(|a| s.contains(a))
+            .collect()
+    };
+    for (plug, cfg) in [(splug, &mut server_config), (cplug, &mut config)] {
+        if let (Some(p), Some(first)) = (plug.manifest.parameters.get("alpn"), common.first())
+            && !cfg.contains_key("alpn")
+        {
+            let v = match p.ty {
+                crate::plugin::manifest::ParamType::List => serde_json::json!(common),
+                _ => serde_json::json!(first),
+            };
+            cfg.insert("alpn".into(), v);
+        }
+    }
     // Repeated runs are independent trials: each gets its own seed, the same each time the
     // matrix runs (so a flaky cell's pass rate repeats too).
     for (plug, cfg) in [(splug, &mut server_config), (cplug, &mut config)] {

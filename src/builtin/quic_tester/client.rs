@@ -108,9 +108,16 @@ impl Client {
         .await?
     }
 
-    /// Fetches the file of `size` bytes and compares it with what it must hold.
+    /// Fetches the file of `size` bytes and compares it with what it must hold. The
+    /// deadline grows with the size: half the timeout again per MiB (10 MiB over a slow or
+    /// lossy link is not a stalled server).
     pub async fn fetch_checked(&self, conn: &Connection, size: usize) -> Result<(), CaseError> {
-        let got = self.get(conn, &content::path(size)).await?;
+        let per_mib = self.timeout / 2 * (size >> 20) as u32;
+        let patient = Client {
+            timeout: self.timeout + per_mib,
+            ..self.clone()
+        };
+        let got = patient.get(conn, &content::path(size)).await?;
         match content::first_difference(&got, &content::bytes(size)) {
             None => Ok(()),
             Some(at) => Err(CaseError::Stream(format!(
