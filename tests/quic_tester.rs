@@ -453,3 +453,68 @@ fn a_quic_matrix_of_three_servers_and_three_clients_passes_where_the_pairs_can_t
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// quic_tester as the server, judging real clients: each connection's handshake and
+/// downloads, and the clients' own packets on the wire (Initial sizes, DCID switch).
+#[test]
+fn the_tester_as_server_judges_real_clients() {
+    let t = "the_tester_as_server_judges_real_clients";
+    let tools = dirs::data_dir().unwrap_or_default().join("panther/tools");
+    if !support::needs(
+        t,
+        ["aioquic/venv/bin/python3", "quinn/bin", "picoquic"]
+            .iter()
+            .all(|p| tools.join(p).exists()),
+        "aioquic, quinn and picoquic are not installed (`panther plugins install aioquic quinn picoquic`)",
+    ) {
+        return;
+    }
+    let root = tempfile::tempdir().unwrap();
+    let out = panther()
+        .args(["matrix", "--protocol", "quic", "--servers", "quic_tester"])
+        .args([
+            "--clients",
+            "aioquic,quinn,picoquic",
+            "--cases",
+            "handshake,transfer",
+        ])
+        .args(["--jobs", "2", "--output"])
+        .arg(root.path())
+        .output()
+        .unwrap();
+    let dir = support::results_dir(root.path());
+    let m: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("matrix.json")).unwrap()).unwrap();
+    for c in ["aioquic", "quinn", "picoquic"] {
+        for k in ["handshake", "transfer"] {
+            let r = &m["cells"]["quic_tester"][c][k];
+            assert_eq!(
+                r["verdict"], "pass",
+                "quic_tester × {c} × {k}: {}",
+                r["reason"]
+            );
+        }
+        let cell = dir.join(
+            m["cells"]["quic_tester"][c]["handshake"]["dir"]
+                .as_str()
+                .unwrap(),
+        );
+        let events = support::events(&cell);
+        for check in [
+            "wire_client_initial_size",
+            "wire_client_dcid_switch",
+            "wire_fixed_bit",
+        ] {
+            let v = events
+                .iter()
+                .find(|e| e["data"]["case"] == check)
+                .map(|e| e["data"]["verdict"].as_str().unwrap_or("?").to_string());
+            assert_eq!(v.as_deref(), Some("pass"), "{c}: {check}");
+        }
+    }
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -665,7 +665,7 @@ fn alpn_of(c: &Ctx, s: &super::model::Service) -> Option<Vec<String>> {
         .protocols
         .iter()
         .find(|x| x.name == s.protocol.name)
-        .map(|x| x.alpn.clone())
+        .map(|x| x.alpn_as(s.protocol.role).to_vec())
         .unwrap_or_default();
     Some(if own.is_empty() { all } else { own })
 }

@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use crate::experiment::model::Experiment;
-use crate::plugin::Registry;
 use crate::plugin::manifest::MatrixCase;
+use crate::plugin::{Registry, Role};
 use crate::results::RunSummary;
 use crate::verdict::Verdict;
 
@@ -67,14 +67,15 @@ pub fn experiment(
         }
     }
     if !crate::matrix::spec::shares_alpn(reg, &spec.protocol, &proto.alpn, server, client) {
-        let list =
-            |p: &Peer| crate::matrix::spec::alpns(reg, &spec.protocol, &proto.alpn, p).join(", ");
+        let list = |p: &Peer, r: Role| {
+            crate::matrix::spec::alpns(reg, &spec.protocol, &proto.alpn, p, r).join(", ")
+        };
         return Err(format!(
             "{} ({}) and {} ({}) share no ALPN",
             client.implementation,
-            list(client),
+            list(client, Role::Client),
             server.implementation,
-            list(server)
+            list(server, Role::Server)
         ));
     }
     let declared = |p: &crate::plugin::Plugin, k: &str| p.manifest.parameters.contains_key(k);
@@ -92,12 +93,12 @@ pub fn experiment(
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     // Both ends speak an ALPN they share: a service with an `alpn` parameter gets the first
-    // common one (or, for a list parameter, all of them in the client's order).
+    // common one in the server's order of preference (or, for a list parameter, all of them).
     let common: Vec<String> = {
-        let s = crate::matrix::spec::alpns(reg, &spec.protocol, &proto.alpn, server);
-        crate::matrix::spec::alpns(reg, &spec.protocol, &proto.alpn, client)
+        let c = crate::matrix::spec::alpns(reg, &spec.protocol, &proto.alpn, client, Role::Client);
+        crate::matrix::spec::alpns(reg, &spec.protocol, &proto.alpn, server, Role::Server)
             .into_iter()
-            .filter(|a| s.contains(a))
+            .filter(|a| c.contains(a))
             .collect()
     };
     for (plug, cfg) in [(splug, &mut server_config), (cplug, &mut config)] {

@@ -239,14 +239,15 @@ impl Spec {
                 .iter()
                 .any(|s| shares_alpn(reg, &self.protocol, &proto.alpn, s, client));
             if !ok {
-                let list = |p: &Peer| alpns(reg, &self.protocol, &proto.alpn, p).join(", ");
+                let list =
+                    |p: &Peer, r: Role| alpns(reg, &self.protocol, &proto.alpn, p, r).join(", ");
                 return Err(SpecError::NoSharedAlpn {
                     client: client.label(),
-                    client_alpn: list(client),
+                    client_alpn: list(client, Role::Client),
                     servers: self
                         .servers
                         .iter()
-                        .map(|s| format!("{}: {}", s.label(), list(s)))
+                        .map(|s| format!("{}: {}", s.label(), list(s, Role::Server)))
                         .collect::<Vec<_>>()
                         .join("; "),
                 });
@@ -259,11 +260,11 @@ impl Spec {
 }
 
 /// The ALPNs a service offers for `protocol`: its manifest's list, else all of the protocol's.
-pub fn alpns(reg: &Registry, protocol: &str, all: &[String], p: &Peer) -> Vec<String> {
+pub fn alpns(reg: &Registry, protocol: &str, all: &[String], p: &Peer, role: Role) -> Vec<String> {
     let own = reg
         .service(&p.implementation)
         .and_then(|x| x.manifest.protocols.iter().find(|s| s.name == protocol))
-        .map(|s| s.alpn.clone())
+        .map(|s| s.alpn_as(role).to_vec())
         .unwrap_or_default();
     if own.is_empty() { all.to_vec() } else { own }
 }
@@ -278,8 +279,8 @@ pub fn shares_alpn(
     client: &Peer,
 ) -> bool {
     let (s, c) = (
-        alpns(reg, protocol, all, server),
-        alpns(reg, protocol, all, client),
+        alpns(reg, protocol, all, server, Role::Server),
+        alpns(reg, protocol, all, client, Role::Client),
     );
     s.is_empty() || c.is_empty() || c.iter().any(|a| s.contains(a))
 }

@@ -140,6 +140,21 @@ pub struct ProtocolSupport {
     /// The interop cases (quic-interop-runner's names: handshake, transfer, …) it supports.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cases: Vec<String>,
+    /// The ALPNs it accepts as a server, when fewer than `alpn` (quic_tester's server speaks
+    /// only hq-interop; as a client it speaks HTTP/3 too).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub server_alpn: Vec<String>,
+}
+
+impl ProtocolSupport {
+    /// The ALPNs it speaks in `role` (empty: every one the protocol declares).
+    pub fn alpn_as(&self, role: Role) -> &[String] {
+        if role == Role::Server && !self.server_alpn.is_empty() {
+            &self.server_alpn
+        } else {
+            &self.alpn
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]

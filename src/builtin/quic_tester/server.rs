@@ -32,18 +32,38 @@ pub async fn run(
     let (Some(cert), Some(key)) = (&args.cert, &args.key) else {
         return Err("as a server the tester needs --cert and --key (the run's certificate)".into());
     };
-    for c in cases {
-        if !super::AS_SERVER.contains(&c.name) {
-            return Err(format!(
-                "case `{}` tests a server; as a server the tester runs {}",
-                c.name,
-                super::AS_SERVER.join(", ")
-            ));
-        }
+    // The cases that test a server (probes, resumption, …) have no meaning here: they are
+    // left out and said so, so one `cases` list serves both roles.
+    let (ours, theirs): (Vec<&'static Case>, Vec<&'static Case>) = cases
+        .iter()
+        .partition(|c| super::AS_SERVER.contains(&c.name));
+    if !theirs.is_empty() {
+        let names: Vec<&str> = theirs.iter().map(|c| c.name).collect();
+        super::super::log(
+            crate::events::Level::Info,
+            format!("as a server the tester leaves out {}", names.join(", ")),
+        );
     }
+    let cases: Vec<&'static Case> = if ours.is_empty() {
+        super::cases::find("handshake").into_iter().collect()
+    } else {
+        ours
+    };
+    let cases = cases.as_slice();
     let keys = tls::KeyCollector::new(args.keylog.as_deref())
         .map_err(|e| format!("cannot open the key log: {e}"))?;
-    let config = tls::server(cert, key, &args.alpn, keys).map_err(|e| e.to_string())?;
+    // Only hq-interop is served: an HTTP/3 client is refused in the handshake
+    // (no_application_protocol), never answered with the wrong protocol.
+    let alpn: Vec<String> = args
+        .alpn
+        .iter()
+        .filter(|a| a.starts_with("hq"))
+        .cloned()
+        .collect();
+    if alpn.is_empty() {
+        return Err("as a server the tester speaks only hq-interop: give --alpn hq-interop".into());
+    }
+    let config = tls::server(cert, key, &alpn, keys).map_err(|e| e.to_string())?;
     let (sock, rec) = socket::bind(addr, Misbehave::default())
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let endpoint = socket::endpoint(sock, Some(config)).map_err(|e| e.to_string())?;
@@ -146,8 +166,17 @@ async fn answer(
         return;
     };
     let ok = send.write_all(&body).await.is_ok() && send.finish().is_ok();
-    // `stopped` resolves once the peer has everything (or stopped the stream).
-    let delivered = ok && matches!(send.stopped().await, Ok(None));
+    // `stopped` resolves once the peer has acknowledged everything (or stopped the stream).
+    // A client may close the connection with NO_ERROR as soon as it has read the response,
+    // before its last ACK reaches us: that is a delivery too (it says it is done).
+    let delivered = ok
+        && match send.stopped().await {
+            Ok(None) => true,
+            Err(quinn::StoppedError::ConnectionLost(
+                quinn::ConnectionError::ApplicationClosed(c),
+            )) => c.error_code == quinn::VarInt::from_u32(0),
+            _ => false,
+        };
     let mut g = s.lock().await;
     g.requests += 1;
     if delivered {
