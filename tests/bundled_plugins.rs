@@ -34,6 +34,9 @@ const EXPECTED: &[(&str, Kind, &str)] = &[
         Kind::Tester,
         "services/testers/http_conformance",
     ),
+    ("quic_tester", Kind::Tester, "services/testers/quic_tester"),
+    ("ngtcp2", Kind::Iut, "services/iut/quic/ngtcp2"),
+    ("aioquic", Kind::Iut, "services/iut/quic/aioquic"),
     (
         "localhost",
         Kind::NetworkEnvironment,
@@ -58,6 +61,31 @@ const EXPECTED: &[(&str, Kind, &str)] = &[
         "memcheck",
         Kind::ExecutionEnvironment,
         "environments/execution_environment/memcheck",
+    ),
+    (
+        "gperf_cpu",
+        Kind::ExecutionEnvironment,
+        "environments/execution_environment/gperf_cpu",
+    ),
+    (
+        "gperf_heap",
+        Kind::ExecutionEnvironment,
+        "environments/execution_environment/gperf_heap",
+    ),
+    (
+        "helgrind",
+        Kind::ExecutionEnvironment,
+        "environments/execution_environment/helgrind",
+    ),
+    (
+        "gdb",
+        Kind::ExecutionEnvironment,
+        "environments/execution_environment/gdb",
+    ),
+    (
+        "perf",
+        Kind::ExecutionEnvironment,
+        "environments/execution_environment/perf",
     ),
     (
         "time",
@@ -319,12 +347,23 @@ fn protocols_declare_what_the_services_need() {
         .unwrap();
     let names: Vec<&str> = http.properties.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(default, json!(names));
-    // QUIC is metadata only until its IUTs arrive.
-    assert!(
-        reg.plugins()
-            .iter()
-            .all(|p| p.manifest.protocols.iter().all(|s| s.name != "quic"))
-    );
+    // Every QUIC service's ALPNs are ALPNs of the quic protocol.
+    let quic = plugin(&reg, "quic", Kind::Protocol)
+        .manifest
+        .protocol
+        .clone()
+        .unwrap();
+    for p in reg.plugins() {
+        for s in p.manifest.protocols.iter().filter(|s| s.name == "quic") {
+            for a in &s.alpn {
+                assert!(
+                    quic.alpn.contains(a),
+                    "{}: ALPN {a} is not quic's",
+                    p.name()
+                );
+            }
+        }
+    }
     // The built-in services need nothing installed.
     for name in ["ping_pong", "minip_tester", "http_conformance"] {
         let m = &reg.service(name).unwrap().manifest;
@@ -359,6 +398,14 @@ fn context(m: &Manifest, run_dir: &Path, port: u16, version: &str) -> Value {
         "run_dir": run_dir.display().to_string(),
         "artifact_dir": run_dir.display().to_string(),
         "timeout": 30,
+        "cert": run_dir.join("certs/cert.pem").display().to_string(),
+        "key": run_dir.join("certs/key.pem").display().to_string(),
+        "ca": run_dir.join("certs/ca.pem").display().to_string(),
+        "qlog_dir": run_dir.join("qlog").display().to_string(),
+        "keylog": run_dir.join("keys.log").display().to_string(),
+        "tools": run_dir.join("tools").display().to_string(),
+        "www": run_dir.join("www").display().to_string(),
+        "downloads": run_dir.join("downloads").display().to_string(),
     });
     for (k, p) in &m.parameters {
         let v = p
@@ -398,8 +445,9 @@ fn every_command_template_renders_with_the_defaults() {
         if let Some(w) = &m.wrapper {
             let argv = render_all(&w.argv_prefix, &ctx, &format!("{}.wrapper", m.name));
             assert!(
-                argv.iter()
-                    .any(|a| a.starts_with("/tmp/run dir/") || a.contains("=/tmp/run dir/")),
+                argv.iter().any(|a| a.starts_with("/tmp/run dir/")
+                    || a.contains(" /tmp/run dir/")
+                    || a.contains("=/tmp/run dir/")),
                 "{}: the wrapper writes into the artifact folder: {argv:?}",
                 m.name
             );
@@ -710,6 +758,8 @@ fn execution_environments_leave_their_artifacts() {
         ("time", "Exit status: 3"),
         ("strace", "+++ exited with 3 +++"),
         ("memcheck", "<valgrindoutput>"),
+        ("helgrind", "<valgrindoutput>"),
+        ("gdb", "exited with code 03"),
     ] {
         let m = &plugin(&reg, name, Kind::ExecutionEnvironment).manifest;
         if let Some(missing) = m
@@ -724,7 +774,11 @@ fn execution_environments_leave_their_artifacts() {
         let dir = tempfile::tempdir().unwrap();
         let w = m.wrapper.as_ref().unwrap();
         let mut argv = render_all(&w.argv_prefix, &context(m, dir.path(), 1, "x"), name);
-        argv.extend(["sh", "-c", "exit 3"].map(String::from));
+        // A script file, not `sh -c "exit 3"`: gdb without a startup shell keeps a
+        // backslash before each space of an argument.
+        let script = dir.path().join("exit3.sh");
+        std::fs::write(&script, "exit 3\n").unwrap();
+        argv.extend(["sh".to_string(), script.display().to_string()]);
         let mut child = spawn(&argv, &[], dir.path());
         let status = child.0.wait().unwrap();
         assert_eq!(status.code(), Some(3), "{name}: {argv:?}");

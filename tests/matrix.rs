@@ -5,6 +5,8 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+mod support;
+
 fn panther() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_panther"));
     c.env(
@@ -409,4 +411,128 @@ fn a_matrix_block_in_an_experiment_file_runs_and_its_mistakes_have_positions() {
         text(&out)
     );
     assert!(dir.is_none());
+}
+
+/// A client and a server with no ALPN in common: refused before anything runs, exit 2.
+#[test]
+fn a_pair_without_a_shared_alpn_is_refused_before_anything_runs() {
+    let plugins = tempfile::tempdir().unwrap();
+    let dir = plugins.path().join("services/iut/quic/hq_only");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("plugin.yaml"),
+        "name: hq_only\nkind: iut\nversion: \"0.1.0\"\ndescription: speaks only hq-interop\n\
+         protocols:\n  - {name: quic, alpn: [hq-interop]}\nroles: [client]\n\
+         run:\n  client:\n    argv: [\"true\"]\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("README.md"), "# hq_only\n").unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let out = panther()
+        .arg("--plugin-dir")
+        .arg(plugins.path())
+        .args([
+            "matrix",
+            "--protocol",
+            "quic",
+            "--servers",
+            "ngtcp2",
+            "--clients",
+            "hq_only",
+        ])
+        .args(["--cases", "handshake", "--output"])
+        .arg(root.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let t = text(&out);
+    assert!(
+        t.contains("`hq_only` (hq-interop) and server `ngtcp2` (h3) share no ALPN"),
+        "{t}"
+    );
+    assert_eq!(
+        std::fs::read_dir(root.path()).unwrap().count(),
+        0,
+        "nothing was made"
+    );
+}
+
+/// matrix.html in a real browser (Debian's chromium, headless): the parsed page has a cell
+/// for every cell of matrix.json, with its verdict, and it renders to a screenshot without
+/// reaching for anything outside the folder.
+#[test]
+fn the_html_page_shows_every_cell_in_headless_chromium() {
+    let t = "the_html_page_shows_every_cell_in_headless_chromium";
+    if !support::tool_or_skip(t, "chromium") {
+        return;
+    }
+    let (_, dir, _keep) = matrix(&[
+        "--servers",
+        "ping_pong@functional,ping_pong@fail,ping_pong@vulnerable",
+        "--clients",
+        "minip_tester",
+        "--cases",
+        "ping,robustness",
+    ]);
+    let dir = dir.expect("a matrix folder");
+    let page = format!("file://{}", dir.join("matrix.html").display());
+    let profile = tempfile::tempdir().unwrap();
+    let chromium = |extra: &[&str]| {
+        Command::new("chromium")
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+            ])
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .args(extra)
+            .arg(&page)
+            .output()
+            .unwrap()
+    };
+    let dom = chromium(&["--dump-dom"]);
+    let html = String::from_utf8_lossy(&dom.stdout);
+    assert!(
+        html.contains("<h1>Interop matrix: minip on localhost</h1>"),
+        "{html}"
+    );
+    let m = json(&dir);
+    let mut cells = 0;
+    for (server, by_client) in m["cells"].as_object().unwrap() {
+        for (client, by_case) in by_client.as_object().unwrap() {
+            for (case, r) in by_case.as_object().unwrap() {
+                let folder = format!("{}__{}__{}", server.replace('@', "_"), client, case);
+                let v = r["verdict"].as_str().unwrap();
+                let td = format!("<td class=\"{v}\"");
+                let at = html
+                    .find(&format!("data-cell=\"{folder}\""))
+                    .unwrap_or_else(|| panic!("no cell {folder} in the page:\n{html}"));
+                let open = html[..at].rfind("<td").unwrap();
+                assert!(
+                    html[open..].starts_with(&td),
+                    "{folder}: {}",
+                    &html[open..at]
+                );
+                cells += 1;
+            }
+        }
+    }
+    assert_eq!(cells, 6);
+    let shot = profile.path().join("matrix.png");
+    let out = chromium(&[
+        &format!("--screenshot={}", shot.display()),
+        "--window-size=900,700",
+    ]);
+    let png = std::fs::read(&shot).unwrap_or_else(|e| {
+        panic!(
+            "no screenshot ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 2000,
+        "{} bytes",
+        png.len()
+    );
 }

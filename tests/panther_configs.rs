@@ -219,13 +219,13 @@ fn a_minip_tester_near_miss_still_gets_a_did_you_mean() {
 
 #[test]
 fn panthers_other_plugins_are_named_with_the_nearest_one_panther_has() {
-    let src = "tests:\n  - name: t\n    network_environment: {type: localhost}\n    execution_environment: [{type: gdb}]\n    services:\n      s: {implementation: {name: ping_pong_fail, type: IUT}, protocol: {name: minip, role: server}}\n      c: {implementation: {name: minip_tester, type: TESTERS}, protocol: {name: minip, role: client, target: s}}\n";
+    let src = "tests:\n  - name: t\n    network_environment: {type: localhost}\n    execution_environment: [{type: gperf}]\n    services:\n      s: {implementation: {name: ping_pong_fail, type: IUT}, protocol: {name: minip, role: server}}\n      c: {implementation: {name: minip_tester, type: TESTERS}, protocol: {name: minip, role: client, target: s}}\n";
     let l = experiment::load_str(src, "t.yaml", &registry());
     let e: Vec<&str> = errors(&l).iter().map(|d| d.message.as_str()).collect();
     assert_eq!(e.len(), 2, "{e:#?}");
     assert!(
-        e[0].starts_with("plugin `gdb` is not available in panther: ")
-            && e[0].ends_with("nearest: `strace` (traces each service's system calls)"),
+        e[0].starts_with("plugin `gperf` is not available in panther: ")
+            && e[0].ends_with("nearest: `gperf_cpu` (gperftools' CPU profile of each service)"),
         "{e:?}"
     );
     assert!(

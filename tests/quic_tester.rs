@@ -310,3 +310,142 @@ tests:
         "{checks:?}"
     );
 }
+
+/// experiments/quic_conformance.yaml: the tester against ngtcp2 and aioquic, every check
+/// recorded with its verdict; ngtcp2 0.12.1's known finding (a silent drop instead of
+/// CONNECTION_CLOSE after a forbidden or unknown frame) keeps its test at `fail`, as the
+/// experiment expects.
+#[test]
+fn the_conformance_experiment_records_every_check_against_real_servers() {
+    let t = "the_conformance_experiment_records_every_check_against_real_servers";
+    let venv = dirs::data_dir()
+        .unwrap_or_default()
+        .join("panther/tools/aioquic/venv/bin/python3");
+    if !support::tool_or_skip(t, "gtlsserver")
+        || !support::needs(
+            t,
+            venv.exists(),
+            "aioquic is not installed (`panther plugins install aioquic`)",
+        )
+    {
+        return;
+    }
+    let (out, results, _root) = support::run(&support::repo("experiments/quic_conformance.yaml"));
+    let s = support::summary(&out);
+    assert_eq!(
+        support::verdicts(&s),
+        vec![
+            ("ngtcp2".to_string(), "fail".to_string()),
+            ("aioquic".to_string(), "pass".to_string())
+        ]
+    );
+    let mut by: BTreeMap<(String, String), String> = BTreeMap::new();
+    for e in support::events(&results) {
+        if let (Some(case), Some(v)) = (e["data"]["case"].as_str(), e["data"]["verdict"].as_str()) {
+            by.insert(
+                (e["test"].as_str().unwrap().to_string(), case.to_string()),
+                v.to_string(),
+            );
+        }
+    }
+    for case in [
+        "handshake",
+        "transfer",
+        "keyupdate",
+        "resumption",
+        "zerortt",
+        "http3",
+        "versionnegotiation",
+        "amplificationlimit",
+        "wire_frames_allowed",
+    ] {
+        assert_eq!(by[&("ngtcp2".into(), case.into())], "pass", "ngtcp2 {case}");
+        assert_eq!(
+            by[&("aioquic".into(), case.into())],
+            "pass",
+            "aioquic {case}"
+        );
+    }
+    for probe in ["forbiddenframe", "malformedframe"] {
+        assert_eq!(
+            by[&("ngtcp2".into(), probe.into())],
+            "inconclusive",
+            "ngtcp2 {probe}"
+        );
+        assert_eq!(
+            by[&("aioquic".into(), probe.into())],
+            "pass",
+            "aioquic {probe}"
+        );
+    }
+}
+
+/// A QUIC interop matrix: real servers × the tester and a real client × three cases, in
+/// parallel. A case a client's manifest does not declare is `unsupported`, never guessed.
+#[test]
+fn a_quic_matrix_runs_real_pairs_and_marks_undeclared_cases_unsupported() {
+    let t = "a_quic_matrix_runs_real_pairs_and_marks_undeclared_cases_unsupported";
+    let venv = dirs::data_dir()
+        .unwrap_or_default()
+        .join("panther/tools/aioquic/venv/bin/python3");
+    if !support::tool_or_skip(t, "gtlsserver")
+        || !support::needs(
+            t,
+            venv.exists(),
+            "aioquic is not installed (`panther plugins install aioquic`)",
+        )
+    {
+        return;
+    }
+    let root = tempfile::tempdir().unwrap();
+    let out = panther()
+        .args([
+            "matrix",
+            "--protocol",
+            "quic",
+            "--servers",
+            "ngtcp2,aioquic",
+        ])
+        .args([
+            "--clients",
+            "quic_tester,aioquic",
+            "--cases",
+            "handshake,transfer,resumption",
+        ])
+        .args(["--jobs", "2", "--output"])
+        .arg(root.path())
+        .output()
+        .unwrap();
+    let dir = support::results_dir(root.path());
+    let m: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("matrix.json")).unwrap()).unwrap();
+    let v = |s: &str, c: &str, case: &str| {
+        m["cells"][s][c][case]["verdict"]
+            .as_str()
+            .unwrap_or("?")
+            .to_string()
+    };
+    for s in ["ngtcp2", "aioquic"] {
+        for case in ["handshake", "transfer", "resumption"] {
+            assert_eq!(
+                v(s, "quic_tester", case),
+                "pass",
+                "{s} × quic_tester × {case}"
+            );
+        }
+        for case in ["handshake", "transfer"] {
+            assert_eq!(v(s, "aioquic", case), "pass", "{s} × aioquic × {case}");
+        }
+        // aioquic's client plugin has no `cases` parameter, so it cannot be told to resume.
+        assert_eq!(
+            v(s, "aioquic", "resumption"),
+            "unsupported",
+            "{s} × aioquic × resumption"
+        );
+    }
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -58,7 +58,15 @@ fn filter_narrows_the_tree_and_keeps_a_plugin_selected() {
         .collect();
     assert_eq!(
         names,
-        ["nginx", "python_http", "http_conformance", "http"],
+        // The HTTP/3 QUIC stacks match by their `http3` tag.
+        [
+            "aioquic",
+            "nginx",
+            "ngtcp2",
+            "python_http",
+            "http_conformance",
+            "http"
+        ],
         "{names:?}"
     );
     assert!(a.selected_plugin().is_some());

@@ -237,7 +237,9 @@ fn the_empty_sequence_screen_takes_the_global_keys() {
         (c('4'), Screen::Sequence),
         (c('3'), Screen::Editor),
         (c('4'), Screen::Sequence),
+        (k(KeyCode::Tab), Screen::Matrix),
         (k(KeyCode::Tab), Screen::Plugins),
+        (c('5'), Screen::Matrix),
     ] {
         press(&mut a, key);
         assert_eq!(a.screen, to, "{key:?}");

@@ -123,26 +123,26 @@ fn bad(msg: impl std::fmt::Display) -> i32 {
     exit::BAD_INPUT
 }
 
-fn run_matrix(cli: &Cli, a: &RunArgs) -> i32 {
+/// The matrix the flags (and the file's `matrix:` block, which flags override) describe,
+/// resolved against the registry, and its expectations. The workbench's `:matrix` builds
+/// its matrix here too.
+pub fn spec_from(
+    a: &RunArgs,
+    reg: &crate::plugin::Registry,
+    block: crate::experiment::model::MatrixBlock,
+) -> Result<(Spec, Option<Expectations>), String> {
     let spec_text = match (a.shard_index, a.shard_count) {
         (Some(i), Some(n)) => Some(format!("{}/{n}", i.saturating_add(1))),
         _ => a.shard.clone(),
     };
-    let shard = match spec_text.as_deref().map(Shard::parse).transpose() {
-        Ok(s) => s,
-        Err(e) => return bad(e),
-    };
-    let reg = cli.registry();
-    let block = match &a.file {
-        Some(f) => match matrix_block(f, &reg) {
-            Ok(b) => b,
-            Err(code) => return code,
-        },
-        None => Default::default(),
-    };
+    let shard = spec_text
+        .as_deref()
+        .map(Shard::parse)
+        .transpose()
+        .map_err(|e| e.to_string())?;
     let timeout = a.timeout.or(block.timeout).unwrap_or(60.0);
     if !(timeout > 0.0 && timeout <= 86_400.0) {
-        return bad(format!(
+        return Err(format!(
             "--timeout {timeout} is not between 0 and 86400 seconds"
         ));
     }
@@ -154,7 +154,7 @@ fn run_matrix(cli: &Cli, a: &RunArgs) -> i32 {
         {
             Ok(e) => Some(e),
             Err(e) => {
-                return bad(format!(
+                return Err(format!(
                     "{}: {e} (expected {{\"SERVER\": {{\"CLIENT\": [\"CASE\", …]}}}})",
                     f.display()
                 ));
@@ -169,7 +169,7 @@ fn run_matrix(cli: &Cli, a: &RunArgs) -> i32 {
     let (mut server_config, mut client_config) =
         match (settings(&a.server_config), settings(&a.client_config)) {
             (Ok(s), Ok(c)) => (s, c),
-            (Err(e), _) | (_, Err(e)) => return bad(e),
+            (Err(e), _) | (_, Err(e)) => return Err(e),
         };
     for (k, v) in block.server_config {
         server_config.entry(k).or_insert(v);
@@ -211,8 +211,21 @@ fn run_matrix(cli: &Cli, a: &RunArgs) -> i32 {
         server_config,
         client_config,
     };
-    let spec = match spec.resolve(&reg) {
-        Ok(s) => s,
+    let spec = spec.resolve(reg).map_err(|e| e.to_string())?;
+    Ok((spec, expect))
+}
+
+fn run_matrix(cli: &Cli, a: &RunArgs) -> i32 {
+    let reg = cli.registry();
+    let block = match &a.file {
+        Some(f) => match matrix_block(f, &reg) {
+            Ok(b) => b,
+            Err(code) => return code,
+        },
+        None => Default::default(),
+    };
+    let (spec, expect) = match spec_from(a, &reg, block) {
+        Ok(x) => x,
         Err(e) => return bad(e),
     };
     let name = format!("matrix_{}", spec.protocol);

@@ -37,7 +37,8 @@ pub mod exit {
 testers, using PANTHER's plugin system and experiment format.\n\nWithout a subcommand, panther \
 opens the full-screen workbench (`panther FILE` on that experiment). Every subcommand works \
 headless.\n\nIn the workbench, `:` (Ctrl-P while typing in the editor) opens the command line; each command has a headless counterpart: `:open`/`:new` \
-(`validate`), `:run [TEST]` (`run --test`), `:replay DIR` (`replay`, `export`), `:plugins` \
+(`validate`), `:run [TEST]` (`run --test`), `:replay DIR` (`replay`, `export`), `:matrix FLAGS` \
+and `:matrix DIR` (`matrix`, the same flags), `:plugins` \
 (`plugins list|show`), `:create` (`plugin new`, `--create-plugin`), `:tutor` (`tutorial`), \
 `:theme NAME` and `:reload` (`theme` and `plugin-dirs` in $PANTHER_CONFIG or \
 ~/.config/panther/config.toml).",

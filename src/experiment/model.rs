@@ -343,6 +343,10 @@ pub struct ExecutionEnvironment {
     pub enabled: bool,
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub plugin_config: PluginConfig,
+    /// Overrides the plugin's declared slowdown (`wrapper.slowdown`) for the stretch of
+    /// timeouts; 1 turns the stretch off for this wrapper.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slowdown: Option<f64>,
 }
 
 fn yes() -> bool {

@@ -19,7 +19,7 @@ mod steps;
 
 /// Keys an environment item understands itself; anything else PANTHER put at this level is
 /// plugin configuration.
-const EXEC_KEYS: &[&str] = &["type", "enabled", "plugin_config"];
+const EXEC_KEYS: &[&str] = &["type", "enabled", "plugin_config", "slowdown"];
 const NET_KEYS: &[&str] = &[
     "type",
     "link",
@@ -269,7 +269,7 @@ impl Norm<'_> {
                         .map(|(k, _)| *k)
                         .chain(["errors_for_leak_kinds"])
                         .collect(),
-                    _ => Vec::new(),
+                    other => pk::exec_unused(other).iter().map(|(k, _)| *k).collect(),
                 };
                 self.hoist_into_plugin_config(item, EXEC_KEYS, &quiet, "execution environment");
                 self.exec_knobs(item);

@@ -39,7 +39,7 @@ pub const PATHS_UNUSED: &[Unused] = &[
 pub const TEST_UNUSED: &[Unused] = &[
     (
         "debug_environment",
-        "PANTHER's debug environments (gdb, …) have no counterpart here; use an execution environment such as strace",
+        "PANTHER's debug environments have no counterpart here; use the `gdb` execution environment",
     ),
     (
         "should_be_ignore",
@@ -441,14 +441,9 @@ pub const MISSING: &[Missing] = &[
         nearest: &[("", "localhost")],
     },
     Missing {
-        name: "gdb",
-        reason: "PANTHER's gdb environment is interactive debugging, which an unattended run cannot use",
-        nearest: &[("", "strace")],
-    },
-    Missing {
         name: "gperf",
-        reason: "PANTHER's gperf profiling has no counterpart here",
-        nearest: &[("", "time")],
+        reason: "PANTHER's older gperf environment is split here into `gperf_cpu` (CPU profile) and `gperf_heap` (heap profile)",
+        nearest: &[("", "gperf_cpu")],
     },
 ];
 
@@ -461,6 +456,7 @@ pub const NEAREST_BLURB: &[(&str, &str)] = &[
     ("ping_pong", "the reference MinIP server and client"),
     ("strace", "traces each service's system calls"),
     ("time", "measures each service's time and memory"),
+    ("gperf_cpu", "gperftools' CPU profile of each service"),
     ("localhost", "every service a process on this machine"),
 ];
 
@@ -491,6 +487,191 @@ pub fn near_panther_key(message: &str) -> Option<String> {
         .chain(IMPLEMENTATION_KNOBS.iter().copied());
     crate::suggest::closest(key, known)
         .map(|k| format!("did you mean `{k}`? (PANTHER's key, which panther accepts and ignores)"))
+}
+
+/// PANTHER's gperf_cpu schema, less what the bundled plugin declares (`profiler_library`,
+/// `sampling_frequency`, `use_realtime_signal`).
+pub const GPERF_CPU_UNUSED: &[Unused] = &[
+    (
+        "output_format",
+        "panther reads the profile itself into a top-functions table",
+    ),
+    (
+        "generate_pdf",
+        "panther reads the profile into a table; run google-pprof --pdf on cpu.prof for a graph",
+    ),
+    (
+        "profile_children",
+        "children that exec inherit the profiler through LD_PRELOAD",
+    ),
+    (
+        "start_profiling_delay",
+        "panther's gperf_cpu profiles from the start",
+    ),
+    (
+        "exclude_functions",
+        "the report shows the top functions; filter with google-pprof on cpu.prof",
+    ),
+    (
+        "include_only_functions",
+        "the report shows the top functions; filter with google-pprof on cpu.prof",
+    ),
+    ("pprof_options", "panther runs google-pprof --text itself"),
+];
+
+/// PANTHER's gperf_heap schema, less what the bundled plugin declares (`tcmalloc_library`,
+/// the three `heap_profile_*_interval`s, `profile_mmap`).
+pub const GPERF_HEAP_UNUSED: &[Unused] = &[
+    (
+        "heap_check_type",
+        "tcmalloc's heap checker is not part of panther's gperf_heap",
+    ),
+    (
+        "output_format",
+        "panther reads the last heap dump itself into a top-allocators table",
+    ),
+    (
+        "generate_pdf",
+        "panther reads the profile into a table; run google-pprof --pdf on the dump for a graph",
+    ),
+    (
+        "generate_text_report",
+        "panther always reads the last dump into the report",
+    ),
+    (
+        "enable_leak_check",
+        "tcmalloc's heap checker is not part of panther's gperf_heap; use memcheck for leaks",
+    ),
+    (
+        "leak_check_at_exit",
+        "tcmalloc's heap checker is not part of panther's gperf_heap; use memcheck for leaks",
+    ),
+    (
+        "only_mmap_profile",
+        "`profile_mmap` adds mmap'd memory to the profile",
+    ),
+    ("deep_heap_profile", "not in Debian's tcmalloc"),
+    (
+        "exclude_functions",
+        "the report shows the top allocators; filter with google-pprof on the dump",
+    ),
+    (
+        "include_only_functions",
+        "the report shows the top allocators; filter with google-pprof on the dump",
+    ),
+    ("pprof_options", "panther runs google-pprof --text itself"),
+];
+
+/// PANTHER's helgrind schema, less what the bundled plugin declares (`history_level`,
+/// `conflict_cache_size`, `track_lockorders`, `check_stack_refs`, `free_is_write`,
+/// `show_below_main`).
+pub const HELGRIND_UNUSED: &[Unused] = &[
+    (
+        "valgrind_binary",
+        "panther runs the `valgrind` found on PATH",
+    ),
+    (
+        "output_format",
+        "panther always reads helgrind's XML report",
+    ),
+    (
+        "ignore_thread_creation",
+        "panther's helgrind uses Valgrind's default",
+    ),
+    (
+        "cache_size",
+        "helgrind has no such option; `conflict_cache_size` sizes its history",
+    ),
+    (
+        "suppression_file",
+        "panther's helgrind passes no suppressions",
+    ),
+    ("track_fds", "panther's helgrind does not track descriptors"),
+    ("time_stamp", "panther stamps every event itself"),
+    (
+        "additional_parameters",
+        "panther passes only the options its helgrind plugin declares",
+    ),
+    (
+        "verbosity",
+        "panther reads helgrind's XML report, whatever the verbosity",
+    ),
+    (
+        "allow_partial_deployment",
+        "every service starts or the test is an error",
+    ),
+    ("critical_services", "every service is watched"),
+];
+
+/// PANTHER's gdb schema, less what the bundled plugin declares (`backtrace_full`,
+/// `max_backtrace_depth`).
+pub const GDB_UNUSED: &[Unused] = &[
+    ("gdb_binary", "panther runs the `gdb` found on PATH"),
+    (
+        "enable_core_dumps",
+        "gdb prints the stacks while the program is stopped; no core file is needed",
+    ),
+    (
+        "auto_backtrace",
+        "panther's gdb always prints every thread's backtrace on a crash",
+    ),
+    (
+        "debug_symbols",
+        "panther does not build services; build them with -g",
+    ),
+    ("optimization_level", "panther does not build services"),
+    ("frame_pointer", "panther does not build services"),
+    ("rdynamic", "panther does not build services"),
+    ("enable_asan", "panther does not build services"),
+    ("asan_options", "panther does not build services"),
+    (
+        "run_command",
+        "panther's gdb always starts the program with `run`",
+    ),
+    (
+        "break_on_signals",
+        "gdb stops on every fatal signal (SIGSEGV, SIGABRT, SIGFPE, …) by default",
+    ),
+    (
+        "break_on_exceptions",
+        "`break_on_panic` stops on Rust panics; C++ exceptions are not caught",
+    ),
+    (
+        "output_format",
+        "panther reads gdb's session log into events",
+    ),
+    ("save_gdb_log", "panther always keeps gdb.log"),
+    ("save_core_dump", "no core file is written"),
+    (
+        "execution_timeout",
+        "the service's own `timeout` bounds it here",
+    ),
+    (
+        "gdb_timeout",
+        "gdb runs in batch mode; the service's `timeout` bounds it",
+    ),
+    (
+        "init_commands",
+        "panther passes only the commands its gdb plugin declares",
+    ),
+    (
+        "post_crash_commands",
+        "panther's gdb prints every thread's backtrace",
+    ),
+    ("debug_env_vars", "set them in the service's `environment`"),
+];
+
+/// The unused-key table of a PANTHER execution environment, by its type.
+pub fn exec_unused(kind: &str) -> &'static [Unused] {
+    match kind {
+        "strace" => STRACE_UNUSED,
+        "memcheck" => MEMCHECK_UNUSED,
+        "gperf_cpu" => GPERF_CPU_UNUSED,
+        "gperf_heap" => GPERF_HEAP_UNUSED,
+        "helgrind" => HELGRIND_UNUSED,
+        "gdb" => GDB_UNUSED,
+        _ => &[],
+    }
 }
 
 #[cfg(test)]

@@ -94,6 +94,9 @@ fn matrix_block(c: &mut Ctx, m: &crate::experiment::model::MatrixBlock) {
             };
             find(list, key, &|x: &str| Peer::parse(x).label() == *label)
         }
+        SpecError::NoSharedAlpn { client, .. } => find(&m.clients, "clients", &|x: &str| {
+            Peer::parse(x).label() == *client
+        }),
         SpecError::NoSharedProtocol { peer, .. } => {
             let is = |x: &str| Peer::parse(x).label() == *peer;
             if m.servers.iter().any(|x| is(x)) {
@@ -235,6 +238,21 @@ fn test(c: &mut Ctx, t: &Test, tp: &Path) {
             None,
         ) {
             plugin_config(c, p, &ee.plugin_config, &ep.key("plugin_config"), &[]);
+            if let Some(f) = ee.slowdown
+                && !(1.0..=1000.0).contains(&f)
+            {
+                let d = c.err(&ep.key("slowdown"), format!("slowdown {f} is out of range"));
+                set(
+                    d,
+                    "a factor from 1 (no stretch) to 1000",
+                    Some(format!(
+                        "`{}` declares {} (`panther plugins show {}`)",
+                        p.name(),
+                        p.manifest.wrapper.as_ref().map_or(1.0, |w| w.slowdown),
+                        p.name()
+                    )),
+                );
+            }
             if ee.enabled {
                 used.push((p, ep.key("type")));
             }

@@ -52,6 +52,20 @@ pub fn experiment(
                 .join(", ")
         ));
     }
+    let splug = reg
+        .service(&server.implementation)
+        .ok_or_else(|| format!("no plugin {}", server.implementation))?;
+    for (peer, plug) in [(client, cplug), (server, splug)] {
+        if let Some(cases) = declared_cases(plug, &spec.protocol)
+            && !cases.iter().any(|c| c == case)
+        {
+            return Err(format!(
+                "{} does not support case {case}: its manifest declares {}",
+                peer.implementation,
+                cases.join(", ")
+            ));
+        }
+    }
     let declared = |p: &crate::plugin::Plugin, k: &str| p.manifest.parameters.contains_key(k);
     let mut config: serde_json::Map<String, serde_json::Value> = spec
         .client_config
@@ -60,9 +74,6 @@ pub fn experiment(
         .filter(|(k, _)| declared(cplug, k))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    let splug = reg
-        .service(&server.implementation)
-        .ok_or_else(|| format!("no plugin {}", server.implementation))?;
     let mut server_config: serde_json::Map<String, serde_json::Value> = spec
         .server_config
         .iter()
@@ -115,6 +126,16 @@ pub fn experiment(
         }],
     });
     serde_json::from_value(strip_nulls(doc)).map_err(|e| format!("cell experiment: {e}"))
+}
+
+/// The interop cases a service's manifest says it supports for `protocol`, if it says.
+fn declared_cases<'a>(p: &'a crate::plugin::Plugin, protocol: &str) -> Option<&'a [String]> {
+    p.manifest
+        .protocols
+        .iter()
+        .find(|x| x.name == protocol)
+        .map(|x| x.cases.as_slice())
+        .filter(|c| !c.is_empty())
 }
 
 /// `version: null` is not a version: drop nulls before typing.

@@ -96,7 +96,7 @@ impl CellVerdict {
 }
 
 /// One cell's outcome over its runs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CellResult {
     pub verdict: CellVerdict,
     pub reason: String,

@@ -57,6 +57,68 @@ fn jobs(spec: &Spec) -> Vec<Job> {
         .collect()
 }
 
+/// The matrix of `spec` before any cell has run (what the workbench fills in live).
+pub fn empty(spec: &Spec, started_at: String) -> Matrix {
+    Matrix {
+        schema_version: SCHEMA_VERSION,
+        protocol: spec.protocol.clone(),
+        network_environment: spec.network_environment.clone(),
+        servers: spec.servers.iter().map(Peer::label).collect(),
+        clients: spec.clients.iter().map(Peer::label).collect(),
+        cases: spec.cases.clone(),
+        repeat: spec.repeat,
+        shard: spec.shard.map(|s| s.to_string()),
+        started_at,
+        duration_ms: 0,
+        cells: Default::default(),
+    }
+}
+
+/// The spec narrowed to one cell (the workbench's re-run of a cell), unsharded.
+pub fn only(spec: &Spec, cell: &Cell) -> Spec {
+    let pick = |peers: &[Peer], label: &str| -> Vec<Peer> {
+        peers
+            .iter()
+            .filter(|p| p.label() == label)
+            .cloned()
+            .collect()
+    };
+    Spec {
+        servers: pick(&spec.servers, &cell.server),
+        clients: pick(&spec.clients, &cell.client),
+        cases: vec![cell.case.clone()],
+        shard: None,
+        repeat: spec.repeat,
+        ..spec.clone()
+    }
+}
+
+/// Before a cell runs again in the same matrix folder: its results folders (one, or one per
+/// repeated run) move to `NAME.previous`, replacing an older one, so the new run can have
+/// the name and the last results stay until then.
+pub fn set_aside(dir: &Path, cell: &Cell) -> std::io::Result<()> {
+    let base = cell.folder();
+    let cells = dir.join(CELLS);
+    let Ok(entries) = std::fs::read_dir(&cells) else {
+        return Ok(());
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let ours = name == base
+            || name
+                .strip_prefix(&format!("{base}_r"))
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        if ours {
+            let old = cells.join(format!("{name}.previous"));
+            if old.exists() {
+                std::fs::remove_dir_all(&old)?;
+            }
+            std::fs::rename(e.path(), old)?;
+        }
+    }
+    Ok(())
+}
+
 /// How many cells this run (or shard) has.
 pub fn cell_count(spec: &Spec) -> usize {
     jobs(spec).len()
@@ -78,19 +140,7 @@ pub async fn run(
     let (_, started_at) = crate::results::timestamp(std::time::SystemTime::now());
     let todo = jobs(spec);
     let total = todo.len();
-    let mut m = Matrix {
-        schema_version: SCHEMA_VERSION,
-        protocol: spec.protocol.clone(),
-        network_environment: spec.network_environment.clone(),
-        servers: spec.servers.iter().map(Peer::label).collect(),
-        clients: spec.clients.iter().map(Peer::label).collect(),
-        cases: spec.cases.clone(),
-        repeat: spec.repeat,
-        shard: spec.shard.map(|s| s.to_string()),
-        started_at,
-        duration_ms: 0,
-        cells: Default::default(),
-    };
+    let mut m = empty(spec, started_at);
     let mut done = 0;
     let mut results = futures_util::stream::iter(todo)
         .map(|job| {
@@ -163,7 +213,9 @@ async fn run_cell(
                 tokio::pin!(finish);
                 let summary = tokio::select! {
                     s = &mut finish => s,
-                    _ = cancel.wait_for(|c| *c) => {
+                    // The guard `wait_for` returns is dropped here, not held over the
+                    // teardown below (it is not Send, and the workbench runs this on a pool).
+                    _ = async { let _ = cancel.wait_for(|c| *c).await; } => {
                         let _ = stop.send(true);
                         finish.await
                     }

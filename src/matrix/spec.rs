@@ -117,6 +117,15 @@ pub enum SpecError {
         protocol: String,
         speaks: String,
     },
+    #[error(
+        "client `{client}` ({client_alpn}) and server `{server}` ({server_alpn}) share no ALPN, so no handshake between them can complete; leave one of them out"
+    )]
+    NoSharedAlpn {
+        server: String,
+        client: String,
+        server_alpn: String,
+        client_alpn: String,
+    },
     #[error("protocol {0} has no version `{1}` (it has {2})")]
     UnknownVersion(String, String, String),
     #[error("protocol {0} has no case `{1}`{2}")]
@@ -223,10 +232,45 @@ impl Spec {
                 )));
             }
         }
+        for server in &self.servers {
+            for client in &self.clients {
+                shared_alpn(reg, &self.protocol, &proto.alpn, server, client)?;
+            }
+        }
         self.repeat = self.repeat.max(1);
         self.jobs = self.jobs.max(1);
         Ok(self)
     }
+}
+
+/// A client and a server with no application protocol in common cannot complete a handshake
+/// (TLS no_application_protocol): the matrix is refused before anything runs, as validation
+/// refuses such a pair in an experiment.
+fn shared_alpn(
+    reg: &Registry,
+    protocol: &str,
+    all: &[String],
+    server: &Peer,
+    client: &Peer,
+) -> Result<(), SpecError> {
+    let alpn = |p: &Peer| -> Vec<String> {
+        let own = reg
+            .service(&p.implementation)
+            .and_then(|x| x.manifest.protocols.iter().find(|s| s.name == protocol))
+            .map(|s| s.alpn.clone())
+            .unwrap_or_default();
+        if own.is_empty() { all.to_vec() } else { own }
+    };
+    let (s, c) = (alpn(server), alpn(client));
+    if s.is_empty() || c.is_empty() || c.iter().any(|a| s.contains(a)) {
+        return Ok(());
+    }
+    Err(SpecError::NoSharedAlpn {
+        server: server.label(),
+        client: client.label(),
+        server_alpn: s.join(", "),
+        client_alpn: c.join(", "),
+    })
 }
 
 fn hint(s: Option<String>) -> String {

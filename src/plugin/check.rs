@@ -296,6 +296,13 @@ pub fn check(m: &Manifest, root: &Node, file: &str) -> Vec<Diagnostic> {
                         &params,
                     );
                 }
+                if !(1.0..=1000.0).contains(&w.slowdown) {
+                    c.err(
+                        &wp.key("slowdown"),
+                        format!("slowdown {} is out of range", w.slowdown),
+                    )
+                    .expected = Some("a factor from 1 (no slowdown) to 1000".into());
+                }
                 if !WRAPPER_PARSERS.contains(&w.parser.as_str()) {
                     let help = suggest::did_you_mean(&w.parser, WRAPPER_PARSERS.iter().copied());
                     let d = c.err(

@@ -296,15 +296,16 @@ fn apt_installed(pkg: &str) -> bool {
 /// Whether `python` has every `name[==version]` distribution (importlib.metadata, no import
 /// of the packages themselves). The names are arguments, never code.
 fn pip_present(python: &str, packages: &[String]) -> bool {
-    const SCRIPT: &str = "import sys, importlib.metadata as m\n\
-for spec in sys.argv[1:]:\n\
-    name, _, want = spec.partition('==')\n\
-    try:\n\
-        have = m.version(name.split('[')[0].strip())\n\
-    except Exception:\n\
-        sys.exit(1)\n\
-    if want and have != want.strip():\n\
-        sys.exit(1)\n";
+    const SCRIPT: &str = r#"import sys, importlib.metadata as m
+def ok(spec):
+    name, _, want = spec.partition("==")
+    try:
+        have = m.version(name.split("[")[0].strip())
+    except Exception:
+        return False
+    return not want or have == want.strip()
+sys.exit(0 if all(ok(s) for s in sys.argv[1:]) else 1)
+"#;
     Command::new(python)
         .arg("-I")
         .arg("-c")
@@ -378,6 +379,17 @@ mod tests {
             s[1].argv.join(" "),
             "/t/picoquic/venv/bin/python3 -m pip install --disable-pip-version-check aiopquic==0.6.1"
         );
+    }
+
+    #[test]
+    fn pip_presence_is_asked_of_the_interpreter_without_running_package_code() {
+        let Some(py) = find_python("3") else { return };
+        assert!(pip_present(&py, &strings(&["pip"])));
+        assert!(!pip_present(&py, &strings(&["pip==0.0.1"])));
+        assert!(!pip_present(
+            &py,
+            &strings(&["pip", "no-such-distribution-xyz"])
+        ));
     }
 
     #[test]

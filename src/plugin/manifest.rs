@@ -571,7 +571,8 @@ pub struct NetworkSpec {
 pub const NETWORK_DRIVERS: &[&str] = &["localhost", "netns", "docker_compose"];
 
 /// Execution-environment output parsers compiled into panther.
-pub const WRAPPER_PARSERS: &[&str] = &["strace", "valgrind", "time", "none"];
+pub const WRAPPER_PARSERS: &[&str] =
+    &["strace", "valgrind", "time", "pprof", "gdb", "perf", "none"];
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -583,6 +584,20 @@ pub struct WrapperSpec {
     /// Files the wrapper writes, kept with the run's results.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub artifacts: Vec<String>,
+    /// How many times slower a service runs under this wrapper (measured on the MinIP
+    /// server, docs/PERFORMANCE.md). The orchestrator stretches readiness waits, the test's
+    /// timeout and the services' `*timeout*` parameters by it, so a profiler does not make a
+    /// tester miss its answers (PANTHER #66). 1 (the default) stretches nothing.
+    #[serde(default = "no_slowdown", skip_serializing_if = "is_no_slowdown")]
+    pub slowdown: f64,
+}
+
+fn no_slowdown() -> f64 {
+    1.0
+}
+
+fn is_no_slowdown(f: &f64) -> bool {
+    *f == 1.0
 }
 
 fn default_parser() -> String {

@@ -55,6 +55,15 @@ pub struct ServiceResult {
     /// Event sequence numbers that support the verdict.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<String>,
+    /// How much its waits were stretched for slow wrappers (PANTHER #66), when they were.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stretch: Option<crate::env::execution::stretch::Stretch>,
+    /// Its wrappers' profiles (gperf_cpu, gperf_heap, perf): the top functions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub profiles: Vec<crate::env::execution::profile::Profile>,
+    /// Its wrappers' stacks (a gdb crash's threads, helgrind's races, memcheck's errors).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stacks: Vec<crate::env::execution::Stack>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

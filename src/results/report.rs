@@ -1,8 +1,16 @@
-//! `report.md`: the run for people: verdicts per test, service and check, with reasons.
+//! `report.md`: the run for people: verdicts per test, service and check, with reasons; and
+//! what execution environments found: the stretch of timeouts, profiles (top functions) and
+//! stacks (crashes, races). The workbench's runs screen shows this file in its detail pane.
 
 use std::fmt::Write;
 
-use super::model::RunSummary;
+use super::model::{RunSummary, ServiceResult};
+use crate::env::execution::profile::Profile;
+
+/// Rows of each profile ranking in the report.
+const PROFILE_ROWS: usize = 10;
+/// Frames of each stack in the report.
+const STACK_FRAMES: usize = 12;
 
 pub fn render(s: &RunSummary) -> String {
     let mut o = String::new();
@@ -63,8 +71,102 @@ pub fn render(s: &RunSummary) -> String {
                     .unwrap_or_default();
                 let _ = writeln!(o, "  - `{}`: {}: {}{r}", c.property, c.verdict, c.reason);
             }
+            wrapper_findings(&mut o, svc);
         }
         let _ = writeln!(o, "\nLogs: `{}/`", t.dir);
     }
     o
+}
+
+/// A service's stretch, profiles and stacks, under its line.
+fn wrapper_findings(o: &mut String, svc: &ServiceResult) {
+    if let Some(st) = &svc.stretch {
+        let params: Vec<String> = st
+            .parameters
+            .iter()
+            .map(|p| format!("`{}` {} → {}", p.parameter, p.from, p.to))
+            .collect();
+        let params = if params.is_empty() {
+            String::new()
+        } else {
+            format!("; {}", params.join(", "))
+        };
+        let _ = writeln!(
+            o,
+            "  - timeouts stretched {} for slow execution environments (readiness, test timeout{params})",
+            st.describe()
+        );
+    }
+    for p in &svc.profiles {
+        profile_table(o, p);
+    }
+    for s in &svc.stacks {
+        let _ = writeln!(
+            o,
+            "  - {} stack: {}",
+            s.wrapper,
+            s.title.replace('|', "\\|")
+        );
+        for (i, f) in s.frames.iter().take(STACK_FRAMES).enumerate() {
+            let _ = writeln!(o, "    {i:>2}. {f}");
+        }
+        if s.frames.len() > STACK_FRAMES {
+            let _ = writeln!(o, "    … {} more frames", s.frames.len() - STACK_FRAMES);
+        }
+    }
+}
+
+fn profile_table(o: &mut String, p: &Profile) {
+    let total = if p.unit == "bytes" {
+        format!("{} B in use", p.total as u64)
+    } else {
+        format!("{} samples", p.total as u64)
+    };
+    let event = p
+        .event
+        .as_ref()
+        .map(|e| format!(" of `{e}`"))
+        .unwrap_or_default();
+    let file = std::path::Path::new(&p.file)
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let note = p
+        .note
+        .as_ref()
+        .map(|n| format!("; {n}"))
+        .unwrap_or_default();
+    let _ = writeln!(
+        o,
+        "  - {} profile (`{file}`, {total}{event}{note}), top functions:\n",
+        p.tool
+    );
+    let _ = writeln!(o, "    | Function | Self | Cumulative |\n    |---|---|---|");
+    let mut shown: Vec<&str> = Vec::new();
+    for e in p.by_self.iter().take(PROFILE_ROWS) {
+        shown.push(&e.function);
+        let _ = writeln!(
+            o,
+            "    | `{}` | {:.1}% | {:.1}% |",
+            e.function.replace('|', "\\|"),
+            e.self_pct,
+            e.cum_pct
+        );
+    }
+    // The callers that hold most of the time, when the top self entries did not show them.
+    for e in p
+        .by_cumulative
+        .iter()
+        .filter(|e| !shown.contains(&e.function.as_str()))
+        .take(PROFILE_ROWS / 2)
+    {
+        let _ = writeln!(
+            o,
+            "    | `{}` (caller) | {:.1}% | {:.1}% |",
+            e.function.replace('|', "\\|"),
+            e.self_pct,
+            e.cum_pct
+        );
+    }
+    o.push('\n');
 }

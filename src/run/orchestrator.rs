@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
+use crate::env::execution::stretch::Stretch;
 use crate::env::network::{self, NetworkEnvironment, Runner, Topology};
 use crate::events::{Bus, Clock, Event, EventTx, Kind, Level};
 use crate::experiment::model::{Expect, Experiment, Test};
@@ -214,6 +215,8 @@ struct Started {
     runner: Runner,
     /// The live qlog tailer of a QUIC service: its stop switch and task.
     qlog: Option<QlogTail>,
+    /// The test's stretch for slow wrappers, with this service's stretched parameters.
+    stretch: Stretch,
 }
 
 type QlogTail = (
@@ -305,8 +308,21 @@ async fn run_test(
                 .map(|p| p.display().to_string())
         })
         .unwrap_or_else(|| "panther".into());
-    let timeout = t.timeout.unwrap_or(DEFAULT_TEST_TIMEOUT);
+    // Slow wrappers stretch the test's timeout, readiness waits and timeout parameters.
+    let stretch = wrappers_stretch(t, reg);
+    let timeout = stretch.seconds(t.timeout.unwrap_or(DEFAULT_TEST_TIMEOUT));
     let deadline = ready::after(ready::seconds(timeout));
+    if !stretch.is_none() {
+        lifecycle(
+            &tx,
+            ORCHESTRATOR,
+            format!(
+                "timeouts stretched {} for slow execution environments: test timeout {timeout} s, readiness waits and timeout parameters alike",
+                stretch.describe()
+            ),
+            serde_json::json!({"step": "stretch", "factor": stretch.factor, "by": stretch.by, "test_timeout_s": timeout}),
+        );
+    }
 
     let mut env = match network_up(t, index, reg, &test_dir, &tx).await {
         Ok(env) => env,
@@ -375,6 +391,7 @@ async fn run_test(
             target: svc.protocol.target.clone(),
             runner: Runner::Host,
             qlog: None,
+            stretch: stretch.clone(),
         };
         match start_service(
             t,
@@ -506,12 +523,13 @@ async fn run_test(
                 .run
                 .get(&s.role)
                 .and_then(|r| r.stop.as_ref());
+            // A wrapped service needs longer to end (memcheck's leak check, a profile dump).
             let (status, was_running) = match declared {
                 Some(d) => {
                     let grace = d.grace_s.map(ready::seconds).unwrap_or(opts.grace);
-                    p.stop_with(d.signal.signal(), grace).await
+                    p.stop_with(d.signal.signal(), s.stretch.grace(grace)).await
                 }
-                None => p.stop(opts.grace).await,
+                None => p.stop(s.stretch.grace(opts.grace)).await,
             };
             if was_running {
                 lifecycle(
@@ -799,12 +817,34 @@ async fn start_service(
         target,
         run_dir: svc_dir,
         artifact_dir,
-        timeout: svc.timeout.or(t.timeout).unwrap_or(DEFAULT_TEST_TIMEOUT),
+        timeout: st
+            .stretch
+            .seconds(svc.timeout.or(t.timeout).unwrap_or(DEFAULT_TEST_TIMEOUT)),
         qlog_dir: &qlog_dir,
         keylog: &keylog,
         tools: &tools,
     };
-    let mut ctx = context::service_context(&vars, context::parameters(m, &svc.plugin_config));
+    let mut params = context::parameters(m, &svc.plugin_config);
+    st.stretch.parameters(m, &mut params);
+    if !st.stretch.parameters.is_empty() {
+        let changes: Vec<String> = st
+            .stretch
+            .parameters
+            .iter()
+            .map(|p| format!("{} {} → {}", p.parameter, p.from, p.to))
+            .collect();
+        lifecycle(
+            tx,
+            name,
+            format!(
+                "stretched {}: {}",
+                st.stretch.describe(),
+                changes.join(", ")
+            ),
+            serde_json::json!({"step": "stretch", "factor": st.stretch.factor, "parameters": st.stretch.parameters}),
+        );
+    }
+    let mut ctx = context::service_context(&vars, params);
     if let Some(c) = certs {
         hand_certificates(c, svc_dir, &mut ctx)?;
     }
@@ -966,6 +1006,20 @@ fn qlog_losses(t: &Test, started: &[Started], test_dir: &Path, tx: &EventTx) {
             tx.emit(e);
         }
     }
+}
+
+/// The test's stretch: its enabled execution environments' declared slowdowns.
+fn wrappers_stretch(t: &Test, reg: &Registry) -> Stretch {
+    Stretch::of(
+        t.execution_environment
+            .iter()
+            .filter(|e| e.enabled)
+            .filter_map(|e| {
+                let p = reg.get(&[PluginKind::ExecutionEnvironment], &e.kind)?;
+                let declared = p.manifest.wrapper.as_ref()?.slowdown;
+                Some((p.name(), e.slowdown.unwrap_or(declared)))
+            }),
+    )
 }
 
 /// Copies the test's certificate files into the service's own folder (which every
@@ -1169,7 +1223,10 @@ async fn wait_ready(
             _ => st.proc.as_ref().map(|p| p.pid),
         },
     };
-    let limit = ready::seconds(r.timeout_s.unwrap_or(DEFAULT_READY_TIMEOUT));
+    let limit = ready::seconds(
+        st.stretch
+            .seconds(r.timeout_s.unwrap_or(DEFAULT_READY_TIMEOUT)),
+    );
     let proc = st.proc.as_mut().expect("started");
     let seen = proc.log_seen.clone();
     let t0 = Instant::now();
@@ -1241,6 +1298,9 @@ fn judge(
         exit: stopped.map(|(st, _)| process::describe(st)),
         checks: Vec::new(),
         evidence: Vec::new(),
+        stretch: (!s.stretch.is_none()).then(|| s.stretch.clone()),
+        profiles: Vec::new(),
+        stacks: Vec::new(),
     };
     if let Some(f) = &s.failed {
         r.verdict = Verdict::Error;
@@ -1332,9 +1392,14 @@ fn judge(
             for e in parsed.events {
                 tx.emit(e);
             }
+            r.profiles.extend(parsed.profiles);
+            r.stacks.extend(parsed.stacks);
             if let Some((v, why)) = parsed.verdict {
                 if v > r.verdict {
                     r.reason = format!("{}: {why}", wp.name());
+                } else if v == r.verdict && v != Verdict::Pass {
+                    // Already as bad (a crash): the wrapper says where it happened.
+                    r.reason = format!("{}; {}: {why}", r.reason, wp.name());
                 }
                 r.verdict = r.verdict.join(v);
             }

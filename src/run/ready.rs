@@ -112,28 +112,28 @@ pub fn is_version_negotiation(d: &[u8], scid: &[u8; 8]) -> bool {
 /// With `net_of`, the socket is made inside that process's network namespace, so it works
 /// for services in netns or containers as on localhost.
 pub async fn quic_answers(addr: SocketAddr, net_of: Option<u32>) {
-    let sock = loop {
-        match quic_socket(addr, net_of).await {
-            Ok(s) => break s,
-            Err(e) => {
-                tracing::debug!(%addr, "quic readiness socket: {e}");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        }
-    };
     let dcid: [u8; 8] = rand::random();
     let scid: [u8; 8] = rand::random();
     let probe = version_probe(&dcid, &scid);
     let mut buf = vec![0u8; 2048];
     loop {
-        // Errors (ECONNREFUSED while nothing is bound yet) just mean "not yet".
-        let _ = sock.send_to(&probe, addr).await;
         let until = tokio::time::Instant::now() + Duration::from_millis(100);
-        while let Ok(Ok((n, from))) = tokio::time::timeout_at(until, sock.recv_from(&mut buf)).await
-        {
-            if from == addr && is_version_negotiation(&buf[..n], &scid) {
-                return;
+        // A fresh socket (so a fresh source port) for every probe: a probe sent before the
+        // service's own NAT rules existed leaves a conntrack entry that would keep every
+        // later datagram of the same 5-tuple away from the service.
+        match quic_socket(addr, net_of).await {
+            Ok(sock) => {
+                // Errors (ECONNREFUSED while nothing is bound yet) just mean "not yet".
+                let _ = sock.send_to(&probe, addr).await;
+                while let Ok(Ok((n, from))) =
+                    tokio::time::timeout_at(until, sock.recv_from(&mut buf)).await
+                {
+                    if from == addr && is_version_negotiation(&buf[..n], &scid) {
+                        return;
+                    }
+                }
             }
+            Err(e) => tracing::debug!(%addr, "quic readiness socket: {e}"),
         }
         tokio::time::sleep_until(until).await;
     }

@@ -231,6 +231,7 @@ fn global(action: &str) -> Option<Action> {
         "screen-2" => Action::GoTo(Screen::History),
         "screen-3" => Action::GoTo(Screen::Editor),
         "screen-4" => Action::GoTo(Screen::Sequence),
+        "screen-5" => Action::GoTo(Screen::Matrix),
         "next-screen" => Action::NextScreen,
         "prev-screen" => Action::PrevScreen,
         "help" => Action::ToggleHelp,
@@ -300,6 +301,7 @@ pub fn action(k: KeyEvent, app: &App) -> Option<Action> {
     match ctx {
         Context::Plugins | Context::Runs => list(name),
         Context::Sequence | Context::Logs => canonical().map(Action::SequenceKey),
+        Context::Matrix => canonical().map(Action::MatrixKey),
         Context::Editor | Context::Form => canonical().map(Action::EditorKey),
         _ => None,
     }
@@ -363,6 +365,9 @@ fn typing(k: &KeyEvent, app: &App) -> Option<Option<Action>> {
         Context::Sequence if app.sequence.as_ref().is_some_and(|s| s.typing_search) => {
             Some(Some(Action::SequenceKey(*k)))
         }
+        Context::Matrix if app.matrix.as_ref().is_some_and(|m| m.typing) => {
+            Some(Some(Action::MatrixKey(*k)))
+        }
         Context::Insert => Some(match app.keymap.own(Context::Insert, k) {
             Some("palette") => Some(Action::OpenPalette),
             Some("help") => Some(Action::ToggleHelp),
@@ -411,6 +416,7 @@ pub fn mouse(m: MouseEvent, app: &App) -> Option<Action> {
     }
     match app.screen {
         Screen::Sequence => Some(Action::SequenceKey(KeyEvent::new(key, KeyModifiers::NONE))),
+        Screen::Matrix => Some(Action::MatrixKey(KeyEvent::new(key, KeyModifiers::NONE))),
         Screen::Editor => Some(Action::EditorKey(KeyEvent::new(key, KeyModifiers::NONE))),
         _ => Some(if key == KeyCode::Up {
             Action::Up

@@ -11,6 +11,7 @@ pub enum Context {
     Plugins,
     Runs,
     Sequence,
+    Matrix,
     Logs,
     /// The YAML editor in view mode (keys move and command; nothing is typed).
     Editor,
@@ -22,11 +23,12 @@ pub enum Context {
 }
 
 impl Context {
-    pub const ALL: [Context; 10] = [
+    pub const ALL: [Context; 11] = [
         Context::Global,
         Context::Plugins,
         Context::Runs,
         Context::Sequence,
+        Context::Matrix,
         Context::Logs,
         Context::Editor,
         Context::Insert,
@@ -42,6 +44,7 @@ impl Context {
             Context::Plugins => "plugins",
             Context::Runs => "runs",
             Context::Sequence => "sequence",
+            Context::Matrix => "matrix",
             Context::Logs => "logs",
             Context::Editor => "editor",
             Context::Insert => "insert",
@@ -58,6 +61,7 @@ impl Context {
             Context::Plugins => "the plugins screen",
             Context::Runs => "the runs screen",
             Context::Sequence => "the sequence view",
+            Context::Matrix => "the matrix screen",
             Context::Logs => "the logs overlay",
             Context::Editor => "the editor (view mode)",
             Context::Insert => "the editor (insert mode)",
@@ -71,7 +75,12 @@ impl Context {
     pub fn takes_global(self) -> bool {
         matches!(
             self,
-            Context::Plugins | Context::Runs | Context::Sequence | Context::Editor | Context::Form
+            Context::Plugins
+                | Context::Runs
+                | Context::Sequence
+                | Context::Matrix
+                | Context::Editor
+                | Context::Form
         )
     }
 
@@ -112,6 +121,7 @@ pub const DEFS: &[Def] = &[
     d(Global, "screen-2", &["2", "alt-2"], "the runs screen"),
     d(Global, "screen-3", &["3", "alt-3"], "the experiment screen"),
     d(Global, "screen-4", &["4", "alt-4"], "the sequence screen"),
+    d(Global, "screen-5", &["5", "alt-5"], "the matrix screen"),
     d(Global, "next-screen", &["tab"], "the next screen"),
     d(Global, "prev-screen", &["backtab"], "the previous screen"),
     d(
@@ -181,6 +191,34 @@ pub const DEFS: &[Def] = &[
     d(Runs, "scroll-detail-down", &["J"], "scroll the report down"),
     d(Runs, "scroll-detail-up", &["K"], "scroll the report up"),
     // The sequence view.
+    d(Matrix, "down", &["j", "down"], "next client"),
+    d(Matrix, "up", &["k", "up"], "previous client"),
+    d(
+        Matrix,
+        "right",
+        &["l", "right"],
+        "next case (then the next server)",
+    ),
+    d(Matrix, "left", &["h", "left"], "previous case"),
+    d(
+        Matrix,
+        "verdicts",
+        &["f"],
+        "show: all, not passed, fail, flaky, error, unsupported, pass",
+    ),
+    d(
+        Matrix,
+        "filter",
+        &["/"],
+        "only implementations whose name contains a text",
+    ),
+    d(
+        Matrix,
+        "open",
+        &["enter"],
+        "the selected cell's sequence view",
+    ),
+    d(Matrix, "rerun", &["r"], "run the selected cell again"),
     d(Sequence, "down", &["j", "down"], "next row"),
     d(
         Sequence,
@@ -375,6 +413,13 @@ pub fn footer(ctx: Context) -> &'static [(&'static [&'static str], &'static str)
             (&["open"], "open"),
             (&["filter"], "filter"),
             (&["scroll-detail-down", "scroll-detail-up"], "report"),
+        ],
+        Matrix => &[
+            (&["down", "up", "right", "left"], "move"),
+            (&["open"], "sequence"),
+            (&["rerun"], "re-run"),
+            (&["verdicts"], "verdicts"),
+            (&["filter"], "find"),
         ],
         Sequence => &[
             (&["down", "up"], "move"),

@@ -10,6 +10,7 @@ pub mod form;
 pub mod form_patch;
 pub mod keymap;
 pub mod keys;
+pub mod matrix_screen;
 pub mod palette;
 pub mod screens;
 pub mod sequence_screen;
@@ -181,6 +182,8 @@ type RunEnd = (String, Vec<crate::tutorial::Finished>);
 struct Live {
     run: Option<LiveRun>,
     done: Option<tokio::sync::oneshot::Receiver<RunEnd>>,
+    /// The running matrix's cancel switch (its cells report through the actions channel).
+    matrix: Option<tokio::sync::watch::Sender<bool>>,
 }
 
 struct LiveRun {
@@ -317,6 +320,41 @@ pub fn launch_and_wait(app: &mut App, effect: &Effect, limit: Duration) -> std::
     Ok(())
 }
 
+/// Carries out a `RunMatrix` effect the way the event loop does (the same start, the same
+/// actions back into the app) and waits for the matrix to end. For tests and scripts.
+pub fn matrix_and_wait(app: &mut App, effect: &Effect, limit: Duration) -> std::io::Result<()> {
+    let Effect::RunMatrix { only } = effect else {
+        return Ok(());
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let mut live = Live::default();
+    let (tx, rx) = std::sync::mpsc::channel::<Action>();
+    run_matrix(app, &rt, &mut live, only.clone(), &tx);
+    let started = std::time::Instant::now();
+    loop {
+        match rx.recv_timeout(Duration::from_millis(100)) {
+            Ok(a) => {
+                let done = matches!(a, Action::MatrixDone(_));
+                app.update(a);
+                if done {
+                    return Ok(());
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            Err(_) => return Err(std::io::Error::other("the matrix stopped reporting")),
+        }
+        if started.elapsed() > limit {
+            if let Some(c) = live.matrix.take() {
+                let _ = c.send(true);
+            }
+            return Err(std::io::Error::other("the matrix did not finish in time"));
+        }
+    }
+}
+
 /// Moves what the live run produced into the timeline; true when something changed.
 fn drain_live(app: &mut App, live: &mut Live) -> bool {
     let mut changed = false;
@@ -355,6 +393,57 @@ fn drain_live(app: &mut App, live: &mut Live) -> bool {
         changed = true;
     }
     changed
+}
+
+/// Starts the matrix screen's matrix (or one of its cells again) in the background; each
+/// finished cell comes back as an action, then the end.
+fn run_matrix(
+    app: &mut App,
+    rt: &tokio::runtime::Runtime,
+    live: &mut Live,
+    only: Option<crate::matrix::Cell>,
+    tx: &std::sync::mpsc::Sender<Action>,
+) {
+    let Some(m) = app.matrix.as_ref() else {
+        return;
+    };
+    let Some(spec) = m.spec.clone() else {
+        app.message = Some("this matrix cannot run again (it was opened from disk)".into());
+        return;
+    };
+    let (dir, reg) = (m.dir.clone(), app.reg.clone());
+    let spec = match &only {
+        Some(cell) => {
+            if let Err(e) = crate::matrix::runner::set_aside(&dir, cell) {
+                app.message = Some(format!("cannot run the cell again: {e}"));
+                if let Some(m) = app.matrix.as_mut() {
+                    m.rerunning.clear();
+                }
+                return;
+            }
+            crate::matrix::runner::only(&spec, cell)
+        }
+        None => spec,
+    };
+    let opts = crate::matrix::runner::RunOptions {
+        grace: Duration::from_millis(2000),
+        panther_exe: app.panther_exe.clone(),
+    };
+    let (cancel_tx, cancel) = tokio::sync::watch::channel(false);
+    live.matrix = Some(cancel_tx);
+    let tx = tx.clone();
+    rt.spawn(async move {
+        let cells = tx.clone();
+        let r =
+            crate::matrix::runner::run(&spec, &reg, &dir, &opts, cancel, move |cell, r, _, _| {
+                let _ = cells.send(Action::MatrixCell {
+                    cell: cell.clone(),
+                    result: Box::new(r.clone()),
+                });
+            })
+            .await;
+        let _ = tx.send(Action::MatrixDone(r.map(|_| ()).map_err(|e| e.to_string())));
+    });
 }
 
 /// Runs install commands (argv arrays, never a shell) on a thread; the outcome comes back
@@ -445,6 +534,12 @@ fn event_loop(
             if let Some(a) = action {
                 for effect in app.update(a) {
                     match effect {
+                        Effect::Quit if live.matrix.is_some() => {
+                            if let Some(c) = live.matrix.take() {
+                                let _ = c.send(true);
+                            }
+                            return Ok(());
+                        }
                         Effect::Quit if live.run.is_some() && !app.confirm_quit => {
                             app.confirm_quit = true;
                             app.message = Some(
@@ -465,6 +560,7 @@ fn event_loop(
                         Effect::Install { plugin, commands } => {
                             install(plugin, commands, &installs_tx)
                         }
+                        Effect::RunMatrix { only } => run_matrix(app, rt, live, only, &installs_tx),
                     }
                 }
                 dirty = true;

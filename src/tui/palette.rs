@@ -35,6 +35,9 @@ pub enum Command {
     Create(Option<CreateArgs>),
     /// Re-read the config file and the plugin folders.
     Reload,
+    /// `matrix FLAGS`: run a matrix (the flags of `panther matrix`); `matrix DIR`: open a
+    /// finished one; `matrix`: the matrix screen.
+    Matrix(String),
 }
 
 /// `create TYPE NAME [PROTOCOL]`, as typed (checked by the plugin creator).
@@ -62,6 +65,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ),
     ("replay", "reopen a finished run: replay DIR"),
     ("plugins", "browse the plugins"),
+    (
+        "matrix",
+        "interop matrix: matrix --protocol P [--servers …] [--clients …] [--cases …], or matrix DIR",
+    ),
     (
         "create",
         "scaffold a plugin: create (a wizard) or create TYPE NAME [PROTOCOL]",
@@ -174,6 +181,7 @@ pub fn parse(input: &str) -> Result<Command, String> {
         "plugins" => no_arg(Command::Plugins),
         "help" => no_arg(Command::Help),
         "reload" => no_arg(Command::Reload),
+        "matrix" => Ok(Command::Matrix(arg.to_string())),
         "tutor" if arg.is_empty() => Ok(Command::Tutor(None)),
         "tutor" => Ok(Command::Tutor(Some(arg.to_string()))),
         "create" if arg.is_empty() => Ok(Command::Create(None)),

@@ -23,6 +23,9 @@ pub struct Client {
     pub trust: Trust,
     pub timeout: Duration,
     pub keys: Arc<KeyCollector>,
+    /// Each HTTP/3 connection's control stream, held open for the connection's life:
+    /// closing it, or opening a second one, is a connection error (RFC 9114 §6.2.1).
+    pub h3_control: Arc<tokio::sync::Mutex<std::collections::HashMap<usize, quinn::SendStream>>>,
 }
 
 /// One endpoint with its recording; connections made from it share its session cache, so a
@@ -73,16 +76,19 @@ impl Client {
 
     /// Fetches `path` over hq-interop (HTTP/0.9) or HTTP/3, whichever ALPN was negotiated.
     pub async fn get(&self, conn: &Connection, path: &str) -> Result<Vec<u8>, CaseError> {
-        let negotiated = conn
-            .handshake_data()
-            .and_then(|d| d.downcast::<quinn::crypto::rustls::HandshakeData>().ok())
-            .and_then(|d| d.protocol)
-            .unwrap_or_default();
+        let negotiated = negotiated(conn);
         let h3 = negotiated == b"h3" || (negotiated.is_empty() && self.h3());
         within(self.timeout, "a download", async {
             if h3 {
-                let mut ctl = conn.open_uni().await?;
-                ctl.write_all(&h3::control_stream()).await?;
+                let mut controls = self.h3_control.lock().await;
+                if let std::collections::hash_map::Entry::Vacant(e) =
+                    controls.entry(conn.stable_id())
+                {
+                    let mut ctl = conn.open_uni().await?;
+                    ctl.write_all(&h3::control_stream()).await?;
+                    e.insert(ctl);
+                }
+                drop(controls);
                 let (mut send, mut recv) = conn.open_bi().await?;
                 send.write_all(&h3::request(&self.sni, path)).await?;
                 send.finish()?;
@@ -128,8 +134,14 @@ impl Client {
             "transfer" => self.transfer(&[content::MEDIUM, content::LARGE]).await,
             "transferloss" => self.transfer(&[content::MEDIUM]).await,
             "keyupdate" => self.keyupdate().await,
-            "resumption" => self.resumption(false).await,
-            "zerortt" => self.resumption(true).await,
+            "resumption" => match self.one_alpn().await {
+                Ok(c) => c.resumption(false).await,
+                Err(e) => Err(e),
+            },
+            "zerortt" => match self.one_alpn().await {
+                Ok(c) => c.resumption(true).await,
+                Err(e) => Err(e),
+            },
             "retry" => self.retry().await,
             "versionnegotiation" | "amplificationlimit" | "smallinitial" | "longcid"
             | "forbiddenframe" | "malformedframe" => {
@@ -142,6 +154,23 @@ impl Client {
             other => Ok(Outcome::inconclusive(format!("no such case `{other}`"))),
         };
         r.unwrap_or_else(CaseError::into_outcome)
+    }
+
+    /// The same client offering only the ALPN the server picks from our list: a 0-RTT
+    /// request is written before the server has chosen, so the choice must already be made.
+    async fn one_alpn(&self) -> Result<Client, CaseError> {
+        if self.alpn.len() <= 1 {
+            return Ok(self.clone());
+        }
+        let s = self.session(Suites::Default)?;
+        let conn = self.connect(&s).await?;
+        let picked = negotiated(&conn);
+        conn.close(0u32.into(), b"done");
+        s.endpoint.wait_idle().await;
+        Ok(Client {
+            alpn: vec![String::from_utf8_lossy(&picked).into_owned()],
+            ..self.clone()
+        })
     }
 
     /// One more connection, only to check the server's packets on the wire.
@@ -296,6 +325,14 @@ impl Client {
         s.endpoint.wait_idle().await;
         Ok(Outcome::pass("a GET over HTTP/3 returned the file intact"))
     }
+}
+
+/// The ALPN the handshake settled on (empty before it completes, as in 0-RTT).
+fn negotiated(conn: &Connection) -> Vec<u8> {
+    conn.handshake_data()
+        .and_then(|d| d.downcast::<quinn::crypto::rustls::HandshakeData>().ok())
+        .and_then(|d| d.protocol)
+        .unwrap_or_default()
 }
 
 /// A future with a deadline that names what it was waiting for.

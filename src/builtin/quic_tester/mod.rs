@@ -137,6 +137,7 @@ async fn as_client(
         trust,
         timeout,
         keys,
+        h3_control: Default::default(),
     };
     for case in cases {
         report(case, c.run(case).await);

@@ -10,10 +10,23 @@
 //! | `strace`   | `strace.log`, `strace.log.<pid>` (`-ff`)                | syscall logs, exit lifecycles     |
 //! | `valgrind` | `memcheck.xml`, `memcheck.<pid>.xml` (`%p`), `memcheck*.log` | error logs, leak metric, verdict |
 //! | `time`     | `time.txt`                                              | one metric event                  |
+//! | `valgrind` (helgrind) | `helgrind.<pid>.xml`, `helgrind*.log`          | race / lock-order logs, verdict   |
+//! | `pprof`    | `cpu.prof` (gperf_cpu), the last `heap.NNNN.heap` (gperf_heap) | one profile metric (top functions) |
+//! | `perf`     | `perf.data`                                             | one profile metric (top symbols)  |
+//! | `gdb`      | `gdb.log`                                               | crash + per-thread stacks, verdict |
 //! | `none`     | nothing                                                 | nothing                           |
+//!
+//! Wrappers that slow a service declare by how much (`wrapper.slowdown`); [`stretch`] turns
+//! that into longer readiness waits and timeouts.
 
+pub mod gdb;
+pub mod perf;
+pub mod pprof;
+pub mod profile;
 pub mod strace;
+pub mod stretch;
 pub mod time;
+pub mod tool;
 pub mod valgrind;
 
 use std::fs;
@@ -21,13 +34,14 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::events::model::{Event, Kind, Level};
 use crate::verdict::Verdict;
 
 /// The parser names a wrapper manifest may give.
-pub const PARSERS: &[&str] = &["strace", "valgrind", "time", "none"];
+pub const PARSERS: &[&str] = crate::plugin::manifest::WRAPPER_PARSERS;
 
 /// Lines of Valgrind's own log (`memcheck.log`) kept as events, at most.
 const MAX_LOG_LINES: usize = 200;
@@ -42,6 +56,32 @@ pub struct Parsed {
     pub verdict: Option<(Verdict, String)>,
     /// The files read: evidence for the verdict.
     pub files: Vec<PathBuf>,
+    /// Profiles read (gperf_cpu, gperf_heap, perf), for the report.
+    pub profiles: Vec<profile::Profile>,
+    /// Stacks worth showing (a crash's threads, a race's accesses), for the report.
+    pub stacks: Vec<Stack>,
+}
+
+/// A stack for people: what happened and its frames, innermost first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stack {
+    /// `gdb`, `helgrind`, `memcheck`.
+    pub wrapper: String,
+    /// `crashed: Rust panic in … (thread 1)`, `Race: Possible data race during read …`.
+    pub title: String,
+    pub frames: Vec<String>,
+}
+
+/// Stacks kept per service, and frames per stack.
+const MAX_STACKS: usize = 10;
+const MAX_FRAMES: usize = 40;
+
+fn stack(wrapper: &str, title: String, frames: impl Iterator<Item = String>) -> Stack {
+    Stack {
+        wrapper: wrapper.into(),
+        title,
+        frames: frames.take(MAX_FRAMES).collect(),
+    }
 }
 
 impl Parsed {
@@ -69,6 +109,9 @@ pub fn parse_artifacts(parser: &str, artifact_dir: &Path, service: &str) -> Pars
         "strace" => parse_strace_dir(artifact_dir, service),
         "valgrind" => parse_valgrind_dir(artifact_dir, service),
         "time" => parse_time_dir(artifact_dir, service),
+        "pprof" => parse_pprof_dir(artifact_dir, service),
+        "perf" => parse_perf_dir(artifact_dir, service),
+        "gdb" => parse_gdb_dir(artifact_dir, service),
         "none" | "" => Parsed::default(),
         other => Parsed {
             events: vec![warn(
@@ -173,8 +216,8 @@ fn parse_strace_dir(dir: &Path, service: &str) -> Parsed {
     }
     Parsed {
         events,
-        verdict: None,
         files,
+        ..Default::default()
     }
 }
 
@@ -184,8 +227,12 @@ fn epoch_us(t: SystemTime) -> Option<u64> {
         .map(|d| d.as_micros() as u64)
 }
 
+/// Valgrind tools whose XML report the `valgrind` parser reads, by file-name prefix.
+const VALGRIND_TOOLS: &[&str] = &["memcheck", "helgrind"];
+
 fn parse_valgrind_dir(dir: &Path, service: &str) -> Parsed {
-    let mut xml = matching_files(dir, |n| n.starts_with("memcheck") && n.ends_with(".xml"));
+    let by_tool = |n: &str| VALGRIND_TOOLS.iter().find(|t| n.starts_with(**t)).copied();
+    let mut xml = matching_files(dir, |n| by_tool(n).is_some() && n.ends_with(".xml"));
     if xml.is_empty() {
         // Another Valgrind tool's plugin may name its file differently.
         xml = matching_files(dir, |n| n.ends_with(".xml"))
@@ -193,7 +240,12 @@ fn parse_valgrind_dir(dir: &Path, service: &str) -> Parsed {
             .filter(|p| fs::read_to_string(p).is_ok_and(|s| s.contains("<valgrindoutput")))
             .collect();
     }
-    let logs = matching_files(dir, |n| n.starts_with("memcheck") && n.ends_with(".log"));
+    let logs = matching_files(dir, |n| by_tool(n).is_some() && n.ends_with(".log"));
+    let tool = xml
+        .iter()
+        .chain(&logs)
+        .find_map(|p| by_tool(&p.file_name()?.to_string_lossy()))
+        .unwrap_or("valgrind");
     let mut out = Parsed::default();
 
     for log in &logs {
@@ -221,7 +273,7 @@ fn parse_valgrind_dir(dir: &Path, service: &str) -> Parsed {
 
     if xml.is_empty() {
         let reason = format!(
-            "memcheck wrote no report (no memcheck.xml in {}): did the service start under valgrind?",
+            "{tool} wrote no report (no {tool}.xml in {}): did the service start under valgrind?",
             dir.display()
         );
         out.events.push(warn(service, reason.clone()));
@@ -249,13 +301,28 @@ fn parse_valgrind_dir(dir: &Path, service: &str) -> Parsed {
         let report = match valgrind::parse_memcheck_xml(&text) {
             Ok(r) => r,
             Err(e) => {
-                let reason = format!("memcheck report {file}: {e}");
+                let reason = format!("{tool} report {file}: {e}");
                 out.events.push(warn(service, reason.clone()));
                 join(Verdict::Inconclusive, reason);
                 continue;
             }
         };
         out.events.extend(report_events(&report, service, &file));
+        for err in report.counted() {
+            if out.stacks.len() >= MAX_STACKS {
+                break;
+            }
+            let mut frames: Vec<String> = err.stack.iter().map(|f| f.to_string()).collect();
+            for a in &err.aux {
+                frames.push(format!("— {}", a.what));
+                frames.extend(a.stack.iter().map(|f| f.to_string()));
+            }
+            out.stacks.push(stack(
+                report.tool_name(),
+                err.headline(),
+                frames.into_iter(),
+            ));
+        }
         let (v, mut reason) = report.verdict();
         if xml.len() > 1
             && let Some(pid) = report.pid
@@ -268,9 +335,11 @@ fn parse_valgrind_dir(dir: &Path, service: &str) -> Parsed {
     out
 }
 
-/// The events of one memcheck report: one log per error or leak record, the fatal signal,
+/// The events of one Valgrind report (memcheck, helgrind): one log per error or leak record
+/// (a helgrind race or lock-order violation, with its stacks in `data`), the fatal signal,
 /// and a metric with the totals.
 pub fn report_events(r: &valgrind::MemcheckReport, service: &str, file: &str) -> Vec<Event> {
+    let tool = r.tool_name();
     let mut out = Vec::new();
     for err in &r.errors {
         let level = if err.counts {
@@ -278,7 +347,7 @@ pub fn report_events(r: &valgrind::MemcheckReport, service: &str, file: &str) ->
         } else {
             Level::Info
         };
-        let mut e = Event::new(service, Kind::Log, format!("memcheck: {}", err.headline()));
+        let mut e = Event::new(service, Kind::Log, format!("{tool}: {}", err.headline()));
         e.level = Some(level);
         let mut d = serde_json::to_value(err).unwrap_or(Value::Null);
         if let Some(o) = d.as_object_mut() {
@@ -310,7 +379,7 @@ pub fn report_events(r: &valgrind::MemcheckReport, service: &str, file: &str) ->
             service,
             Kind::Log,
             format!(
-                "memcheck: process terminating with {}{event}{at}",
+                "{tool}: process terminating with {}{event}{at}",
                 sig.signame
             ),
         );
@@ -324,20 +393,22 @@ pub fn report_events(r: &valgrind::MemcheckReport, service: &str, file: &str) ->
         out.push(e);
     }
     let counted: Vec<&valgrind::ValgrindError> = r.counted().collect();
-    let mut m = Event::new(
-        service,
-        Kind::Metric,
+    let plural = if counted.len() == 1 { "" } else { "s" };
+    let text = if tool == "memcheck" {
         format!(
-            "memcheck: {} error{}, definitely lost {} B, possibly lost {} B",
+            "memcheck: {} error{plural}, definitely lost {} B, possibly lost {} B",
             counted.len(),
-            if counted.len() == 1 { "" } else { "s" },
             r.leaks.definitely_lost.bytes,
             r.leaks.possibly_lost.bytes
-        ),
-    );
+        )
+    } else {
+        format!("{tool}: {} error{plural}", counted.len())
+    };
+    let mut m = Event::new(service, Kind::Metric, text);
     m.level = Some(Level::Info);
     m.data = json!({
         "wrapper": "valgrind",
+        "tool": tool,
         "file": file,
         "pid": r.pid,
         "errors": counted.iter().map(|e| e.count).sum::<u64>(),
@@ -348,6 +419,106 @@ pub fn report_events(r: &valgrind::MemcheckReport, service: &str, file: &str) ->
         "truncated": r.truncated,
     });
     out.push(m);
+    out
+}
+
+/// gperftools' profiles, through pprof. A missing profile or pprof failure is a warning.
+fn parse_pprof_dir(dir: &Path, service: &str) -> Parsed {
+    let files = pprof::profile_files(dir);
+    let mut out = Parsed::default();
+    if files.is_empty() {
+        out.events.push(warn(
+            service,
+            format!(
+                "gperftools wrote no profile in {} (a profile is written when the program exits; was it killed?)",
+                dir.display()
+            ),
+        ));
+        return out;
+    }
+    for f in files {
+        match pprof::read_profile(&f) {
+            Ok(p) => {
+                out.events.push(p.event(service));
+                out.profiles.push(p);
+            }
+            Err(e) => out
+                .events
+                .push(warn(service, format!("profile {}: {e}", f.display()))),
+        }
+        out.files.push(f);
+    }
+    out
+}
+
+/// `perf.data`, through `perf report`; the metric says which event was sampled and whether
+/// this machine has hardware counters.
+fn parse_perf_dir(dir: &Path, service: &str) -> Parsed {
+    let f = dir.join("perf.data");
+    let mut out = Parsed::default();
+    if !f.is_file() {
+        out.events.push(warn(
+            service,
+            format!("perf wrote no perf.data in {}", dir.display()),
+        ));
+        return out;
+    }
+    match perf::read_perf_data(&f) {
+        Ok(mut p) => {
+            let hw = perf::hardware_counters();
+            if hw == Some(false) {
+                p.note = Some(
+                    "this machine exposes no hardware counters (perf stat -e instructions: <not supported>); sampled a software event"
+                        .into(),
+                );
+            }
+            let mut e = p.event(service);
+            if let Some(o) = e.data.as_object_mut() {
+                o.insert("hardware_counters".into(), json!(hw));
+            }
+            out.events.push(e);
+            out.profiles.push(p);
+        }
+        Err(e) => out
+            .events
+            .push(warn(service, format!("perf {}: {e}", f.display()))),
+    }
+    out.files.push(f);
+    out
+}
+
+/// gdb's session log: crashes with their stacks, and the verdict naming the top frames.
+fn parse_gdb_dir(dir: &Path, service: &str) -> Parsed {
+    let f = dir.join("gdb.log");
+    let mut out = Parsed::default();
+    match fs::read(&f) {
+        Ok(bytes) => {
+            let session = gdb::parse_gdb_log(&String::from_utf8_lossy(&bytes));
+            let file = f.display().to_string();
+            out.events = gdb::session_events(&session, service, &file);
+            out.verdict = gdb::verdict(&session);
+            if let Some(c) = session.crashes.first() {
+                let crashed = c.crashed_thread().map(|t| t.num);
+                // The crashed thread first, then the others.
+                let mut threads: Vec<&gdb::Thread> = c.threads.iter().collect();
+                threads.sort_by_key(|t| Some(t.num) != crashed);
+                for t in threads.into_iter().take(MAX_STACKS) {
+                    let title = if Some(t.num) == crashed {
+                        format!("{} (thread {})", c.reason(), t.num)
+                    } else {
+                        format!("thread {} {}", t.num, t.what)
+                    };
+                    out.stacks
+                        .push(stack("gdb", title, t.frames.iter().map(|f| f.to_string())));
+                }
+            }
+            out.files.push(f);
+        }
+        Err(e) => out.events.push(warn(
+            service,
+            format!("gdb wrote no session log ({}: {e})", f.display()),
+        )),
+    }
     out
 }
 
@@ -383,9 +554,13 @@ mod tests {
     fn none_and_unknown_parsers() {
         let dir = std::env::temp_dir();
         assert_eq!(parse_artifacts("none", &dir, "s"), Parsed::default());
-        let p = parse_artifacts("perf", &dir, "s");
+        let p = parse_artifacts("oprofile", &dir, "s");
         assert_eq!(p.events.len(), 1);
-        assert!(p.events[0].text.contains("unknown wrapper parser `perf`"));
+        assert!(
+            p.events[0]
+                .text
+                .contains("unknown wrapper parser `oprofile`")
+        );
         assert!(p.verdict.is_none());
     }
 }

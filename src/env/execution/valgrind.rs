@@ -139,9 +139,13 @@ pub struct FatalSignal {
     pub stack: Vec<Frame>,
 }
 
-/// Everything one memcheck XML file says.
+/// Everything one Valgrind XML file says (memcheck's, or helgrind's: the same protocol, with
+/// `Race`, `LockOrder`, `UnlockUnlocked`, `Misc` … errors).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemcheckReport {
+    /// `<tool>`: `memcheck`, `helgrind`, …
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool: Option<String>,
     pub pid: Option<u32>,
     pub ppid: Option<u32>,
     /// The checked program's argv (`<args><argv>`).
@@ -161,6 +165,11 @@ pub struct MemcheckReport {
 }
 
 impl MemcheckReport {
+    /// The tool that wrote the report (memcheck when the file does not say).
+    pub fn tool_name(&self) -> &str {
+        self.tool.as_deref().unwrap_or("memcheck")
+    }
+
     /// The errors that count (see [`ValgrindError::counts`]).
     pub fn counted(&self) -> impl Iterator<Item = &ValgrindError> {
         self.errors.iter().filter(|e| e.counts)
@@ -169,16 +178,17 @@ impl MemcheckReport {
     /// The verdict over this report: [`verdict`] on the errors, and `Inconclusive` when the
     /// report was cut short (or never got going) without showing an error.
     pub fn verdict(&self) -> (Verdict, String) {
-        let (v, reason) = verdict(&self.errors);
+        let tool = self.tool_name();
+        let (v, reason) = tool_verdict(tool, &self.errors);
         if v == Verdict::Pass && (self.truncated || !self.finished) {
             let why = if self.truncated {
-                "memcheck's report was cut short (the program was killed?)"
+                format!("{tool}'s report was cut short (the program was killed?)")
             } else {
-                "memcheck's report has no end (the program did not finish under memcheck)"
+                format!("{tool}'s report has no end (the program did not finish under {tool})")
             };
             return (
                 Verdict::Inconclusive,
-                format!("{why}; no memory errors in what was written"),
+                format!("{why}; no {} in what was written", findings(tool)),
             );
         }
         (v, reason)
@@ -193,25 +203,39 @@ pub enum ValgrindParseError {
     NotValgrind(String),
 }
 
+/// What a tool looks for, for reasons: "memory errors", "thread errors".
+fn findings(tool: &str) -> &'static str {
+    match tool {
+        "helgrind" | "drd" => "thread errors",
+        _ => "memory errors",
+    }
+}
+
 /// `Fail` with the first counted error's kind, what and top 3 frames as the reason when any
-/// error counts; `Pass` otherwise.
+/// error counts; `Pass` otherwise (memcheck's wording).
 pub fn verdict(errors: &[ValgrindError]) -> (Verdict, String) {
+    tool_verdict("memcheck", errors)
+}
+
+/// [`verdict`] in the words of `tool` (a helgrind race is a thread error).
+pub fn tool_verdict(tool: &str, errors: &[ValgrindError]) -> (Verdict, String) {
+    let what = findings(tool);
     let counted: Vec<&ValgrindError> = errors.iter().filter(|e| e.counts).collect();
     let Some(first) = counted.first() else {
         let leaks = errors.iter().filter(|e| e.is_leak()).count();
         let reason = if leaks > 0 {
             format!(
-                "memcheck found no memory errors ({leaks} leak record{} not counted as errors)",
+                "{tool} found no {what} ({leaks} leak record{} not counted as errors)",
                 if leaks == 1 { "" } else { "s" }
             )
         } else {
-            "memcheck found no memory errors".to_string()
+            format!("{tool} found no {what}")
         };
         return (Verdict::Pass, reason);
     };
     let total: u64 = counted.iter().map(|e| e.count.max(1)).sum();
     let mut reason = format!(
-        "memcheck: {} error{} ({} distinct); first: {}",
+        "{tool}: {} error{} ({} distinct); first: {}",
         total,
         if total == 1 { "" } else { "s" },
         counted.len(),
@@ -226,6 +250,7 @@ pub fn verdict(errors: &[ValgrindError]) -> (Verdict, String) {
 
 /// Top-level elements read from a damaged file, each on its own.
 const BLOCKS: &[&str] = &[
+    "tool",
     "error",
     "fatal_signal",
     "errorcounts",
@@ -317,6 +342,7 @@ impl Builder {
         match n.tag_name().name() {
             // Several documents in one file: the first one's process is the file's.
             "pid" if r.pid.is_none() => r.pid = text_of(n).parse().ok(),
+            "tool" if r.tool.is_none() => r.tool = Some(text_of(n)),
             "ppid" if r.ppid.is_none() => r.ppid = text_of(n).parse().ok(),
             "args" => {
                 for part in n.children().filter(|c| c.is_element()) {

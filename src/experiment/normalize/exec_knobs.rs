@@ -22,7 +22,7 @@ impl Norm<'_> {
         match kind.as_str() {
             "strace" => self.strace_knobs(pc),
             "memcheck" => self.memcheck_knobs(pc),
-            _ => {}
+            other => self.drop_unused(pc, pk::exec_unused(other)),
         }
     }
 

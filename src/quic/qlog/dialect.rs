@@ -4,6 +4,16 @@ use serde_json::Value;
 
 use super::{Dialect, Direction, Packet, QlogEvent, QlogTrace};
 
+/// One JSON-SEQ record: an event, or the header (`qlog_format`, `trace`).
+#[derive(serde::Deserialize)]
+struct SeqRecord {
+    time: Option<f64>,
+    name: Option<String>,
+    data: Option<Value>,
+    qlog_format: Option<serde::de::IgnoredAny>,
+    trace: Option<serde::de::IgnoredAny>,
+}
+
 /// JSON-SEQ: a header record, then one record per event. A record that does not parse is
 /// skipped and marks the trace truncated (a killed writer tears the last one).
 pub fn json_seq(bytes: &[u8]) -> Result<Vec<QlogTrace>, String> {
@@ -20,15 +30,23 @@ pub fn json_seq(bytes: &[u8]) -> Result<Vec<QlogTrace>, String> {
         if rec.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let Ok(v) = serde_json::from_slice::<Value>(rec) else {
+        // Typed first: an event record costs one map (its data), not two.
+        let Ok(r) = serde_json::from_slice::<SeqRecord>(rec) else {
             trace.truncated = true;
             continue;
         };
         parsed += 1;
-        if v.get("qlog_format").is_some() || v.get("trace").is_some() {
+        if r.qlog_format.is_some() || r.trace.is_some() {
+            let v = serde_json::from_slice::<Value>(rec).unwrap_or(Value::Null);
             header(&mut trace, v.get("trace").unwrap_or(&v));
-        } else if let Some(e) = event_03(&v) {
-            trace.events.push(e);
+        } else if let Some(name) = r.name {
+            let data = r.data.unwrap_or(Value::Null);
+            trace.events.push(QlogEvent {
+                time_ms: r.time.unwrap_or(0.0),
+                packet: packet(&name, &data),
+                name,
+                data,
+            });
         }
     }
     if parsed == 0 {
@@ -302,6 +320,7 @@ fn packet(name: &str, data: &Value) -> Option<Packet> {
         .get("raw")
         .and_then(|r| r.get("length"))
         .or_else(|| field("packet_size"))
+        .or_else(|| h.and_then(|h| h.get("length")))
         .and_then(Value::as_u64);
     Some(Packet {
         direction,

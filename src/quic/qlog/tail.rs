@@ -32,20 +32,11 @@ pub async fn follow(
     tx: EventTx,
     mut stop: watch::Receiver<bool>,
 ) -> Tailed {
-    let mut seen: HashMap<PathBuf, usize> = HashMap::new();
-    let mut sizes: HashMap<PathBuf, u64> = HashMap::new();
+    let mut seen: HashMap<PathBuf, Followed> = HashMap::new();
     let mut out = Tailed::default();
     loop {
         let done = *stop.borrow();
-        scan(
-            &dir,
-            &service,
-            peer.as_deref(),
-            &tx,
-            &mut seen,
-            &mut sizes,
-            &mut out,
-        );
+        scan(&dir, &service, peer.as_deref(), &tx, &mut seen, &mut out);
         if done {
             break;
         }
@@ -58,15 +49,27 @@ pub async fn follow(
     out
 }
 
-/// One look: every qlog file whose size changed is read again, and its events past those
-/// already emitted are emitted (a torn record at the end is read next time, whole).
+/// What is known of one followed file.
+#[derive(Default)]
+struct Followed {
+    /// Events already emitted (classic JSON: re-read whole, the new ones emitted).
+    emitted: usize,
+    /// JSON-SEQ: bytes consumed (complete records), and the torn tail kept for next time.
+    offset: u64,
+    pending: Vec<u8>,
+    size: u64,
+}
+
+/// One look: every qlog file that grew is read. JSON-SEQ files are read incrementally,
+/// record by record from where the last look stopped (a torn last record waits for the next
+/// look); classic JSON files, written at close or in large blocks, are read again whole and
+/// their events past those already emitted are emitted.
 fn scan(
     dir: &Path,
     service: &str,
     peer: Option<&str>,
     tx: &EventTx,
-    seen: &mut HashMap<PathBuf, usize>,
-    sizes: &mut HashMap<PathBuf, u64>,
+    seen: &mut HashMap<PathBuf, Followed>,
     out: &mut Tailed,
 ) {
     let Ok(rd) = std::fs::read_dir(dir) else {
@@ -82,26 +85,63 @@ fn scan(
         let Ok(len) = std::fs::metadata(&f).map(|m| m.len()) else {
             continue;
         };
-        if sizes.get(&f) == Some(&len) {
+        let st = seen.entry(f.clone()).or_default();
+        if st.size == len {
             continue;
         }
-        sizes.insert(f.clone(), len);
-        let Ok(traces) = super::read_traces(&f) else {
-            seen.entry(f).or_insert(0);
-            continue;
+        st.size = len;
+        let events = if f.extension().is_some_and(|e| e == "sqlog") {
+            new_records(&f, st)
+        } else {
+            let all: Vec<QlogEvent> = super::read_traces(&f)
+                .map(|ts| ts.into_iter().flat_map(|t| t.events).collect())
+                .unwrap_or_default();
+            let fresh = all.into_iter().skip(st.emitted).collect::<Vec<_>>();
+            st.emitted += fresh.len();
+            fresh
         };
-        let done = seen.entry(f.clone()).or_insert(0);
-        let events: Vec<&QlogEvent> = traces.iter().flat_map(|t| &t.events).collect();
-        // A torn last JSON-SEQ record is not counted: it is read whole next time.
-        for e in events.iter().skip(*done) {
+        for e in &events {
             out.events += 1;
             if let Some(ev) = to_event(e, service, peer, &f) {
                 out.packets += 1;
                 tx.emit(ev);
             }
         }
-        *done = events.len().max(*done);
     }
+}
+
+/// The JSON-SEQ events completed since the last look.
+fn new_records(f: &Path, st: &mut Followed) -> Vec<QlogEvent> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut buf = std::mem::take(&mut st.pending);
+    let read = std::fs::File::open(f).and_then(|mut h| {
+        h.seek(SeekFrom::Start(st.offset))?;
+        h.take(super::MAX_FILE).read_to_end(&mut buf)
+    });
+    let Ok(n) = read else {
+        st.pending = buf;
+        return Vec::new();
+    };
+    st.offset += n as u64;
+    // Complete records end where the next one starts; the last is complete once it ends
+    // a line and parses.
+    let cut = match buf.iter().rposition(|b| *b == 0x1e) {
+        Some(last) => {
+            let tail = &buf[last + 1..];
+            let whole =
+                tail.ends_with(b"\n") && serde_json::from_slice::<serde_json::Value>(tail).is_ok();
+            if whole { buf.len() } else { last }
+        }
+        None => 0,
+    };
+    let done: Vec<u8> = buf.drain(..cut).collect();
+    st.pending = buf;
+    if done.is_empty() {
+        return Vec::new();
+    }
+    super::parse(&done)
+        .map(|ts| ts.into_iter().flat_map(|t| t.events).collect())
+        .unwrap_or_default()
 }
 
 /// A packet event as a timeline message (other qlog events are left in the file).

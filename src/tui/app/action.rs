@@ -19,6 +19,11 @@ pub enum Effect {
     },
     /// Cancel the live run (teardown, then its results as usual).
     CancelRun,
+    /// Run the matrix screen's matrix (its spec and folder are on the screen), or only one
+    /// of its cells again.
+    RunMatrix {
+        only: Option<crate::matrix::Cell>,
+    },
     /// Run a plugin's install commands (argv arrays), after the user said yes.
     Install {
         plugin: String,
@@ -59,6 +64,15 @@ pub enum Action {
     EditorKey(KeyEvent),
     /// A key on the sequence screen.
     SequenceKey(KeyEvent),
+    /// A key on the matrix screen.
+    MatrixKey(KeyEvent),
+    /// A cell of the running matrix finished.
+    MatrixCell {
+        cell: crate::matrix::Cell,
+        result: Box<crate::matrix::CellResult>,
+    },
+    /// The running matrix (or re-run) ended; an error says why it could not run.
+    MatrixDone(Result<(), String>),
     /// `:` opens the command palette; keys then edit its line.
     OpenPalette,
     PaletteKey(KeyEvent),

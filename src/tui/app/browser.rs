@@ -134,7 +134,7 @@ impl App {
                 }
             }
             // The editor and the sequence view move their own cursors.
-            Screen::Editor | Screen::Sequence => {}
+            Screen::Editor | Screen::Sequence | Screen::Matrix => {}
         }
     }
 

@@ -103,6 +103,7 @@ impl App {
                 Err(e) => self.message = Some(e),
             },
             Ok(Command::Reload) => self.reload(),
+            Ok(Command::Matrix(args)) => return self.matrix_command(&args),
         }
         Vec::new()
     }

@@ -24,6 +24,7 @@ mod action;
 mod browser;
 mod commands;
 mod experiment;
+mod matrix;
 mod navigation;
 mod settings;
 mod tutorials;
@@ -42,14 +43,16 @@ pub enum Screen {
     History,
     Editor,
     Sequence,
+    Matrix,
 }
 
 impl Screen {
-    pub const ALL: [Screen; 4] = [
+    pub const ALL: [Screen; 5] = [
         Screen::Plugins,
         Screen::History,
         Screen::Editor,
         Screen::Sequence,
+        Screen::Matrix,
     ];
 
     pub fn title(self) -> &'static str {
@@ -58,6 +61,7 @@ impl Screen {
             Screen::History => "runs",
             Screen::Editor => "experiment",
             Screen::Sequence => "sequence",
+            Screen::Matrix => "matrix",
         }
     }
 }
@@ -70,6 +74,8 @@ pub struct App {
     /// The form view of the same experiment (F2 switches), kept in sync with the YAML.
     pub form: Option<Form>,
     pub sequence: Option<SequenceScreen>,
+    /// The matrix screen's grid: a running matrix, or one opened from its folder.
+    pub matrix: Option<super::matrix_screen::MatrixScreen>,
     /// A one-line message for the user (errors opening things).
     pub message: Option<String>,
     /// The command palette's line while it is open.
@@ -176,6 +182,7 @@ impl App {
             editor: None,
             form: None,
             sequence: None,
+            matrix: None,
             message: None,
             palette: None,
             keymap: Keymap::default_keys(),
@@ -255,6 +262,9 @@ impl App {
             Action::GoTo(s) => self.go(s),
             Action::OpenRun => self.open_run(),
             Action::SequenceKey(k) => return self.sequence_key(k),
+            Action::MatrixKey(k) => return self.matrix_key(k),
+            Action::MatrixCell { cell, result } => self.matrix_cell(cell, *result),
+            Action::MatrixDone(outcome) => self.matrix_done(outcome),
             Action::OpenPalette => {
                 self.palette = Some(String::new());
                 self.message = None;

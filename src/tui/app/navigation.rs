@@ -36,6 +36,7 @@ impl App {
                 Context::Logs
             }
             Screen::Sequence => Context::Sequence,
+            Screen::Matrix => Context::Matrix,
             Screen::Editor if self.form.is_some() => Context::Form,
             Screen::Editor if self.editor.as_ref().is_some_and(|e| e.is_insert()) => {
                 Context::Insert
@@ -59,6 +60,12 @@ impl App {
             Screen::History if !self.runs_filter.is_empty() => {
                 self.runs_filter.clear();
                 self.refresh_runs();
+                return;
+            }
+            Screen::Matrix if self.matrix.as_ref().is_some_and(|m| !m.filter.is_empty()) => {
+                if let Some(m) = self.matrix.as_mut() {
+                    m.filter.clear();
+                }
                 return;
             }
             Screen::Sequence => {

@@ -2,6 +2,7 @@
 
 pub mod help;
 pub mod history;
+pub mod matrix;
 pub mod plugins;
 pub mod sequence;
 pub mod tutor;
@@ -21,6 +22,7 @@ pub fn draw(f: &mut Frame, app: &mut App) {
         Screen::Plugins => plugins::draw(f, app),
         Screen::History => history::draw(f, app),
         Screen::Sequence => sequence::draw(f, app),
+        Screen::Matrix => matrix::draw(f, app),
         Screen::Editor => {
             let [head, body] = ratatui::layout::Layout::vertical([
                 ratatui::layout::Constraint::Length(1),

@@ -103,7 +103,17 @@ async def run_server(a):
     logger = QuicFileLogger(a.qlog_dir) if a.qlog_dir else None
     cfg.quic_logger = logger
     ServerProtocol.root = a.root
-    server = await serve(a.host, a.port, configuration=cfg, create_protocol=ServerProtocol)
+    # Session tickets kept in memory, as aioquic's own example server does: without a store
+    # aioquic issues no tickets, so no client can resume or send 0-RTT.
+    tickets = {}
+    server = await serve(
+        a.host,
+        a.port,
+        configuration=cfg,
+        create_protocol=ServerProtocol,
+        session_ticket_fetcher=tickets.pop,
+        session_ticket_handler=lambda t: tickets.__setitem__(t.ticket, t),
+    )
     log(f"listening on {a.host}:{a.port}")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
