@@ -888,3 +888,48 @@ fn import_is_in_help() {
         assert!(h.contains(w), "{w} in import --help:\n{h}");
     }
 }
+
+/// During a run, the localhost relay labels real QUIC datagrams (ngtcp2 server and client)
+/// with the Initial frames it decrypts without keys.
+#[test]
+fn live_relay_labels_real_ngtcp2_initials() {
+    const T: &str = "live_relay_labels_real_ngtcp2_initials";
+    if !(tool_or_skip(T, "gtlsserver") && tool_or_skip(T, "gtlsclient")) {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let exp = tmp.path().join("live.yaml");
+    std::fs::write(
+        &exp,
+        "metadata: {name: quic_live_labels}\ntests:\n  - name: handshake\n    network_environment:\n      type: localhost\n      link: {delay_ms: 2, seed: 1}\n    services:\n      server:\n        implementation: {name: ngtcp2, type: iut}\n        protocol: {name: quic, version: rfc9000, role: server}\n      client:\n        implementation: {name: ngtcp2, type: iut}\n        protocol: {name: quic, version: rfc9000, role: client, target: server}\n        plugin_config: {path: /index.html}\n    timeout: 30\n",
+    )
+    .unwrap();
+    let (out, dir, _root) = support::run(&exp);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let delivered: Vec<(String, String)> = messages(&dir)
+        .iter()
+        .filter(|e| e["source"] == "link" && e["text"] == "delivered")
+        .map(|e| {
+            (
+                e["message"]["from"].as_str().unwrap().to_string(),
+                e["message"]["summary"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        delivered
+            .iter()
+            .any(|(f, s)| f == "client" && s.starts_with("Initial 0: CRYPTO")),
+        "{delivered:?}"
+    );
+    assert!(
+        delivered
+            .iter()
+            .any(|(f, s)| f == "server" && s.starts_with("Initial 0: ACK, CRYPTO")),
+        "{delivered:?}"
+    );
+}

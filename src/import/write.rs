@@ -31,14 +31,20 @@ pub fn results_folder(root: &Path, name: &str, d: Decoded) -> Result<Report, Imp
     std::fs::create_dir(&tmp).map_err(werr)?;
     let mut guard = Partial(Some(tmp.clone()));
     let mut report = d.report.clone();
-    let events = build_events(&d, name);
-    write_events(&tmp, &events).map_err(werr)?;
-    if events.len() <= MERMAID_MAX {
-        std::fs::write(
-            tmp.join(crate::results::SEQUENCE),
-            crate::results::mermaid::render(&events),
-        )
-        .map_err(werr)?;
+    let small = d.packets.len() + d.qlog.len() < MERMAID_MAX;
+    let mut kept = Vec::new();
+    let mut store = Store::create(&tmp.join(store::FILE_NAME)).map_err(werr)?;
+    // Streamed: a big capture's events are written as they are made, not held.
+    for e in events_of(&d, name) {
+        store.append(&e).map_err(werr)?;
+        if small {
+            kept.push(e);
+        }
+    }
+    store.flush().map_err(werr)?;
+    if small {
+        let mermaid = crate::results::mermaid::render(&kept);
+        std::fs::write(tmp.join(crate::results::SEQUENCE), mermaid).map_err(werr)?;
     }
     let final_dir = free_name(root, &leaf);
     report.dir = std::fs::canonicalize(root)
@@ -65,7 +71,9 @@ fn free_name(root: &Path, leaf: &str) -> PathBuf {
         .expect("some name is free")
 }
 
-fn build_events(d: &Decoded, test: &str) -> Vec<Event> {
+/// Every event of the folder, numbered: the import's marker, the capture's packets, then
+/// the qlog files' packets.
+fn events_of<'a>(d: &'a Decoded, test: &'a str) -> impl Iterator<Item = Event> + 'a {
     let names = events::endpoint_names(&d.decoder, d.roles_named);
     let t0 = d.packets.first().map(|p| p.time).unwrap_or_default();
     let r = &d.report;
@@ -89,31 +97,25 @@ fn build_events(d: &Decoded, test: &str) -> Vec<Event> {
     );
     head.test = test.to_string();
     head.data = serde_json::json!({ "keylogs": r.keylogs, "warnings": r.warnings });
-    let mut out = Vec::with_capacity(d.packets.len() + d.qlog.len() + 1);
-    out.push(head);
-    out.extend(
-        d.packets
-            .iter()
-            .map(|p| events::packet_event(p, &names, t0, test)),
-    );
-    if !d.qlog.is_empty() {
-        // Capture and qlog times have no common clock: qlog events follow the capture's.
-        let shift = out.last().map_or(0, |e| e.t);
-        out.extend(d.qlog.iter().cloned().map(|mut e| {
-            e.t += shift;
+    // Capture and qlog times have no common clock: qlog events follow the capture's.
+    let shift = d
+        .packets
+        .last()
+        .map_or(0, |p| p.time.saturating_sub(t0).as_micros() as u64);
+    let packets = d
+        .packets
+        .iter()
+        .map(move |p| events::packet_event(p, &names, t0, test));
+    let qlog = d.qlog.iter().cloned().map(move |mut e| {
+        e.t += shift;
+        e
+    });
+    std::iter::once(head)
+        .chain(packets)
+        .chain(qlog)
+        .enumerate()
+        .map(|(i, mut e)| {
+            e.seq = i as u64;
             e
-        }));
-    }
-    for (i, e) in out.iter_mut().enumerate() {
-        e.seq = i as u64;
-    }
-    out
-}
-
-fn write_events(dir: &Path, events: &[Event]) -> std::io::Result<()> {
-    let mut s = Store::create(&dir.join(store::FILE_NAME))?;
-    for e in events {
-        s.append(e)?;
-    }
-    s.flush()
+        })
 }
