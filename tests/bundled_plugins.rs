@@ -24,6 +24,11 @@ const EXPECTED: &[(&str, Kind, &str)] = &[
     ("ping_pong", Kind::Iut, "services/iut/minip/ping_pong"),
     ("python_http", Kind::Iut, "services/iut/http/python_http"),
     ("nginx", Kind::Iut, "services/iut/http/nginx"),
+    ("ngtcp2", Kind::Iut, "services/iut/quic/ngtcp2"),
+    ("aioquic", Kind::Iut, "services/iut/quic/aioquic"),
+    ("picoquic", Kind::Iut, "services/iut/quic/picoquic"),
+    ("quinn", Kind::Iut, "services/iut/quic/quinn"),
+    ("quiche", Kind::Iut, "services/iut/quic/quiche"),
     (
         "minip_tester",
         Kind::Tester,
@@ -319,12 +324,32 @@ fn protocols_declare_what_the_services_need() {
         .unwrap();
     let names: Vec<&str> = http.properties.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(default, json!(names));
-    // QUIC is metadata only until its IUTs arrive.
-    assert!(
-        reg.plugins()
-            .iter()
-            .all(|p| p.manifest.protocols.iter().all(|s| s.name != "quic"))
-    );
+    // The QUIC IUTs speak versions the quic protocol declares, and HTTP/3 or hq-interop.
+    let quic = plugin(&reg, "quic", Kind::Protocol)
+        .manifest
+        .protocol
+        .clone()
+        .unwrap();
+    let quic_iuts: Vec<&Plugin> = reg
+        .plugins()
+        .iter()
+        .filter(|p| p.manifest.protocols.iter().any(|s| s.name == "quic"))
+        .collect();
+    assert_eq!(quic_iuts.len(), 5);
+    for p in quic_iuts {
+        let s = &p.manifest.protocols[0];
+        assert!(
+            s.versions.iter().all(|v| quic.versions.contains(v)),
+            "{}",
+            p.name()
+        );
+        assert!(
+            !s.alpn.is_empty() && s.alpn.iter().all(|a| a == "h3" || a == "hq-interop"),
+            "{}",
+            p.name()
+        );
+        assert!(s.cases.iter().any(|c| c == "handshake"), "{}", p.name());
+    }
     // The built-in services need nothing installed.
     for name in ["ping_pong", "minip_tester", "http_conformance"] {
         let m = &reg.service(name).unwrap().manifest;
@@ -359,6 +384,12 @@ fn context(m: &Manifest, run_dir: &Path, port: u16, version: &str) -> Value {
         "run_dir": run_dir.display().to_string(),
         "artifact_dir": run_dir.display().to_string(),
         "timeout": 30,
+        "cert": run_dir.join("certs/cert.pem").display().to_string(),
+        "key": run_dir.join("certs/key.pem").display().to_string(),
+        "ca": run_dir.join("certs/ca.pem").display().to_string(),
+        "qlog_dir": run_dir.join("qlog").display().to_string(),
+        "keylog": run_dir.join("keys.log").display().to_string(),
+        "tools": "/tools",
     });
     for (k, p) in &m.parameters {
         let v = p
