@@ -24,6 +24,11 @@ const EXPECTED: &[(&str, Kind, &str)] = &[
     ("ping_pong", Kind::Iut, "services/iut/minip/ping_pong"),
     ("python_http", Kind::Iut, "services/iut/http/python_http"),
     ("nginx", Kind::Iut, "services/iut/http/nginx"),
+    ("ngtcp2", Kind::Iut, "services/iut/quic/ngtcp2"),
+    ("aioquic", Kind::Iut, "services/iut/quic/aioquic"),
+    ("picoquic", Kind::Iut, "services/iut/quic/picoquic"),
+    ("quinn", Kind::Iut, "services/iut/quic/quinn"),
+    ("quiche", Kind::Iut, "services/iut/quic/quiche"),
     (
         "minip_tester",
         Kind::Tester,

@@ -58,12 +58,13 @@ fn filter_narrows_the_tree_and_keeps_a_plugin_selected() {
         .collect();
     assert_eq!(
         names,
-        // The HTTP/3 QUIC stacks match by their `http3` tag.
+        // The QUIC IUTs that speak HTTP/3 match too (their tags and descriptions say so).
         [
             "aioquic",
             "nginx",
             "ngtcp2",
             "python_http",
+            "quiche",
             "http_conformance",
             "http"
         ],

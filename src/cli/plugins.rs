@@ -220,10 +220,20 @@ fn show(reg: &Registry, name: &str, format: Format) -> i32 {
             .protocols
             .iter()
             .map(|x| {
-                if x.versions.is_empty() {
+                let mut parts = Vec::new();
+                if !x.versions.is_empty() {
+                    parts.push(x.versions.join(", "));
+                }
+                if !x.alpn.is_empty() {
+                    parts.push(format!("alpn {}", x.alpn.join(", ")));
+                }
+                if !x.cases.is_empty() {
+                    parts.push(format!("cases {}", x.cases.join(", ")));
+                }
+                if parts.is_empty() {
                     x.name.clone()
                 } else {
-                    format!("{} ({})", x.name, x.versions.join(", "))
+                    format!("{} ({})", x.name, parts.join("; "))
                 }
             })
             .collect();

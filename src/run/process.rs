@@ -611,3 +611,61 @@ pub fn describe(status: ExitStatus) -> String {
         "ended".into()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn python_spec(dir: &std::path::Path, code: &str) -> Option<Spec> {
+        let py = crate::plugin::availability::resolve_program("python3")?;
+        let (events, _rx) = crate::events::tx::channel(crate::events::Clock::start());
+        Some(Spec {
+            service: "svc".into(),
+            argv: vec![py.display().to_string(), "-c".into(), code.into()],
+            env: Vec::new(),
+            cwd: dir.to_path_buf(),
+            log_dir: dir.to_path_buf(),
+            rules: Vec::new(),
+            ready_log: None,
+            events,
+            runner: Runner::Host,
+        })
+    }
+
+    /// A declared stop sends its signal (here SIGUSR1), which the program handles to write
+    /// its file before exiting; one that ignores the signal is killed after the grace.
+    #[tokio::test]
+    async fn a_declared_stop_sends_its_signal_then_kills_after_the_grace() {
+        let dir = tempfile::tempdir().unwrap();
+        let code = "import signal,sys,time\n\
+def bye(*a):\n    open('flushed','w').write('whole'); sys.exit(0)\n\
+signal.signal(signal.SIGUSR1, bye)\nprint('up', flush=True)\ntime.sleep(60)\n";
+        let Some(spec) = python_spec(dir.path(), code) else {
+            return;
+        };
+        let mut p = Supervised::spawn(spec).unwrap();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let (status, running) = p.stop_with(Signal::SIGUSR1, Duration::from_secs(5)).await;
+        assert!(running);
+        assert_eq!(status.code(), Some(0), "{status:?}");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("flushed")).unwrap(),
+            "whole"
+        );
+
+        let code =
+            "import signal,time\nsignal.signal(signal.SIGUSR1, signal.SIG_IGN)\ntime.sleep(60)\n";
+        let mut p = Supervised::spawn(python_spec(dir.path(), code).unwrap()).unwrap();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let t0 = std::time::Instant::now();
+        let (status, _) = p
+            .stop_with(Signal::SIGUSR1, Duration::from_millis(300))
+            .await;
+        assert!(t0.elapsed() < Duration::from_secs(5));
+        assert_eq!(
+            status.signal(),
+            Some(9),
+            "killed after the grace: {status:?}"
+        );
+    }
+}
