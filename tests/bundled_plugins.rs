@@ -40,8 +40,6 @@ const EXPECTED: &[(&str, Kind, &str)] = &[
         "services/testers/http_conformance",
     ),
     ("quic_tester", Kind::Tester, "services/testers/quic_tester"),
-    ("ngtcp2", Kind::Iut, "services/iut/quic/ngtcp2"),
-    ("aioquic", Kind::Iut, "services/iut/quic/aioquic"),
     (
         "localhost",
         Kind::NetworkEnvironment,
