@@ -97,7 +97,7 @@ fn gperf_cpu_profile_names_the_minip_server_functions() {
     let report = std::fs::read_to_string(dir.join("report.md")).unwrap();
     assert!(report.contains("gperf_cpu profile (`cpu.prof`"), "{report}");
     assert!(report.contains("| Function | Self | Cumulative |"));
-    let screen = workbench_runs_screen(&dir.parent().unwrap().to_path_buf());
+    let screen = workbench_runs_screen(dir.parent().unwrap());
     assert!(screen.contains("gperf_cpu profile (cpu.prof,"), "{screen}");
     assert!(
         screen.contains("| Function | Self | Cumulative |"),
