@@ -159,7 +159,10 @@ fn gdb_backtrace_names_the_panicking_function() {
     if !root_or_skip("gdb") || !tool_or_skip("gdb", "gdb") {
         return;
     }
-    let yaml = "tests:\n  - name: t\n    network_environment: {type: localhost}\n    execution_environment: [{type: gdb}]\n    services:\n      server:\n        implementation: {name: ping_pong, type: iut}\n        protocol: {name: minip, role: server, version: vulnerable}\n      tester:\n        implementation: {name: minip_tester, type: tester}\n        protocol: {name: minip, role: client, target: server}\n        plugin_config: {count: 3, interval_ms: 10}\n";
+    let yaml = "tests:\n  - name: t\n    network_environment: {type: localhost}\n    execution_environment: [{type: gdb}]\n    services:\n      server:\n        implementation: {name: ping_pong, type: iut}\n        protocol: {name: minip, role: server, version: vulnerable}\n      tester:\n        implementation: {name: minip_tester, type: tester}\n        protocol: {name: minip, role: client, target: server}\n        plugin_config: {count: 10, interval_ms: 10}\n";
+    // Ten PINGs: after the crash each waits its (stretched) second, which gives gdb, slow to
+    // read the debug binary's symbols on a loaded machine, time to print every thread before
+    // the teardown's SIGINT interrupts it (the README says so).
     let (_out, s, dir, tmp) = run_yaml(yaml, &[]);
     let server = service(&s, "server");
     assert_eq!(server["verdict"], "error");
