@@ -403,4 +403,13 @@ fn a_missing_profiler_makes_the_plugin_unavailable_with_the_install_command() {
         text.contains("availability: unavailable: binary google-pprof not found; install: apt-get install -y --no-install-recommends google-perftools"),
         "{text}"
     );
+    let out = panther()
+        .args(["plugins", "show", "memcheck"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("slows a service about ×80: timeouts are stretched by it"),
+        "{text}"
+    );
 }
