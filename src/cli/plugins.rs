@@ -268,6 +268,12 @@ fn show(reg: &Registry, name: &str, format: Format) -> i32 {
             w.argv_prefix.join(" "),
             w.parser
         );
+        if w.slowdown > 1.0 {
+            println!(
+                "  slows a service about ×{}: timeouts are stretched by it",
+                w.slowdown
+            );
+        }
     }
     if let Some(n) = &m.network {
         println!(

@@ -170,3 +170,77 @@ fn profile_table(o: &mut String, p: &Profile) {
     }
     o.push('\n');
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::execution::Stack;
+    use crate::env::execution::profile::parse_pprof_text;
+    use crate::env::execution::stretch::Stretch;
+    use crate::results::model::TestResult;
+    use crate::verdict::Verdict;
+
+    #[test]
+    fn profiles_stacks_and_stretch_under_their_service() {
+        let profile = parse_pprof_text(
+            "Total: 10 samples\n       6  60.0%  60.0%        6  60.0% app::parse\n       0   0.0%  60.0%       10 100.0% main\n",
+            "gperf_cpu",
+            "/r/t/server/artifacts/cpu.prof",
+        )
+        .unwrap();
+        let svc = ServiceResult {
+            name: "server".into(),
+            plugin: "ping_pong".into(),
+            kind: "iut".into(),
+            role: "server".into(),
+            verdict: Verdict::Error,
+            reason: "IUT crashed".into(),
+            exit: None,
+            checks: Vec::new(),
+            evidence: Vec::new(),
+            stretch: Some(Stretch::of([("gdb", 2.0)])),
+            profiles: vec![profile],
+            stacks: vec![Stack {
+                wrapper: "gdb".into(),
+                title: "crashed: SIGSEGV (Segmentation fault) in app::parse (p.c:3)".into(),
+                frames: (0..15).map(|i| format!("f{i} (p.c:{i})")).collect(),
+            }],
+        };
+        let s = RunSummary {
+            schema_version: 1,
+            panther_version: "0".into(),
+            experiment: "e".into(),
+            config: "e.yaml".into(),
+            started_at: "now".into(),
+            duration_ms: 1,
+            verdict: Verdict::Error,
+            ok: false,
+            interrupted: false,
+            events: 1,
+            tests: vec![TestResult {
+                name: "t".into(),
+                iteration: 1,
+                verdict: Verdict::Error,
+                expected: None,
+                met_expectation: false,
+                reason: "r".into(),
+                duration_ms: 1,
+                dir: "t".into(),
+                services: vec![svc],
+            }],
+        };
+        let md = render(&s);
+        assert!(md.contains("  - timeouts stretched ×2 (gdb ×2)"), "{md}");
+        assert!(
+            md.contains("  - gperf_cpu profile (`cpu.prof`, 10 samples), top functions:"),
+            "{md}"
+        );
+        assert!(md.contains("    | `app::parse` | 60.0% | 60.0% |"), "{md}");
+        assert!(md.contains("    | `main` | 0.0% | 100.0% |"), "{md}");
+        assert!(md.contains("  - gdb stack: crashed: SIGSEGV"), "{md}");
+        assert!(md.contains("    11. f11 (p.c:11)"), "{md}");
+        assert!(!md.contains("f12 (p.c:12)"), "12 frames shown");
+        assert!(md.contains("    … 3 more frames"), "{md}");
+        assert!(!md.contains("/r/t/server"), "no absolute path: {md}");
+    }
+}

@@ -88,11 +88,12 @@ fn when(stamp: &str) -> String {
 }
 
 /// A report's Markdown, readable as text: headings bold without their `#`, `**` and
-/// backticks dropped, table rule lines left out.
+/// backticks dropped, table rule lines left out (also the indented ones of a service's
+/// profile table).
 fn markdown(text: &str) -> Vec<Line<'static>> {
     let bold = Style::default().add_modifier(Modifier::BOLD);
     text.lines()
-        .filter(|l| !l.starts_with("|---"))
+        .filter(|l| !l.trim_start().starts_with("|---"))
         .map(|l| {
             let plain = l.replace("**", "").replace('`', "");
             match plain.strip_prefix('#') {
