@@ -101,7 +101,7 @@ fn browse_to_ping_pong_read_its_readme_and_quit() {
     // It opens on the quickstart experiment, valid and ready to run; 1 goes to the plugins.
     wait_all(&sock, &["✓ valid", "minip_quickstart"]);
     tmux(&sock, &["send-keys", "-t", "t", "1"]);
-    wait_for(&sock, "plugins (19)");
+    wait_for(&sock, "plugins (25)");
     tmux(
         &sock,
         &["send-keys", "-t", "t", "/", "p", "i", "n", "g", "Enter"],
@@ -123,7 +123,7 @@ fn browse_to_ping_pong_read_its_readme_and_quit() {
     tmux(&sock, &["send-keys", "-t", "t", "q"]);
     let screen = wait_for(&sock, "PANTHER-EXITED-0");
     // The alternate screen is gone: the browser's frame is no longer on the terminal.
-    assert!(!screen.contains("plugins (19)"), "{screen}");
+    assert!(!screen.contains("plugins (25)"), "{screen}");
 }
 
 #[test]
@@ -182,7 +182,7 @@ fn the_create_wizard_scaffolds_loads_and_selects_a_plugin() {
         &[
             "created iut plugin `my_iut`",
             "my_iut 0.1.0",
-            "plugins (20)",
+            "plugins (26)",
         ],
     );
     let manifest = home
@@ -251,7 +251,7 @@ fn a_newcomers_first_minute_at_80x24() {
     keys(&sock, &["2"]);
     wait_for(&sock, "runs in outputs");
     keys(&sock, &["1"]);
-    wait_for(&sock, "plugins (19)");
+    wait_for(&sock, "plugins (25)");
     keys(&sock, &["3"]);
     wait_for(&sock, "experiments/quickstart.yaml");
     keys(&sock, &["4"]);
