@@ -250,6 +250,12 @@ fn run_matrix(cli: &Cli, a: &RunArgs) -> i32 {
         Err(e) => return bad(format!("cannot start the runtime: {e}")),
     };
     let bar = progress(total);
+    // On a terminal the grid fills in above the bar as cells finish (the workbench's matrix
+    // screen, in text); elsewhere a line per cell.
+    let grid = std::sync::Mutex::new(runner::empty(&spec, String::new()));
+    if let Some(b) = &bar {
+        b.set_message(output::grid_text(&grid.lock().expect("grid")));
+    }
     let opts = RunOptions {
         grace: Duration::from_millis(a.grace_ms),
         panther_exe: None,
@@ -281,8 +287,11 @@ fn run_matrix(cli: &Cli, a: &RunArgs) -> i32 {
                 );
                 match &bar {
                     Some(b) => {
+                        if let Ok(mut g) = grid.lock() {
+                            g.insert(cell, r.clone());
+                            b.set_message(output::grid_text(&g));
+                        }
                         b.set_position(done as u64);
-                        b.println(line);
                     }
                     None => eprintln!("[{done}/{total}] {line}"),
                 }
@@ -304,6 +313,13 @@ fn run_matrix(cli: &Cli, a: &RunArgs) -> i32 {
         eprintln!("panther matrix: writing {}: {e}", dir.display());
     }
     print!("{}", output::markdown(&m));
+    if let Some(cpu) = own_cpu() {
+        eprintln!(
+            "panther's own CPU: {:.2} s ({:.0} ms per cell; the services' is not counted)",
+            cpu.as_secs_f64(),
+            cpu.as_secs_f64() * 1000.0 / total.max(1) as f64
+        );
+    }
     println!("\nmatrix: {}", dir.display());
     if cancelled {
         return exit::INTERRUPTED;
@@ -340,13 +356,24 @@ fn matrix_block(
 }
 
 /// A progress bar on a terminal, with the time left; none otherwise (lines instead).
+/// The CPU time of panther's own process (user + system), its services excluded.
+fn own_cpu() -> Option<Duration> {
+    use nix::sys::resource::{UsageWho, getrusage};
+    let u = getrusage(UsageWho::RUSAGE_SELF).ok()?;
+    let t = |tv: nix::sys::time::TimeVal| {
+        Duration::from_secs(tv.tv_sec().max(0) as u64)
+            + Duration::from_micros(tv.tv_usec().max(0) as u64)
+    };
+    Some(t(u.user_time()) + t(u.system_time()))
+}
+
 fn progress(total: usize) -> Option<indicatif::ProgressBar> {
     if !std::io::stderr().is_terminal() {
         return None;
     }
     let b = indicatif::ProgressBar::new(total as u64);
     if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{bar:30} {pos}/{len} cells · {elapsed} · {eta} left",
+        "{msg}\n{bar:30} {pos}/{len} cells · {elapsed} · {eta} left",
     ) {
         b.set_style(style);
     }

@@ -233,3 +233,110 @@ td,th{border:1px solid #999;padding:.3em .6em;text-align:center}\
     out.push_str("</body></html>\n");
     out
 }
+
+/// One letter per case, as the grids show them: the case's first letter not taken yet (upper
+/// case), else a digit.
+pub fn case_letters(cases: &[String]) -> Vec<(char, String)> {
+    let mut out: Vec<(char, String)> = Vec::new();
+    for (i, case) in cases.iter().enumerate() {
+        let taken = |c: char| out.iter().any(|(l, _)| *l == c);
+        let letter = case
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .map(|c| c.to_ascii_uppercase())
+            .find(|c| !taken(*c))
+            .unwrap_or_else(|| char::from_digit((i % 10) as u32, 10).unwrap_or('?'));
+        out.push((letter, case.clone()));
+    }
+    out
+}
+
+/// The grid as plain text, for a terminal while the matrix runs: a row per client, a column
+/// per server, per case its letter when it passed, the verdict's mark otherwise, `·` when it
+/// has not run yet.
+pub fn grid_text(m: &Matrix) -> String {
+    let letters = case_letters(&m.cases);
+    let name_w = m
+        .clients
+        .iter()
+        .map(|c| c.chars().count())
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    let col_w = |s: &str| s.chars().count().max(letters.len() * 2) + 2;
+    let mut out = format!("{:name_w$}  ", "");
+    for s in &m.servers {
+        out.push_str(&format!("{s:<w$}", w = col_w(s)));
+    }
+    for c in &m.clients {
+        out.push_str(&format!("\n{c:<name_w$}  "));
+        for s in &m.servers {
+            let mut cell = String::new();
+            for (l, case) in &letters {
+                let cell_ref = Cell {
+                    server: s.clone(),
+                    client: c.clone(),
+                    case: case.clone(),
+                };
+                let mark = match m.get(&cell_ref).map(|r| r.verdict) {
+                    Some(CellVerdict::Pass) => *l,
+                    Some(v) => v.letter(),
+                    None => '·',
+                };
+                cell.push(mark);
+                cell.push(' ');
+            }
+            out.push_str(&format!("{cell:<w$}", w = col_w(s)));
+        }
+    }
+    let legend: Vec<String> = letters.iter().map(|(l, c)| format!("{l} {c}")).collect();
+    out.push_str(&format!(
+        "\n{}  (✗ fail, ~ flaky, E error, - unsupported)",
+        legend.join("  ")
+    ));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matrix::CellResult;
+
+    #[test]
+    fn the_text_grid_marks_each_case_and_shares_letters_with_the_screen() {
+        let cases = vec!["handshake".to_string(), "http3".into(), "transfer".into()];
+        let letters: Vec<char> = case_letters(&cases).iter().map(|(l, _)| *l).collect();
+        assert_eq!(letters, ['H', 'T', 'R']);
+        let mut m = Matrix {
+            schema_version: 1,
+            protocol: "quic".into(),
+            network_environment: "localhost".into(),
+            servers: vec!["ngtcp2".into()],
+            clients: vec!["quic_tester".into()],
+            cases,
+            repeat: 1,
+            shard: None,
+            started_at: String::new(),
+            duration_ms: 0,
+            cells: Default::default(),
+        };
+        let at = |case: &str| Cell {
+            server: "ngtcp2".into(),
+            client: "quic_tester".into(),
+            case: case.into(),
+        };
+        let r = |v| CellResult {
+            verdict: v,
+            reason: String::new(),
+            passes: 0,
+            runs: 1,
+            duration_ms: 0,
+            dir: None,
+        };
+        m.insert(&at("handshake"), r(CellVerdict::Pass));
+        m.insert(&at("http3"), r(CellVerdict::Fail));
+        let g = grid_text(&m);
+        assert!(g.contains("quic_tester  H ✗ ·"), "{g}");
+        assert!(g.contains("H handshake  T http3  R transfer"), "{g}");
+    }
+}

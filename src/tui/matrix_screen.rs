@@ -161,20 +161,9 @@ impl MatrixScreen {
         Some(per * (self.total - self.done) as u32)
     }
 
-    /// One letter per case: its first letter not taken yet, else a digit.
+    /// One letter per case (`matrix::output::case_letters`, shared with `panther matrix`).
     pub fn letters(&self) -> Vec<(char, String)> {
-        let mut out: Vec<(char, String)> = Vec::new();
-        for (i, case) in self.matrix.cases.iter().enumerate() {
-            let taken = |c: char| out.iter().any(|(l, _)| *l == c);
-            let letter = case
-                .chars()
-                .filter(|c| c.is_ascii_alphanumeric())
-                .map(|c| c.to_ascii_uppercase())
-                .find(|c| !taken(*c))
-                .unwrap_or_else(|| char::from_digit((i % 10) as u32, 10).unwrap_or('?'));
-            out.push((letter, case.clone()));
-        }
-        out
+        crate::matrix::output::case_letters(&self.matrix.cases)
     }
 
     fn matches(&self, name: &str) -> bool {
