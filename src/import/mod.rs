@@ -158,7 +158,11 @@ pub fn decode(opts: &Options) -> Result<Decoded, ImportError> {
         report.captures.push(c.display().to_string());
         report.frames += stats.frames;
     }
-    packets.sort_by_key(|p| p.time);
+    // One capture keeps its own order (frame order, as tshark lists it: a capture on several
+    // CPUs can hold timestamps a few µs out of order); several are merged by time.
+    if captures.len() > 1 {
+        packets.sort_by_key(|p| p.time);
+    }
     tally(&packets, &decoder, &mut report);
     if !captures.is_empty() {
         check(&packets, &decoder, &report)?;
