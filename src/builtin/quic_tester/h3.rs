@@ -11,29 +11,10 @@ const FRAME_HEADERS: u64 = 0x01;
 const FRAME_SETTINGS: u64 = 0x04;
 const STREAM_CONTROL: u64 = 0x00;
 
+/// A QUIC variable-length integer (RFC 9000 §16), as HTTP/3 frames and QUIC transport
+/// parameters use it: `quic::wire::varint`'s writer (every value here is far below 2^62).
 pub fn varint(v: u64, out: &mut Vec<u8>) {
-    if v < 1 << 6 {
-        out.push(v as u8);
-    } else if v < 1 << 14 {
-        out.extend_from_slice(&((v as u16) | 0x4000).to_be_bytes());
-    } else if v < 1 << 30 {
-        out.extend_from_slice(&((v as u32) | 0x8000_0000).to_be_bytes());
-    } else {
-        out.extend_from_slice(&(v | 0xc000_0000_0000_0000).to_be_bytes());
-    }
-}
-
-fn read_varint(b: &[u8]) -> Option<(u64, usize)> {
-    let first = *b.first()?;
-    let len = 1usize << (first >> 6);
-    if b.len() < len {
-        return None;
-    }
-    let mut v = u64::from(first & 0x3f);
-    for x in &b[1..len] {
-        v = (v << 8) | u64::from(*x);
-    }
-    Some((v, len))
+    let _ = crate::quic::wire::varint::put(out, v);
 }
 
 fn frame(kind: u64, payload: &[u8]) -> Vec<u8> {
@@ -128,22 +109,19 @@ fn status_of(section: &[u8]) -> Option<u16> {
 /// Splits a response stream into frames: DATA payloads make the body.
 pub fn parse_response(stream: &[u8]) -> Result<Response, CaseError> {
     let mut r = Response::default();
-    let mut at = 0;
-    while at < stream.len() {
-        let bad = || CaseError::Stream("a truncated HTTP/3 frame".into());
-        let (kind, a) = read_varint(&stream[at..]).ok_or_else(bad)?;
-        let (len, b) = read_varint(&stream[at + a..]).ok_or_else(bad)?;
-        let start = at + a + b;
-        let end = start
-            .checked_add(len as usize)
-            .filter(|&e| e <= stream.len())
-            .ok_or_else(bad)?;
+    let mut rd = crate::quic::wire::varint::Reader::new(stream);
+    let bad = |_| CaseError::Stream("a truncated HTTP/3 frame".into());
+    while !rd.is_empty() {
+        let kind = rd.varint("HTTP/3 frame type").map_err(bad)?;
+        let len = rd.varint("HTTP/3 frame length").map_err(bad)?;
+        let body = rd
+            .bytes(usize::try_from(len).unwrap_or(usize::MAX), "HTTP/3 frame")
+            .map_err(bad)?;
         match kind {
-            FRAME_HEADERS if r.status.is_none() => r.status = status_of(&stream[start..end]),
-            FRAME_DATA => r.body.extend_from_slice(&stream[start..end]),
+            FRAME_HEADERS if r.status.is_none() => r.status = status_of(body),
+            FRAME_DATA => r.body.extend_from_slice(body),
             _ => {}
         }
-        at = end;
     }
     Ok(r)
 }
