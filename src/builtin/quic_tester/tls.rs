@@ -166,8 +166,9 @@ pub fn rustls_client(
     suites: Suites,
     keys: Arc<KeyCollector>,
 ) -> Result<Arc<rustls::ClientConfig>, TlsError> {
-    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(provider(suites)))
-        .with_protocol_versions(&[&rustls::version::TLS13])?;
+    let builder =
+        rustls::ClientConfig::builder_with_details(Arc::new(provider(suites)), FrozenClock::now())
+            .with_protocol_versions(&[&rustls::version::TLS13])?;
     let mut cfg = match trust {
         Trust::Ca(path) => {
             let mut roots = rustls::RootCertStore::empty();
@@ -185,6 +186,27 @@ pub fn rustls_client(
     cfg.enable_early_data = true;
     cfg.key_log = keys;
     Ok(Arc::new(cfg))
+}
+
+/// The wall time at which a client configuration was made, for as long as it lives (one
+/// case). rustls counts a ticket's age in whole seconds, so a resumption that crosses a
+/// second boundary 250 ms after the ticket claims an age of 1000 ms; GnuTLS (ngtcp2's
+/// gtlsserver) then sees a client age above its own and rejects 0-RTT, as RFC 8446
+/// §4.2.10 lets it. With the clock held, the claimed age is 0: never above the server's,
+/// and well within any anti-replay window.
+#[derive(Debug)]
+struct FrozenClock(rustls::pki_types::UnixTime);
+
+impl FrozenClock {
+    fn now() -> Arc<Self> {
+        Arc::new(Self(rustls::pki_types::UnixTime::now()))
+    }
+}
+
+impl rustls::time_provider::TimeProvider for FrozenClock {
+    fn current_time(&self) -> Option<rustls::pki_types::UnixTime> {
+        Some(self.0)
+    }
 }
 
 /// A quinn server configuration with the run's certificate.
