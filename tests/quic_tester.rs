@@ -518,3 +518,110 @@ fn the_tester_as_server_judges_real_clients() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// One matrix run: its matrix.json and the process's output.
+fn matrix_json(args: &[&str], root: &Path) -> (std::process::Output, Value, std::path::PathBuf) {
+    let out = panther()
+        .args(["matrix", "--protocol", "quic", "--jobs", "2", "--output"])
+        .arg(root)
+        .args(args)
+        .output()
+        .unwrap();
+    let dir = support::results_dir(root);
+    let m = serde_json::from_slice(&std::fs::read(dir.join("matrix.json")).unwrap())
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (out, m, dir)
+}
+
+/// quiche runs in netns only (its examples bind 127.0.0.1:4433). The tester judges its
+/// server, which always validates addresses with Retry, beside ngtcp2 and aioquic with
+/// Retry turned on by the case; and, as a server, quiche's client. quiche's example server
+/// accepts a Retry token with a byte altered (its tokens carry no authentication): that one
+/// cell fails, as its README's finding says, and every other passes.
+#[test]
+fn the_tester_judges_quiche_and_every_retry_server_in_netns() {
+    let t = "the_tester_judges_quiche_and_every_retry_server_in_netns";
+    let tools = dirs::data_dir().unwrap_or_default().join("panther/tools");
+    if !support::root_or_skip(t)
+        || !support::tool_or_skip(t, "gtlsserver")
+        || !support::needs(
+            t,
+            ["aioquic/venv/bin/python3", "quiche/bin/http3-server"]
+                .iter()
+                .all(|p| tools.join(p).exists()),
+            "aioquic and quiche are not installed (`panther plugins install aioquic quiche`)",
+        )
+    {
+        return;
+    }
+    let root = tempfile::tempdir().unwrap();
+    let cases = ["handshake", "transfer", "retry", "retrytoken", "http3"];
+    let (out, m, dir) = matrix_json(
+        &[
+            "--env",
+            "netns",
+            "--servers",
+            "ngtcp2,aioquic,quiche",
+            "--clients",
+            "quic_tester",
+            "--cases",
+            &cases.join(","),
+        ],
+        &root.path().join("servers"),
+    );
+    for s in ["ngtcp2", "aioquic", "quiche"] {
+        for k in cases {
+            let r = &m["cells"][s]["quic_tester"][k];
+            let want = if (s, k) == ("quiche", "retrytoken") {
+                "fail"
+            } else {
+                "pass"
+            };
+            assert_eq!(r["verdict"], want, "{s} × {k}: {}", r["reason"]);
+        }
+    }
+    let cell = dir.join(
+        m["cells"]["quiche"]["quic_tester"]["retrytoken"]["dir"]
+            .as_str()
+            .unwrap(),
+    );
+    let forged = support::events(&cell)
+        .into_iter()
+        .find(|e| e["data"]["case"] == "retrytoken")
+        .expect("the probe's verdict");
+    assert!(
+        forged["text"].as_str().unwrap().contains("was accepted"),
+        "{forged}"
+    );
+    assert!(
+        !out.status.success(),
+        "a failing gating cell fails the matrix"
+    );
+
+    let (out, m, _) = matrix_json(
+        &[
+            "--env",
+            "netns",
+            "--servers",
+            "quic_tester",
+            "--clients",
+            "quiche",
+            "--cases",
+            "handshake,transfer",
+        ],
+        &root.path().join("client"),
+    );
+    for k in ["handshake", "transfer"] {
+        let r = &m["cells"]["quic_tester"]["quiche"][k];
+        assert_eq!(
+            r["verdict"], "pass",
+            "quic_tester × quiche × {k}: {}",
+            r["reason"]
+        );
+    }
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -89,6 +89,7 @@ pub fn experiment(
     let mut server_config: serde_json::Map<String, serde_json::Value> = spec
         .server_config
         .iter()
+        .chain(case_spec.server_config.iter())
         .filter(|(k, _)| declared(splug, k))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();

@@ -554,6 +554,10 @@ pub struct MatrixCase {
     /// Parameters set on the client, for each that the client's plugin declares.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub client_config: IndexMap<String, serde_json::Value>,
+    /// Parameters set on the server, for each that the server's plugin declares (e.g.
+    /// `retry: true`); whether a server can do the case at all is its manifest's `cases`.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub server_config: IndexMap<String, serde_json::Value>,
     /// Parameters a client must declare to do this case; a client without them does not
     /// support it (the cell is `unsupported`, said by the client's own manifest).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

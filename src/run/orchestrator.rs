@@ -130,7 +130,6 @@ pub fn start(exp: Experiment, name: &str, reg: Registry, opts: Options) -> std::
         let t0 = Instant::now();
         let mut tests = Vec::new();
         let mut interrupted = false;
-        let mut index = 0u32;
         for t in exp
             .tests
             .iter()
@@ -142,8 +141,7 @@ pub fn start(exp: Experiment, name: &str, reg: Registry, opts: Options) -> std::
                     interrupted = true;
                     break;
                 }
-                index += 1;
-                let r = run_test(t, it, index, &reg, &d, &bus.tx, &opts, cancelled.clone()).await;
+                let r = run_test(t, it, &reg, &d, &bus.tx, &opts, cancelled.clone()).await;
                 let failed = !r.met_expectation;
                 tests.push(r);
                 if *cancelled.borrow() {
@@ -246,7 +244,6 @@ pub(crate) fn lifecycle(
 async fn run_test(
     t: &Test,
     iteration: u32,
-    index: u32,
     reg: &Registry,
     run_dir: &Path,
     tx: &EventTx,
@@ -324,7 +321,7 @@ async fn run_test(
         );
     }
 
-    let mut env = match network_up(t, index, reg, &test_dir, &tx).await {
+    let mut env = match network_up(t, reg, &test_dir, &tx).await {
         Ok(env) => env,
         Err(reason) => {
             result.verdict = Verdict::Error;
@@ -1078,7 +1075,6 @@ fn quic_folders(svc_dir: &Path, cache: &Path, ctx: &mut serde_json::Value) -> Re
 /// test's topology up; the error is the test's reason.
 async fn network_up(
     t: &Test,
-    index: u32,
     reg: &Registry,
     test_dir: &Path,
     tx: &EventTx,
@@ -1089,7 +1085,7 @@ async fn network_up(
         .and_then(|p| p.manifest.network.as_ref())
         .map(|n| n.driver.clone())
         .ok_or_else(|| format!("network environment {kind} not found"))?;
-    let topo = topology(t, index, reg, test_dir);
+    let topo = topology(t, reg, test_dir);
     let mut env = network::open(&driver, tx.clone()).map_err(|e| e.to_string())?;
     let outcome = env.up(&topo).await;
     match outcome {
@@ -1117,7 +1113,10 @@ async fn network_up(
 }
 
 /// The test's services as its network environment needs them.
-fn topology(t: &Test, index: u32, reg: &Registry, test_dir: &Path) -> Topology {
+/// Numbers every topology this process brings up (see `Topology::index`).
+static TOPOLOGIES: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+
+fn topology(t: &Test, reg: &Registry, test_dir: &Path) -> Topology {
     let services = t
         .services
         .iter()
@@ -1145,7 +1144,7 @@ fn topology(t: &Test, index: u32, reg: &Registry, test_dir: &Path) -> Topology {
         .collect();
     Topology {
         owner: Owner::current(),
-        index,
+        index: TOPOLOGIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         label: t.name.clone(),
         dir: test_dir.to_path_buf(),
         services,

@@ -41,7 +41,7 @@ pub const ALL: &[Case] = &[
     case(
         "retry",
         "retry_token_echoed",
-        "RFC 9000 §8.1.2; RFC 9000 §17.2.5",
+        "RFC 9000 §8.1.2; RFC 9000 §17.2.5; RFC 9001 §5.8",
         "the server sends Retry, the client's next Initial carries its token, the handshake completes",
     ),
     case(
@@ -123,6 +123,12 @@ pub const ALL: &[Case] = &[
         "frame_encoding_error",
         "RFC 9000 §12.4; RFC 9000 §20.1",
         "a frame of an unknown type (0x3f) in an Initial packet closes the connection with FRAME_ENCODING_ERROR",
+    ),
+    case(
+        "retrytoken",
+        "invalid_retry_token",
+        "RFC 9000 §8.1.2; RFC 9000 §8.1.4",
+        "an Initial echoing a Retry token with one byte altered is refused (CONNECTION_CLOSE with INVALID_TOKEN), never accepted",
     ),
 ];
 

@@ -151,7 +151,7 @@ impl Client {
             },
             "retry" => self.retry().await,
             "versionnegotiation" | "amplificationlimit" | "smallinitial" | "longcid"
-            | "forbiddenframe" | "malformedframe" => {
+            | "forbiddenframe" | "malformedframe" | "retrytoken" => {
                 return super::probes::run(self, case).await;
             }
             "http3" => self.http3().await,

@@ -14,6 +14,7 @@ pub mod content;
 mod h3;
 mod outcome;
 mod probes;
+mod retry_probe;
 mod server;
 pub mod socket;
 pub mod tls;

@@ -32,16 +32,17 @@ pub async fn run(c: &Client, case: &Case) -> Outcome {
         "longcid" => must_drop(c, Probe::LongCid).await,
         "forbiddenframe" => must_close(c, Probe::StreamInInitial, PROTOCOL_VIOLATION).await,
         "malformedframe" => must_close(c, Probe::UnknownFrame, FRAME_ENCODING_ERROR).await,
+        "retrytoken" => super::retry_probe::altered_token(c).await,
         other => Ok(Outcome::inconclusive(format!("`{other}` is not a probe"))),
     };
     r.unwrap_or_else(CaseError::into_outcome)
 }
 
-fn random_cid(n: usize) -> Vec<u8> {
+pub(super) fn random_cid(n: usize) -> Vec<u8> {
     (0..n).map(|_| rand::random::<u8>()).collect()
 }
 
-async fn socket(target: SocketAddr) -> Result<UdpSocket, CaseError> {
+pub(super) async fn socket(target: SocketAddr) -> Result<UdpSocket, CaseError> {
     let local: SocketAddr = if target.is_ipv4() {
         ([0, 0, 0, 0], 0).into()
     } else {
@@ -53,7 +54,7 @@ async fn socket(target: SocketAddr) -> Result<UdpSocket, CaseError> {
 }
 
 /// Every datagram that arrives within `window` (or until `stop` says enough).
-async fn collect(
+pub(super) async fn collect(
     s: &UdpSocket,
     window: Duration,
     mut stop: impl FnMut(&[u8]) -> bool,
@@ -120,7 +121,7 @@ async fn version_negotiation(c: &Client) -> Result<Outcome, CaseError> {
 
 /// A real ClientHello (from rustls, for the target's name and ALPNs), with the transport
 /// parameters a server insists on (RFC 9000 §7.3: initial_source_connection_id).
-fn client_hello(c: &Client, scid: &[u8]) -> Result<Vec<u8>, CaseError> {
+pub(super) fn client_hello(c: &Client, scid: &[u8]) -> Result<Vec<u8>, CaseError> {
     let cfg = tls::rustls_client(&tls::Trust::Any, &c.alpn, Suites::Default, c.keys.clone())?;
     let mut tp = Vec::new();
     let mut param = |id: u64, v: &[u8]| {

@@ -227,6 +227,13 @@ pub fn retry(rec: &Recording) -> Outcome {
         for h in long_headers(x) {
             match (x.dir, h.ty, &retry) {
                 (Dir::Received, PacketType::Retry, None) => {
+                    // RFC 9001 §5.8: the tag binds the Retry to the client's first DCID.
+                    let odcid = first_initial_dcid(&d, Dir::Sent).unwrap_or_default();
+                    if !crate::quic::wire::verify_retry(V1, &odcid, h.packet).unwrap_or(false) {
+                        return Outcome::fail(
+                            "the server's Retry failed its integrity tag check (RFC 9001 §5.8)",
+                        );
+                    }
                     retry = Some((h.token.to_vec(), h.scid.to_vec()));
                 }
                 (Dir::Sent, PacketType::Initial, Some((token, scid))) => {
@@ -240,7 +247,7 @@ pub fn retry(rec: &Recording) -> Outcome {
                         )
                     } else {
                         Outcome::pass(
-                            "the server sent Retry; the next Initial carried its token to the Retry's SCID and the handshake completed",
+                            "the server sent Retry with a valid integrity tag; the next Initial carried its token to the Retry's SCID and the handshake completed",
                         )
                     };
                     return o.with("token_bytes", token.len() as u64);
@@ -369,16 +376,28 @@ fn amplification(d: &[Datagram]) -> Outcome {
                 .iter()
                 .any(|h| h.ty == PacketType::Handshake)
     });
-    let until = first_handshake.unwrap_or(d.len());
-    let token = d.iter().filter(|x| x.dir == Dir::Sent).any(|x| {
-        long_headers(x)
-            .iter()
-            .any(|h| h.ty == PacketType::Initial && !h.token.is_empty())
+    let mut until = first_handshake.unwrap_or(d.len());
+    let mut phase = "before the client's first Handshake packet";
+    let token_at = d.iter().position(|x| {
+        x.dir == Dir::Sent
+            && long_headers(x)
+                .iter()
+                .any(|h| h.ty == PacketType::Initial && !h.token.is_empty())
     });
-    if token {
-        return Outcome::inconclusive(
-            "the client's Initial carried a token: the address counts as validated",
-        );
+    if let Some(at) = token_at {
+        // A Retry token validates the address (RFC 9000 §8.1.2): the limit binds what the
+        // server sent before it, the Retry included. A token from an earlier connection's
+        // NEW_TOKEN validated the address before this trace began.
+        let retried = d[..at].iter().any(|x| {
+            x.dir == Dir::Received && long_headers(x).iter().any(|h| h.ty == PacketType::Retry)
+        });
+        if !retried {
+            return Outcome::inconclusive(
+                "the client's Initial carried a token: the address counts as validated",
+            );
+        }
+        until = until.min(at);
+        phase = "before the client's Initial with the Retry token";
     }
     let sum = |dir| -> usize {
         d[..until]
@@ -390,11 +409,11 @@ fn amplification(d: &[Datagram]) -> Outcome {
     let (sent, received) = (sum(Dir::Sent), sum(Dir::Received));
     let o = if received <= 3 * sent {
         Outcome::pass(format!(
-            "before the client's first Handshake packet the server sent {received} bytes for {sent} received"
+            "{phase} the server sent {received} bytes for {sent} received"
         ))
     } else {
         Outcome::fail(format!(
-            "before the client's first Handshake packet the server sent {received} bytes for only {sent} received (limit {})",
+            "{phase} the server sent {received} bytes for only {sent} received (limit {})",
             3 * sent
         ))
     };

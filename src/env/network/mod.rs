@@ -38,7 +38,8 @@ use crate::run::process::{Spec, Supervised};
 pub struct Topology {
     /// The panther that owns what the environment creates.
     pub owner: Owner,
-    /// Unique within the run (tests and iterations are numbered in order).
+    /// Unique within the process, not only the run: a matrix runs many runs in one panther,
+    /// each numbering its tests from 1, and names namespaces and networks after this.
     pub index: u32,
     /// The test's label on the timeline.
     pub label: String,

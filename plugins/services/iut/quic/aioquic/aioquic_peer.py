@@ -113,6 +113,7 @@ async def run_server(a):
         create_protocol=ServerProtocol,
         session_ticket_fetcher=tickets.pop,
         session_ticket_handler=lambda t: tickets.__setitem__(t.ticket, t),
+        retry=a.retry == "yes",
     )
     log(f"listening on {a.host}:{a.port}")
     stop = asyncio.Event()
@@ -226,6 +227,7 @@ def main():
     s.add_argument("--key", required=True)
     s.add_argument("--root", required=True)
     s.add_argument("--qlog-dir")
+    s.add_argument("--retry", choices=["yes", "no"], default="no")
     c = sub.add_parser("client")
     c.add_argument("--host", required=True)
     c.add_argument("--port", type=int, required=True)
