@@ -75,7 +75,12 @@ pub const ALL: &[Case] = &[
         "RFC 9001 §6",
         "the client updates its 1-RTT keys mid-transfer and the transfer still completes",
     ),
-    case("v2", "quic_v2", "RFC 9369", "a QUIC version 2 connection"),
+    case(
+        "v2",
+        "quic_v2",
+        "RFC 9369; RFC 9368 §2",
+        "a version 2 Initial is answered in version 2, with the version 2 Initial keys",
+    ),
     case(
         "versionnegotiation",
         "version_negotiation",

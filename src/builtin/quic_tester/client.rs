@@ -151,13 +151,10 @@ impl Client {
             },
             "retry" => self.retry().await,
             "versionnegotiation" | "amplificationlimit" | "smallinitial" | "longcid"
-            | "forbiddenframe" | "malformedframe" | "retrytoken" => {
+            | "forbiddenframe" | "malformedframe" | "retrytoken" | "v2" => {
                 return super::probes::run(self, case).await;
             }
             "http3" => self.http3().await,
-            "v2" => Ok(Outcome::inconclusive(
-                "quic_tester cannot speak QUIC version 2 yet (quinn 0.11 has no v2): not tested",
-            )),
             other => Ok(Outcome::inconclusive(format!("no such case `{other}`"))),
         };
         r.unwrap_or_else(CaseError::into_outcome)

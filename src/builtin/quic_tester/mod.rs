@@ -18,6 +18,7 @@ mod retry_probe;
 mod server;
 pub mod socket;
 pub mod tls;
+mod v2_probe;
 mod wire_view;
 
 use std::path::PathBuf;

@@ -33,6 +33,7 @@ pub async fn run(c: &Client, case: &Case) -> Outcome {
         "forbiddenframe" => must_close(c, Probe::StreamInInitial, PROTOCOL_VIOLATION).await,
         "malformedframe" => must_close(c, Probe::UnknownFrame, FRAME_ENCODING_ERROR).await,
         "retrytoken" => super::retry_probe::altered_token(c).await,
+        "v2" => super::v2_probe::version_2(c).await,
         other => Ok(Outcome::inconclusive(format!("`{other}` is not a probe"))),
     };
     r.unwrap_or_else(CaseError::into_outcome)
@@ -122,6 +123,17 @@ async fn version_negotiation(c: &Client) -> Result<Outcome, CaseError> {
 /// A real ClientHello (from rustls, for the target's name and ALPNs), with the transport
 /// parameters a server insists on (RFC 9000 §7.3: initial_source_connection_id).
 pub(super) fn client_hello(c: &Client, scid: &[u8]) -> Result<Vec<u8>, CaseError> {
+    client_hello_for(c, scid, rustls::quic::Version::V1, &[])
+}
+
+/// The same for `version`, with `extra` transport parameters (RFC 9368's
+/// version_information for a version 2 Initial).
+pub(super) fn client_hello_for(
+    c: &Client,
+    scid: &[u8],
+    version: rustls::quic::Version,
+    extra: &[(u64, Vec<u8>)],
+) -> Result<Vec<u8>, CaseError> {
     let cfg = tls::rustls_client(&tls::Trust::Any, &c.alpn, Suites::Default, c.keys.clone())?;
     let mut tp = Vec::new();
     let mut param = |id: u64, v: &[u8]| {
@@ -139,15 +151,13 @@ pub(super) fn client_hello(c: &Client, scid: &[u8]) -> Result<Vec<u8>, CaseError
     // streams (RFC 9114 §6.2), and would close before the probe's point is reached.
     param(0x08, &[0x40, 0x64]); // initial_max_streams_bidi 100
     param(0x09, &[0x40, 0x64]); // initial_max_streams_uni 100
+    for (id, v) in extra {
+        param(*id, v);
+    }
     let name = rustls::pki_types::ServerName::try_from(c.sni.clone())
         .map_err(|e| CaseError::Stream(format!("server name `{}`: {e}", c.sni)))?;
-    let mut conn = rustls::quic::ClientConnection::new(
-        Arc::new((*cfg).clone()),
-        rustls::quic::Version::V1,
-        name,
-        tp,
-    )
-    .map_err(|e| CaseError::Stream(format!("TLS: {e}")))?;
+    let mut conn = rustls::quic::ClientConnection::new(Arc::new((*cfg).clone()), version, name, tp)
+        .map_err(|e| CaseError::Stream(format!("TLS: {e}")))?;
     let mut ch = Vec::new();
     let _ = conn.write_hs(&mut ch);
     Ok(ch)
