@@ -698,3 +698,71 @@ fn version_2_is_answered_by_the_servers_that_speak_it() {
         "{v}"
     );
 }
+
+/// ngtcp2's client speaks only HTTP/3: the tester serves it over h3 (the h3 crate on the
+/// tester's quinn connection), judges it, and the client's download is the test's file
+/// byte for byte.
+#[test]
+fn the_tester_as_an_http3_server_judges_an_h3_only_client() {
+    let t = "the_tester_as_an_http3_server_judges_an_h3_only_client";
+    if !support::tool_or_skip(t, "gtlsclient") {
+        return;
+    }
+    let root = tempfile::tempdir().unwrap();
+    let (out, m, dir) = matrix_json(
+        &[
+            "--servers",
+            "quic_tester",
+            "--clients",
+            "ngtcp2",
+            "--cases",
+            "handshake,transfer,http3",
+        ],
+        root.path(),
+    );
+    for k in ["handshake", "transfer", "http3"] {
+        let r = &m["cells"]["quic_tester"]["ngtcp2"][k];
+        assert_eq!(
+            r["verdict"], "pass",
+            "quic_tester × ngtcp2 × {k}: {}",
+            r["reason"]
+        );
+    }
+    let cell = dir.join(
+        m["cells"]["quic_tester"]["ngtcp2"]["transfer"]["dir"]
+            .as_str()
+            .unwrap(),
+    );
+    let size = 10 << 20;
+    let got = walkdir(&cell)
+        .into_iter()
+        .find(|p| p.ends_with(format!("downloads/panther-{size}.bin")))
+        .expect("ngtcp2's download");
+    assert!(
+        std::fs::read(&got).unwrap() == panther::builtin::quic_tester::content::bytes(size),
+        "{} differs from the served file",
+        got.display()
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Every file under `dir`.
+fn walkdir(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}

@@ -12,6 +12,7 @@ mod cases;
 mod client;
 pub mod content;
 mod h3;
+mod h3_server;
 mod outcome;
 mod probes;
 mod retry_probe;

@@ -1,5 +1,5 @@
 //! The tester as a QUIC server, testing a client: it serves the test's files over
-//! hq-interop (and answers nothing else), waits for the client's connections, and judges
+//! hq-interop or HTTP/3 (`h3_server`) and answers nothing else, waits for the client's connections, and judges
 //! each case from what the connections did and what the client put on the wire.
 
 use std::sync::Arc;
@@ -13,12 +13,12 @@ use super::{Args, Report, tls, wire_view};
 
 /// What one client connection did.
 #[derive(Debug, Default, Clone)]
-struct Served {
-    handshake: bool,
-    requests: usize,
-    served_bytes: usize,
+pub(super) struct Served {
+    pub handshake: bool,
+    pub requests: usize,
+    pub served_bytes: usize,
     /// Requests for paths the test does not serve, or a stream that broke.
-    problems: Vec<String>,
+    pub problems: Vec<String>,
 }
 
 pub async fn run(
@@ -52,16 +52,18 @@ pub async fn run(
     let cases = cases.as_slice();
     let keys = tls::KeyCollector::new(args.keylog.as_deref())
         .map_err(|e| format!("cannot open the key log: {e}"))?;
-    // Only hq-interop is served: an HTTP/3 client is refused in the handshake
+    // hq-interop and HTTP/3 are served; any other ALPN is refused in the handshake
     // (no_application_protocol), never answered with the wrong protocol.
     let alpn: Vec<String> = args
         .alpn
         .iter()
-        .filter(|a| a.starts_with("hq"))
+        .filter(|a| a.starts_with("hq") || *a == "h3")
         .cloned()
         .collect();
     if alpn.is_empty() {
-        return Err("as a server the tester speaks only hq-interop: give --alpn hq-interop".into());
+        return Err(
+            "as a server the tester speaks hq-interop and h3: give --alpn hq-interop,h3".into(),
+        );
     }
     let config = tls::server(cert, key, &alpn, keys).map_err(|e| e.to_string())?;
     let (sock, rec) = socket::bind(addr, Misbehave::default())
@@ -121,6 +123,9 @@ async fn serve(incoming: quinn::Incoming, timeout: Duration) -> Served {
         }
     };
     s.handshake = true;
+    if negotiated_h3(&conn) {
+        return super::h3_server::serve(conn, s).await;
+    }
     let shared = Arc::new(tokio::sync::Mutex::new(s));
     let mut streams = Vec::new();
     // Each stream gets its own task: a client may open streams it never uses (quiche's
@@ -154,10 +159,8 @@ async fn answer(
         .map(str::trim)
         .unwrap_or_default()
         .to_string();
-    let body = if path == "/" || path == "/index.html" {
-        content::INDEX.as_bytes().to_vec()
-    } else if let Some(n) = content::size_of(&path) {
-        content::bytes(n)
+    let body = if let Some(b) = body_for(&path) {
+        b
     } else {
         s.lock().await.problems.push(format!(
             "asked for `{}`, which the test does not serve",
@@ -186,6 +189,22 @@ async fn answer(
         g.problems
             .push(format!("{path}: the response was not fully delivered"));
     }
+}
+
+/// What the tester serves at `path`: the index or a test file (`content`).
+pub(super) fn body_for(path: &str) -> Option<Vec<u8>> {
+    if path == "/" || path == "/index.html" {
+        Some(content::INDEX.as_bytes().to_vec())
+    } else {
+        content::size_of(path).map(content::bytes)
+    }
+}
+
+fn negotiated_h3(conn: &quinn::Connection) -> bool {
+    conn.handshake_data()
+        .and_then(|d| d.downcast::<quinn::crypto::rustls::HandshakeData>().ok())
+        .and_then(|d| d.protocol)
+        .is_some_and(|p| p == b"h3")
 }
 
 /// The request on a stream, up to its FIN; `None` for a stream the client never wrote to
