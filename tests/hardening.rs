@@ -216,7 +216,18 @@ fn sleeper(mark: Option<&str>) -> std::process::Child {
     if let Some(m) = mark {
         c.env("PANTHER_RUN_OWNER", m);
     }
-    c.spawn().unwrap()
+    let child = c.spawn().unwrap();
+    // spawn() returns when the kernel releases the parent during execve, before the new
+    // image's environment is in place: /proc/PID/environ reads empty for a moment, and a
+    // sweep then would not see the mark (the test failed about 1 run in 8).
+    let environ = format!("/proc/{}/environ", child.id());
+    let t0 = Instant::now();
+    while std::fs::read(&environ).is_ok_and(|e| e.is_empty())
+        && t0.elapsed() < Duration::from_secs(5)
+    {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child
 }
 
 /// Item 2: a `pids` file naming groups that panther did not start (pid reuse, a copied-in
