@@ -216,7 +216,18 @@ fn sleeper(mark: Option<&str>) -> std::process::Child {
     if let Some(m) = mark {
         c.env("PANTHER_RUN_OWNER", m);
     }
-    c.spawn().unwrap()
+    let child = c.spawn().unwrap();
+    // spawn() returns when the kernel releases the parent during execve, before the new
+    // image's environment is in place: /proc/PID/environ reads empty for a moment, and a
+    // sweep then would not see the mark (the test failed about 1 run in 8).
+    let environ = format!("/proc/{}/environ", child.id());
+    let t0 = Instant::now();
+    while std::fs::read(&environ).is_ok_and(|e| e.is_empty())
+        && t0.elapsed() < Duration::from_secs(5)
+    {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child
 }
 
 /// Item 2: a `pids` file naming groups that panther did not start (pid reuse, a copied-in
@@ -796,4 +807,190 @@ fn under_nohup_sighup_stays_ignored() {
     );
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
     assert_eq!(child.wait().unwrap().code(), Some(130));
+}
+
+fn argv_manifest(argv0: &str, env: &str) -> String {
+    format!(
+        "name: p\nkind: iut\nversion: \"1\"\ndescription: d\nprotocols: [{{name: minip}}]\nroles: [server]\nrun:\n  server:\n    argv: [{argv0}, \"--n={{{{ range(3) | list | length }}}}\"]\n    env: {{{env}}}\n"
+    )
+}
+
+/// Item 13: templates that parse but cannot render (an unknown filter or test, `1/0`, a
+/// recursive macro, a runaway loop or repetition, `include`/`import`/`extends`), an empty
+/// program name, a NUL, an env key with `=` are located errors when the manifest loads, not
+/// failures at run time; the built-in `range` is not an unknown variable.
+#[test]
+fn templates_and_argv_that_would_fail_at_run_time_are_located_errors() {
+    let bad_argv = [
+        (r#""{{ port | nosuch }}""#, "unknown filter"),
+        (r#""{{ port is nosuch }}""#, "unknown test"),
+        (r#""{{ 1/0 }}""#, "1 / 0"),
+        (
+            r#""{% macro f(n) %}{{ f(n) }}{% endmacro %}{{ f(1) }}""#,
+            "recursion",
+        ),
+        (
+            r#""{% for i in range(9999) %}{% for j in range(9999) %}{% endfor %}{% endfor %}""#,
+            "fuel",
+        ),
+        (r#""{{ 'x' * 999999999999 }}""#, "cannot be rendered"),
+        (r#""{% include 'a' %}""#, "cannot include, import or extend"),
+        (
+            r#""{% import 'a' as b %}""#,
+            "cannot include, import or extend",
+        ),
+        (r#""{% extends 'a' %}""#, "cannot include, import or extend"),
+        (r#""""#, "the program name is empty"),
+        (r#""a\0b""#, "NUL"),
+    ];
+    for (argv0, want) in bad_argv {
+        let errs = manifest_errors(&argv_manifest(argv0, "A: \"1\""));
+        assert!(
+            errs.iter().any(|(l, m)| *l == 9 && m.contains(want)),
+            "{argv0}: {errs:?}"
+        );
+    }
+    for (env, want) in [
+        (r#""A=B": "1""#, "cannot be an environment variable's name"),
+        (r#"A: "x\0""#, "NUL"),
+        (r#"A: "{{ port | nosuch }}""#, "unknown filter"),
+    ] {
+        let errs = manifest_errors(&argv_manifest("\"true\"", env));
+        assert!(
+            errs.iter().any(|(l, m)| *l == 10 && m.contains(want)),
+            "{env}: {errs:?}"
+        );
+    }
+    let fine = manifest_errors(&argv_manifest("\"true\"", "A: \"{{ port + 1 }}\""));
+    assert!(fine.is_empty(), "{fine:?}");
+}
+
+/// Item 13: `files:` entries must name a file (`.`, `dir/`, `a/.` do not), and a whole-file
+/// template is trial-rendered too.
+#[test]
+fn files_entries_name_a_file_and_their_templates_render() {
+    let errs = |path: &str, body: &str| {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path().join("p");
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(
+            d.join("plugin.yaml"),
+            format!(
+                "name: p\nkind: iut\nversion: \"1\"\ndescription: d\nprotocols: [{{name: minip}}]\nroles: [server]\nrun:\n  server:\n    argv: [\"true\"]\nfiles: [{{template: t.conf, path: \"{path}\"}}]\n"
+            ),
+        )
+        .unwrap();
+        std::fs::write(d.join("README.md"), "# p\n").unwrap();
+        std::fs::write(d.join("t.conf"), body).unwrap();
+        let reg = panther::plugin::Registry::load(&panther::plugin::LoadOptions {
+            bundled: true,
+            user: false,
+            dirs: vec![tmp.path().to_path_buf()],
+            availability: false,
+        });
+        reg.diagnostics
+            .iter()
+            .filter(|d| d.is_error() && d.file.contains(&*tmp.path().to_string_lossy()))
+            .map(|d| (d.line, d.column, d.message.clone()))
+            .collect::<Vec<_>>()
+    };
+    for path in [".", "dir/", "a/."] {
+        let e = errs(path, "port={{ port }}\n");
+        assert!(
+            e.iter()
+                .any(|(l, _, m)| *l == 10 && m.contains("is not a relative path")),
+            "{path}: {e:?}"
+        );
+    }
+    let e = errs("t.conf", "port={{ port | nosuch }}\n");
+    assert!(
+        e.iter()
+            .any(|(l, _, m)| *l == 10 && m.contains("cannot be rendered: unknown filter")),
+        "{e:?}"
+    );
+    assert!(errs("conf/t.conf", "port={{ port }}\n").is_empty());
+}
+
+/// Item 13 (experiments): a step command with an empty program name or a NUL is a located
+/// error (it validated, then failed to start).
+#[test]
+fn step_commands_with_an_empty_program_or_a_nul_are_located_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (cmds, line, col) in [
+        (r#"[[""]]"#, 5, 30),
+        (r#"[["echo", "a\0b"]]"#, 5, 38),
+        (r#"[["true"], ["  "]]"#, 5, 40),
+    ] {
+        let f = write(
+            tmp.path(),
+            "e.yaml",
+            &format!(
+                "tests:\n  - name: t\n    network_environment: {{type: localhost}}\n    services: {{server: {{implementation: {{name: ping_pong, type: iut}}, protocol: {{name: minip, role: server}}}}}}\n    steps: {{post_commands: {cmds}}}\n"
+            ),
+        );
+        let out = panther().arg("validate").arg(&f).output().unwrap();
+        let text = no_panic(&out);
+        assert_eq!(out.status.code(), Some(2), "{cmds}: {text}");
+        assert!(
+            text.contains(&format!("e.yaml:{line}:{col}:")),
+            "{cmds}: {text}"
+        );
+    }
+}
+
+/// Item 12: a list where a map belongs is a located error (`link: [1, 2]` was read as delay 1,
+/// jitter 2), and integers too large for 64 bits are quoted as written, not as a rounded float.
+#[test]
+fn a_list_is_not_a_map_and_big_integers_are_quoted_as_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = "tests:\n  - name: t\n    network_environment: {type: localhost, link: LINK}\n    services:\n      server: {implementation: {name: ping_pong, type: iut}, protocol: {name: minip, role: server}}\n      tester: {implementation: {name: minip_tester, type: tester}, protocol: {name: minip, role: client, target: server}, plugin_config: CFG}\n    EXTRA\n";
+    let cases = [
+        (
+            "[1, 2]",
+            "{count: 3}",
+            "timeout: 5",
+            "e.yaml:3:50: error: wrong type: found a list",
+        ),
+        (
+            "{delay_ms: 1}",
+            "[3, 20]",
+            "timeout: 5",
+            "e.yaml:6:138: error: wrong type: found a list",
+        ),
+        (
+            "{delay_ms: 1}",
+            "{count: 3}",
+            "iterations: 99999999999999999999",
+            "found the integer 99999999999999999999, which is too large",
+        ),
+        (
+            "{delay_ms: 1}",
+            "{count: 3}",
+            "timeout: 18446744073709551616",
+            "`timeout` is 18446744073709551616",
+        ),
+        (
+            "{delay_ms: 1}",
+            "{count: 99999999999999999999}",
+            "timeout: 5",
+            "`count`: expected an integer, found the integer 99999999999999999999",
+        ),
+        (
+            "{delay_ms: 1e300}",
+            "{count: 3}",
+            "timeout: 5",
+            "`delay_ms` is 1e300\n",
+        ),
+    ];
+    for (link, cfg, extra, want) in cases {
+        let text = base
+            .replace("LINK", link)
+            .replace("CFG", cfg)
+            .replace("EXTRA", extra);
+        let f = write(tmp.path(), "e.yaml", &text);
+        let out = panther().arg("validate").arg(&f).output().unwrap();
+        let err = no_panic(&out);
+        assert_eq!(out.status.code(), Some(2), "{link} {cfg} {extra}: {err}");
+        assert!(err.contains(want), "{link} {cfg} {extra}: {err}");
+    }
 }

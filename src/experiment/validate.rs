@@ -159,6 +159,29 @@ pub fn validate(exp: &Experiment, root: &Node, file: &str, reg: &Registry) -> Ve
     c.rep.out
 }
 
+/// One `pre_commands`/`post_commands` argv: a program name, and no NUL anywhere (an argv
+/// element cannot carry one; the run would fail where validation said yes).
+fn step_command(c: &mut Ctx, cmd: &[String], at: &Path) {
+    let example = "an argv list such as [\"ip\", \"link\"]";
+    match cmd.first() {
+        None => {
+            let d = c.err(at, "empty command");
+            set(d, example, None);
+        }
+        Some(p) if p.trim().is_empty() => {
+            let d = c.err(&at.index(0), "the program name is empty");
+            set(d, example, None);
+        }
+        Some(_) => {}
+    }
+    for (j, a) in cmd.iter().enumerate() {
+        if a.contains('\0') {
+            let d = c.err(&at.index(j), "contains a NUL character");
+            set(d, "text without NUL: a command line cannot carry one", None);
+        }
+    }
+}
+
 fn test(c: &mut Ctx, t: &Test, tp: &Path) {
     if t.iterations == 0 {
         let d = c.err(&tp.key("iterations"), "`iterations` is 0");
@@ -166,26 +189,12 @@ fn test(c: &mut Ctx, t: &Test, tp: &Path) {
     }
     positive(c, t.timeout, &tp.key("timeout"), "timeout");
     positive(c, t.steps.wait, &tp.key("steps").key("wait"), "steps.wait");
-    for (k, cmd) in t
-        .steps
-        .pre_commands
-        .iter()
-        .chain(&t.steps.post_commands)
-        .enumerate()
-    {
-        if cmd.is_empty() {
-            let which = if k < t.steps.pre_commands.len() {
-                "pre_commands"
-            } else {
-                "post_commands"
-            };
-            let idx = if k < t.steps.pre_commands.len() {
-                k
-            } else {
-                k - t.steps.pre_commands.len()
-            };
-            let d = c.err(&tp.key("steps").key(which).index(idx), "empty command");
-            set(d, "an argv list such as [\"ip\", \"link\"]", None);
+    for (which, cmds) in [
+        ("pre_commands", &t.steps.pre_commands),
+        ("post_commands", &t.steps.post_commands),
+    ] {
+        for (i, cmd) in cmds.iter().enumerate() {
+            step_command(c, cmd, &tp.key("steps").key(which).index(i));
         }
     }
 
@@ -519,7 +528,8 @@ fn link_checks(c: &mut Ctx, link: &Link, lp: &Path) {
             } else {
                 format!("milliseconds from 0 to {hi}")
             };
-            let d = c.err(&lp.key(key), format!("`{key}` is {v}"));
+            let shown = written(c, &lp.key(key)).unwrap_or_else(|| v.to_string());
+            let d = c.err(&lp.key(key), format!("`{key}` is {shown}"));
             set(
                 d,
                 what,
@@ -549,11 +559,21 @@ fn valid_service_name(n: &str) -> bool {
         && n != ".."
 }
 
+/// A plain scalar as the user wrote it: messages quote `18446744073709551616`, not the float
+/// it became (`18446744073709552000`).
+fn written(c: &Ctx, path: &Path) -> Option<String> {
+    match &c.root.at(path)?.value {
+        crate::yaml::Value::Scalar(s) if s.plain => Some(s.text.clone()),
+        _ => None,
+    }
+}
+
 fn positive(c: &mut Ctx, v: Option<f64>, path: &Path, what: &str) {
     if let Some(v) = v
         && !(v > 0.0 && v <= crate::run::ready::MAX_SECONDS)
     {
-        let d = c.err(path, format!("`{what}` is {v}"));
+        let shown = written(c, path).unwrap_or_else(|| v.to_string());
+        let d = c.err(path, format!("`{what}` is {shown}"));
         set(
             d,
             "a positive number of seconds, at most 31536000 (a year)",
@@ -801,7 +821,14 @@ fn plugin_config(c: &mut Ctx, p: &Plugin, cfg: &PluginConfig, path: &Path, panth
                 set(d, expected, suggest::did_you_mean(k, names.iter().copied()));
             }
             Some(param) => {
-                if let Err(e) = check_value(param, v) {
+                if let Err(mut e) = check_value(param, v) {
+                    if v.is_f64()
+                        && let Some(text) = written(c, &kp)
+                        && text.bytes().all(|b| b.is_ascii_digit() || b == b'-')
+                    {
+                        let float = crate::plugin::check::json_kind(v);
+                        e = e.replace(&float, &format!("the integer {text}, which is too large"));
+                    }
                     let d = c.err(&kp, format!("`{k}`: {e}"));
                     set(d, expected_of(param), None);
                 }

@@ -7,6 +7,7 @@ use crate::yaml::{Node, Path};
 
 use super::manifest::{Kind, Manifest, NETWORK_DRIVERS, ParamType, Parameter, WRAPPER_PARSERS};
 use super::templates;
+use serde_json::Value;
 
 /// Lowercase identifier: letters, digits, underscores; starts with a letter.
 pub fn valid_name(name: &str) -> bool {
@@ -18,16 +19,25 @@ pub fn valid_name(name: &str) -> bool {
 
 type Ctx<'a> = Reporter<'a>;
 
-/// Template syntax and variables of one argv element or env value.
-fn template(c: &mut Ctx, path: &Path, src: &str, allowed: &[&str], params: &[&str]) {
+/// Template syntax and variables of one argv element or env value, then one trial render with
+/// [`trial_context`]: what fails then (an unknown filter or test, `1/0`, `include`, a runaway
+/// macro, a huge repetition) fails at run time too, and is better said here with a position.
+fn template(c: &mut Ctx, path: &Path, src: &str, allowed: &[&str], params: &[&str], ctx: &Value) {
+    if src.contains('\0') {
+        c.err(path, "contains a NUL character").expected =
+            Some("text without NUL: a command line cannot carry one".into());
+        return;
+    }
     match templates::variables(src) {
         Err(e) => {
             let d = c.err(path, format!("invalid template `{src}`: {e}"));
             d.expected = Some("a minijinja template such as `--port={{ port }}`".into());
         }
         Ok(vars) => {
+            let mut unknown = false;
             for v in vars {
                 if !allowed.contains(&v.as_str()) && !params.contains(&v.as_str()) {
+                    unknown = true;
                     let all: Vec<&str> = allowed.iter().chain(params.iter()).copied().collect();
                     let help = suggest::did_you_mean(&v, all.iter().copied());
                     let d = c.err(path, format!("unknown template variable `{v}`"));
@@ -36,8 +46,33 @@ fn template(c: &mut Ctx, path: &Path, src: &str, allowed: &[&str], params: &[&st
                     d.help = help.or_else(|| Some(format!("declare `{v}` under `parameters`")));
                 }
             }
+            if !unknown && let Err(e) = templates::render(src, ctx) {
+                c.err(path, format!("template `{src}` cannot be rendered: {e}"))
+                    .expected = Some(
+                    "a template that renders with every run variable set (no include, import or extends)"
+                        .into(),
+                );
+            }
         }
     }
+}
+
+/// The values a manifest's templates are trial-rendered with: placeholders for the run
+/// variables, and each parameter's default (or a value of its type).
+pub fn trial_context(m: &Manifest, allowed: &[&str]) -> Value {
+    let mut ctx = templates::placeholders(allowed);
+    for (k, p) in &m.parameters {
+        let v = p.default.clone().unwrap_or_else(|| match p.ty {
+            ParamType::String => Value::String(format!("<{k}>")),
+            ParamType::Integer | ParamType::Port => Value::from(1),
+            ParamType::Number => Value::from(1.0),
+            ParamType::Boolean => Value::Bool(false),
+            ParamType::List => Value::Array(Vec::new()),
+            ParamType::Map => Value::Object(serde_json::Map::new()),
+        });
+        ctx.insert(k.clone(), v);
+    }
+    Value::Object(ctx)
 }
 
 pub fn check(m: &Manifest, root: &Node, file: &str) -> Vec<Diagnostic> {
@@ -53,6 +88,8 @@ pub fn check(m: &Manifest, root: &Node, file: &str) -> Vec<Diagnostic> {
             .expected = Some("one sentence saying what the plugin is".into());
     }
     let params: Vec<&str> = m.parameters.keys().map(String::as_str).collect();
+    let service_ctx = trial_context(m, templates::SERVICE_VARS);
+    let wrapper_ctx = trial_context(m, templates::WRAPPER_VARS);
 
     // Sections belong to kinds.
     let wrong = |present: bool, key: &str, owner: &str, c: &mut Ctx| {
@@ -143,6 +180,9 @@ pub fn check(m: &Manifest, root: &Node, file: &str) -> Vec<Diagnostic> {
                 if spec.argv.is_empty() {
                     c.err(&rp.key("argv"), "argv is empty").expected =
                         Some("the program and its arguments".into());
+                } else if spec.argv[0].trim().is_empty() {
+                    c.err(&rp.key("argv").index(0), "the program name is empty")
+                        .expected = Some("a program name or path, such as `nginx`".into());
                 }
                 for (i, a) in spec.argv.iter().enumerate() {
                     template(
@@ -151,15 +191,27 @@ pub fn check(m: &Manifest, root: &Node, file: &str) -> Vec<Diagnostic> {
                         a,
                         templates::SERVICE_VARS,
                         &params,
+                        &service_ctx,
                     );
                 }
                 for (k, v) in &spec.env {
+                    if k.is_empty() || k.contains(['=', '\0']) {
+                        c.key_err(
+                            &rp.key("env").key(k),
+                            format!(
+                                "`{}` cannot be an environment variable's name",
+                                k.escape_debug()
+                            ),
+                        )
+                        .expected = Some("a name without `=` or NUL, such as `RUST_LOG`".into());
+                    }
                     template(
                         &mut c,
                         &rp.key("env").key(k),
                         v,
                         templates::SERVICE_VARS,
                         &params,
+                        &service_ctx,
                     );
                 }
                 if let Some(g) = spec.stop.as_ref().and_then(|s| s.grace_s)
@@ -183,7 +235,14 @@ pub fn check(m: &Manifest, root: &Node, file: &str) -> Vec<Diagnostic> {
                         ("file", &r.file),
                     ] {
                         if let Some(v) = v {
-                            template(&mut c, &rp.key(k), v, templates::SERVICE_VARS, &params);
+                            template(
+                                &mut c,
+                                &rp.key(k),
+                                v,
+                                templates::SERVICE_VARS,
+                                &params,
+                                &service_ctx,
+                            );
                         }
                     }
                     if let Some(t) = r.timeout_s
@@ -294,6 +353,7 @@ pub fn check(m: &Manifest, root: &Node, file: &str) -> Vec<Diagnostic> {
                         a,
                         templates::WRAPPER_VARS,
                         &params,
+                        &wrapper_ctx,
                     );
                 }
                 if !(1.0..=1000.0).contains(&w.slowdown) {
@@ -360,7 +420,8 @@ pub fn check(m: &Manifest, root: &Node, file: &str) -> Vec<Diagnostic> {
                 if let Some(s) = &rule.summary {
                     let mut vars: Vec<&str> = re.capture_names().flatten().collect();
                     vars.push("line");
-                    template(&mut c, &rp.key("summary"), s, &vars, &[]);
+                    let ctx = Value::Object(templates::placeholders(&vars));
+                    template(&mut c, &rp.key("summary"), s, &vars, &[], &ctx);
                 }
             }
         }
@@ -409,16 +470,23 @@ pub fn check_files(
 ) -> Vec<Diagnostic> {
     let mut c = Ctx::new(file, root);
     let params: Vec<&str> = m.parameters.keys().map(String::as_str).collect();
+    let ctx = trial_context(m, templates::SERVICE_VARS);
     for (i, f) in m.files.iter().enumerate() {
         let fp = Path::root().key("files").index(i);
         for (key, v) in [("template", &f.template), ("path", &f.path)] {
-            let bad = v.is_empty() || v.starts_with('/') || v.split('/').any(|s| s == "..");
+            // A file, not a folder: `.`, `dir/` or `a/./` name no file to write.
+            let bad = v.is_empty()
+                || v.starts_with('/')
+                || v.ends_with('/')
+                || v.contains('\0')
+                || v.split('/').any(|s| s == "..")
+                || v.rsplit('/').next() == Some(".");
             if bad {
                 c.err(
                     &fp.key(key),
                     format!("`{v}` is not a relative path inside the folder"),
                 )
-                .expected = Some("a relative path without `..`, such as `nginx.conf`".into());
+                .expected = Some("a relative file path without `..`, such as `nginx.conf`".into());
             }
         }
         if f.template.split('/').any(|s| s == "..") || f.template.starts_with('/') {
@@ -442,10 +510,12 @@ pub fn check_files(
                         );
                     }
                     Ok(vars) => {
+                        let mut unknown = false;
                         for v in vars {
                             if !templates::SERVICE_VARS.contains(&v.as_str())
                                 && !params.contains(&v.as_str())
                             {
+                                unknown = true;
                                 let all: Vec<&str> = templates::SERVICE_VARS
                                     .iter()
                                     .chain(params.iter())
@@ -464,6 +534,12 @@ pub fn check_files(
                                 );
                                 d.help = suggest::did_you_mean(&v, all.iter().copied());
                             }
+                        }
+                        if !unknown && let Err(e) = templates::render(&text, &ctx) {
+                            c.err(
+                                &fp.key("template"),
+                                format!("template `{}` cannot be rendered: {e}", f.template),
+                            );
                         }
                     }
                 }

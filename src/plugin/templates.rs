@@ -48,24 +48,45 @@ pub fn is_template(s: &str) -> bool {
     s.contains("{{") || s.contains("{%")
 }
 
-/// The variables a template reads, or the syntax error.
+/// The variables a template reads, or the syntax error. The environment's own globals
+/// (`range`, `dict`, `namespace`, …) are functions, not variables, and are left out.
 pub fn variables(src: &str) -> Result<BTreeSet<String>, String> {
     if !is_template(src) {
         return Ok(BTreeSet::new());
     }
-    let mut env = minijinja::Environment::new();
-    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    let env = environment();
     let tmpl = env
         .template_from_str(src)
         .map_err(|e| e.detail().unwrap_or("syntax error").to_string())?;
-    Ok(tmpl.undeclared_variables(false).into_iter().collect())
+    let globals: BTreeSet<&str> = env.globals().map(|(k, _)| k).collect();
+    Ok(tmpl
+        .undeclared_variables(false)
+        .into_iter()
+        .filter(|v| !globals.contains(v.as_str()))
+        .collect())
 }
 
-/// The rendering environment: strict about undefined variables, and booleans print as
-/// `true`/`false` (command lines and config files want YAML's spelling, not Python's).
+/// Instructions one render may execute: far above any real command line or config file,
+/// far below what a runaway loop or a recursive macro would take.
+pub const FUEL: u64 = 1_000_000;
+
+/// Bytes one render may produce (a `files:` template is read with a 4 MiB limit).
+pub const MAX_OUTPUT: usize = 16 << 20;
+
+/// The rendering environment: strict about undefined variables, booleans print as
+/// `true`/`false` (command lines and config files want YAML's spelling, not Python's), a
+/// bounded amount of work ([`FUEL`]), and no other templates: `include`, `import` and
+/// `extends` are errors (a template may only read its own variables).
 pub fn environment() -> minijinja::Environment<'static> {
     let mut env = minijinja::Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.set_fuel(Some(FUEL));
+    env.set_loader(|name| -> Result<Option<String>, minijinja::Error> {
+        Err(minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            format!("`{name}`: a panther template cannot include, import or extend another"),
+        ))
+    });
     env.set_formatter(|out, state, value| {
         if value.kind() == minijinja::value::ValueKind::Bool {
             out.write_str(if value.is_true() { "true" } else { "false" })?;
@@ -77,20 +98,72 @@ pub fn environment() -> minijinja::Environment<'static> {
     env
 }
 
-/// Render one template with a context; undefined variables are errors.
+/// A writer that refuses to grow past [`MAX_OUTPUT`].
+#[derive(Default)]
+struct Capped {
+    out: Vec<u8>,
+    over: bool,
+}
+
+impl std::io::Write for Capped {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.out.len() + buf.len() > MAX_OUTPUT {
+            self.over = true;
+            return Err(std::io::Error::other("output too large"));
+        }
+        self.out.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// "kind: detail" (minijinja's own `Display` repeats the detail after a location that, for
+/// one argv element, says nothing).
+fn describe(e: &minijinja::Error) -> String {
+    match e.detail() {
+        Some(d) => format!("{}: {d}", e.kind()),
+        None => e.kind().to_string(),
+    }
+}
+
+/// Render one template with a context; undefined variables, unknown filters or tests,
+/// arithmetic errors, other templates, more than [`FUEL`] instructions or [`MAX_OUTPUT`]
+/// bytes are errors.
 pub fn render(src: &str, ctx: &serde_json::Value) -> Result<String, String> {
     if !is_template(src) {
         return Ok(src.to_string());
     }
     let env = environment();
-    env.render_str(src, minijinja::value::Serde(ctx))
-        .map_err(|e| {
-            let mut s = e.to_string();
-            if let Some(d) = e.detail() {
-                s = format!("{s}: {d}");
-            }
-            s
+    let tmpl = env.template_from_str(src).map_err(|e| describe(&e))?;
+    let mut out = Capped::default();
+    let done = tmpl.render_captured_to(
+        minijinja::Value::from(minijinja::value::Serde(ctx)),
+        &mut out,
+    );
+    match done {
+        Err(_) if out.over => Err(format!("the template renders more than {MAX_OUTPUT} bytes")),
+        Err(e) => Err(describe(&e)),
+        Ok(_) => String::from_utf8(out.out).map_err(|e| e.to_string()),
+    }
+}
+
+/// Values of the right shape for every run variable, so a manifest's templates can be
+/// rendered once when it loads: what fails with them (an unknown filter, `1/0`, a runaway
+/// macro) would fail at run time too.
+pub fn placeholders(vars: &[&str]) -> serde_json::Map<String, serde_json::Value> {
+    vars.iter()
+        .map(|&v| {
+            let val = match v {
+                "port" | "target_port" => serde_json::json!(4433),
+                "timeout" => serde_json::json!(30.0),
+                "host" | "target_host" => serde_json::json!("127.0.0.1"),
+                _ => serde_json::json!(format!("/panther/{v}")),
+            };
+            (v.to_string(), val)
         })
+        .collect()
 }
 
 #[cfg(test)]
@@ -110,5 +183,24 @@ mod tests {
             render("--x={{ flag }},{{ off }}", &ctx).unwrap(),
             "--x=true,false"
         );
+    }
+
+    #[test]
+    fn a_render_is_bounded_and_reads_no_other_template() {
+        let ctx = serde_json::json!({});
+        let big = "{% for i in range(100) %}{{ 'x' * 1000000 }}{% endfor %}";
+        let e = render(big, &ctx).unwrap_err();
+        assert!(e.contains("renders more than"), "{e}");
+        let e = render("{% include 'x' %}", &ctx).unwrap_err();
+        assert!(e.contains("cannot include"), "{e}");
+        assert!(
+            render(
+                "{% for i in range(9999) %}{% for j in range(9999) %}{% endfor %}{% endfor %}",
+                &ctx
+            )
+            .unwrap_err()
+            .contains("fuel")
+        );
+        assert_eq!(variables("{{ range(3) | list }}{{ x }}").unwrap().len(), 1);
     }
 }

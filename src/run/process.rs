@@ -632,6 +632,18 @@ mod tests {
         })
     }
 
+    /// Waits until the program says its handler is set (a fixed sleep lost the race on a
+    /// loaded machine: the signal came before the handler and killed the program).
+    async fn armed(flag: &std::path::Path) {
+        for _ in 0..400 {
+            if flag.exists() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("{} never appeared", flag.display());
+    }
+
     /// A declared stop sends its signal (here SIGUSR1), which the program handles to write
     /// its file before exiting; one that ignores the signal is killed after the grace.
     #[tokio::test]
@@ -639,12 +651,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let code = "import signal,sys,time\n\
 def bye(*a):\n    open('flushed','w').write('whole'); sys.exit(0)\n\
-signal.signal(signal.SIGUSR1, bye)\nprint('up', flush=True)\ntime.sleep(60)\n";
+signal.signal(signal.SIGUSR1, bye)\nopen('armed','w')\ntime.sleep(60)\n";
         let Some(spec) = python_spec(dir.path(), code) else {
             return;
         };
         let mut p = Supervised::spawn(spec).unwrap();
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        armed(&dir.path().join("armed")).await;
         let (status, running) = p.stop_with(Signal::SIGUSR1, Duration::from_secs(5)).await;
         assert!(running);
         assert_eq!(status.code(), Some(0), "{status:?}");
@@ -653,10 +665,9 @@ signal.signal(signal.SIGUSR1, bye)\nprint('up', flush=True)\ntime.sleep(60)\n";
             "whole"
         );
 
-        let code =
-            "import signal,time\nsignal.signal(signal.SIGUSR1, signal.SIG_IGN)\ntime.sleep(60)\n";
+        let code = "import signal,time\nsignal.signal(signal.SIGUSR1, signal.SIG_IGN)\nopen('armed2','w')\ntime.sleep(60)\n";
         let mut p = Supervised::spawn(python_spec(dir.path(), code).unwrap()).unwrap();
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        armed(&dir.path().join("armed2")).await;
         let t0 = std::time::Instant::now();
         let (status, _) = p
             .stop_with(Signal::SIGUSR1, Duration::from_millis(300))

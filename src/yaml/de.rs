@@ -126,6 +126,7 @@ impl<'de> de::Deserializer<'de> for &'de Node {
                 Resolved::Null => v.visit_unit(),
                 Resolved::Bool(b) => v.visit_bool(b),
                 Resolved::Int(i) => v.visit_i64(i),
+                Resolved::Float(f) if is_integer_text(&s.text) => big_integer(&s.text, f, v),
                 Resolved::Float(f) => v.visit_f64(f),
                 Resolved::Str(t) => v.visit_borrowed_str(t),
             },
@@ -197,10 +198,45 @@ impl<'de> de::Deserializer<'de> for &'de Node {
         r.map_err(|e| e.at(self.span))
     }
 
+    /// A struct is a map: a list is refused, never read by position (`link: [1, 2]` is not
+    /// delay 1, jitter 2).
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        v: V,
+    ) -> Result<V::Value, DeError> {
+        if let Value::Seq(_) = self.value {
+            let e: DeError = de::Error::invalid_type(de::Unexpected::Seq, &"a map");
+            return Err(e.at(self.span));
+        }
+        self.deserialize_any(v)
+    }
+
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char bytes byte_buf
-        unit_struct seq tuple tuple_struct map struct ignored_any
+        unit_struct seq tuple tuple_struct map ignored_any
     }
+}
+
+/// A plain decimal integer (one too large for i64 resolves as a float).
+fn is_integer_text(t: &str) -> bool {
+    let d = t.strip_prefix(['-', '+']).unwrap_or(t);
+    !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// An integer beyond i64: exact when it fits u64, else a float whose messages quote the
+/// integer as written, not its rounded float (99999999999999999999 is not 1e20).
+fn big_integer<'de, V: Visitor<'de>>(text: &str, f: f64, v: V) -> Result<V::Value, DeError> {
+    if let Ok(u) = text.parse::<u64>() {
+        return v.visit_u64(u);
+    }
+    v.visit_f64(f).map_err(|mut e: DeError| {
+        if e.message.starts_with("wrong type: found the number") {
+            e.message = format!("wrong type: found the integer {text}, which is too large");
+        }
+        e
+    })
 }
 
 struct Seq<'de> {
