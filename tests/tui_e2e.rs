@@ -276,11 +276,17 @@ fn a_newcomers_first_minute_at_80x24() {
     wait_for(&sock, "[modified]");
     // q asks; n keeps editing; q again, d discards and quits.
     keys(&sock, &["q"]);
-    wait_for(&sock, "unsaved changes in quickstart.yaml");
+    wait_all(
+        &sock,
+        &[
+            "quit? quickstart.yaml has unsaved changes",
+            "n/Esc keep editing",
+        ],
+    );
     keys(&sock, &["n"]);
     wait_for(&sock, "kept editing");
     keys(&sock, &["C-c"]);
-    wait_for(&sock, "unsaved changes in quickstart.yaml");
+    wait_for(&sock, "quickstart.yaml has unsaved changes");
     keys(&sock, &["d"]);
     wait_for(&sock, "PANTHER-EXITED-0");
     assert_eq!(
