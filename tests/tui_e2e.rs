@@ -276,13 +276,13 @@ fn a_newcomers_first_minute_at_80x24() {
     wait_for(&sock, "[modified]");
     // q asks; n keeps editing; q again, d discards and quits.
     keys(&sock, &["q"]);
-    wait_all(
+    // Whole at 80 columns: wrapped, not cut.
+    let s = wait_all(
         &sock,
-        &[
-            "quit? quickstart.yaml has unsaved changes",
-            "n/Esc keep editing",
-        ],
+        &["quit? quickstart.yaml has unsaved changes", "n/Esc keep"],
     );
+    let last = s.lines().rev().find(|l| !l.trim().is_empty()).unwrap();
+    assert_eq!(last.trim(), "editing", "{s}");
     keys(&sock, &["n"]);
     wait_for(&sock, "kept editing");
     keys(&sock, &["C-c"]);
