@@ -155,7 +155,7 @@ fn runs_screen_lists_past_runs_with_their_verdicts() {
     assert_eq!(a.runs.len(), 1);
     let screen = render(&mut a, 120, 40);
     assert!(
-        screen.contains("pass") && screen.contains("✓ pass       quickstart"),
+        screen.contains("pass") && screen.contains("✓ pass quickstart"),
         "{screen}"
     );
     assert!(
