@@ -173,3 +173,45 @@ fn every_screen_draws_at_every_small_size() {
         }
     }
 }
+
+/// The help box's text, its borders and indentation stripped, its lines joined by spaces.
+fn help_text(screen: &str) -> String {
+    screen
+        .lines()
+        .filter_map(|l| {
+            let a = l.find('│')?;
+            let b = l.rfind('│')?;
+            (b > a).then(|| l[a + '│'.len_utf8()..b].trim().to_string())
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn help_at_80_columns_shows_every_description_whole() {
+    use panther::tui::app::Screen;
+    let mut a = app();
+    a.command(&format!("replay {RECORDED}"));
+    for s in Screen::ALL {
+        a.update(Action::GoTo(s));
+        let q = crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char('?'));
+        let act = panther::tui::keymap::action(q, &a).expect("? is bound");
+        a.update(act);
+        // Tall enough that nothing scrolls; 80 columns wide.
+        let text = help_text(&screen(&mut a, 80, 120));
+        let squeezed: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        for (_, bindings) in a.bindings() {
+            for b in bindings {
+                assert!(
+                    squeezed.contains(&b.what),
+                    "{s:?}: “{}” is not whole in the help:\n{}",
+                    b.what,
+                    screen(&mut a, 80, 120)
+                );
+            }
+        }
+        let esc = crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Esc);
+        let act = panther::tui::keymap::action(esc, &a).expect("Esc is bound");
+        a.update(act);
+    }
+}
