@@ -56,7 +56,7 @@ fn the_quickstart_replayed_at_20_columns_and_less_draws() {
 fn many_lanes(n: usize) -> Timeline {
     let mut events = Vec::new();
     for i in 0..n {
-        let mut e = Event::new(&format!("svc{i:02}"), Kind::Message, "sent");
+        let mut e = Event::new(format!("svc{i:02}"), Kind::Message, "sent");
         e.seq = i as u64 + 1;
         e.t = 1000 * i as u64;
         e.message = Some(Message {
