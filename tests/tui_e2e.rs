@@ -276,11 +276,17 @@ fn a_newcomers_first_minute_at_80x24() {
     wait_for(&sock, "[modified]");
     // q asks; n keeps editing; q again, d discards and quits.
     keys(&sock, &["q"]);
-    wait_for(&sock, "unsaved changes in quickstart.yaml");
+    // Whole at 80 columns: wrapped, not cut.
+    let s = wait_all(
+        &sock,
+        &["quit? quickstart.yaml has unsaved changes", "n/Esc keep"],
+    );
+    let last = s.lines().rev().find(|l| !l.trim().is_empty()).unwrap();
+    assert_eq!(last.trim(), "editing", "{s}");
     keys(&sock, &["n"]);
     wait_for(&sock, "kept editing");
     keys(&sock, &["C-c"]);
-    wait_for(&sock, "unsaved changes in quickstart.yaml");
+    wait_for(&sock, "quickstart.yaml has unsaved changes");
     keys(&sock, &["d"]);
     wait_for(&sock, "PANTHER-EXITED-0");
     assert_eq!(
@@ -288,4 +294,47 @@ fn a_newcomers_first_minute_at_80x24() {
         original,
         "never saved"
     );
+}
+
+/// Killed with `sig` (SIGTERM from a supervisor, SIGHUP from a closed terminal), the workbench
+/// restores the terminal (no alternate screen, no mouse reporting) and exits 128 + the signal,
+/// as a shell reports it, never 0 (issue 13 #17, #8).
+fn killed_by(tag: &str, sig: &str, code: i32) {
+    let Some((sock, _server, home)) = shell_sized(tag, 80, 24) else {
+        return;
+    };
+    let pidfile = home.path().join("pid");
+    let cmd = format!(
+        "HOME={h} XDG_CONFIG_HOME={h}/config XDG_STATE_HOME={h}/state PANTHER_LOG_FILE={h}/log sh -c 'echo $$ > {p}; exec {} --no-user-plugins'; echo PANTHER-EXITED-$?",
+        env!("CARGO_BIN_EXE_panther"),
+        h = home.path().display(),
+        p = pidfile.display(),
+    );
+    keys(&sock, &[&cmd, "Enter"]);
+    wait_all(&sock, &["VIEW", "? more"]);
+    let on = |what: &str| tmux(&sock, &["display-message", "-p", "-t", "t", what]);
+    assert_eq!(on("#{alternate_on}").trim(), "1", "the workbench is drawn");
+    let pid = std::fs::read_to_string(&pidfile).unwrap();
+    let pid = nix::unistd::Pid::from_raw(pid.trim().parse().unwrap());
+    let signal: nix::sys::signal::Signal = sig.parse().unwrap();
+    nix::sys::signal::kill(pid, signal).unwrap();
+    let s = wait_for(&sock, &format!("PANTHER-EXITED-{code}"));
+    assert!(!s.contains("PANTHER-EXITED-0"), "{s}");
+    assert_eq!(on("#{alternate_on}").trim(), "0", "alternate screen left");
+    assert_eq!(on("#{mouse_any_flag}").trim(), "0", "mouse reporting off");
+    assert_eq!(
+        on("#{mouse_button_flag}").trim(),
+        "0",
+        "mouse reporting off"
+    );
+}
+
+#[test]
+fn sigterm_restores_the_terminal_and_exits_143() {
+    killed_by("panther-e2e-term", "SIGTERM", 143);
+}
+
+#[test]
+fn sighup_restores_the_terminal_and_exits_129() {
+    killed_by("panther-e2e-hup", "SIGHUP", 129);
 }

@@ -154,10 +154,18 @@ fn a_newcomers_first_minute_never_types_into_the_file() {
     assert_eq!(press(&mut a, c('q')), vec![]);
     let q = a.question().expect("asks");
     assert!(
-        q.contains("unsaved changes in quickstart.yaml · s save · d discard"),
+        q.starts_with("quit? quickstart.yaml has unsaved changes · s save · d discard"),
         "{q}"
     );
     assert!(screen(&mut a, 120, 40).contains("unsaved changes"));
+    // At 80 columns, the question is whole: it wraps instead of being cut.
+    let narrow = screen(&mut a, 80, 24);
+    let lines: Vec<&str> = narrow.lines().collect();
+    let tail = lines[lines.len() - 2..].join(" ");
+    assert!(
+        tail.starts_with("quit?") && tail.ends_with("n/Esc keep editing"),
+        "{narrow}"
+    );
     assert_eq!(press(&mut a, c('n')), vec![]);
     assert!(a.pending.is_none());
     assert_eq!(press(&mut a, ctrl('c')), vec![], "Ctrl-C asks too");

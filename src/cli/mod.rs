@@ -245,7 +245,9 @@ pub fn workbench(cli: &Cli, start: crate::tui::Start) -> i32 {
     opts.dirs.extend(cfg.plugin_dirs.iter().cloned());
     let reg = crate::plugin::Registry::load(&opts);
     match crate::tui::run_with(&reg, start, &cfg, &cli.load_options()) {
-        Ok(()) => exit::OK,
+        // Killed (SIGTERM, SIGHUP…) after the terminal was restored: 128 + the signal, as a
+        // shell would report it, so a supervisor does not read it as a clean quit.
+        Ok(()) => crate::tui::ended_by_signal().map_or(exit::OK, |sig| 128 + sig),
         Err(e) => {
             eprintln!("error: {e}");
             exit::BAD_INPUT

@@ -20,7 +20,7 @@ pub mod tutor_picker;
 pub mod widgets;
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::Duration;
 
 use crossterm::event::{self, Event, KeyEventKind};
@@ -30,10 +30,33 @@ use crate::plugin::Registry;
 
 use app::{Action, App, Effect};
 
-static TERMINATE: AtomicBool = AtomicBool::new(false);
+/// The signal that ended the workbench (SIGTERM, SIGHUP, SIGQUIT, SIGINT), 0 while none has.
+static TERMINATE: AtomicI32 = AtomicI32::new(0);
 
-extern "C" fn on_sigterm(_: nix::libc::c_int) {
-    TERMINATE.store(true, Ordering::SeqCst);
+extern "C" fn on_terminate(sig: nix::libc::c_int) {
+    TERMINATE.store(sig, Ordering::SeqCst);
+}
+
+/// The signal that ended the last workbench run, if one did: the caller exits 128 + it (as a
+/// shell reports a process killed by it), after the terminal is restored.
+pub fn ended_by_signal() -> Option<i32> {
+    Some(TERMINATE.load(Ordering::SeqCst)).filter(|&s| s != 0)
+}
+
+/// SIGTERM (kill), SIGHUP (the terminal closed, ssh dropped), SIGQUIT and SIGINT (from
+/// `kill`; in raw mode Ctrl-C is a key) end the loop, so the terminal is restored and a run
+/// going is torn down, instead of dying in the alternate screen.
+fn catch_terminating_signals() {
+    use nix::sys::signal::{SigHandler, Signal, signal};
+    for sig in [
+        Signal::SIGTERM,
+        Signal::SIGHUP,
+        Signal::SIGQUIT,
+        Signal::SIGINT,
+    ] {
+        // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+        let _ = unsafe { signal(sig, SigHandler::Handler(on_terminate)) };
+    }
 }
 
 /// `c` as a foreground when colours are on, else the terminal's own.
@@ -144,13 +167,7 @@ pub fn run_with(
         .worker_threads(2)
         .enable_all()
         .build()?;
-    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
-    unsafe {
-        let _ = nix::sys::signal::signal(
-            nix::sys::signal::Signal::SIGTERM,
-            nix::sys::signal::SigHandler::Handler(on_sigterm),
-        );
-    }
+    catch_terminating_signals();
     let mut terminal = ratatui::try_init()?; // also installs a panic hook that restores the terminal
     // The wheel scrolls; mouse reporting is switched off again on exit and on panic.
     let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture);
@@ -497,7 +514,7 @@ fn event_loop(
     // At most ~30 frames a second; input and events between frames are handled in batches.
     let frame = Duration::from_millis(33);
     loop {
-        if TERMINATE.load(Ordering::SeqCst) {
+        if ended_by_signal().is_some() {
             return Ok(());
         }
         if drain_live(app, live) {

@@ -55,9 +55,8 @@ impl App {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or(name);
-        // The keys first, so that 80 columns show them whole.
         Some(format!(
-            "unsaved changes in {short} · s save · d discard · n/Esc keep editing — then {}",
+            "{}? {short} has unsaved changes · s save · d discard · n/Esc keep editing",
             p.what()
         ))
     }

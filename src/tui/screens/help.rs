@@ -11,8 +11,12 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use crate::tui::app::App;
 use crate::tui::keys::Context;
 
-/// The help's lines: a title per section, then "keys  what".
-fn lines(app: &App) -> Vec<Line<'static>> {
+/// Columns before a binding's description: "  " and the keys padded to 16, then a space.
+const KEYS_W: usize = 19;
+
+/// The help's lines for an inner width: a title per section, then "keys  what", a long
+/// description wrapped under itself (never cut at the box's edge).
+fn lines(app: &App, width: usize) -> Vec<Line<'static>> {
     let bold = Style::default().add_modifier(Modifier::BOLD);
     let mut lines: Vec<Line> = Vec::new();
     for (title, bindings) in app.bindings() {
@@ -26,16 +30,31 @@ fn lines(app: &App) -> Vec<Line<'static>> {
             } else {
                 b.keys
             };
-            lines.push(Line::from(format!("  {keys:16} {}", b.what)));
+            let what = super::wrap_words(&b.what, width.saturating_sub(KEYS_W).max(12));
+            for (i, part) in what.into_iter().enumerate() {
+                let head = if i == 0 { keys.as_str() } else { "" };
+                lines.push(Line::from(format!("  {head:16} {part}")));
+            }
         }
     }
     lines
 }
 
+/// The widest line the help would have unwrapped.
+fn widest(app: &App) -> usize {
+    lines(app, usize::MAX / 2)
+        .iter()
+        .map(Line::width)
+        .max()
+        .unwrap_or(0)
+}
+
 pub fn draw(f: &mut Frame, app: &App, area: Rect) {
-    let all = lines(app);
     let k = |a: &str| app.keymap.first(Context::Help, a);
-    let w = 74.min(area.width);
+    // As wide as its widest line (at least 74, so the box does not jump between screens),
+    // within the screen; what does not fit wraps.
+    let w = (widest(app).max(72) as u16 + 2).min(area.width);
+    let all = lines(app, w.saturating_sub(2) as usize);
     let h = (all.len() as u16 + 2).min(area.height);
     let inner_h = h.saturating_sub(2) as usize;
     let max_scroll = all.len().saturating_sub(inner_h);

@@ -16,17 +16,22 @@ pub fn draw(f: &mut Frame, app: &App) {
     let [body, foot] = frame(f, app);
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(body);
+    // The verdict column as wide as its widest label here, and the time shortened when
+    // the list is narrow, so 80 columns show mark, verdict, name and time whole.
+    let label_w = app
+        .runs
+        .iter()
+        .map(|r| label(r.verdict).0.len())
+        .max()
+        .unwrap_or(4);
+    let name_w = app.runs.iter().map(|r| r.experiment.chars().count()).max();
+    let short =
+        2 + label_w + 1 + name_w.unwrap_or(0) + 2 + 19 > left.width.saturating_sub(2) as usize;
     let items: Vec<ListItem> = app
         .runs
         .iter()
         .map(|r| {
-            let (label, color) = match r.verdict {
-                Some(Verdict::Pass) => ("pass", Color::Green),
-                Some(Verdict::Inconclusive) => ("inconcl.", Color::Yellow),
-                Some(Verdict::Fail) => ("fail", Color::Red),
-                Some(Verdict::Error) => ("error", Color::Magenta),
-                None => ("incomplete", Color::DarkGray),
-            };
+            let (label, color) = label(r.verdict);
             let ok = match r.ok {
                 Some(true) => "✓",
                 Some(false) => "✗",
@@ -35,9 +40,12 @@ pub fn draw(f: &mut Frame, app: &App) {
             // What matters first (the mark, the verdict, the name), the time last: a
             // narrow list cuts the time, not the name.
             ListItem::new(Line::from(vec![
-                Span::styled(format!("{ok} {label:<10} "), fg(app, color)),
+                Span::styled(format!("{ok} {label:<label_w$} "), fg(app, color)),
                 Span::raw(r.experiment.clone()),
-                Span::styled(format!("  {}", when(&r.when)), fg(app, Color::DarkGray)),
+                Span::styled(
+                    format!("  {}", when(&r.when, short)),
+                    fg(app, Color::DarkGray),
+                ),
             ]))
         })
         .collect();
@@ -79,9 +87,25 @@ pub fn draw(f: &mut Frame, app: &App) {
     status_bar(f, app, foot);
 }
 
-/// `2026-11-25_10-00-00` as `2026-11-25 10:00:00`.
-fn when(stamp: &str) -> String {
+/// A verdict's label in the list, and its colour.
+fn label(v: Option<Verdict>) -> (&'static str, Color) {
+    match v {
+        Some(Verdict::Pass) => ("pass", Color::Green),
+        Some(Verdict::Inconclusive) => ("inconcl.", Color::Yellow),
+        Some(Verdict::Fail) => ("fail", Color::Red),
+        Some(Verdict::Error) => ("error", Color::Magenta),
+        None => ("incomplete", Color::DarkGray),
+    }
+}
+
+/// `2026-11-25_10-00-00` as `2026-11-25 10:00:00`, or `11-25 10:00` when `short`.
+fn when(stamp: &str, short: bool) -> String {
     match stamp.split_once('_') {
+        Some((date, time)) if short => {
+            let day = date.get(5..).unwrap_or(date);
+            let hm = time.get(..5).unwrap_or(time);
+            format!("{day} {}", hm.replace('-', ":"))
+        }
         Some((date, time)) => format!("{date} {}", time.replace('-', ":")),
         None => stamp.to_string(),
     }
@@ -95,11 +119,45 @@ fn markdown(text: &str) -> Vec<Line<'static>> {
     text.lines()
         .filter(|l| !l.trim_start().starts_with("|---"))
         .map(|l| {
-            let plain = l.replace("**", "").replace('`', "");
+            let plain = table_row(l).unwrap_or_else(|| l.to_string());
+            let plain = plain.replace("**", "").replace('`', "");
             match plain.strip_prefix('#') {
                 Some(h) => Line::styled(h.trim_start_matches('#').trim().to_string(), bold),
                 None => Line::from(plain),
             }
         })
         .collect()
+}
+
+/// A Markdown table row (`| a | b |`, maybe indented) as its cells joined by ` · `, its
+/// indentation kept; None for any other line.
+fn table_row(line: &str) -> Option<String> {
+    let t = line.trim_start();
+    let inner = t.strip_prefix('|')?.strip_suffix('|')?;
+    let indent = &line[..line.len() - t.len()];
+    let cells: Vec<&str> = inner.split('|').map(str::trim).collect();
+    Some(format!("{indent}{}", cells.join(" · ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_shorten_and_tables_lose_their_bars() {
+        assert_eq!(when("2026-11-25_10-00-00", false), "2026-11-25 10:00:00");
+        assert_eq!(when("2026-11-25_10-00-00", true), "11-25 10:00");
+        assert_eq!(when("odd", true), "odd");
+        assert_eq!(
+            table_row("| Test | Verdict |").as_deref(),
+            Some("Test · Verdict")
+        );
+        assert_eq!(table_row("  | a | b |").as_deref(), Some("  a · b"));
+        assert_eq!(table_row("a | b"), None);
+        let text: Vec<String> = markdown("# T\n| a | b |\n|---|---|\n| 1 | `x` |")
+            .iter()
+            .map(|l| l.to_string())
+            .collect();
+        assert_eq!(text, ["T", "a · b", "1 · x"]);
+    }
 }

@@ -81,20 +81,12 @@ pub fn draw(f: &mut Frame, app: &mut App) {
             r,
         );
     }
-    // The palette or a message takes the bottom line.
+    // The palette or a message takes the bottom line; a question or message too long for
+    // it takes up to four lines, wrapped at words, so nothing is cut.
     let a = f.area();
-    let bottom = Rect {
-        x: a.x,
-        y: a.y + a.height.saturating_sub(1),
-        width: a.width,
-        height: 1.min(a.height),
-    };
     if let Some(q) = app.question() {
-        f.render_widget(ratatui::widgets::Clear, bottom);
-        f.render_widget(
-            Paragraph::new(q).style(fg(app, Color::Yellow).add_modifier(Modifier::BOLD)),
-            bottom,
-        );
+        let style = fg(app, Color::Yellow).add_modifier(Modifier::BOLD);
+        bottom_text(f, a, &q, style);
     } else if let Some(line) = &app.palette {
         let text = match &app.wizard {
             Some(w) => format!(
@@ -107,15 +99,81 @@ pub fn draw(f: &mut Frame, app: &mut App) {
                 crate::tui::palette::complete(line).join(" ")
             ),
         };
+        let bottom = Rect {
+            y: a.y + a.height.saturating_sub(1),
+            height: 1.min(a.height),
+            ..a
+        };
         f.render_widget(ratatui::widgets::Clear, bottom);
         f.render_widget(Paragraph::new(text), bottom);
     } else if let Some(m) = &app.message {
-        f.render_widget(ratatui::widgets::Clear, bottom);
-        f.render_widget(
-            Paragraph::new(m.as_str()).style(fg(app, Color::Yellow)),
-            bottom,
-        );
+        bottom_text(f, a, m, fg(app, Color::Yellow));
     }
+}
+
+/// Most lines a status message or question takes at the bottom.
+const MAX_STATUS_LINES: usize = 4;
+
+/// Draws `text` over the bottom of `a`, wrapped at words to its width.
+fn bottom_text(f: &mut Frame, a: Rect, text: &str, style: Style) {
+    let mut lines = wrap_words(text, a.width as usize);
+    lines.truncate(MAX_STATUS_LINES.min(a.height as usize));
+    let h = lines.len() as u16;
+    let r = Rect {
+        y: a.y + a.height - h,
+        height: h,
+        ..a
+    };
+    f.render_widget(ratatui::widgets::Clear, r);
+    f.render_widget(
+        Paragraph::new(lines.into_iter().map(Line::from).collect::<Vec<_>>()).style(style),
+        r,
+    );
+}
+
+/// `text` in lines of at most `width` columns, broken at spaces (a word longer than the
+/// width is cut over several lines).
+pub(crate) fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let cols = |s: &str| ratatui::text::Span::raw(s).width();
+    let width = width.max(1);
+    let mut lines = vec![String::new()];
+    for word in text.split(' ') {
+        let cur = lines.last_mut().expect("never empty");
+        let need = if cur.is_empty() { 0 } else { 1 } + cols(word);
+        if cols(cur) + need <= width {
+            if !cur.is_empty() {
+                cur.push(' ');
+            }
+            cur.push_str(word);
+            continue;
+        }
+        let mut rest = word;
+        lines.push(String::new());
+        while cols(rest) > width {
+            let cut = rest
+                .char_indices()
+                .map(|(i, _)| i)
+                .take_while(|&i| cols(&rest[..i]) <= width)
+                .last()
+                .unwrap_or(rest.len());
+            let cut = if cut == 0 {
+                rest.chars().next().map_or(0, char::len_utf8)
+            } else {
+                cut
+            };
+            lines
+                .last_mut()
+                .expect("never empty")
+                .push_str(&rest[..cut]);
+            lines.push(String::new());
+            rest = &rest[cut..];
+        }
+        lines.last_mut().expect("never empty").push_str(rest);
+    }
+    if lines.len() > 1 && lines[0].is_empty() {
+        lines.remove(0);
+    }
+    lines
 }
 
 pub(crate) fn fg(app: &App, c: Color) -> Style {
@@ -266,4 +324,25 @@ pub(crate) fn status_bar(f: &mut Frame, app: &App, area: Rect) {
         format!("{problems}{}", app.keymap.footer(app.context(), w))
     };
     f.render_widget(Paragraph::new(text).style(fg(app, Color::Gray)), area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap_words;
+
+    #[test]
+    fn status_text_wraps_at_words_and_cuts_only_words_wider_than_the_line() {
+        assert_eq!(wrap_words("s save · d discard", 80), ["s save · d discard"]);
+        assert_eq!(
+            wrap_words("quit? a.yaml has unsaved changes", 12),
+            ["quit? a.yaml", "has unsaved", "changes"]
+        );
+        assert_eq!(
+            wrap_words("/a/very/long/path ok", 6),
+            ["/a/ver", "y/long", "/path", "ok"]
+        );
+        assert_eq!(wrap_words("ééé", 1), ["é", "é", "é"]);
+        assert_eq!(wrap_words("", 5), [""]);
+        assert_eq!(wrap_words("a", 0), ["a"]);
+    }
 }

@@ -287,6 +287,58 @@ impl<'a> SequenceView<'a> {
 
 const TIME_W: u16 = 9;
 const HEADER_H: u16 = 2;
+/// The narrowest a lane is drawn: its lifeline and a column either side.
+const MIN_SLOT: u16 = 3;
+
+/// Where the columns go in an area: the orchestrator column only when the lanes keep some
+/// room, and only the lanes that fit at [`MIN_SLOT`] columns each; the rest are cut (and
+/// counted in the header), so nothing is ever drawn outside the area.
+#[derive(Debug, Clone, Copy)]
+struct Columns {
+    orch_w: u16,
+    lanes_x: u16,
+    lanes_w: u16,
+    slot: u16,
+    /// How many of the shown lanes have a column.
+    fitting: usize,
+}
+
+impl Columns {
+    fn fit(area: Rect, orchestrator: bool, lanes: usize) -> Columns {
+        let after_time = area.width.saturating_sub(TIME_W);
+        let orch_w = if orchestrator {
+            let w = (area.width / 6).clamp(12, 28);
+            if after_time >= w + 2 * MIN_SLOT { w } else { 0 }
+        } else {
+            0
+        };
+        let lanes_w = after_time - orch_w;
+        // When some lanes are cut, the header's "+N▸" keeps its own columns.
+        let room = if lanes > (lanes_w / MIN_SLOT) as usize {
+            lanes_w.saturating_sub(lanes.to_string().len() as u16 + 3)
+        } else {
+            lanes_w
+        };
+        let fitting = lanes.min((room / MIN_SLOT) as usize);
+        let slot = if fitting == 0 {
+            lanes_w
+        } else {
+            room / fitting as u16
+        };
+        Columns {
+            orch_w,
+            lanes_x: area.x + TIME_W + orch_w,
+            lanes_w,
+            slot,
+            fitting,
+        }
+    }
+
+    /// How many of `shown` lanes are cut off at the right.
+    fn cut(&self, shown: usize) -> usize {
+        shown.saturating_sub(self.fitting)
+    }
+}
 
 impl StatefulWidget for SequenceView<'_> {
     type State = SequenceViewState;
@@ -316,25 +368,27 @@ impl StatefulWidget for SequenceView<'_> {
 
         // Columns: time, orchestrator notes, then the lanes spread evenly.
         let filter = state.view.filter();
-        let orch_w = if tl.has_orchestrator_notes() && !filter.hide_orchestrator {
-            (area.width / 6).clamp(12, 28)
-        } else {
-            0
-        };
-        let lanes_x = area.x + TIME_W + orch_w;
-        let lanes_w = area.width.saturating_sub(TIME_W + orch_w);
         let shown: Vec<LaneId> = (0..tl.lanes().len() as LaneId)
             .filter(|l| !filter.hidden_lanes.contains(l))
             .collect();
-        let slot = if shown.is_empty() {
-            lanes_w
-        } else {
-            (lanes_w / shown.len() as u16).max(1)
-        };
+        let cols = Columns::fit(
+            area,
+            tl.has_orchestrator_notes() && !filter.hide_orchestrator,
+            shown.len(),
+        );
+        let Columns {
+            orch_w,
+            lanes_x,
+            lanes_w,
+            slot,
+            fitting,
+        } = cols;
         let mut lane_x: Vec<Option<u16>> = vec![None; tl.lanes().len()];
-        for (i, &l) in shown.iter().enumerate() {
+        for (i, &l) in shown.iter().take(fitting).enumerate() {
             lane_x[l as usize] = Some(lanes_x + slot * i as u16 + slot / 2);
         }
+        let cut = cols.cut(shown.len());
+        let shown = &shown[..fitting];
         let xs: Vec<u16> = lane_x.iter().flatten().copied().collect();
         let right = area.x + area.width;
 
@@ -355,7 +409,7 @@ impl StatefulWidget for SequenceView<'_> {
                 st.header,
             );
         }
-        for &l in &shown {
+        for &l in shown {
             let x = lane_x[l as usize].unwrap_or(lanes_x);
             put_centred(
                 buf,
@@ -371,6 +425,14 @@ impl StatefulWidget for SequenceView<'_> {
         for x in area.x..right {
             let c = if xs.contains(&x) { "┬" } else { "─" };
             buf[(x, y + 1)].set_symbol(c).set_style(st.lifeline);
+        }
+        if cut > 0 {
+            // Lanes beyond the right edge: say how many, and how to see them (H hides lanes).
+            let label = format!(" +{cut}▸");
+            let w = label.chars().count() as u16;
+            if w < lanes_w {
+                buf.set_stringn(right - w, y, &label, w as usize, st.header);
+            }
         }
 
         // Body: only the visible window.
