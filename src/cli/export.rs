@@ -44,8 +44,11 @@ pub fn run(a: &Args) -> i32 {
         );
         return exit::BAD_INPUT;
     }
-    let (events, torn) = match store::read_all(&events_path) {
-        Ok(x) => x,
+    // Opened first so that a missing or unreadable file is reported before anything is
+    // written; the events are then streamed, never held (a run of a million events exports
+    // in the memory of a short one).
+    let mut reader = match store::Reader::<crate::events::Event>::open(&events_path) {
+        Ok(r) => r,
         Err(e) => {
             eprintln!(
                 "error: {}: {e}\n  help: give a folder made by `panther run`",
@@ -54,59 +57,137 @@ pub fn run(a: &Args) -> i32 {
             return exit::BAD_INPUT;
         }
     };
-    if torn > 0 {
-        eprintln!(
-            "warning: skipped {torn} torn line(s) in {}",
-            events_path.display()
-        );
-    }
     let recorded = results::read_summary(&a.dir).ok();
-    let incomplete = recorded.is_none();
-    let summary = || recorded.clone().unwrap_or_else(|| rebuild(&events, &a.dir));
-    if incomplete && a.format != ExportFormat::Mermaid {
+    if recorded.is_none() && a.format != ExportFormat::Mermaid {
         eprintln!(
             "warning: {} has no summary.json: the run did not finish; tests without a verdict count as errors",
             a.dir.display()
         );
     }
-    let text = match a.format {
-        ExportFormat::Mermaid => results::mermaid::render(&events),
-        ExportFormat::Junit => results::junit::render(&summary()),
-        ExportFormat::Json => {
-            serde_json::to_string_pretty(&summary()).expect("summary serializes") + "\n"
+    let written = match a.format {
+        ExportFormat::Mermaid => {
+            drop(reader);
+            write_out(a.output.as_deref(), |w| {
+                results::mermaid::write_from_file(&events_path, w)
+            })
+        }
+        ExportFormat::Junit | ExportFormat::Json => {
+            let summary = match recorded {
+                Some(s) => Ok((s, 0)),
+                None => rebuild(&mut reader, &a.dir).map(|s| (s, reader.bad())),
+            };
+            match summary {
+                Ok((s, torn)) => write_out(a.output.as_deref(), |w| {
+                    let text = match a.format {
+                        ExportFormat::Junit => results::junit::render(&s),
+                        _ => serde_json::to_string_pretty(&s).expect("summary serializes") + "\n",
+                    };
+                    w.write_all(text.as_bytes()).map(|()| torn)
+                }),
+                Err(e) => Err(Failed::Read(e)),
+            }
         }
     };
-    match &a.output {
-        Some(p) => {
-            if let Err(e) = std::fs::write(p, text) {
-                eprintln!("error: cannot write {}: {e}", p.display());
-                return exit::BAD_INPUT;
+    match written {
+        Ok(torn) => {
+            if torn > 0 {
+                eprintln!(
+                    "warning: skipped {torn} torn line(s) in {}",
+                    events_path.display()
+                );
             }
+            // The conversion worked: 0. The JUnit itself marks the unfinished tests as errors.
+            exit::OK
         }
-        None => {
-            // A closed or full stdout is an error to report, not a panic.
-            use std::io::Write;
-            let mut out = std::io::stdout().lock();
-            if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-                if e.kind() == std::io::ErrorKind::BrokenPipe {
-                    return exit::OK;
-                }
-                let _ = writeln!(std::io::stderr(), "error: cannot write to stdout: {e}");
-                return exit::BAD_INPUT;
-            }
+        Err(Failed::Read(e)) => {
+            eprintln!("error: {}: {e}", events_path.display());
+            exit::BAD_INPUT
         }
+        Err(Failed::Write(p, e)) => {
+            eprintln!("error: cannot write {p}: {e}");
+            exit::BAD_INPUT
+        }
+        // A closed stdout (`| head`) is the reader's choice, not an error.
+        Err(Failed::Closed) => exit::OK,
     }
-    // The conversion worked: 0. The JUnit itself marks the unfinished tests as errors.
-    exit::OK
 }
 
-/// A summary from the events alone, for runs that never wrote `summary.json`.
-fn rebuild(events: &[crate::events::Event], dir: &std::path::Path) -> RunSummary {
+/// Why an export stopped.
+#[derive(Debug)]
+enum Failed {
+    Read(std::io::Error),
+    Write(String, std::io::Error),
+    Closed,
+}
+
+/// Runs `body` against the output (a file, or stdout), buffered; `body` returns the torn
+/// lines it skipped. Errors of reading the events and of writing the output are told apart
+/// by where they happen: `body`'s own writes go through `Tracked`.
+fn write_out(
+    to: Option<&std::path::Path>,
+    body: impl FnOnce(&mut dyn Write) -> std::io::Result<usize>,
+) -> Result<usize, Failed> {
+    let name = to.map_or_else(|| "to stdout".to_string(), |p| p.display().to_string());
+    let sink: Box<dyn Write> = match to {
+        Some(p) => match std::fs::File::create(p) {
+            Ok(f) => Box::new(f),
+            Err(e) => return Err(Failed::Write(name, e)),
+        },
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let mut out = Tracked {
+        inner: std::io::BufWriter::with_capacity(256 * 1024, sink),
+        failed: false,
+    };
+    let done = body(&mut out).and_then(|n| out.flush().map(|()| n));
+    match done {
+        Ok(n) => Ok(n),
+        Err(e) if out.failed && e.kind() == std::io::ErrorKind::BrokenPipe && to.is_none() => {
+            Err(Failed::Closed)
+        }
+        Err(e) if out.failed => Err(Failed::Write(name, e)),
+        Err(e) => Err(Failed::Read(e)),
+    }
+}
+
+use std::io::Write;
+
+/// A writer that remembers whether a write failed (so a write error is not reported as a
+/// read error of the events).
+struct Tracked<W: Write> {
+    inner: W,
+    failed: bool,
+}
+
+impl<W: Write> Write for Tracked<W> {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.inner.write(b).inspect_err(|_| self.failed = true)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush().inspect_err(|_| self.failed = true)
+    }
+}
+
+/// A summary from the events alone, for runs that never wrote `summary.json`, streamed:
+/// only the verdicts and the names of the tests seen are kept.
+fn rebuild(
+    events: &mut store::Reader<crate::events::Event>,
+    dir: &std::path::Path,
+) -> std::io::Result<RunSummary> {
     let mut tests = Vec::new();
-    for e in events
-        .iter()
-        .filter(|e| e.data.get("test_verdict").is_some())
-    {
+    // Tests that started, in order of first appearance.
+    let mut started: Vec<String> = Vec::new();
+    let (mut count, mut last_t) = (0u64, 0u64);
+    while let Some(e) = events.next_event()? {
+        count += 1;
+        last_t = e.t;
+        if !e.test.is_empty() && !started.contains(&e.test) {
+            started.push(e.test.clone());
+        }
+        if e.data.get("test_verdict").is_none() {
+            continue;
+        }
         let verdict: Verdict =
             serde_json::from_value(e.data["verdict"].clone()).unwrap_or(Verdict::Error);
         let expected: Option<Verdict> = serde_json::from_value(e.data["expected"].clone())
@@ -125,16 +206,10 @@ fn rebuild(events: &[crate::events::Event], dir: &std::path::Path) -> RunSummary
         });
     }
     // Tests that started but recorded no verdict: the run stopped in them.
-    let mut started: Vec<&str> = Vec::new();
-    for e in events.iter().filter(|e| !e.test.is_empty()) {
-        if !started.contains(&e.test.as_str()) {
-            started.push(&e.test);
-        }
-    }
     for name in started {
         if !tests.iter().any(|t: &TestResult| t.name == name) {
             tests.push(unfinished(
-                name,
+                &name,
                 "the run ended before this test recorded a verdict",
             ));
         }
@@ -150,7 +225,7 @@ fn rebuild(events: &[crate::events::Event], dir: &std::path::Path) -> RunSummary
         .map(|t| t.verdict)
         .max()
         .unwrap_or(Verdict::Inconclusive);
-    RunSummary {
+    Ok(RunSummary {
         schema_version: results::model::SCHEMA_VERSION,
         panther_version: env!("CARGO_PKG_VERSION").into(),
         experiment: dir
@@ -159,13 +234,13 @@ fn rebuild(events: &[crate::events::Event], dir: &std::path::Path) -> RunSummary
             .unwrap_or_default(),
         config: String::new(),
         started_at: String::new(),
-        duration_ms: events.last().map(|e| e.t / 1000).unwrap_or(0),
+        duration_ms: last_t / 1000,
         verdict,
         ok: false,
         interrupted: true,
-        events: events.len() as u64,
+        events: count,
         tests,
-    }
+    })
 }
 
 /// A test the run stopped in: an error, against any expectation.

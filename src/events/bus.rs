@@ -32,7 +32,10 @@ impl Bus {
         Ok(Bus { tx, live, task })
     }
 
+    /// A live view of the events. From now on sources hand the collector each event with
+    /// its JSON, so the view costs no parsing.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.tx.set_watched(true);
         self.live.subscribe()
     }
 
@@ -61,13 +64,13 @@ async fn collect(
                     break;
                 }
                 let watched = live.receiver_count() > 0;
-                for env in batch.drain(..) {
+                for mut env in batch.drain(..) {
                     store.append_serialized(seq, env.t, &env.json)?;
-                    // Live views get parsed events; only paid for when someone watches.
-                    if watched
-                        && let Some(e) = env.event(seq) {
-                            let _ = live.send(Arc::new(e));
-                        }
+                    // Live views get the events their sources handed over (parsed back only
+                    // for a source that sent none).
+                    if watched && let Some(e) = env.take_event(seq) {
+                        let _ = live.send(e);
+                    }
                     seq += 1;
                 }
                 dirty = true;

@@ -73,12 +73,17 @@ pub fn hex_prefix(payload: &[u8], max: usize) -> String {
     hex(&payload[..payload.len().min(max)])
 }
 
+/// Lower-case hex by table lookup: the relay formats every datagram's first bytes, and
+/// `write!("{:02x}")` per byte went through the formatting machinery once per byte.
 fn hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = Vec::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)]);
+        out.push(DIGITS[usize::from(b & 0xf)]);
     }
-    s
+    // Only ASCII digits were pushed.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 // ---------------------------------------------------------------------------------------------

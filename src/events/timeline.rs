@@ -189,6 +189,18 @@ impl Timeline {
         tl
     }
 
+    /// The timeline of a results folder's `events.jsonl`, streamed from the file: only the
+    /// index is held, never the events (the detail of one is read back on demand). Returns
+    /// the timeline and the torn lines skipped.
+    pub fn load(path: &std::path::Path) -> std::io::Result<(Self, usize)> {
+        let mut r = super::store::Reader::<Event>::open(path)?;
+        let mut tl = Timeline::new();
+        while let Some(e) = r.next_event()? {
+            tl.push(&e);
+        }
+        Ok((tl, r.bad()))
+    }
+
     /// Services, in order of first appearance.
     pub fn lanes(&self) -> &[String] {
         &self.lanes

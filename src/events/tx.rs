@@ -2,6 +2,9 @@
 //! It also serializes the event, on the sender's thread: the collector then only numbers
 //! and copies bytes, which is what lets one collector keep up with many sources.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use tokio::sync::mpsc;
 
 use super::clock::Clock;
@@ -9,18 +12,33 @@ use super::model::Event;
 
 /// An event as its JSON line, serialized with `seq` 0 (the collector splices in the real
 /// number). Only bytes cross the channel: the event itself is freed by its source, so the
-/// collector's work per event is a copy.
+/// collector's work per event is a copy. While a live view watches, the event itself
+/// rides along, so the view gets it without parsing the JSON back.
 #[derive(Debug)]
 pub struct Envelope {
     pub t: u64,
     pub json: Vec<u8>,
+    pub event: Option<Arc<Event>>,
 }
 
 impl Envelope {
-    /// The event back (for live views), with its sequence number.
+    /// The event (for live views), with its sequence number: the one that rode along, or
+    /// parsed back from the JSON when none did.
     pub fn event(&self, seq: u64) -> Option<Event> {
         let mut e: Event = serde_json::from_slice(&self.json).ok()?;
         e.seq = seq;
+        Some(e)
+    }
+
+    /// The event for live views, numbered, taken without parsing when it rode along.
+    pub fn take_event(&mut self, seq: u64) -> Option<Arc<Event>> {
+        let mut e = match self.event.take() {
+            Some(e) => e,
+            None => Arc::new(serde_json::from_slice(&self.json).ok()?),
+        };
+        if let Some(m) = Arc::get_mut(&mut e) {
+            m.seq = seq;
+        }
         Some(e)
     }
 }
@@ -33,6 +51,8 @@ pub struct EventTx {
     tx: mpsc::UnboundedSender<Envelope>,
     clock: Clock,
     test: String,
+    /// Set while a live view is subscribed (see `Bus::subscribe`).
+    watched: Arc<AtomicBool>,
 }
 
 impl EventTx {
@@ -41,7 +61,13 @@ impl EventTx {
             tx,
             clock,
             test: String::new(),
+            watched: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// Whether events carry their structured form for a live view from now on.
+    pub fn set_watched(&self, on: bool) {
+        self.watched.store(on, Ordering::Relaxed);
     }
 
     /// The same channel, stamping events with `test`.
@@ -50,6 +76,7 @@ impl EventTx {
             tx: self.tx.clone(),
             clock: self.clock,
             test: test.to_string(),
+            watched: self.watched.clone(),
         }
     }
 
@@ -72,7 +99,9 @@ impl EventTx {
             return true;
         }
         json.push(b'\n');
-        self.tx.send(Envelope { t: e.t, json }).is_ok()
+        let t = e.t;
+        let event = self.watched.load(Ordering::Relaxed).then(|| Arc::new(e));
+        self.tx.send(Envelope { t, json, event }).is_ok()
     }
 }
 

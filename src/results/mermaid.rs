@@ -1,8 +1,10 @@
 //! `sequence.mmd`: the message events as a Mermaid `sequenceDiagram`, one participant per
 //! service, lost messages as crossed arrows, verdicts as notes.
 
-use std::fmt::Write;
+use std::io::{self, Write};
+use std::path::Path;
 
+use crate::events::store::Reader;
 use crate::events::{Event, Kind};
 
 /// Mermaid identifiers: keep letters, digits and `_`.
@@ -35,36 +37,86 @@ fn label(s: &str) -> String {
     out
 }
 
+/// The diagram of a list of events held in memory (a live view, tests).
 pub fn render(events: &[Event]) -> String {
-    let mut out = String::from("sequenceDiagram\n");
-    let mut participants: Vec<String> = Vec::new();
-    let mut add = |p: &str, out: &mut String| {
-        if !participants.iter().any(|x| x == p) {
-            participants.push(p.to_string());
-            let _ = writeln!(out, "    participant {} as {}", id(p), label(p));
-        }
-    };
-    // Participants in order of first appearance, so the diagram reads left to right.
-    for e in events {
+    let mut d = Diagram::default();
+    events.iter().for_each(|e| d.see(e));
+    let mut out = Vec::new();
+    let written = d
+        .header(&mut out)
+        .and_then(|()| events.iter().try_for_each(|e| d.line(e, &mut out)));
+    debug_assert!(written.is_ok(), "writes to memory");
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// The diagram of a results folder's `events.jsonl`, streamed: two passes over the file
+/// (participants, then arrows), so a run of any length costs the memory of its
+/// participants. Returns how many lines were skipped as torn.
+pub fn write_from_file(events: &Path, out: &mut (impl Write + ?Sized)) -> io::Result<usize> {
+    let mut d = Diagram::default();
+    let mut first = Reader::<Event>::open(events)?;
+    while let Some(e) = first.next_event()? {
+        d.see(&e);
+    }
+    d.header(out)?;
+    let mut second = Reader::<Event>::open(events)?;
+    while let Some(e) = second.next_event()? {
+        d.line(&e, out)?;
+    }
+    out.flush()?;
+    Ok(first.bad())
+}
+
+/// Writes `sequence.mmd` for a results folder from its events.
+pub fn write_file(events: &Path, to: &Path) -> io::Result<usize> {
+    let mut out = io::BufWriter::with_capacity(256 * 1024, std::fs::File::create(to)?);
+    write_from_file(events, &mut out)
+}
+
+/// The diagram's state: participants gathered in a first pass over the events (in order of
+/// first appearance, so the diagram reads left to right), lines written in a second.
+#[derive(Debug, Default)]
+struct Diagram {
+    participants: Vec<String>,
+    test: String,
+}
+
+impl Diagram {
+    /// First pass: the participants of a message.
+    fn see(&mut self, e: &Event) {
         if let Some(m) = &e.message {
-            add(&m.from, &mut out);
-            add(&m.to, &mut out);
+            for p in [&m.from, &m.to] {
+                if !self.participants.iter().any(|x| x == p) {
+                    self.participants.push(p.clone());
+                }
+            }
         }
     }
-    let mut test = String::new();
-    for e in events {
-        if e.test != test && !e.test.is_empty() && (e.message.is_some() || e.kind == Kind::Verdict)
+
+    fn header(&self, out: &mut (impl Write + ?Sized)) -> io::Result<()> {
+        out.write_all(b"sequenceDiagram\n")?;
+        for p in &self.participants {
+            writeln!(out, "    participant {} as {}", id(p), label(p))?;
+        }
+        Ok(())
+    }
+
+    /// Second pass: an event's arrow or note, if it has one.
+    fn line(&mut self, e: &Event, out: &mut (impl Write + ?Sized)) -> io::Result<()> {
+        let participants = &self.participants;
+        if e.test != self.test
+            && !e.test.is_empty()
+            && (e.message.is_some() || e.kind == Kind::Verdict)
         {
-            test.clone_from(&e.test);
-            if let Some(first) = participants.first() {
-                let last = participants.last().expect("non-empty");
-                let _ = writeln!(
+            self.test.clone_from(&e.test);
+            if let (Some(first), Some(last)) = (participants.first(), participants.last()) {
+                writeln!(
                     out,
                     "    Note over {},{}: test {}",
                     id(first),
                     id(last),
-                    label(&test)
-                );
+                    label(&self.test)
+                )?;
             }
         }
         match (&e.message, e.kind) {
@@ -72,32 +124,32 @@ pub fn render(events: &[Event]) -> String {
                 // One arrow per message: the relay's delivery event, or the lost send.
                 let delivered = e.data.get("delivered_us").is_some() || e.text == "delivered";
                 if m.lost {
-                    let _ = writeln!(
+                    writeln!(
                         out,
                         "    {}-x{}: {} (lost)",
                         id(&m.from),
                         id(&m.to),
                         label(&m.summary)
-                    );
+                    )?;
                 } else if delivered || e.source != "link" {
-                    let _ = writeln!(
+                    writeln!(
                         out,
                         "    {}->>{}: {}",
                         id(&m.from),
                         id(&m.to),
                         label(&m.summary)
-                    );
+                    )?;
                 }
             }
             (None, Kind::Verdict)
                 if participants.contains(&e.source) && e.data.get("overall").is_none() =>
             {
-                let _ = writeln!(out, "    Note over {}: {}", id(&e.source), label(&e.text));
+                writeln!(out, "    Note over {}: {}", id(&e.source), label(&e.text))?;
             }
             _ => {}
         }
+        Ok(())
     }
-    out
 }
 
 #[cfg(test)]

@@ -18,17 +18,15 @@ pub const REPORT: &str = "report.md";
 pub const SEQUENCE: &str = "sequence.mmd";
 pub const CONFIG: &str = "experiment_config.yaml";
 
-/// Writes every derived file of a finished (or interrupted) run.
-pub fn write_all(
-    dir: &Path,
-    s: &RunSummary,
-    events: &[crate::events::Event],
-) -> std::io::Result<()> {
+/// Writes every derived file of a finished (or interrupted) run. The events are streamed
+/// from `events` (the run's `events.jsonl`), never held: a run of a million events ends in
+/// the memory of a short one.
+pub fn write_all(dir: &Path, s: &RunSummary, events: &Path) -> std::io::Result<()> {
     let json = serde_json::to_string_pretty(s).map_err(std::io::Error::other)?;
     std::fs::write(dir.join(SUMMARY), json + "\n")?;
     std::fs::write(dir.join(JUNIT), junit::render(s))?;
     std::fs::write(dir.join(REPORT), report::render(s))?;
-    std::fs::write(dir.join(SEQUENCE), mermaid::render(events))?;
+    mermaid::write_file(events, &dir.join(SEQUENCE))?;
     Ok(())
 }
 

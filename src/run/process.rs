@@ -470,6 +470,7 @@ async fn pump_logs(
             .ok()
     };
     let (mut out, mut err) = (open("stdout.log"), open("stderr.log"));
+    let mut sampled = [Sampler::new(), Sampler::new()];
     while let Some(Ok((stream, line))) = logs.next().await {
         let stderr = matches!(stream, LogStream::Stderr);
         if let Some(f) = if stderr { err.as_mut() } else { out.as_mut() } {
@@ -477,7 +478,76 @@ async fn pump_logs(
             let _ = std::io::Write::flush(f);
         }
         let over = line.len() > MAX_LINE;
-        line_done(&sh, &line[..line.len().min(MAX_LINE)], over, stderr);
+        let s = &mut sampled[usize::from(stderr)];
+        line_done(&sh, &line[..line.len().min(MAX_LINE)], over, stderr, s);
+        s.report(&sh, stderr, false);
+    }
+    for (i, s) in sampled.iter_mut().enumerate() {
+        s.report(&sh, i == 1, true);
+    }
+}
+
+/// Plain log lines one output stream turns into events per second, at most. Beyond that (a
+/// service writing faster than events are worth) every line still reaches the log file, but
+/// only a count of the others becomes an event: a service is never slowed down by panther's
+/// logging (a 200 MB writer was throttled to ~10 MB/s by the event path). Records, rule
+/// matches and the readiness pattern are never sampled.
+const LOG_EVENTS_PER_S: u32 = 20_000;
+
+/// The per-stream budget of log events, and what it left out.
+struct Sampler {
+    window: std::time::Instant,
+    budget: u32,
+    skipped: u64,
+    /// When the last "lines left out" event went out.
+    told: std::time::Instant,
+}
+
+impl Sampler {
+    fn new() -> Sampler {
+        let now = std::time::Instant::now();
+        Sampler {
+            window: now,
+            budget: LOG_EVENTS_PER_S,
+            skipped: 0,
+            told: now,
+        }
+    }
+
+    /// Whether a plain log line may become an event now.
+    fn admit(&mut self) -> bool {
+        let now = std::time::Instant::now();
+        if now.duration_since(self.window) >= Duration::from_secs(1) {
+            self.window = now;
+            self.budget = LOG_EVENTS_PER_S;
+        }
+        if self.budget > 0 {
+            self.budget -= 1;
+            return true;
+        }
+        self.skipped += 1;
+        false
+    }
+
+    /// Says how many lines were left out (at most every LOG_FLUSH_EVERY, or now at the end).
+    fn report(&mut self, sh: &Shared, stderr: bool, end: bool) {
+        if self.skipped == 0 || (!end && self.told.elapsed() < LOG_FLUSH_EVERY) {
+            return;
+        }
+        self.told = std::time::Instant::now();
+        let stream = if stderr { "stderr" } else { "stdout" };
+        let mut e = Event::new(
+            sh.service.as_str(),
+            Kind::Log,
+            format!(
+                "{} more lines of {stream} are only in {stream}.log (output faster than {LOG_EVENTS_PER_S} lines/s is sampled)",
+                self.skipped
+            ),
+        );
+        e.level = Some(Level::Warn);
+        e.data = serde_json::json!({"stream": stream, "sampled": self.skipped});
+        sh.events.emit(e);
+        self.skipped = 0;
     }
 }
 
@@ -486,13 +556,16 @@ const LOG_FLUSH_EVERY: Duration = Duration::from_millis(100);
 
 async fn read_lines(stream: impl AsyncRead + Unpin, log: PathBuf, stderr: bool, sh: Arc<Shared>) {
     let mut file = match tokio::fs::File::create(&log).await {
-        Ok(f) => Some(tokio::io::BufWriter::new(f)),
+        Ok(f) => Some(tokio::io::BufWriter::with_capacity(256 * 1024, f)),
         Err(e) => {
             tracing::warn!(log = %log.display(), "cannot create log file: {e}");
             None
         }
     };
-    let mut r = BufReader::new(stream);
+    // Large buffers: a service writing fast is read in few system calls, and its log file
+    // written in few trips to the blocking pool.
+    let mut r = BufReader::with_capacity(64 * 1024, stream);
+    let mut sampler = Sampler::new();
     let mut buf = Vec::with_capacity(256);
     // Lines are streamed: the log file gets every byte as it comes, the line handling at
     // most MAX_LINE bytes of a line (one 100 MB line no longer costs 400 MB).
@@ -512,6 +585,7 @@ async fn read_lines(stream: impl AsyncRead + Unpin, log: PathBuf, stderr: bool, 
                 if let Some(f) = file.as_mut() {
                     let _ = f.flush().await;
                 }
+                sampler.report(&sh, stderr, false);
                 dirty = false;
                 continue;
             }
@@ -532,21 +606,22 @@ async fn read_lines(stream: impl AsyncRead + Unpin, log: PathBuf, stderr: bool, 
         r.consume(n);
         dirty = true;
         if ends {
-            line_done(&sh, &buf, over, stderr);
+            line_done(&sh, &buf, over, stderr, &mut sampler);
             buf.clear();
             over = false;
         }
     }
     if !buf.is_empty() {
-        line_done(&sh, &buf, over, stderr);
+        line_done(&sh, &buf, over, stderr, &mut sampler);
     }
+    sampler.report(&sh, stderr, true);
     if let Some(f) = file.as_mut() {
         let _ = f.flush().await;
     }
 }
 
 /// A line read (perhaps cut at MAX_LINE), to the line handling.
-fn line_done(sh: &Shared, buf: &[u8], over: bool, stderr: bool) {
+fn line_done(sh: &Shared, buf: &[u8], over: bool, stderr: bool, sampler: &mut Sampler) {
     let line = String::from_utf8_lossy(buf);
     let line = line.trim_end_matches(['\n', '\r']);
     if over {
@@ -554,13 +629,14 @@ fn line_done(sh: &Shared, buf: &[u8], over: bool, stderr: bool) {
             sh,
             &format!("{line} […line cut at {MAX_LINE} bytes]"),
             stderr,
+            sampler,
         );
     } else {
-        handle_line(sh, line, stderr);
+        handle_line(sh, line, stderr, sampler);
     }
 }
 
-fn handle_line(sh: &Shared, line: &str, stderr: bool) {
+fn handle_line(sh: &Shared, line: &str, stderr: bool, sampler: &mut Sampler) {
     if let Some(re) = &sh.ready_log
         && re.is_match(line)
     {
@@ -590,7 +666,7 @@ fn handle_line(sh: &Shared, line: &str, stderr: bool) {
             return;
         }
     }
-    if line.trim().is_empty() {
+    if line.trim().is_empty() || !sampler.admit() {
         return;
     }
     let mut e = Event::new(sh.service.as_str(), Kind::Log, line);
@@ -642,6 +718,56 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
         panic!("{} never appeared", flag.display());
+    }
+
+    /// A service writing a million lines at once is not held back by the event path: every
+    /// line is in its log file, at most the budget of them became events, and the rest is
+    /// counted in "sampled" events.
+    #[tokio::test]
+    async fn output_faster_than_the_event_budget_is_sampled_and_all_logged() {
+        let dir = tempfile::tempdir().unwrap();
+        let Some(py) = crate::plugin::availability::resolve_program("python3") else {
+            return;
+        };
+        let (events, mut rx) = crate::events::tx::event_channel(crate::events::Clock::start());
+        let lines = 1_000_000u64;
+        let code = format!(
+            "import sys\nsys.stdout.write(''.join(f'line {{i}}\\n' for i in range({lines})))\n"
+        );
+        let spec = Spec {
+            service: "svc".into(),
+            argv: vec![py.display().to_string(), "-c".into(), code],
+            env: Vec::new(),
+            cwd: dir.path().to_path_buf(),
+            log_dir: dir.path().to_path_buf(),
+            rules: Vec::new(),
+            ready_log: None,
+            events,
+            runner: Runner::Host,
+        };
+        let mut p = Supervised::spawn(spec).unwrap();
+        let status = p.wait().await;
+        assert!(status.success(), "{status:?}");
+        drop(p);
+        let (mut shown, mut sampled) = (0u64, 0u64);
+        while let Ok(e) = rx.try_recv() {
+            match e.data.get("sampled").and_then(|n| n.as_u64()) {
+                Some(n) => {
+                    assert_eq!(e.level, Some(Level::Warn));
+                    sampled += n;
+                }
+                None => shown += 1,
+            }
+        }
+        let log = std::fs::read_to_string(dir.path().join("stdout.log")).unwrap();
+        assert_eq!(
+            log.lines().count() as u64,
+            lines,
+            "every line is in the log"
+        );
+        assert!(log.ends_with(&format!("line {}\n", lines - 1)));
+        assert!(sampled > 0, "{shown} shown");
+        assert_eq!(shown + sampled, lines, "each line is shown or counted");
     }
 
     /// A declared stop sends its signal (here SIGUSR1), which the program handles to write

@@ -201,10 +201,8 @@ impl SequenceScreen {
     /// A results folder's events (a finished run, or one that crashed half-way).
     pub fn open(dir: &std::path::Path) -> Result<Self, String> {
         Self::check_dir(dir)?;
-        let (events, torn) =
-            crate::events::store::read_all(&dir.join(crate::events::store::FILE_NAME))
-                .map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
-        let tl = Timeline::from_events(&events);
+        let (tl, torn) = Timeline::load(&dir.join(crate::events::store::FILE_NAME))
+            .map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
         let name = dir
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -520,15 +518,11 @@ impl SequenceScreen {
         let Some(dir) = &self.dir else {
             return "this view has no results folder".into();
         };
-        match crate::events::store::read_all(&dir.join(crate::events::store::FILE_NAME)) {
-            Ok((events, _)) => {
-                let out = dir.join(crate::results::SEQUENCE);
-                match std::fs::write(&out, crate::results::mermaid::render(&events)) {
-                    Ok(()) => format!("wrote {}", out.display()),
-                    Err(e) => format!("cannot write {}: {e}", out.display()),
-                }
-            }
-            Err(e) => format!("cannot read the events: {e}"),
+        let out = dir.join(crate::results::SEQUENCE);
+        let events = dir.join(crate::events::store::FILE_NAME);
+        match crate::results::mermaid::write_file(&events, &out) {
+            Ok(_) => format!("wrote {}", out.display()),
+            Err(e) => format!("cannot write {}: {e}", out.display()),
         }
     }
 
