@@ -236,6 +236,18 @@ pub const WIRE: &[Case] = &[
         "RFC 9000 §12.4",
         "the peer's Initial packets carry only frames allowed there",
     ),
+    case(
+        "wire_header_protection",
+        "header_protection",
+        "RFC 9001 §5.4; RFC 9000 §17.2; RFC 9000 §17.3.1",
+        "with header protection removed, the peer's Initial, Handshake and 1-RTT packets authenticate and have their reserved bits zero",
+    ),
+    case(
+        "wire_close",
+        "closing_and_draining",
+        "RFC 9000 §10.2",
+        "the side that closes first sends only CONNECTION_CLOSE afterwards; the side that reads it sends at most one CONNECTION_CLOSE, then nothing",
+    ),
 ];
 
 pub fn wire(name: &str) -> &'static Case {

@@ -133,7 +133,7 @@ impl Client {
         let r = match case.name {
             "handshake" => self.handshakes(1, Suites::Default).await,
             "multiconnect" => self.handshakes(5, Suites::Default).await,
-            "handshakeloss" => self.handshakes(10, Suites::Default).await,
+            "handshakeloss" => self.handshake_loss().await,
             "chacha20" => self
                 .handshakes(1, Suites::ChaCha20Only)
                 .await
@@ -185,7 +185,9 @@ impl Client {
             self.fetch_checked(&conn, content::SMALL).await?;
             conn.close(0u32.into(), b"done");
             s.endpoint.wait_idle().await;
-            Ok::<_, CaseError>(wire_view::server_checks(&s.rec))
+            let mut checks = wire_view::server_checks(&s.rec);
+            checks.extend(wire_view::keyed_checks(&s.rec, &self.keys));
+            Ok::<_, CaseError>(checks)
         };
         run.await.unwrap_or_else(|e| {
             super::cases::WIRE
@@ -202,10 +204,21 @@ impl Client {
     }
 
     async fn handshakes(&self, n: usize, suites: Suites) -> Result<Outcome, CaseError> {
-        let s = self.session(suites)?;
+        self.handshakes_in(&self.session(suites)?, n).await
+    }
+
+    /// Ten handshakes over the link's loss, and what the loss did to the server's packets.
+    async fn handshake_loss(&self) -> Result<Outcome, CaseError> {
+        let s = self.session(Suites::Default)?;
+        let o = self.handshakes_in(&s, 10).await?;
+        let seen = super::decoded::decode(&s.rec.datagrams(), &self.keys);
+        Ok(super::retransmission::of(&seen).annotate(o))
+    }
+
+    async fn handshakes_in(&self, s: &Session, n: usize) -> Result<Outcome, CaseError> {
         for i in 0..n {
             let conn = self
-                .connect(&s)
+                .connect(s)
                 .await
                 .map_err(|e| CaseError::Stream(format!("connection {} of {n}: {e}", i + 1)))?;
             self.fetch_checked(&conn, content::SMALL).await?;

@@ -10,11 +10,15 @@
 
 mod cases;
 mod client;
+mod closing;
 pub mod content;
+mod decoded;
 mod h3;
 mod h3_server;
+mod header_protection;
 mod outcome;
 mod probes;
+mod retransmission;
 mod retry_probe;
 mod server;
 pub mod socket;

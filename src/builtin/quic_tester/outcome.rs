@@ -35,6 +35,19 @@ impl Outcome {
     }
 }
 
+/// The first few items of a list for a verdict's sentence, and how many more there were.
+pub fn cut(items: &[String]) -> String {
+    const SHOWN: usize = 5;
+    if items.is_empty() {
+        return "none".into();
+    }
+    let mut s = items[..items.len().min(SHOWN)].join("; ");
+    if items.len() > SHOWN {
+        s.push_str(&format!("; and {} more", items.len() - SHOWN));
+    }
+    s
+}
+
 /// Why a case could not get as far as a verdict on its property.
 #[derive(Debug, thiserror::Error)]
 pub enum CaseError {

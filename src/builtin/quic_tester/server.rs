@@ -65,7 +65,7 @@ pub async fn run(
             "as a server the tester speaks hq-interop and h3: give --alpn hq-interop,h3".into(),
         );
     }
-    let config = tls::server(cert, key, &alpn, keys).map_err(|e| e.to_string())?;
+    let config = tls::server(cert, key, &alpn, keys.clone()).map_err(|e| e.to_string())?;
     let (sock, rec) = socket::bind(addr, Misbehave::default())
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let endpoint = socket::endpoint(sock, Some(config)).map_err(|e| e.to_string())?;
@@ -77,7 +77,8 @@ pub async fn run(
     let served = accept(&endpoint, want, timeout).await;
     endpoint.close(0u32.into(), b"done");
     endpoint.wait_idle().await;
-    let wire = wire_view::client_checks(&rec);
+    let mut wire = wire_view::client_checks(&rec);
+    wire.extend(wire_view::keyed_checks(&rec, &keys));
     for case in cases {
         report(case, judge(case, &served, want));
     }

@@ -68,13 +68,19 @@ impl Recording {
     }
 
     fn push(&self, dir: Dir, peer: SocketAddr, bytes: &[u8]) {
+        self.push_at(self.start.elapsed(), dir, peer, bytes);
+    }
+
+    /// Keeps a datagram stamped `at`. A sent datagram is stamped before the send: the
+    /// peer's answer can be received (and kept, on another thread) before the sending thread
+    /// gets to keep what it sent, and order is read from the stamps.
+    fn push_at(&self, at: std::time::Duration, dir: Dir, peer: SocketAddr, bytes: &[u8]) {
         let Ok(mut log) = self.log.lock() else { return };
         if log.bytes + bytes.len() > KEEP_BYTES {
             log.dropped += 1;
             return;
         }
         log.bytes += bytes.len();
-        let at = self.start.elapsed();
         log.kept.push(Datagram {
             dir,
             at,
@@ -83,9 +89,11 @@ impl Recording {
         });
     }
 
-    /// Everything kept so far, in order.
+    /// Everything kept so far, in the order it crossed the socket.
     pub fn datagrams(&self) -> Vec<Datagram> {
-        self.log.lock().map(|l| l.kept.clone()).unwrap_or_default()
+        let mut d = self.log.lock().map(|l| l.kept.clone()).unwrap_or_default();
+        d.sort_by_key(|x| x.at);
+        d
     }
 
     /// Datagrams seen but not kept (past [`KEEP_BYTES`]).
@@ -168,10 +176,11 @@ impl AsyncUdpSocket for Observed {
     }
 
     fn try_send(&self, t: &Transmit) -> io::Result<()> {
+        let at = self.rec.start.elapsed();
         self.inner.try_send(t)?;
         let seg = t.segment_size.unwrap_or(t.contents.len()).max(1);
         for d in t.contents.chunks(seg) {
-            self.rec.push(Dir::Sent, t.destination, d);
+            self.rec.push_at(at, Dir::Sent, t.destination, d);
         }
         for _ in 0..self.misbehave.repeat {
             // Extra copies are best effort: a full socket buffer just sends fewer.

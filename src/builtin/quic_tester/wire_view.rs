@@ -357,6 +357,19 @@ fn frames_allowed(d: &[Datagram], peer_is_server: bool) -> Outcome {
     }
 }
 
+/// Rules that need the connection's own secrets: every packet of every space decoded as a
+/// capture would be, with the tester's key log.
+pub fn keyed_checks(rec: &Recording, keys: &KeyCollector) -> Vec<(&'static Case, Outcome)> {
+    let seen = super::decoded::decode(&rec.datagrams(), keys);
+    vec![
+        (
+            cases::wire("wire_header_protection"),
+            super::header_protection::judge(&seen),
+        ),
+        (cases::wire("wire_close"), super::closing::judge(&seen)),
+    ]
+}
+
 /// Server-side rules, from the client's recording of its first connection.
 pub fn server_checks(rec: &Recording) -> Vec<(&'static Case, Outcome)> {
     let d = rec.datagrams();

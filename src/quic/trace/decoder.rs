@@ -68,6 +68,12 @@ pub struct DecodedPacket {
     pub notes: Vec<String>,
     /// Version Negotiation's versions.
     pub versions: Vec<u32>,
+    /// The packet numbers its ACK frames acknowledge, as inclusive (low, high) ranges in the
+    /// packet's own number space: what a checker needs to prove the sender had read a packet.
+    pub acked: Vec<(u64, u64)>,
+    /// Its CRYPTO frames as (offset, length): retransmitted handshake data shows as ranges
+    /// that arrive twice or out of order.
+    pub crypto: Vec<(u64, u64)>,
 }
 
 impl DecodedPacket {
@@ -108,6 +114,9 @@ impl DecodedPacket {
 pub struct Decoder {
     conns: Vec<Conn>,
     by_cid: HashMap<Vec<u8>, usize>,
+    /// The lengths of the connection IDs in `by_cid`, so a short header (whose DCID length
+    /// is not on the wire) is looked up once per length, not by scanning every CID.
+    cid_lens: std::collections::BTreeSet<usize>,
     by_path: HashMap<(SocketAddr, SocketAddr), usize>,
     keylog: KeyLog,
     buf: Vec<u8>,
@@ -205,11 +214,28 @@ impl Decoder {
             if let Some(&c) = dcid.and_then(|d| self.by_cid.get(d)) {
                 return Some(c);
             }
+        } else {
+            // Several connections can share one path (a client reusing its port): the
+            // short header's DCID says which one, the path only which was last.
+            let rest = datagram.get(offset + 1..).unwrap_or_default();
+            let by_dcid = self
+                .cid_lens
+                .iter()
+                .filter(|&&n| n > 0)
+                .find_map(|&n| rest.get(..n).and_then(|d| self.by_cid.get(d)));
+            if let Some(&c) = by_dcid {
+                return Some(c);
+            }
         }
         self.by_path
             .get(&(src, dst))
             .or_else(|| self.by_path.get(&(dst, src)))
             .copied()
+    }
+
+    fn remember_cid(&mut self, cid: &[u8], c: usize) {
+        self.cid_lens.insert(cid.len());
+        self.by_cid.insert(cid.to_vec(), c);
     }
 
     fn conn_for(&mut self, src: SocketAddr, dst: SocketAddr, h: &Header<'_>) -> Option<usize> {
@@ -229,7 +255,7 @@ impl Decoder {
         }
         let c = self.conns.len();
         self.conns.push(Conn::new(src, dst, h.version, h.dcid));
-        self.by_cid.insert(h.dcid.to_vec(), c);
+        self.remember_cid(h.dcid, c);
         self.by_path.insert((src, dst), c);
         Some(c)
     }
@@ -261,6 +287,8 @@ impl Decoder {
             status: PacketStatus::Failed(format!("not QUIC: {e}")),
             notes: Vec::new(),
             versions: Vec::new(),
+            acked: Vec::new(),
+            crypto: Vec::new(),
         }
     }
 
@@ -290,10 +318,12 @@ impl Decoder {
             status: PacketStatus::NoKeys,
             notes: notes(h),
             versions: h.versions().collect(),
+            acked: Vec::new(),
+            crypto: Vec::new(),
         };
         let Some(c) = conn else { return p };
         if h.ty.is_long() && !h.scid.is_empty() && self.conns[c].add_cid(sender, h.scid) {
-            self.by_cid.insert(h.scid.to_vec(), c);
+            self.remember_cid(h.scid, c);
         }
         match h.ty {
             PacketType::VersionNegotiation | PacketType::UnknownVersion => {
@@ -368,9 +398,13 @@ impl Decoder {
             match f {
                 Ok(f) => {
                     match &f {
-                        Frame::Crypto { offset, data } if h.ty == PacketType::Initial => {
-                            conn.crypto(p.sender, *offset, data)
+                        Frame::Crypto { offset, data } => {
+                            p.crypto.push((*offset, data.len() as u64));
+                            if h.ty == PacketType::Initial {
+                                conn.crypto(p.sender, *offset, data)
+                            }
                         }
+                        Frame::Ack { .. } => p.acked.extend(f.acked_ranges()),
                         Frame::NewConnectionId { cid, .. } => new_cids.push(cid.to_vec()),
                         _ => {}
                     }
@@ -386,8 +420,8 @@ impl Decoder {
             }
         }
         for cid in new_cids {
-            if conn.add_cid(p.sender, &cid) {
-                self.by_cid.insert(cid, c);
+            if self.conns[c].add_cid(p.sender, &cid) {
+                self.remember_cid(&cid, c);
             }
         }
     }

@@ -3,15 +3,17 @@
 The server serves files from a folder over HTTP/3 (h3) and HTTP/0.9 (hq-interop), whichever
 ALPN the client offers. The client fetches one path and checks what it got: a body of
 exactly --size bytes of the pattern every panther peer serves (0: any non-empty body).
-qlog goes to --qlog-dir (one .qlog per connection, written when it ends), TLS secrets to
-SSLKEYLOGFILE. Exit codes: 0 done, 1 failed, 127 unsupported (quic-interop-runner's).
+qlog goes to --qlog-dir (one JSON-SEQ .sqlog per connection, written as it runs), TLS
+secrets to SSLKEYLOGFILE. Exit codes: 0 done, 1 failed, 127 unsupported (quic-interop-runner's).
 """
 
 import argparse
 import asyncio
+import json
 import os
 import signal
 import sys
+import time
 from urllib.parse import urlparse
 
 from aioquic.asyncio import QuicConnectionProtocol, connect, serve
@@ -19,7 +21,7 @@ from aioquic.h3.connection import H3_ALPN, H3Connection
 from aioquic.h3.events import DataReceived, HeadersReceived
 from aioquic.quic.configuration import QuicConfiguration
 from aioquic.quic.events import ProtocolNegotiated, StreamDataReceived
-from aioquic.quic.logger import QuicFileLogger
+from aioquic.quic.logger import QuicLogger, QuicLoggerTrace
 
 PATTERN = b"panther\n"
 ALPNS = {"h3": H3_ALPN, "hq-interop": ["hq-interop"]}
@@ -31,6 +33,67 @@ def pattern(n):
 
 def log(*a):
     print(*a, flush=True)
+
+
+class StreamingTrace(QuicLoggerTrace):
+    """A connection's qlog written event by event as JSON-SEQ (RFC 7464), so it grows while
+    the connection runs and nothing is left to encode when it ends. aioquic's QuicFileLogger
+    encodes a whole trace with the pure-Python json.dump when the connection ends: after a
+    10 MiB transfer that held the event loop for seconds on a loaded machine, and the next
+    connections' handshakes timed out."""
+
+    def __init__(self, *, is_client, odcid, folder):
+        super().__init__(is_client=is_client, odcid=odcid)
+        path = os.path.join(folder, odcid.hex() + ".sqlog")
+        self._fp = open(path, "w", buffering=1 << 16)
+        self._write(
+            {
+                "qlog_format": "JSON-SEQ",
+                "qlog_version": "0.3",
+                "trace": {
+                    "vantage_point": self._vantage_point,
+                    "common_fields": {"ODCID": odcid.hex()},
+                },
+            }
+        )
+
+    def log_event(self, *, category, event, data):
+        self._write(
+            {
+                "time": self.encode_time(time.time()),
+                "name": category + ":" + event,
+                "data": data,
+            }
+        )
+
+    def _write(self, record):
+        self._fp.write("\x1e" + json.dumps(record) + "\n")
+
+    def close(self):
+        self._fp.close()
+
+
+class StreamingLogger(QuicLogger):
+    """One StreamingTrace per connection, in --qlog-dir."""
+
+    def __init__(self, folder):
+        super().__init__()
+        if not os.path.isdir(folder):
+            raise ValueError(f"qlog folder '{folder}' does not exist")
+        self.folder = folder
+
+    def start_trace(self, is_client, odcid):
+        trace = StreamingTrace(is_client=is_client, odcid=odcid, folder=self.folder)
+        self._traces.append(trace)
+        return trace
+
+    def end_trace(self, trace):
+        trace.close()
+        self._traces.remove(trace)
+
+    def end_all(self):
+        for trace in list(self._traces):
+            self.end_trace(trace)
 
 
 def keylog():
@@ -100,7 +163,7 @@ async def run_server(a):
     cfg = QuicConfiguration(is_client=False, alpn_protocols=H3_ALPN + ["hq-interop"])
     cfg.load_cert_chain(a.cert, a.key)
     cfg.secrets_log_file = keylog()
-    logger = QuicFileLogger(a.qlog_dir) if a.qlog_dir else None
+    logger = StreamingLogger(a.qlog_dir) if a.qlog_dir else None
     cfg.quic_logger = logger
     ServerProtocol.root = a.root
     # Session tickets kept in memory, as aioquic's own example server does: without a store
@@ -122,10 +185,9 @@ async def run_server(a):
         loop.add_signal_handler(s, stop.set)
     await stop.wait()
     server.close()
-    # Connections still open end here, so their qlog files are written whole.
+    # Connections still open end here, so their qlog files are flushed whole.
     if logger is not None:
-        for trace in list(getattr(logger, "_traces", [])):
-            logger.end_trace(trace)
+        logger.end_all()
     log("stopped")
 
 
@@ -169,7 +231,7 @@ async def run_client(a):
         cfg.verify_mode = ssl.CERT_NONE
     cfg.secrets_log_file = keylog()
     if a.qlog_dir:
-        cfg.quic_logger = QuicFileLogger(a.qlog_dir)
+        cfg.quic_logger = StreamingLogger(a.qlog_dir)
     ClientProtocol.use_h3 = a.alpn == "h3"
     async with connect(a.host, a.port, configuration=cfg, create_protocol=ClientProtocol) as p:
         log(f"handshake done, alpn {p._quic.tls.alpn_negotiated}")
