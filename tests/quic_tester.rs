@@ -333,7 +333,7 @@ tests:
       server:
         implementation: {name: quic_tester, type: testers}
         protocol: {name: quic, role: server}
-        plugin_config: {alpn: [hq-interop], cases: [handshake], connections: 11}
+        plugin_config: {alpn: [hq-interop], cases: [handshake], connections: 11, timeout_ms: 20000}
       client:
         implementation: {name: quic_tester, type: testers}
         protocol: {name: quic, role: client, target: server}
@@ -367,6 +367,18 @@ tests:
         text.contains("connection ") && text.contains("RFC 9002 §6.2"),
         "{text}"
     );
+    // The server saw ten connections from one client port: each short header is opened with
+    // the keys of the connection its DCID names, not those of the path's latest one.
+    let hp = events
+        .iter()
+        .find(|e| {
+            e["source"] == "server"
+                && e["kind"] == "verdict"
+                && e["data"]["case"] == "wire_header_protection"
+        })
+        .expect("the server judged header protection");
+    assert_eq!(hp["data"]["not_opened"], 0, "{hp}");
+    assert!(hp["data"]["opened"].as_u64().unwrap() > 50, "{hp}");
 }
 
 /// experiments/quic_conformance.yaml: the tester against ngtcp2 and aioquic, every check
