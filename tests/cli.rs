@@ -316,6 +316,78 @@ fn validate_accepts_a_good_config_and_rejects_a_bad_one_with_a_caret() {
     assert!(stderr(&out).contains("cannot read"), "{}", stderr(&out));
 }
 
+/// A file that is not there has no line and column: every command that reads one says so in
+/// words (issue 14 #11: it was `FILE:1:1: error: cannot read: … (os error 2)`).
+#[test]
+fn a_missing_file_is_reported_without_a_position() {
+    let env = Env::new();
+    for args in [
+        &["validate", "/missing.yaml"][..],
+        &["run", "/missing.yaml"],
+        &["tutorial", "validate", "/missing.yaml"],
+    ] {
+        let out = env.run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        assert!(
+            err.starts_with("error: cannot read /missing.yaml: No such file or directory\n"),
+            "{args:?}: {err}"
+        );
+        assert!(
+            !err.contains(":1:1") && !err.contains("os error"),
+            "{args:?}: {err}"
+        );
+    }
+    // A folder is not a file, and has no position either.
+    let out = env.run(&["validate", "tests"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).starts_with("error: cannot read tests: this is a folder"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// `plugins list --kind` takes the kind names `plugin new` takes (PANTHER's `service` is an
+/// IUT), and a typo is refused with the list.
+#[test]
+fn plugins_list_takes_the_kind_names_plugin_new_takes() {
+    let env = Env::new();
+    let iut = env.run(&["plugins", "list", "--kind", "iut"]);
+    assert_eq!(iut.status.code(), Some(0), "{}", stderr(&iut));
+    for kind in ["service", "iut"] {
+        let out = env.run(&["plugins", "list", "--kind", kind]);
+        assert_eq!(out.status.code(), Some(0), "{kind}: {}", stderr(&out));
+        assert_eq!(stdout(&out), stdout(&iut), "{kind}");
+        assert!(stdout(&out).lines().any(|l| l.starts_with("ping_pong")));
+        assert!(!stdout(&out).contains("minip_tester"));
+    }
+    let out = env.run(&["plugins", "list", "--kind", "tester"]);
+    assert!(stdout(&out).lines().any(|l| l.starts_with("minip_tester")));
+    assert!(!stdout(&out).contains("ping_pong"));
+    let out = env.run(&["plugins", "list", "--kind", "servce"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("`service`") && stderr(&out).contains("`tester`"),
+        "{}",
+        stderr(&out)
+    );
+    // Every kind `plugin new --help` names is one `plugins list --kind` takes.
+    let help = stdout(&env.run(&["plugin", "new", "--help"]));
+    for kind in [
+        "service",
+        "iut",
+        "tester",
+        "network_environment",
+        "execution_environment",
+        "protocol",
+    ] {
+        assert!(help.contains(kind), "{kind} in plugin new --help");
+        let out = env.run(&["plugins", "list", "--kind", kind]);
+        assert_eq!(out.status.code(), Some(0), "{kind}: {}", stderr(&out));
+    }
+}
+
 #[test]
 fn no_fixture_makes_the_binary_panic() {
     let env = Env::new();
@@ -483,6 +555,32 @@ fn the_junit_of_a_crashed_run_marks_the_failure() {
         "{xml}"
     );
     assert!(stderr(&out).contains("did not finish"), "{}", stderr(&out));
+    // CI that only exports still goes red: 1, as `panther run` would have exited.
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let json = env.run(&[
+        "export",
+        "tests/fixtures/outputs/2026-11-25_09-00-00_crashed",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(json.status.code(), Some(1));
+    // Mermaid carries no verdict: the conversion worked, 0.
+    let mmd = env.run(&[
+        "export",
+        "tests/fixtures/outputs/2026-11-25_09-00-00_crashed",
+        "--format",
+        "mermaid",
+    ]);
+    assert_eq!(mmd.status.code(), Some(0));
+    // A run whose tests passed exports with 0.
+    let ok = env.run(&[
+        "export",
+        "tests/fixtures/outputs/2026-11-25_10-00-00_quickstart",
+        "--format",
+        "junit",
+    ]);
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+    assert!(!stdout(&ok).contains("<error") && !stdout(&ok).contains("<failure"));
 }
 
 #[test]

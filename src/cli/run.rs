@@ -54,7 +54,7 @@ pub fn run(cli: &Cli, a: &Args) -> i32 {
     let text = match read_limited(&a.file, experiment::LIMITS.max_bytes) {
         Ok(t) => t,
         Err(e) => {
-            eprint!("{}", super::report::render(&e.into_diagnostic(&file), None));
+            eprint!("{}", super::report::render_read_error(&file, &e));
             return exit::BAD_INPUT;
         }
     };
