@@ -88,8 +88,7 @@ pub fn run(a: &Args) -> i32 {
                         let text = match a.format {
                             ExportFormat::Junit => results::junit::render(&s),
                             _ => {
-                                serde_json::to_string_pretty(&s).expect("summary serializes")
-                                    + "\n"
+                                serde_json::to_string_pretty(&s).expect("summary serializes") + "\n"
                             }
                         };
                         w.write_all(text.as_bytes()).map(|()| torn)
@@ -109,11 +108,7 @@ pub fn run(a: &Args) -> i32 {
             }
             // The conversion worked; like `panther run`, 1 when a test failed or errored
             // (unfinished tests of a crashed run are errors). Mermaid carries no verdicts: 0.
-            if failed {
-                exit::TEST_FAILED
-            } else {
-                exit::OK
-            }
+            if failed { exit::TEST_FAILED } else { exit::OK }
         }
         Err(Failed::Read(e)) => {
             eprintln!("error: {}: {e}", events_path.display());

@@ -49,6 +49,10 @@ pub enum Command {
         /// Print the steps (and which are already done) without running anything.
         #[arg(long)]
         dry_run: bool,
+        /// Never let sudo ask for a password (`sudo -n`; what the workbench's `i` uses).
+        /// Without root, apt runs under sudo; stale package lists get `apt-get update` first.
+        #[arg(long)]
+        no_prompt: bool,
     },
 }
 
@@ -68,8 +72,17 @@ pub fn run(cli: &Cli, c: &Command) -> i32 {
         Command::List { kind, format } => list(&cli.registry(), *kind, *format),
         Command::Show { name, format } => show(&cli.registry(), name, *format),
         Command::Validate { dir, format } => validate(cli, dir.as_ref(), *format),
-        Command::Install { names, dry_run } => {
-            super::plugins_install::run(&cli.registry(), names, *dry_run)
+        Command::Install {
+            names,
+            dry_run,
+            no_prompt,
+        } => {
+            let prompt = if *no_prompt {
+                super::as_root::Prompt::Never
+            } else {
+                super::as_root::Prompt::Terminal
+            };
+            super::plugins_install::run(&cli.registry(), names, *dry_run, prompt)
         }
     }
 }

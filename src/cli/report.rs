@@ -57,7 +57,10 @@ pub fn render_read_error(file: &str, e: &crate::plugin::loader::ReadError) -> St
     if e.span != crate::yaml::Span::START || e.message.contains("UTF-8") {
         return render(&e.clone().into_diagnostic(file), None);
     }
-    let why = e.message.strip_prefix("cannot read: ").unwrap_or(&e.message);
+    let why = e
+        .message
+        .strip_prefix("cannot read: ")
+        .unwrap_or(&e.message);
     let why = match why.rfind(" (os error ") {
         Some(i) if why.ends_with(')') => &why[..i],
         _ => why,

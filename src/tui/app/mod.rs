@@ -14,6 +14,7 @@ use super::form::{Form, FormOutcome};
 
 pub use super::sequence_screen::SequenceScreen;
 pub use action::{Action, Effect, Pending, Unsaved};
+pub use browser::{Installing, install_plan as browser_install_plan};
 
 /// The built-in quickstart experiment, so the editor has something runnable on any machine.
 pub const QUICKSTART: &str = include_str!("../../../experiments/quickstart.yaml");
@@ -118,6 +119,8 @@ pub struct App {
     pub list_area: std::cell::Cell<Option<(u16, u16, u16, u16)>>,
     /// Install commands waiting for the user's yes (plugin name, commands).
     pub confirm_install: Option<(String, Vec<Vec<String>>)>,
+    /// The install going on, and the last lines its commands printed (its progress).
+    pub installing: Option<Installing>,
     /// Where `panther run` writes results; the runs screen lists it.
     pub outputs: PathBuf,
     /// The panther executable services' manifests call (`{{ panther }}`); None: this one.
@@ -200,6 +203,7 @@ impl App {
             finished_tests: Vec::new(),
             commands_used: Vec::new(),
             confirm_install: None,
+            installing: None,
             list_area: std::cell::Cell::new(None),
             confirm_quit: false,
             pending: None,
@@ -233,6 +237,24 @@ impl App {
     }
 
     fn update_inner(&mut self, a: Action) -> Vec<Effect> {
+        // An install's progress arrives whatever the user is doing (typing a filter too), and
+        // is no key: it leaves a pending question and the user's message alone.
+        let a = match a {
+            Action::InstallOutput {
+                plugin,
+                step,
+                steps,
+                line,
+            } => {
+                self.install_output(plugin, step, steps, line);
+                return Vec::new();
+            }
+            Action::Installed { plugin, outcome } => {
+                self.installed(&plugin, outcome);
+                return Vec::new();
+            }
+            a => a,
+        };
         // A message stays until the next key; so does a pending "quit?" question.
         if !matches!(a, Action::Resize(..)) {
             self.message = None;
@@ -274,7 +296,7 @@ impl App {
             Action::Click(col, row) => self.click(col, row),
             Action::AskInstall => self.ask_install(),
             Action::Answer(yes) => return self.answer_install(yes),
-            Action::Installed { plugin, outcome } => self.installed(&plugin, outcome),
+            Action::Installed { .. } | Action::InstallOutput { .. } => {}
             Action::EditorKey(k) => return self.experiment_key(k),
             Action::FilterChar(_) | Action::FilterBackspace | Action::FilterAccept => {}
             Action::Cancel => self.back(),

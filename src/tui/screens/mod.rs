@@ -108,6 +108,9 @@ pub fn draw(f: &mut Frame, app: &mut App) {
         f.render_widget(Paragraph::new(text), bottom);
     } else if let Some(m) = &app.message {
         bottom_text(f, a, m, fg(app, Color::Yellow));
+    } else if let Some(i) = &app.installing {
+        // An install's progress: its commands' output, never the raw terminal.
+        bottom_text(f, a, &i.status(), fg(app, Color::Cyan));
     }
 }
 
