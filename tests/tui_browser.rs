@@ -700,3 +700,104 @@ fn an_install_streams_its_output_into_the_status_line() {
     assert!(a.installing.is_none());
     assert!(!render(&mut a, 100, 30).contains("installing needs_missing ("));
 }
+
+const LONG: &str = "tests:\n  - name: long\n    network_environment: {type: localhost}\n    services:\n      server: {implementation: {name: ping_pong, type: iut}, protocol: {name: minip, role: server}}\n      tester:\n        implementation: {name: minip_tester, type: tester}\n        protocol: {name: minip, role: client, target: server}\n        plugin_config: {count: 100000, interval_ms: 10}\n    timeout: 120\n";
+
+/// A real run interrupted (SIGINT, as Ctrl-C; `x x` sends the same cancel) once its
+/// services are up: its results folder, and what `panther run` printed.
+fn record_cancelled() -> (tempfile::TempDir, std::path::PathBuf, String) {
+    use std::time::{Duration, Instant};
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("long.yaml");
+    std::fs::write(&f, LONG).unwrap();
+    let out = tmp.path().join("out");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_panther"))
+        .args(["--no-user-plugins", "run"])
+        .arg(&f)
+        .arg("--output")
+        .arg(&out)
+        .args(["--grace-ms", "300"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    let dir = loop {
+        let d = std::fs::read_dir(&out)
+            .ok()
+            .and_then(|mut r| r.next())
+            .and_then(|e| e.ok())
+            .map(|e| e.path());
+        if let Some(d) = d
+            && std::fs::read_to_string(d.join("events.jsonl"))
+                .is_ok_and(|t| t.contains("\"step\":\"running\""))
+        {
+            break d;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "the run never got going"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130));
+    let printed =
+        String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr);
+    (tmp, dir, printed)
+}
+
+/// A cancelled run is `cancelled` everywhere (issue 14 #10): the runs list, its report, the
+/// run's summary lines, the sequence view's status, and the JUnit (an error of type
+/// `cancelled`, so CI goes red), not "error" here and "inconcl." there.
+#[test]
+fn a_cancelled_run_is_cancelled_everywhere() {
+    let (_tmp, dir, printed) = record_cancelled();
+    assert!(
+        printed
+            .lines()
+            .any(|l| l.contains("long") && l.contains("cancelled")),
+        "{printed}"
+    );
+    let mut a = app();
+    a.outputs = dir.parent().unwrap().to_path_buf();
+    a.update(Action::GoTo(panther::tui::app::Screen::History));
+    assert_eq!(a.runs.len(), 1);
+    assert_eq!(a.runs[0].state(), "cancelled");
+    let screen = render(&mut a, 120, 40);
+    assert!(screen.contains("✗ cancelled long"), "{screen}");
+    assert!(screen.contains("verdict cancelled"), "{screen}");
+    assert!(
+        screen.contains("long · cancelled ✗"),
+        "the report's test row:\n{screen}"
+    );
+    assert!(
+        !screen.contains("inconcl.") && !screen.contains("│✗ error"),
+        "{screen}"
+    );
+    // The runs filter knows the word too.
+    a.update(Action::StartFilter);
+    for c in "cancel".chars() {
+        a.update(Action::FilterChar(c));
+    }
+    a.update(Action::FilterAccept);
+    assert_eq!(a.runs.len(), 1);
+    a.update(Action::OpenRun);
+    let status = &a.sequence.as_ref().unwrap().status;
+    assert!(status.starts_with("cancelled"), "{status}");
+    let junit = std::process::Command::new(env!("CARGO_BIN_EXE_panther"))
+        .arg("export")
+        .arg(&dir)
+        .args(["--format", "junit"])
+        .output()
+        .unwrap();
+    let xml = String::from_utf8_lossy(&junit.stdout);
+    assert!(xml.contains("type=\"cancelled\""), "{xml}");
+    assert!(xml.contains("<error message=\"cancelled: "), "{xml}");
+    assert_eq!(junit.status.code(), Some(1));
+}

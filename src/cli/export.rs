@@ -248,7 +248,9 @@ fn rebuild(
         duration_ms: last_t / 1000,
         verdict,
         ok: false,
-        interrupted: true,
+        // Crashed, not cancelled: its unfinished tests are errors (`interrupted` is Ctrl-C,
+        // `x x` or a signal, which write a summary).
+        interrupted: false,
         events: count,
         tests,
     })

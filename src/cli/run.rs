@@ -167,7 +167,7 @@ async fn drive(
     }
     match run.finish().await {
         Ok(s) => {
-            for t in &s.tests {
+            for (i, t) in s.tests.iter().enumerate() {
                 let exp = match t.expected {
                     Some(e) if e != crate::verdict::Verdict::Pass => format!(" (expected {e})"),
                     _ => String::new(),
@@ -176,7 +176,7 @@ async fn drive(
                 say!(
                     "{mark} {:<40} {}{exp}: {}",
                     printable(&t.name),
-                    t.verdict,
+                    s.test_outcome(i),
                     printable(&t.reason)
                 );
             }

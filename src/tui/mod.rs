@@ -272,7 +272,7 @@ fn launch(
                             .collect();
                         let line = format!(
                             "finished: {}{}",
-                            s.verdict,
+                            s.outcome(),
                             if s.ok {
                                 ", expectations met"
                             } else {

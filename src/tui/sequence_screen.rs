@@ -212,7 +212,7 @@ impl SequenceScreen {
         s.status = match crate::results::read_summary(dir) {
             Ok(sum) => format!(
                 "{}: {}",
-                sum.verdict,
+                sum.outcome(),
                 if sum.ok {
                     "expectations met"
                 } else {

@@ -104,10 +104,7 @@ impl App {
         self.runs = history::list(&self.outputs)
             .into_iter()
             .filter(|r| {
-                let verdict = r
-                    .verdict
-                    .map(|v| v.to_string())
-                    .unwrap_or("incomplete".into());
+                let verdict = r.state().to_string();
                 [r.experiment.to_lowercase(), r.when.clone(), verdict]
                     .iter()
                     .any(|s| s.contains(&f))

@@ -18,12 +18,7 @@ pub fn draw(f: &mut Frame, app: &App) {
         Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(body);
     // The verdict column as wide as its widest label here, and the time shortened when
     // the list is narrow, so 80 columns show mark, verdict, name and time whole.
-    let label_w = app
-        .runs
-        .iter()
-        .map(|r| label(r.verdict).0.len())
-        .max()
-        .unwrap_or(4);
+    let label_w = app.runs.iter().map(|r| label(r).0.len()).max().unwrap_or(4);
     let name_w = app.runs.iter().map(|r| r.experiment.chars().count()).max();
     let short =
         2 + label_w + 1 + name_w.unwrap_or(0) + 2 + 19 > left.width.saturating_sub(2) as usize;
@@ -31,7 +26,7 @@ pub fn draw(f: &mut Frame, app: &App) {
         .runs
         .iter()
         .map(|r| {
-            let (label, color) = label(r.verdict);
+            let (label, color) = label(r);
             let ok = match r.ok {
                 Some(true) => "✓",
                 Some(false) => "✗",
@@ -87,15 +82,21 @@ pub fn draw(f: &mut Frame, app: &App) {
     status_bar(f, app, foot);
 }
 
-/// A verdict's label in the list, and its colour.
-fn label(v: Option<Verdict>) -> (&'static str, Color) {
-    match v {
-        Some(Verdict::Pass) => ("pass", Color::Green),
-        Some(Verdict::Inconclusive) => ("inconcl.", Color::Yellow),
-        Some(Verdict::Fail) => ("fail", Color::Red),
-        Some(Verdict::Error) => ("error", Color::Magenta),
-        None => ("incomplete", Color::DarkGray),
-    }
+/// A run's label in the list (`PastRun::state`, the words every place uses), and its colour.
+fn label(r: &crate::results::history::PastRun) -> (&'static str, Color) {
+    let color = match r.verdict {
+        _ if r.cancelled => Color::DarkGray,
+        Some(Verdict::Pass) => Color::Green,
+        Some(Verdict::Inconclusive) => Color::Yellow,
+        Some(Verdict::Fail) => Color::Red,
+        Some(Verdict::Error) => Color::Magenta,
+        None => Color::DarkGray,
+    };
+    let text = match r.state() {
+        "inconclusive" => "inconcl.",
+        s => s,
+    };
+    (text, color)
 }
 
 /// `2026-11-25_10-00-00` as `2026-11-25 10:00:00`, or `11-25 10:00` when `short`.
