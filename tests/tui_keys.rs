@@ -806,3 +806,49 @@ fn slash_filters_the_runs_and_esc_clears_it() {
     assert_eq!(a.runs.len(), 2, "Esc clears the filter first");
     assert_eq!(a.screen, Screen::History);
 }
+
+/// Opening a recorded run while one is live parks the live one (issue 14 #10): its events
+/// still reach it, the header says a run is going on every screen, and `L` on the sequence
+/// screen brings it back.
+#[test]
+fn a_recorded_run_opened_over_a_live_one_does_not_hide_it() {
+    let mut a = app();
+    let live = panther::tui::app::SequenceScreen::new("live: mine", Default::default(), true);
+    a.sequence = Some(live);
+    a.update(Action::GoTo(Screen::History));
+    assert!(!screen(&mut a, 120, 40).contains("● run going"));
+    a.update(Action::OpenRun);
+    assert_eq!(a.screen, Screen::Sequence);
+    assert!(
+        !a.sequence.as_ref().unwrap().live,
+        "the recorded run is shown"
+    );
+    // The live run's events go to the live run, not to the recorded one.
+    let shown = a.sequence.as_ref().unwrap().timeline.events();
+    let parked = a.live_screen().unwrap();
+    assert_eq!(parked.title, "live: mine");
+    assert!(parked.live);
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains("● run going: 4 then L shows it"), "{s}");
+    assert_eq!(a.sequence.as_ref().unwrap().timeline.events(), shown);
+    // On another screen the header still says it.
+    a.update(Action::GoTo(Screen::Plugins));
+    let s = screen(&mut a, 80, 24);
+    assert!(s.lines().next().unwrap().contains("● L "), "{s}");
+    press(&mut a, c('4'));
+    press(&mut a, c('L'));
+    assert_eq!(a.sequence.as_ref().unwrap().title, "live: mine");
+    assert!(a.parked_live.is_none());
+    assert!(!screen(&mut a, 120, 40).contains("● run going"));
+    // L with nothing parked says so.
+    press(&mut a, c('L'));
+    assert!(a.message.as_deref().unwrap().contains("no live run"));
+    // Help lists the key.
+    assert!(
+        a.keymap
+            .help(Context::Sequence)
+            .iter()
+            .flat_map(|(_, b)| b)
+            .any(|b| b.what.contains("back to the live run"))
+    );
+}

@@ -274,6 +274,12 @@ pub const DEFS: &[Def] = &[
         &["x"],
         "cancel the live run (asks: x again)",
     ),
+    d(
+        Sequence,
+        "live",
+        &["L"],
+        "back to the live run (a recorded run opened over it)",
+    ),
     // The logs overlay.
     d(Logs, "down", &["j", "down"], "scroll down"),
     d(Logs, "up", &["k", "up"], "scroll up"),

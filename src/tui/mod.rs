@@ -289,6 +289,7 @@ fn launch(
                 app::SequenceScreen::new(format!("live: {name}"), Default::default(), true);
             screen.dir = Some(run_dir);
             app.sequence = Some(screen);
+            app.parked_live = None;
             app.go(app::Screen::Sequence);
             live.run = Some(LiveRun { cancel, events });
             live.done = Some(rx);
@@ -379,13 +380,13 @@ fn drain_live(app: &mut App, live: &mut Live) -> bool {
         loop {
             match r.events.try_recv() {
                 Ok(e) => {
-                    if let Some(s) = app.sequence.as_mut() {
+                    if let Some(s) = app.live_screen() {
                         s.timeline.push(&e);
                     }
                     changed = true;
                 }
                 Err(tokio::sync::broadcast::error::TryRecvError::Lagged(n)) => {
-                    if let Some(s) = app.sequence.as_mut() {
+                    if let Some(s) = app.live_screen() {
                         s.note = Some(format!("view skipped {n} events (all are in events.jsonl)"));
                     }
                 }
@@ -396,7 +397,7 @@ fn drain_live(app: &mut App, live: &mut Live) -> bool {
     if let Some(done) = live.done.as_mut()
         && let Ok((msg, tests)) = done.try_recv()
     {
-        if let Some(s) = app.sequence.as_mut() {
+        if let Some(s) = app.live_screen() {
             s.status = msg;
             s.live = false;
             s.confirm_cancel = false;

@@ -173,8 +173,7 @@ impl App {
         };
         match SequenceScreen::open(&r.dir.clone()) {
             Ok(s) => {
-                self.sequence = Some(s);
-                self.go(Screen::Sequence);
+                self.show_sequence(s);
             }
             Err(e) => self.message = Some(e),
         }

@@ -119,6 +119,8 @@ pub struct App {
     pub list_area: std::cell::Cell<Option<(u16, u16, u16, u16)>>,
     /// Install commands waiting for the user's yes (plugin name, commands).
     pub confirm_install: Option<(String, Vec<Vec<String>>)>,
+    /// A live run's sequence screen moved aside when a recorded run was opened.
+    pub parked_live: Option<SequenceScreen>,
     /// The install going on, and the last lines its commands printed (its progress).
     pub installing: Option<Installing>,
     /// Where `panther run` writes results; the runs screen lists it.
@@ -203,6 +205,7 @@ impl App {
             finished_tests: Vec::new(),
             commands_used: Vec::new(),
             confirm_install: None,
+            parked_live: None,
             installing: None,
             list_area: std::cell::Cell::new(None),
             confirm_quit: false,
@@ -316,7 +319,47 @@ impl App {
         Vec::new()
     }
 
+    /// Opens a recorded run in the sequence view. A live run shown there is parked, not
+    /// dropped: its events keep arriving, the header says so, and `L` brings it back.
+    pub fn show_sequence(&mut self, s: SequenceScreen) {
+        if let Some(old) = self.sequence.take()
+            && old.live
+        {
+            self.parked_live = Some(old);
+        }
+        self.sequence = Some(s);
+        self.go(Screen::Sequence);
+    }
+
+    /// The sequence screen of the run going on (shown, or parked behind a recorded one).
+    pub fn live_screen(&mut self) -> Option<&mut SequenceScreen> {
+        match self.parked_live.as_mut() {
+            Some(p) => Some(p),
+            None => self.sequence.as_mut(),
+        }
+    }
+
+    /// `L`: back to the live run parked behind a recorded one.
+    fn back_to_live(&mut self) {
+        match self.parked_live.take() {
+            Some(p) => {
+                self.sequence = Some(p);
+                self.go(Screen::Sequence);
+            }
+            None => self.message = Some("no live run behind this one".into()),
+        }
+    }
+
     fn sequence_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        if k.code == crossterm::event::KeyCode::Char('L')
+            && !self
+                .sequence
+                .as_ref()
+                .is_some_and(|s| s.typing_search || s.logs.is_some())
+        {
+            self.back_to_live();
+            return Vec::new();
+        }
         let rows = self.size.1;
         match self.sequence.as_mut() {
             Some(s) => s.key(k, rows),

@@ -271,6 +271,19 @@ pub fn mode(app: &App) -> &'static str {
 fn hint(app: &App) -> (String, String) {
     let k = |c: Context, a: &str| app.keymap.first(c, a);
     let help = format!("{} help", k(Context::Global, "help"));
+    // A live run hidden behind a recorded one: said first, on every screen.
+    if let Some(p) = &app.parked_live {
+        let back = k(Context::Sequence, "live");
+        let state = if p.live { "run going" } else { "run done" };
+        return (
+            format!(
+                "● {state}: {} then {back} shows it · {help}",
+                k(Context::Global, "screen-4")
+            ),
+            // 80 columns leave room for this much.
+            format!("● {back}"),
+        );
+    }
     match app.context() {
         Context::Insert => {
             let done = format!("{} when done", k(Context::Insert, "normal"));
