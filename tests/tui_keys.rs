@@ -852,3 +852,63 @@ fn a_recorded_run_opened_over_a_live_one_does_not_hide_it() {
             .any(|b| b.what.contains("back to the live run"))
     );
 }
+
+/// A tutorial does not advance on what was done before it started (issue 14 #10): a run that
+/// passed earlier does not finish "Run it"; one that finishes after does.
+#[test]
+fn a_tutorial_counts_only_what_is_done_after_it_starts() {
+    use panther::tutorial::Finished;
+    use panther::verdict::Verdict;
+    let pass = || Finished {
+        test: "minip_quickstart".into(),
+        verdict: Verdict::Pass,
+        plugins: vec!["ping_pong".into(), "minip_tester".into()],
+    };
+    let mut a = app();
+    a.tutorial_progress = None;
+    a.run_finished(vec![pass()]);
+    a.start_tutorial("first_run");
+    // On the experiment, valid: the first two steps hold now; the run was before.
+    a.update(Action::GoTo(Screen::Editor));
+    let t = a.tutorial.as_ref().unwrap();
+    assert_eq!(
+        t.step,
+        2,
+        "stops at `Run it`: {:?}",
+        t.current().map(|s| &s.title)
+    );
+    a.run_finished(vec![pass()]);
+    assert_eq!(
+        a.tutorial.as_ref().unwrap().step,
+        3,
+        "a run after the start counts"
+    );
+}
+
+/// The tutorial panel takes rows of its own above the status line: the screens are drawn
+/// above it, so the verdict banner at the bottom of a followed run stays in view.
+#[test]
+fn the_tutorial_panel_does_not_hide_the_verdict_banner() {
+    let mut a = app();
+    a.tutorial_progress = None;
+    a.command(&format!("replay {RECORDED}"));
+    press(&mut a, c('G'));
+    let before = screen(&mut a, 120, 40);
+    let banner = before
+        .lines()
+        .find(|l| l.contains("PASS"))
+        .expect("the pass banner at the bottom")
+        .to_string();
+    a.start_tutorial("first_run");
+    let with = screen(&mut a, 120, 40);
+    assert!(with.contains("tutorial: "), "{with}");
+    assert!(
+        with.lines().any(|l| l.contains("PASS")),
+        "the banner `{}` is hidden:\n{with}",
+        banner.trim()
+    );
+    // The editor's footer too stays above the panel.
+    a.update(Action::GoTo(Screen::Editor));
+    let ed = screen(&mut a, 120, 40);
+    assert!(ed.contains("i edit"), "{ed}");
+}

@@ -105,6 +105,9 @@ pub struct App {
     pub config_plugin_dirs: Vec<PathBuf>,
     /// Tests of runs launched here that finished, with their verdicts (for tutorial checks).
     pub finished_tests: Vec<crate::tutorial::Finished>,
+    /// How many finished tests and commands there were when the tutorial started: checks
+    /// look only at what came after (what was done before does not complete a step).
+    pub tutorial_since: (usize, usize),
     /// Palette commands used (for tutorial checks).
     pub commands_used: Vec<String>,
     /// `q` while a run is going asks first; set by the first press.
@@ -203,6 +206,7 @@ impl App {
             config_seen: None,
             config_plugin_dirs: Vec::new(),
             finished_tests: Vec::new(),
+            tutorial_since: (0, 0),
             commands_used: Vec::new(),
             confirm_install: None,
             parked_live: None,

@@ -24,9 +24,15 @@ pub fn draw(f: &mut Frame, app: &mut App) {
         Screen::Sequence => sequence::draw(f, app),
         Screen::Matrix => matrix::draw(f, app),
         Screen::Editor => {
-            let [head, body] = ratatui::layout::Layout::vertical([
+            // The editor's own footer is its last line: a tutorial panel goes below it.
+            let tutor = match tutor_rows(app, f.area()) {
+                0 => 0,
+                n => n + 1,
+            };
+            let [head, body, _tutor] = ratatui::layout::Layout::vertical([
                 ratatui::layout::Constraint::Length(1),
                 ratatui::layout::Constraint::Min(3),
+                ratatui::layout::Constraint::Length(tutor),
             ])
             .areas(f.area());
             tab_bar(f, app, head);
@@ -186,14 +192,26 @@ pub(crate) fn fg(app: &App, c: Color) -> Style {
 /// The frame every screen shares: the tab bar on top (drawn here), then the body and the
 /// status line, returned.
 pub(crate) fn frame(f: &mut Frame, app: &App) -> [Rect; 2] {
-    let [head, body, foot] = ratatui::layout::Layout::vertical([
+    let [head, body, _tutor, foot] = ratatui::layout::Layout::vertical([
         ratatui::layout::Constraint::Length(1),
         ratatui::layout::Constraint::Min(3),
+        ratatui::layout::Constraint::Length(tutor_rows(app, f.area())),
         ratatui::layout::Constraint::Length(1),
     ])
     .areas(f.area());
     tab_bar(f, app, head);
     [body, foot]
+}
+
+/// Rows the tutorial panel takes above the status line: the screens are drawn above it, so
+/// it hides nothing (a verdict banner at the bottom of a followed run stays in view). 0
+/// without a tutorial, or on a screen too small to spare them (the panel then overlays).
+pub(crate) fn tutor_rows(app: &App, area: Rect) -> u16 {
+    if app.tutorial.is_some() && area.height >= 14 {
+        tutor::PANEL_ROWS
+    } else {
+        0
+    }
 }
 
 /// "panther [1 plugins] 2 runs …" with the current screen marked, the mode, and a hint
