@@ -603,3 +603,33 @@ fn a_plugin_dir_that_is_not_there_is_refused_by_every_command() {
         );
     }
 }
+
+/// `tutorial validate` refuses a `screen:` check naming no screen, at its line and column, with
+/// the names it takes (issue 14 #12); every screen of the workbench is one (`matrix` too).
+#[test]
+fn tutorial_validate_refuses_an_unknown_screen_at_its_position() {
+    let env = Env::new();
+    let dir = env.home.path();
+    let bad = dir.join("bad.yaml");
+    std::fs::write(
+        &bad,
+        "name: mine\ntitle: Mine\nsummary: s\nsteps:\n  - title: Go\n    text: go there\n    check: {screen: nowhere}\n",
+    )
+    .unwrap();
+    let out = env.run(&["tutorial", "validate", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("bad.yaml:7:12: error: `nowhere` is not a screen or an overlay"),
+        "{err}"
+    );
+    assert!(err.contains("expected: one of plugins, runs"), "{err}");
+    let good = dir.join("good.yaml");
+    std::fs::write(
+        &good,
+        "name: mine\ntitle: Mine\nsummary: s\nsteps:\n  - title: Go\n    text: go there\n    check: {screen: matrix}\n",
+    )
+    .unwrap();
+    let out = env.run(&["tutorial", "validate", good.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
