@@ -355,14 +355,23 @@ fn a_recorded_run_opens_in_the_sequence_view() {
         "{only_tester}"
     );
     a.update(key('F'));
-    // m writes the Mermaid diagram next to the events.
-    std::fs::remove_file(dir.join("sequence.mmd")).unwrap();
+    // m writes the Mermaid diagram beside the run's own, which it leaves alone, and says
+    // where (issue 14 #12: it overwrote sequence.mmd).
+    let own = dir.join("sequence.mmd");
+    std::fs::write(&own, "the run's own diagram").unwrap();
     a.update(key('m'));
+    assert_eq!(
+        std::fs::read_to_string(&own).unwrap(),
+        "the run's own diagram"
+    );
+    let view = dir.join("sequence-view.mmd");
     assert!(
-        std::fs::read_to_string(dir.join("sequence.mmd"))
+        std::fs::read_to_string(&view)
             .unwrap()
             .starts_with("sequenceDiagram")
     );
+    let note = a.sequence.as_ref().unwrap().note.clone().unwrap();
+    assert!(note.contains("sequence-view.mmd"), "{note}");
 }
 
 #[test]

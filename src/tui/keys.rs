@@ -266,7 +266,7 @@ pub const DEFS: &[Def] = &[
         Sequence,
         "mermaid",
         &["m"],
-        "write the Mermaid diagram to the results folder",
+        "write the Mermaid diagram (sequence-view.mmd)",
     ),
     d(
         Sequence,

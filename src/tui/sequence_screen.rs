@@ -232,6 +232,9 @@ impl SequenceScreen {
     }
 }
 
+/// What `m` writes, beside the run's own `sequence.mmd`.
+pub const VIEW_MERMAID: &str = "sequence-view.mmd";
+
 impl SequenceScreen {
     /// A key on the sequence screen (the canonical keys of the sequence and logs contexts,
     /// or what is typed into the search line); `rows` is the screen's height.
@@ -514,11 +517,13 @@ impl SequenceScreen {
     }
 
     /// m: writes the run's Mermaid sequence diagram next to its events.
+    /// m: the Mermaid diagram, written beside the run's own `sequence.mmd` (which the run
+    /// wrote and is never overwritten) as `sequence-view.mmd`; the note says where.
     fn write_mermaid(&self) -> String {
         let Some(dir) = &self.dir else {
             return "this view has no results folder".into();
         };
-        let out = dir.join(crate::results::SEQUENCE);
+        let out = dir.join(VIEW_MERMAID);
         let events = dir.join(crate::events::store::FILE_NAME);
         match crate::results::mermaid::write_file(&events, &out) {
             Ok(_) => format!("wrote {}", out.display()),
