@@ -810,3 +810,22 @@ fn a_cancelled_run_is_cancelled_everywhere() {
     assert!(xml.contains("<error message=\"cancelled: "), "{xml}");
     assert_eq!(junit.status.code(), Some(1));
 }
+
+/// An unavailable plugin's install recipe is said once (issue 14 #12: in the reason and again
+/// as the commands).
+#[test]
+fn the_install_command_is_printed_once() {
+    let mut a = missing_plugin_app();
+    select(&mut a, "needs_missing");
+    let s = render(&mut a, 120, 40);
+    assert_eq!(
+        s.matches("apt-get install").count(),
+        1,
+        "the recipe once:\n{s}"
+    );
+    assert!(s.contains("unavailable: "), "{s}");
+    assert!(
+        s.contains("install: apt-get install -y --no-install-recommends"),
+        "{s}"
+    );
+}
