@@ -912,3 +912,14 @@ fn the_tutorial_panel_does_not_hide_the_verdict_banner() {
     let ed = screen(&mut a, 120, 40);
     assert!(ed.contains("i edit"), "{ed}");
 }
+
+/// An orchestrator note runs on over the lanes when its row has room (issue 14 #12: it was
+/// cut at the orchestrator column, about 20 characters).
+#[test]
+fn orchestrator_notes_use_the_rooms_width() {
+    let mut a = app();
+    a.command(&format!("replay {RECORDED}"));
+    let s = screen(&mut a, 80, 24);
+    assert!(s.contains("test minip_quickstart starting"), "{s}");
+    assert!(s.contains("network environment localhost up"), "{s}");
+}

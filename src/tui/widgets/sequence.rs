@@ -565,7 +565,11 @@ fn draw_row(
                     }
                 }
                 None if orch_w > 0 => {
-                    put_clipped(buf, lanes_x - orch_w, y, text, orch_w - 1, st.orchestrator);
+                    // The row is the note's alone: it runs on over the lanes to the right
+                    // edge instead of stopping at the orchestrator column (about 20 columns).
+                    let left = lanes_x - orch_w;
+                    let max = right.saturating_sub(left).saturating_sub(1);
+                    put_clipped(buf, left, y, text, max, st.orchestrator);
                 }
                 None => {}
             }
