@@ -923,3 +923,22 @@ fn orchestrator_notes_use_the_rooms_width() {
     assert!(s.contains("test minip_quickstart starting"), "{s}");
     assert!(s.contains("network environment localhost up"), "{s}");
 }
+
+/// A search that matches text drawn cut behind `…` reveals it (issue 14 #12): the selected
+/// row's whole text goes to the status line.
+#[test]
+fn a_match_hidden_behind_an_ellipsis_is_revealed() {
+    let mut a = app();
+    a.command(&format!("replay {RECORDED}"));
+    let before = screen(&mut a, 80, 24);
+    assert!(
+        before.contains("started, pid 11…") && !before.contains("pid 11856"),
+        "the pid is cut at 80 columns:\n{before}"
+    );
+    press(&mut a, c('/'));
+    typed(&mut a, "11856");
+    press(&mut a, k(KeyCode::Enter));
+    let s = screen(&mut a, 80, 24);
+    let last = s.lines().rev().find(|l| !l.trim().is_empty()).unwrap();
+    assert!(last.contains("match: started, pid 11856"), "{s}");
+}

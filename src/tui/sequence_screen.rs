@@ -351,6 +351,14 @@ impl SequenceScreen {
         self.state.follow = false;
         if found.is_none() {
             self.note = Some(format!("no match for “{pattern}”"));
+            return;
+        }
+        // The row may be drawn cut (`started, pid 11…`) with the match in the cut part: its
+        // whole text is shown in the status line, so what matched is always visible.
+        if let Some(crate::events::timeline::DisplayRow::Row { row, .. }) =
+            self.state.selected_row(&self.timeline)
+        {
+            self.note = Some(format!("match: {}", row.text()));
         }
     }
 
