@@ -537,6 +537,11 @@ fn a_theme_typo_keeps_the_current_theme() {
             .unwrap()
             .contains("keeping theme okabe-ito")
     );
+    // …and says which themes there are.
+    let m = a.message.clone().unwrap();
+    for t in ["dark", "light", "high-contrast", "catppuccin-mocha"] {
+        assert!(m.contains(t), "{t} in: {m}");
+    }
 }
 
 #[test]

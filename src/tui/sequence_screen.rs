@@ -524,7 +524,6 @@ impl SequenceScreen {
         }
     }
 
-    /// m: writes the run's Mermaid sequence diagram next to its events.
     /// m: the Mermaid diagram, written beside the run's own `sequence.mmd` (which the run
     /// wrote and is never overwritten) as `sequence-view.mmd`; the note says where.
     fn write_mermaid(&self) -> String {
