@@ -947,3 +947,23 @@ fn a_match_hidden_behind_an_ellipsis_is_revealed() {
     let last = s.lines().rev().find(|l| !l.trim().is_empty()).unwrap();
     assert!(last.contains("match: started, pid 11856"), "{s}");
 }
+
+/// A status message expires after `MESSAGE_TTL` without a key (issue 14 #12: they went
+/// stale); one shown since is kept its full time.
+#[test]
+fn status_messages_expire() {
+    use panther::tui::app::MESSAGE_TTL;
+    use std::time::{Duration, Instant};
+    let mut a = app();
+    a.update(Action::Say("hello there".into()));
+    let t0 = Instant::now();
+    assert!(!a.expire_message(t0 + Duration::from_secs(1)));
+    assert!(screen(&mut a, 80, 24).contains("hello there"));
+    assert!(a.expire_message(t0 + MESSAGE_TTL + Duration::from_secs(1)));
+    assert_eq!(a.message, None);
+    assert!(!screen(&mut a, 80, 24).contains("hello there"));
+    // A new message starts its own time.
+    a.update(Action::Say("second".into()));
+    assert!(!a.expire_message(Instant::now() + Duration::from_secs(2)));
+    assert_eq!(a.message.as_deref(), Some("second"));
+}

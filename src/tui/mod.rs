@@ -578,6 +578,9 @@ fn event_loop(
         if app.tutorial.is_some() && last_draw.elapsed() >= Duration::from_secs(1) {
             dirty = true;
         }
+        if app.expire_message(std::time::Instant::now()) {
+            dirty = true;
+        }
         while let Ok(a) = installs_rx.try_recv() {
             app.update(a);
             dirty = true;

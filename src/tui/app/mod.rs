@@ -67,6 +67,9 @@ impl Screen {
     }
 }
 
+/// How long a status message stays without a key.
+pub const MESSAGE_TTL: std::time::Duration = std::time::Duration::from_secs(10);
+
 pub struct App {
     pub screen: Screen,
     pub reg: Registry,
@@ -79,6 +82,8 @@ pub struct App {
     pub matrix: Option<super::matrix_screen::MatrixScreen>,
     /// A one-line message for the user (errors opening things).
     pub message: Option<String>,
+    /// The message shown and since when ([`App::expire_message`]).
+    pub message_stamp: Option<(String, std::time::Instant)>,
     /// The command palette's line while it is open.
     pub palette: Option<String>,
     pub keymap: Keymap,
@@ -192,6 +197,7 @@ impl App {
             sequence: None,
             matrix: None,
             message: None,
+            message_stamp: None,
             palette: None,
             keymap: Keymap::default_keys(),
             theme: super::theme::Theme::default_theme(),
@@ -240,7 +246,32 @@ impl App {
     pub fn update(&mut self, a: Action) -> Vec<Effect> {
         let effects = self.update_inner(a);
         self.tutorial_tick();
+        self.stamp_message(std::time::Instant::now());
         effects
+    }
+
+    /// Notes when the status message changed, so it can expire.
+    fn stamp_message(&mut self, now: std::time::Instant) {
+        if self.message.as_ref() != self.message_stamp.as_ref().map(|(m, _)| m) {
+            self.message_stamp = self.message.clone().map(|m| (m, now));
+        }
+    }
+
+    /// Drops a status message shown for [`MESSAGE_TTL`] (a key drops it sooner), so what the
+    /// status line says is never stale; a pending question stays. True when one expired.
+    pub fn expire_message(&mut self, now: std::time::Instant) -> bool {
+        match &self.message_stamp {
+            Some((m, at))
+                if now.duration_since(*at) >= MESSAGE_TTL
+                    && self.message.as_ref() == Some(m)
+                    && self.question().is_none() =>
+            {
+                self.message = None;
+                self.message_stamp = None;
+                true
+            }
+            _ => false,
+        }
     }
 
     fn update_inner(&mut self, a: Action) -> Vec<Effect> {
