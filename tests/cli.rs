@@ -633,3 +633,58 @@ fn tutorial_validate_refuses_an_unknown_screen_at_its_position() {
     let out = env.run(&["tutorial", "validate", good.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+/// A scaffolded tester run against a real server passes with a real check, not with
+/// "0 checks passed" (issue 14 #12): its verdict record names the property it checked.
+#[test]
+fn a_scaffolded_tester_passes_with_a_real_check() {
+    let env = Env::new();
+    let plugins = env.home.path().join("plugins");
+    let out = env.run(&[
+        "plugin",
+        "new",
+        "tester",
+        "my_tester",
+        "--dir",
+        plugins.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let exp = env.home.path().join("exp.yaml");
+    std::fs::write(
+        &exp,
+        "tests:\n  - name: mine\n    network_environment: {type: localhost}\n    services:\n      server: {implementation: {name: ping_pong, type: iut}, protocol: {name: minip, role: server}}\n      tester:\n        implementation: {name: my_tester, type: tester}\n        protocol: {name: minip, role: client, target: server}\n        plugin_config: {count: 3}\n    timeout: 30\n",
+    )
+    .unwrap();
+    let results = env.home.path().join("out");
+    let out = env.run(&[
+        "--no-user-plugins",
+        "--plugin-dir",
+        plugins.to_str().unwrap(),
+        "run",
+        exp.to_str().unwrap(),
+        "--output",
+        results.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let s: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let t = &s["tests"][0];
+    assert_eq!(t["verdict"], "pass");
+    let reason = t["reason"].as_str().unwrap();
+    assert!(!reason.contains("0 checks"), "{reason}");
+    let checks: Vec<&Value> = t["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|svc| svc["checks"].as_array().into_iter().flatten())
+        .collect();
+    assert_eq!(checks.len(), 1, "{t}");
+    assert_eq!(checks[0]["property"], "answers_every_request");
+    assert_eq!(checks[0]["verdict"], "pass");
+    assert!(
+        checks[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("3/3 requests answered")
+    );
+}
