@@ -688,3 +688,41 @@ fn a_scaffolded_tester_passes_with_a_real_check() {
             .contains("3/3 requests answered")
     );
 }
+
+/// `plugins install --dry-run` shows the apt commands as they will run here: under sudo when
+/// not root, after `apt-get update` when the package lists are missing or stale (the same
+/// plan the workbench's `i` shows).
+#[test]
+fn plugins_install_dry_run_shows_sudo_and_the_list_update() {
+    use panther::cli::as_root;
+    let env = Env::new();
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/plugins");
+    let out = env.run(&[
+        "--no-user-plugins",
+        "--plugin-dir",
+        fixtures,
+        "plugins",
+        "install",
+        "needs_missing",
+        "--dry-run",
+        "--no-prompt",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    let who = as_root::Privilege::here();
+    let sudo = if who.root { "" } else { "sudo -n " };
+    let install = format!(
+        "needs_missing: would run: {sudo}apt-get install -y --no-install-recommends panther-test-missing-package"
+    );
+    assert!(text.contains(&install), "{text}");
+    let fresh =
+        as_root::apt_lists_fresh(Path::new(as_root::APT_LISTS), std::time::SystemTime::now());
+    let update = format!("needs_missing: would run: {sudo}apt-get update");
+    assert_eq!(text.contains(&update), !fresh, "{text}");
+    if !fresh {
+        assert!(
+            text.find(&update) < text.find(&install),
+            "update first:\n{text}"
+        );
+    }
+}
