@@ -37,7 +37,8 @@ pub fn draw(f: &mut Frame, app: &App) {
             // narrow list cuts the time, not the name.
             ListItem::new(Line::from(vec![
                 Span::styled(format!("{ok} {label:<label_w$} "), fg(app, color)),
-                Span::raw(r.experiment.clone()),
+                // Padded, so the times line up in a column.
+                Span::raw(format!("{:<w$}", r.experiment, w = name_w.unwrap_or(0))),
                 Span::styled(
                     format!("  {}", when(&r.when, short)),
                     fg(app, Color::DarkGray),
