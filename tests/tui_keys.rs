@@ -967,3 +967,43 @@ fn status_messages_expire() {
     assert!(!a.expire_message(Instant::now() + Duration::from_secs(2)));
     assert_eq!(a.message.as_deref(), Some("second"));
 }
+
+/// A left click on a row of the sequence view selects it (issue 14 #12), through the real
+/// mouse mapping; a click outside the rows changes nothing.
+#[test]
+fn a_click_selects_the_sequence_row_under_it() {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let click = |a: &mut App, col: u16, row: u16| {
+        let m = MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column: col,
+            row,
+            modifiers: KeyModifiers::NONE,
+        };
+        if let Some(act) = keymap::mouse(m, a) {
+            a.update(act);
+        }
+    };
+    let mut a = app();
+    a.command(&format!("replay {RECORDED}"));
+    let s = screen(&mut a, 120, 40);
+    let (y, line) = s
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains("PING seq=3 len"))
+        .expect("a PING row");
+    let x = line.chars().position(|c| c == 'P').unwrap() as u16;
+    click(&mut a, x, y as u16);
+    let selected = |a: &App| {
+        let seq = a.sequence.as_ref().unwrap();
+        match seq.state.selected_row(&seq.timeline) {
+            Some(panther::events::timeline::DisplayRow::Row { row, .. }) => row.text().to_string(),
+            other => format!("{other:?}"),
+        }
+    };
+    assert!(selected(&a).starts_with("PING seq=3"), "{}", selected(&a));
+    assert!(!a.sequence.as_ref().unwrap().state.follow);
+    // The header line is no row: the selection stays.
+    click(&mut a, x, 1);
+    assert!(selected(&a).starts_with("PING seq=3"));
+}

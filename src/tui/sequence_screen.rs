@@ -409,6 +409,18 @@ impl SequenceScreen {
         }
     }
 
+    /// A left click: selects the row under it (no longer following); the detail pane, when
+    /// open, shows that row.
+    pub fn click(&mut self, col: u16, row: u16) {
+        if self.logs.is_some() || self.typing_search {
+            return;
+        }
+        if let Some(d) = self.state.row_at(col, row) {
+            self.state.select(d);
+            self.state.follow = false;
+        }
+    }
+
     /// x on a live run: the first asks, a second straight after cancels.
     fn cancel_key(&mut self, confirming: bool) -> Vec<Effect> {
         if confirming {

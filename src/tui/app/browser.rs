@@ -139,6 +139,12 @@ impl App {
     /// Selects the list row under a click (bordered list: rows start one line in; the list
     /// scrolls so the selection is visible, as ratatui's `List` does from offset 0).
     pub(super) fn click(&mut self, col: u16, row: u16) {
+        if self.screen == Screen::Sequence {
+            if let Some(s) = self.sequence.as_mut() {
+                s.click(col, row);
+            }
+            return;
+        }
         let Some((x, y, w, h)) = self.list_area.get() else {
             return;
         };
