@@ -316,6 +316,78 @@ fn validate_accepts_a_good_config_and_rejects_a_bad_one_with_a_caret() {
     assert!(stderr(&out).contains("cannot read"), "{}", stderr(&out));
 }
 
+/// A file that is not there has no line and column: every command that reads one says so in
+/// words (issue 14 #11: it was `FILE:1:1: error: cannot read: … (os error 2)`).
+#[test]
+fn a_missing_file_is_reported_without_a_position() {
+    let env = Env::new();
+    for args in [
+        &["validate", "/missing.yaml"][..],
+        &["run", "/missing.yaml"],
+        &["tutorial", "validate", "/missing.yaml"],
+    ] {
+        let out = env.run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        assert!(
+            err.starts_with("error: cannot read /missing.yaml: No such file or directory\n"),
+            "{args:?}: {err}"
+        );
+        assert!(
+            !err.contains(":1:1") && !err.contains("os error"),
+            "{args:?}: {err}"
+        );
+    }
+    // A folder is not a file, and has no position either.
+    let out = env.run(&["validate", "tests"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).starts_with("error: cannot read tests: this is a folder"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// `plugins list --kind` takes the kind names `plugin new` takes (PANTHER's `service` is an
+/// IUT), and a typo is refused with the list.
+#[test]
+fn plugins_list_takes_the_kind_names_plugin_new_takes() {
+    let env = Env::new();
+    let iut = env.run(&["plugins", "list", "--kind", "iut"]);
+    assert_eq!(iut.status.code(), Some(0), "{}", stderr(&iut));
+    for kind in ["service", "iut"] {
+        let out = env.run(&["plugins", "list", "--kind", kind]);
+        assert_eq!(out.status.code(), Some(0), "{kind}: {}", stderr(&out));
+        assert_eq!(stdout(&out), stdout(&iut), "{kind}");
+        assert!(stdout(&out).lines().any(|l| l.starts_with("ping_pong")));
+        assert!(!stdout(&out).contains("minip_tester"));
+    }
+    let out = env.run(&["plugins", "list", "--kind", "tester"]);
+    assert!(stdout(&out).lines().any(|l| l.starts_with("minip_tester")));
+    assert!(!stdout(&out).contains("ping_pong"));
+    let out = env.run(&["plugins", "list", "--kind", "servce"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("`service`") && stderr(&out).contains("`tester`"),
+        "{}",
+        stderr(&out)
+    );
+    // Every kind `plugin new --help` names is one `plugins list --kind` takes.
+    let help = stdout(&env.run(&["plugin", "new", "--help"]));
+    for kind in [
+        "service",
+        "iut",
+        "tester",
+        "network_environment",
+        "execution_environment",
+        "protocol",
+    ] {
+        assert!(help.contains(kind), "{kind} in plugin new --help");
+        let out = env.run(&["plugins", "list", "--kind", kind]);
+        assert_eq!(out.status.code(), Some(0), "{kind}: {}", stderr(&out));
+    }
+}
+
 #[test]
 fn no_fixture_makes_the_binary_panic() {
     let env = Env::new();
@@ -483,6 +555,32 @@ fn the_junit_of_a_crashed_run_marks_the_failure() {
         "{xml}"
     );
     assert!(stderr(&out).contains("did not finish"), "{}", stderr(&out));
+    // CI that only exports still goes red: 1, as `panther run` would have exited.
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let json = env.run(&[
+        "export",
+        "tests/fixtures/outputs/2026-11-25_09-00-00_crashed",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(json.status.code(), Some(1));
+    // Mermaid carries no verdict: the conversion worked, 0.
+    let mmd = env.run(&[
+        "export",
+        "tests/fixtures/outputs/2026-11-25_09-00-00_crashed",
+        "--format",
+        "mermaid",
+    ]);
+    assert_eq!(mmd.status.code(), Some(0));
+    // A run whose tests passed exports with 0.
+    let ok = env.run(&[
+        "export",
+        "tests/fixtures/outputs/2026-11-25_10-00-00_quickstart",
+        "--format",
+        "junit",
+    ]);
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+    assert!(!stdout(&ok).contains("<error") && !stdout(&ok).contains("<failure"));
 }
 
 #[test]
@@ -502,6 +600,129 @@ fn a_plugin_dir_that_is_not_there_is_refused_by_every_command() {
             String::from_utf8_lossy(&out.stderr)
                 .contains("--plugin-dir /nonexistent/plugins: no such folder"),
             "{args:?}"
+        );
+    }
+}
+
+/// `tutorial validate` refuses a `screen:` check naming no screen, at its line and column, with
+/// the names it takes (issue 14 #12); every screen of the workbench is one (`matrix` too).
+#[test]
+fn tutorial_validate_refuses_an_unknown_screen_at_its_position() {
+    let env = Env::new();
+    let dir = env.home.path();
+    let bad = dir.join("bad.yaml");
+    std::fs::write(
+        &bad,
+        "name: mine\ntitle: Mine\nsummary: s\nsteps:\n  - title: Go\n    text: go there\n    check: {screen: nowhere}\n",
+    )
+    .unwrap();
+    let out = env.run(&["tutorial", "validate", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("bad.yaml:7:12: error: `nowhere` is not a screen or an overlay"),
+        "{err}"
+    );
+    assert!(err.contains("expected: one of plugins, runs"), "{err}");
+    let good = dir.join("good.yaml");
+    std::fs::write(
+        &good,
+        "name: mine\ntitle: Mine\nsummary: s\nsteps:\n  - title: Go\n    text: go there\n    check: {screen: matrix}\n",
+    )
+    .unwrap();
+    let out = env.run(&["tutorial", "validate", good.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+/// A scaffolded tester run against a real server passes with a real check, not with
+/// "0 checks passed" (issue 14 #12): its verdict record names the property it checked.
+#[test]
+fn a_scaffolded_tester_passes_with_a_real_check() {
+    let env = Env::new();
+    let plugins = env.home.path().join("plugins");
+    let out = env.run(&[
+        "plugin",
+        "new",
+        "tester",
+        "my_tester",
+        "--dir",
+        plugins.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let exp = env.home.path().join("exp.yaml");
+    std::fs::write(
+        &exp,
+        "tests:\n  - name: mine\n    network_environment: {type: localhost}\n    services:\n      server: {implementation: {name: ping_pong, type: iut}, protocol: {name: minip, role: server}}\n      tester:\n        implementation: {name: my_tester, type: tester}\n        protocol: {name: minip, role: client, target: server}\n        plugin_config: {count: 3}\n    timeout: 30\n",
+    )
+    .unwrap();
+    let results = env.home.path().join("out");
+    let out = env.run(&[
+        "--no-user-plugins",
+        "--plugin-dir",
+        plugins.to_str().unwrap(),
+        "run",
+        exp.to_str().unwrap(),
+        "--output",
+        results.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let s: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let t = &s["tests"][0];
+    assert_eq!(t["verdict"], "pass");
+    let reason = t["reason"].as_str().unwrap();
+    assert!(!reason.contains("0 checks"), "{reason}");
+    let checks: Vec<&Value> = t["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|svc| svc["checks"].as_array().into_iter().flatten())
+        .collect();
+    assert_eq!(checks.len(), 1, "{t}");
+    assert_eq!(checks[0]["property"], "answers_every_request");
+    assert_eq!(checks[0]["verdict"], "pass");
+    assert!(
+        checks[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("3/3 requests answered")
+    );
+}
+
+/// `plugins install --dry-run` shows the apt commands as they will run here: under sudo when
+/// not root, after `apt-get update` when the package lists are missing or stale (the same
+/// plan the workbench's `i` shows).
+#[test]
+fn plugins_install_dry_run_shows_sudo_and_the_list_update() {
+    use panther::cli::as_root;
+    let env = Env::new();
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/plugins");
+    let out = env.run(&[
+        "--no-user-plugins",
+        "--plugin-dir",
+        fixtures,
+        "plugins",
+        "install",
+        "needs_missing",
+        "--dry-run",
+        "--no-prompt",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    let who = as_root::Privilege::here();
+    let sudo = if who.root { "" } else { "sudo -n " };
+    let install = format!(
+        "needs_missing: would run: {sudo}apt-get install -y --no-install-recommends panther-test-missing-package"
+    );
+    assert!(text.contains(&install), "{text}");
+    let fresh =
+        as_root::apt_lists_fresh(Path::new(as_root::APT_LISTS), std::time::SystemTime::now());
+    let update = format!("needs_missing: would run: {sudo}apt-get update");
+    assert_eq!(text.contains(&update), !fresh, "{text}");
+    if !fresh {
+        assert!(
+            text.find(&update) < text.find(&install),
+            "update first:\n{text}"
         );
     }
 }

@@ -355,14 +355,23 @@ fn a_recorded_run_opens_in_the_sequence_view() {
         "{only_tester}"
     );
     a.update(key('F'));
-    // m writes the Mermaid diagram next to the events.
-    std::fs::remove_file(dir.join("sequence.mmd")).unwrap();
+    // m writes the Mermaid diagram beside the run's own, which it leaves alone, and says
+    // where (issue 14 #12: it overwrote sequence.mmd).
+    let own = dir.join("sequence.mmd");
+    std::fs::write(&own, "the run's own diagram").unwrap();
     a.update(key('m'));
+    assert_eq!(
+        std::fs::read_to_string(&own).unwrap(),
+        "the run's own diagram"
+    );
+    let view = dir.join("sequence-view.mmd");
     assert!(
-        std::fs::read_to_string(dir.join("sequence.mmd"))
+        std::fs::read_to_string(&view)
             .unwrap()
             .starts_with("sequenceDiagram")
     );
+    let note = a.sequence.as_ref().unwrap().note.clone().unwrap();
+    assert!(note.contains("sequence-view.mmd"), "{note}");
 }
 
 #[test]
@@ -436,10 +445,13 @@ fn installing_a_plugin_shows_the_commands_and_asks_first() {
     match a.update(Action::Answer(true)).as_slice() {
         [Effect::Install { plugin, commands }] => {
             assert_eq!(plugin, "needs_missing");
-            assert_eq!(commands[0][0], "apt-get");
+            // apt-get (after `apt-get update` when this machine's lists are stale).
+            let last = commands.last().unwrap();
+            assert!(last.contains(&"apt-get".to_string()), "{commands:?}");
         }
         other => panic!("{other:?}"),
     }
+    assert!(a.installing.is_some(), "the install's progress is shown");
     a.update(Action::Installed {
         plugin: "needs_missing".into(),
         outcome: Err("no such package".into()),
@@ -579,4 +591,241 @@ fn the_tutorial_panel_and_the_picker() {
     a.update(Action::GoTo(panther::tui::app::Screen::Editor));
     a.command("tutor");
     insta::assert_snapshot!("tutor_picker_80x24", render(&mut a, 80, 24));
+}
+
+fn missing_plugin_app() -> App {
+    let reg = Registry::load(&LoadOptions {
+        bundled: true,
+        user: false,
+        dirs: vec![concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/plugins").into()],
+        availability: true,
+    });
+    App::new(&reg, false)
+}
+
+/// `i` without root: apt under `sudo -n` (an argv; -n, since sudo cannot ask for a password
+/// over the workbench), `apt-get update` first when the lists are stale; without sudo, a
+/// clear refusal (issue 14 #10).
+#[test]
+fn install_uses_sudo_without_root_and_updates_stale_lists_first() {
+    use panther::cli::as_root::Privilege;
+    use panther::tui::app::browser_install_plan as plan;
+    let mut a = missing_plugin_app();
+    select(&mut a, "needs_missing");
+    let p = a.selected_plugin().unwrap().clone();
+    let pkg = "panther-test-missing-package";
+    let user = Privilege {
+        root: false,
+        sudo: true,
+    };
+    let cmds = plan(&p, user, false).unwrap();
+    assert_eq!(cmds[0], ["sudo", "-n", "apt-get", "update"]);
+    assert_eq!(
+        cmds[1],
+        [
+            "sudo",
+            "-n",
+            "apt-get",
+            "install",
+            "-y",
+            "--no-install-recommends",
+            pkg
+        ]
+    );
+    let root = Privilege {
+        root: true,
+        sudo: false,
+    };
+    assert_eq!(
+        plan(&p, root, true).unwrap(),
+        [vec![
+            "apt-get",
+            "install",
+            "-y",
+            "--no-install-recommends",
+            pkg
+        ]]
+    );
+    let bare = Privilege {
+        root: false,
+        sudo: false,
+    };
+    let e = plan(&p, bare, true).unwrap_err();
+    assert!(e.contains("needs root and sudo is not installed"), "{e}");
+}
+
+/// The install's commands are real processes whose lines stream into the status line as they
+/// come (never the raw terminal); a failing command ends the install with its last line.
+#[test]
+fn an_install_streams_its_output_into_the_status_line() {
+    let mut a = missing_plugin_app();
+    select(&mut a, "needs_missing");
+    a.update(Action::AskInstall);
+    a.update(Action::Answer(true));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let cmds = vec![
+        vec![
+            "printf".to_string(),
+            "fetching 1 of 2\\nunpacking thing\\n".to_string(),
+        ],
+        vec!["ls".to_string(), "/no/such/dir/for/install".to_string()],
+    ];
+    panther::tui::spawn_install("needs_missing".into(), cmds, &tx)
+        .join()
+        .unwrap();
+    drop(tx);
+    let actions: Vec<Action> = rx.iter().collect();
+    let mut shown = Vec::new();
+    for act in actions {
+        let end = matches!(act, Action::Installed { .. });
+        if !end {
+            a.update(act);
+            shown.push(render(&mut a, 100, 30));
+        } else {
+            a.update(act);
+        }
+    }
+    assert!(
+        shown
+            .iter()
+            .any(|s| s.contains("installing needs_missing (1/2): fetching 1 of 2")),
+        "{}",
+        shown.join("\n")
+    );
+    assert!(
+        shown
+            .iter()
+            .any(|s| s.contains("installing needs_missing (1/2): unpacking thing")),
+        "{}",
+        shown.join("\n")
+    );
+    assert!(shown.iter().any(|s| s.contains("(2/2): $ ls /no/such/dir")));
+    // The failing step ends it: its last line, and no progress left on screen.
+    let m = a.message.clone().unwrap();
+    assert!(
+        m.contains("install of needs_missing failed") && m.contains("No such file"),
+        "{m}"
+    );
+    assert!(a.installing.is_none());
+    assert!(!render(&mut a, 100, 30).contains("installing needs_missing ("));
+}
+
+const LONG: &str = "tests:\n  - name: long\n    network_environment: {type: localhost}\n    services:\n      server: {implementation: {name: ping_pong, type: iut}, protocol: {name: minip, role: server}}\n      tester:\n        implementation: {name: minip_tester, type: tester}\n        protocol: {name: minip, role: client, target: server}\n        plugin_config: {count: 100000, interval_ms: 10}\n    timeout: 120\n";
+
+/// A real run interrupted (SIGINT, as Ctrl-C; `x x` sends the same cancel) once its
+/// services are up: its results folder, and what `panther run` printed.
+fn record_cancelled() -> (tempfile::TempDir, std::path::PathBuf, String) {
+    use std::time::{Duration, Instant};
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("long.yaml");
+    std::fs::write(&f, LONG).unwrap();
+    let out = tmp.path().join("out");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_panther"))
+        .args(["--no-user-plugins", "run"])
+        .arg(&f)
+        .arg("--output")
+        .arg(&out)
+        .args(["--grace-ms", "300"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    let dir = loop {
+        let d = std::fs::read_dir(&out)
+            .ok()
+            .and_then(|mut r| r.next())
+            .and_then(|e| e.ok())
+            .map(|e| e.path());
+        if let Some(d) = d
+            && std::fs::read_to_string(d.join("events.jsonl"))
+                .is_ok_and(|t| t.contains("\"step\":\"running\""))
+        {
+            break d;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "the run never got going"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130));
+    let printed =
+        String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr);
+    (tmp, dir, printed)
+}
+
+/// A cancelled run is `cancelled` everywhere (issue 14 #10): the runs list, its report, the
+/// run's summary lines, the sequence view's status, and the JUnit (an error of type
+/// `cancelled`, so CI goes red), not "error" here and "inconcl." there.
+#[test]
+fn a_cancelled_run_is_cancelled_everywhere() {
+    let (_tmp, dir, printed) = record_cancelled();
+    assert!(
+        printed
+            .lines()
+            .any(|l| l.contains("long") && l.contains("cancelled")),
+        "{printed}"
+    );
+    let mut a = app();
+    a.outputs = dir.parent().unwrap().to_path_buf();
+    a.update(Action::GoTo(panther::tui::app::Screen::History));
+    assert_eq!(a.runs.len(), 1);
+    assert_eq!(a.runs[0].state(), "cancelled");
+    let screen = render(&mut a, 120, 40);
+    assert!(screen.contains("✗ cancelled long"), "{screen}");
+    assert!(screen.contains("verdict cancelled"), "{screen}");
+    assert!(
+        screen.contains("long · cancelled ✗"),
+        "the report's test row:\n{screen}"
+    );
+    assert!(
+        !screen.contains("inconcl.") && !screen.contains("│✗ error"),
+        "{screen}"
+    );
+    // The runs filter knows the word too.
+    a.update(Action::StartFilter);
+    for c in "cancel".chars() {
+        a.update(Action::FilterChar(c));
+    }
+    a.update(Action::FilterAccept);
+    assert_eq!(a.runs.len(), 1);
+    a.update(Action::OpenRun);
+    let status = &a.sequence.as_ref().unwrap().status;
+    assert!(status.starts_with("cancelled"), "{status}");
+    let junit = std::process::Command::new(env!("CARGO_BIN_EXE_panther"))
+        .arg("export")
+        .arg(&dir)
+        .args(["--format", "junit"])
+        .output()
+        .unwrap();
+    let xml = String::from_utf8_lossy(&junit.stdout);
+    assert!(xml.contains("type=\"cancelled\""), "{xml}");
+    assert!(xml.contains("<error message=\"cancelled: "), "{xml}");
+    assert_eq!(junit.status.code(), Some(1));
+}
+
+/// An unavailable plugin's install recipe is said once (issue 14 #12: in the reason and again
+/// as the commands).
+#[test]
+fn the_install_command_is_printed_once() {
+    let mut a = missing_plugin_app();
+    select(&mut a, "needs_missing");
+    let s = render(&mut a, 120, 40);
+    assert_eq!(
+        s.matches("apt-get install").count(),
+        1,
+        "the recipe once:\n{s}"
+    );
+    assert!(s.contains("unavailable: "), "{s}");
+    assert!(
+        s.contains("install: apt-get install -y --no-install-recommends"),
+        "{s}"
+    );
 }

@@ -338,3 +338,29 @@ fn sigterm_restores_the_terminal_and_exits_143() {
 fn sighup_restores_the_terminal_and_exits_129() {
     killed_by("panther-e2e-hup", "SIGHUP", 129);
 }
+
+/// `panther FILE` opens FILE in the editor (issue 14 #11), not the quickstart.
+#[test]
+fn panther_file_opens_that_file_in_the_editor() {
+    let Some((sock, _server, home)) = shell_sized("panther-e2e-file", 100, 30) else {
+        return;
+    };
+    let file = home.path().join("mine.yaml");
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/experiments/quickstart.yaml"
+    ))
+    .unwrap()
+    .replace("minip_quickstart", "my_own_test");
+    std::fs::write(&file, text).unwrap();
+    let cmd = format!(
+        "cd {h} && HOME={h} XDG_CONFIG_HOME={h}/config XDG_STATE_HOME={h}/state PANTHER_LOG_FILE={h}/log {} --no-user-plugins mine.yaml; echo PANTHER-EXITED-$?",
+        env!("CARGO_BIN_EXE_panther"),
+        h = home.path().display(),
+    );
+    keys(&sock, &[&cmd, "Enter"]);
+    let s = wait_all(&sock, &["mine.yaml", "my_own_test", "✓ valid"]);
+    assert!(!s.contains("minip_quickstart"), "{s}");
+    keys(&sock, &["q"]);
+    wait_for(&sock, "PANTHER-EXITED-0");
+}

@@ -18,6 +18,8 @@ use super::exit;
 pub struct Args {
     /// A results folder (`outputs/<date>_<name>/`).
     pub dir: PathBuf,
+    /// mermaid: the sequence diagram; junit and json exit 1 when a test failed or errored
+    /// (a crashed run's unfinished tests are errors), as `panther run` would have.
     #[arg(long, value_enum)]
     pub format: ExportFormat,
     /// Write to this file instead of stdout.
@@ -64,6 +66,9 @@ pub fn run(a: &Args) -> i32 {
             a.dir.display()
         );
     }
+    // Whether a test missed its expectation (a failure, an error, a crash): the JUnit marks
+    // it and the exit code says it, so a CI step that only exports still goes red.
+    let mut failed = false;
     let written = match a.format {
         ExportFormat::Mermaid => {
             drop(reader);
@@ -77,13 +82,18 @@ pub fn run(a: &Args) -> i32 {
                 None => rebuild(&mut reader, &a.dir).map(|s| (s, reader.bad())),
             };
             match summary {
-                Ok((s, torn)) => write_out(a.output.as_deref(), |w| {
-                    let text = match a.format {
-                        ExportFormat::Junit => results::junit::render(&s),
-                        _ => serde_json::to_string_pretty(&s).expect("summary serializes") + "\n",
-                    };
-                    w.write_all(text.as_bytes()).map(|()| torn)
-                }),
+                Ok((s, torn)) => {
+                    failed = s.tests.iter().any(|t| !t.met_expectation);
+                    write_out(a.output.as_deref(), |w| {
+                        let text = match a.format {
+                            ExportFormat::Junit => results::junit::render(&s),
+                            _ => {
+                                serde_json::to_string_pretty(&s).expect("summary serializes") + "\n"
+                            }
+                        };
+                        w.write_all(text.as_bytes()).map(|()| torn)
+                    })
+                }
                 Err(e) => Err(Failed::Read(e)),
             }
         }
@@ -96,8 +106,9 @@ pub fn run(a: &Args) -> i32 {
                     events_path.display()
                 );
             }
-            // The conversion worked: 0. The JUnit itself marks the unfinished tests as errors.
-            exit::OK
+            // The conversion worked; like `panther run`, 1 when a test failed or errored
+            // (unfinished tests of a crashed run are errors). Mermaid carries no verdicts: 0.
+            if failed { exit::TEST_FAILED } else { exit::OK }
         }
         Err(Failed::Read(e)) => {
             eprintln!("error: {}: {e}", events_path.display());
@@ -237,7 +248,9 @@ fn rebuild(
         duration_ms: last_t / 1000,
         verdict,
         ok: false,
-        interrupted: true,
+        // Crashed, not cancelled: its unfinished tests are errors (`interrupted` is Ctrl-C,
+        // `x x` or a signal, which write a summary).
+        interrupted: false,
         events: count,
         tests,
     })

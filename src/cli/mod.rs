@@ -1,5 +1,6 @@
 //! The command line: one file per subcommand, all driving the same headless core as the TUI.
 
+pub mod as_root;
 pub mod builtin;
 pub mod export;
 pub mod images;

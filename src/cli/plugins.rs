@@ -17,9 +17,10 @@ use super::{Cli, Format, exit};
 pub enum Command {
     /// List plugins with kind, version and whether they can run on this machine.
     List {
-        /// Only this kind.
-        #[arg(long, value_enum)]
-        kind: Option<KindArg>,
+        /// Only this kind: service (an IUT), iut, tester, network_environment,
+        /// execution_environment or protocol (the names `plugin new` takes).
+        #[arg(long, value_parser = parse_kind, value_name = "KIND")]
+        kind: Option<Kind>,
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
     },
@@ -48,6 +49,10 @@ pub enum Command {
         /// Print the steps (and which are already done) without running anything.
         #[arg(long)]
         dry_run: bool,
+        /// Never let sudo ask for a password (`sudo -n`; what the workbench's `i` uses).
+        /// Without root, apt runs under sudo; stale package lists get `apt-get update` first.
+        #[arg(long)]
+        no_prompt: bool,
     },
 }
 
@@ -57,35 +62,27 @@ pub enum ListFormat {
     Json,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-#[value(rename_all = "snake_case")]
-pub enum KindArg {
-    Iut,
-    Tester,
-    NetworkEnvironment,
-    ExecutionEnvironment,
-    Protocol,
-}
-
-impl From<KindArg> for Kind {
-    fn from(k: KindArg) -> Kind {
-        match k {
-            KindArg::Iut => Kind::Iut,
-            KindArg::Tester => Kind::Tester,
-            KindArg::NetworkEnvironment => Kind::NetworkEnvironment,
-            KindArg::ExecutionEnvironment => Kind::ExecutionEnvironment,
-            KindArg::Protocol => Kind::Protocol,
-        }
-    }
+/// The kind names every command takes (`plugin new`'s, PANTHER's `service` for an IUT).
+fn parse_kind(s: &str) -> Result<Kind, String> {
+    crate::plugin::creator::parse_type(s)
 }
 
 pub fn run(cli: &Cli, c: &Command) -> i32 {
     match c {
-        Command::List { kind, format } => list(&cli.registry(), kind.map(Kind::from), *format),
+        Command::List { kind, format } => list(&cli.registry(), *kind, *format),
         Command::Show { name, format } => show(&cli.registry(), name, *format),
         Command::Validate { dir, format } => validate(cli, dir.as_ref(), *format),
-        Command::Install { names, dry_run } => {
-            super::plugins_install::run(&cli.registry(), names, *dry_run)
+        Command::Install {
+            names,
+            dry_run,
+            no_prompt,
+        } => {
+            let prompt = if *no_prompt {
+                super::as_root::Prompt::Never
+            } else {
+                super::as_root::Prompt::Terminal
+            };
+            super::plugins_install::run(&cli.registry(), names, *dry_run, prompt)
         }
     }
 }

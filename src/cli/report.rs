@@ -49,3 +49,25 @@ pub fn plural(n: usize, word: &str) -> String {
         format!("{n} {word}s")
     }
 }
+
+/// A file that could not be read, for people. Only a bad UTF-8 byte has a position; a missing
+/// file, a folder or an oversized file is not "at line 1", so it is told as
+/// `error: cannot read FILE: No such file or directory` (the OS's words, without its number).
+pub fn render_read_error(file: &str, e: &crate::plugin::loader::ReadError) -> String {
+    if e.span != crate::yaml::Span::START || e.message.contains("UTF-8") {
+        return render(&e.clone().into_diagnostic(file), None);
+    }
+    let why = e
+        .message
+        .strip_prefix("cannot read: ")
+        .unwrap_or(&e.message);
+    let why = match why.rfind(" (os error ") {
+        Some(i) if why.ends_with(')') => &why[..i],
+        _ => why,
+    };
+    let mut s = format!("error: cannot read {file}: {why}\n");
+    if let Some(h) = &e.help {
+        s.push_str(&format!("  help: {h}\n"));
+    }
+    s
+}

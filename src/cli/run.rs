@@ -54,7 +54,7 @@ pub fn run(cli: &Cli, a: &Args) -> i32 {
     let text = match read_limited(&a.file, experiment::LIMITS.max_bytes) {
         Ok(t) => t,
         Err(e) => {
-            eprint!("{}", super::report::render(&e.into_diagnostic(&file), None));
+            eprint!("{}", super::report::render_read_error(&file, &e));
             return exit::BAD_INPUT;
         }
     };
@@ -167,7 +167,7 @@ async fn drive(
     }
     match run.finish().await {
         Ok(s) => {
-            for t in &s.tests {
+            for (i, t) in s.tests.iter().enumerate() {
                 let exp = match t.expected {
                     Some(e) if e != crate::verdict::Verdict::Pass => format!(" (expected {e})"),
                     _ => String::new(),
@@ -176,7 +176,7 @@ async fn drive(
                 say!(
                     "{mark} {:<40} {}{exp}: {}",
                     printable(&t.name),
-                    t.verdict,
+                    s.test_outcome(i),
                     printable(&t.reason)
                 );
             }

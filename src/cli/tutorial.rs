@@ -75,7 +75,7 @@ pub fn run(cli: &Cli, c: &Command) -> i32 {
                     Ok(t) => t,
                     Err(e) => {
                         bad += 1;
-                        report::print_all(&[e.into_diagnostic(&file)], None);
+                        eprint!("{}", report::render_read_error(&file, &e));
                         continue;
                     }
                 };

@@ -24,6 +24,11 @@ pub fn run(cli: &Cli, a: &Args) -> i32 {
     let file = a.file.display().to_string();
     let (loaded, text) = match read_limited(&a.file, experiment::LIMITS.max_bytes) {
         Ok(text) => (experiment::load_str(&text, &file, &reg), Some(text)),
+        // An unreadable file has no position: said once, in words (no `FILE:1:1`).
+        Err(e) if a.format == Format::Text => {
+            eprint!("{}", super::report::render_read_error(&file, &e));
+            return exit::BAD_INPUT;
+        }
         Err(e) => (
             experiment::Loaded {
                 experiment: None,

@@ -15,8 +15,22 @@ pub struct PastRun {
     /// None when the run never finished (no summary).
     pub verdict: Option<Verdict>,
     pub ok: Option<bool>,
+    /// Stopped before its end (`x x`, Ctrl-C, a signal): shown as `cancelled`.
+    pub cancelled: bool,
     pub tests: usize,
     pub events: Option<u64>,
+}
+
+impl PastRun {
+    /// What the runs list says of it: its verdict, `cancelled`, or `incomplete` (no summary:
+    /// killed before it could write one).
+    pub fn state(&self) -> &'static str {
+        match self.verdict {
+            _ if self.cancelled => "cancelled",
+            Some(v) => v.as_str(),
+            None => "incomplete",
+        }
+    }
 }
 
 /// Every results folder under `root` (folders holding an `events.jsonl`), newest first.
@@ -45,6 +59,7 @@ pub fn list(root: &Path) -> Vec<PastRun> {
                     experiment: s.experiment,
                     verdict: Some(s.verdict),
                     ok: Some(s.ok),
+                    cancelled: s.interrupted,
                     tests: s.tests.len(),
                     events: Some(s.events),
                 },
@@ -54,6 +69,7 @@ pub fn list(root: &Path) -> Vec<PastRun> {
                     experiment: rest,
                     verdict: None,
                     ok: None,
+                    cancelled: false,
                     tests: 0,
                     events: None,
                 },

@@ -78,7 +78,7 @@ pub fn render(s: &RunSummary) -> String {
         esc(&s.experiment),
         s.duration_ms as f64 / 1000.0
     );
-    for t in &s.tests {
+    for (i, t) in s.tests.iter().enumerate() {
         let cases: usize = 1 + t.services.iter().map(|x| 1 + x.checks.len()).sum::<usize>();
         let _ = writeln!(
             out,
@@ -95,14 +95,25 @@ pub fn render(s: &RunSummary) -> String {
                 None => t.reason.clone(),
             }
         };
-        case(
-            &mut out,
-            &suite_name(t),
-            "verdict",
-            t.verdict,
-            t.met_expectation,
-            &reason,
-        );
+        if s.cancelled_test() == Some(i) {
+            // Cancelled: an error of its own type, so CI goes red (the test never reached a
+            // verdict) and says why (a skip would read as green).
+            let _ = writeln!(
+                out,
+                "    <testcase classname=\"{}\" name=\"verdict\">\n      <error message=\"cancelled: {}\" type=\"cancelled\"/>\n    </testcase>",
+                esc(&suite_name(t)),
+                esc(&t.reason)
+            );
+        } else {
+            case(
+                &mut out,
+                &suite_name(t),
+                "verdict",
+                t.verdict,
+                t.met_expectation,
+                &reason,
+            );
+        }
         for svc in &t.services {
             let class = format!("{}.{}", suite_name(t), svc.name);
             case(

@@ -10,7 +10,7 @@ pub mod report;
 
 use std::path::{Path, PathBuf};
 
-pub use model::{CheckResult, RunSummary, ServiceResult, TestResult};
+pub use model::{CheckResult, Outcome, RunSummary, ServiceResult, TestResult};
 
 pub const SUMMARY: &str = "summary.json";
 pub const JUNIT: &str = "junit.xml";

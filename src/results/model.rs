@@ -77,3 +77,55 @@ pub struct CheckResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
 }
+
+/// What a run (or one of its tests) came to, as every place shows it: the runs list, the
+/// report, the summary lines and the JUnit. A run stopped before its end (`x x`, Ctrl-C, a
+/// signal: `interrupted`) is `cancelled`, not the inconclusive or error verdict its stopped
+/// services happened to leave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Verdict(Verdict),
+    Cancelled,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Verdict(v) => v.as_str(),
+            Outcome::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl RunSummary {
+    /// The run's outcome: `cancelled` when it was interrupted, else its verdict.
+    pub fn outcome(&self) -> Outcome {
+        if self.interrupted {
+            Outcome::Cancelled
+        } else {
+            Outcome::Verdict(self.verdict)
+        }
+    }
+
+    /// The test the cancel stopped: the last one of an interrupted run, when it did not meet
+    /// its expectation (a test that ended before the cancel keeps its verdict).
+    pub fn cancelled_test(&self) -> Option<usize> {
+        let last = self.tests.len().checked_sub(1)?;
+        (self.interrupted && !self.tests[last].met_expectation).then_some(last)
+    }
+
+    /// Test `i`'s outcome.
+    pub fn test_outcome(&self, i: usize) -> Outcome {
+        if self.cancelled_test() == Some(i) {
+            Outcome::Cancelled
+        } else {
+            Outcome::Verdict(self.tests[i].verdict)
+        }
+    }
+}

@@ -20,17 +20,21 @@ pub fn render(s: &RunSummary) -> String {
         "Started {} · {:.1} s · verdict **{}** · {} · {} events{}\n",
         s.started_at,
         s.duration_ms as f64 / 1000.0,
-        s.verdict,
+        s.outcome(),
         if s.ok {
             "all expectations met"
         } else {
             "expectations NOT met"
         },
         s.events,
-        if s.interrupted { " · interrupted" } else { "" }
+        if s.interrupted {
+            " · stopped before its end"
+        } else {
+            ""
+        }
     );
     o.push_str("| Test | Verdict | Expected | Reason |\n|---|---|---|---|\n");
-    for t in &s.tests {
+    for (i, t) in s.tests.iter().enumerate() {
         let name = if t.iteration > 1 {
             format!("{} #{}", t.name, t.iteration)
         } else {
@@ -45,7 +49,7 @@ pub fn render(s: &RunSummary) -> String {
             o,
             "| {} | {}{mark} | {} | {} |",
             name,
-            t.verdict,
+            s.test_outcome(i),
             exp,
             t.reason.replace('|', "\\|")
         );

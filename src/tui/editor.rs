@@ -762,3 +762,20 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     }
     result
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 14 #12: the first untitled buffer is `untitled.yaml`; `untitled-2.yaml` only
+    /// when that is taken (it used to start at -2).
+    #[test]
+    fn untitled_buffers_take_the_first_free_name() {
+        let d = tempfile::tempdir().unwrap();
+        assert_eq!(untitled_in(d.path()), d.path().join("untitled.yaml"));
+        std::fs::write(d.path().join("untitled.yaml"), "").unwrap();
+        assert_eq!(untitled_in(d.path()), d.path().join("untitled-2.yaml"));
+        std::fs::write(d.path().join("untitled-2.yaml"), "").unwrap();
+        assert_eq!(untitled_in(d.path()), d.path().join("untitled-3.yaml"));
+    }
+}

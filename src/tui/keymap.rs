@@ -395,8 +395,10 @@ pub fn mouse(m: MouseEvent, app: &App) -> Option<Action> {
         MouseEventKind::ScrollUp => KeyCode::Up,
         MouseEventKind::ScrollDown => KeyCode::Down,
         MouseEventKind::Down(crossterm::event::MouseButton::Left)
-            if matches!(app.screen, Screen::Plugins | Screen::History)
-                && app.palette.is_none()
+            if matches!(
+                app.screen,
+                Screen::Plugins | Screen::History | Screen::Sequence
+            ) && app.palette.is_none()
                 && app.tutor_picker.is_none()
                 && !app.show_help =>
         {

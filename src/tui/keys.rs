@@ -266,13 +266,19 @@ pub const DEFS: &[Def] = &[
         Sequence,
         "mermaid",
         &["m"],
-        "write the Mermaid diagram to the results folder",
+        "write the Mermaid diagram (sequence-view.mmd)",
     ),
     d(
         Sequence,
         "cancel-run",
         &["x"],
         "cancel the live run (asks: x again)",
+    ),
+    d(
+        Sequence,
+        "live",
+        &["L"],
+        "back to the live run (a recorded run opened over it)",
     ),
     // The logs overlay.
     d(Logs, "down", &["j", "down"], "scroll down"),

@@ -272,7 +272,7 @@ fn launch(
                             .collect();
                         let line = format!(
                             "finished: {}{}",
-                            s.verdict,
+                            s.outcome(),
                             if s.ok {
                                 ", expectations met"
                             } else {
@@ -289,6 +289,7 @@ fn launch(
                 app::SequenceScreen::new(format!("live: {name}"), Default::default(), true);
             screen.dir = Some(run_dir);
             app.sequence = Some(screen);
+            app.parked_live = None;
             app.go(app::Screen::Sequence);
             live.run = Some(LiveRun { cancel, events });
             live.done = Some(rx);
@@ -379,13 +380,13 @@ fn drain_live(app: &mut App, live: &mut Live) -> bool {
         loop {
             match r.events.try_recv() {
                 Ok(e) => {
-                    if let Some(s) = app.sequence.as_mut() {
+                    if let Some(s) = app.live_screen() {
                         s.timeline.push(&e);
                     }
                     changed = true;
                 }
                 Err(tokio::sync::broadcast::error::TryRecvError::Lagged(n)) => {
-                    if let Some(s) = app.sequence.as_mut() {
+                    if let Some(s) = app.live_screen() {
                         s.note = Some(format!("view skipped {n} events (all are in events.jsonl)"));
                     }
                 }
@@ -396,7 +397,7 @@ fn drain_live(app: &mut App, live: &mut Live) -> bool {
     if let Some(done) = live.done.as_mut()
         && let Ok((msg, tests)) = done.try_recv()
     {
-        if let Some(s) = app.sequence.as_mut() {
+        if let Some(s) = app.live_screen() {
             s.status = msg;
             s.live = false;
             s.confirm_cancel = false;
@@ -463,41 +464,94 @@ fn run_matrix(
     });
 }
 
-/// Runs install commands (argv arrays, never a shell) on a thread; the outcome comes back
-/// as an action. Their output goes to the log file, not the screen.
-fn install(plugin: String, commands: Vec<Vec<String>>, tx: &std::sync::mpsc::Sender<Action>) {
+/// Runs install commands (argv arrays, never a shell) on a thread, one after the other; each
+/// line they print (stdout and stderr) comes back as [`Action::InstallOutput`] as it is
+/// printed, so the status line shows the progress, and the outcome as [`Action::Installed`].
+/// Nothing reaches the raw terminal: stdin is closed and both outputs are piped.
+pub fn spawn_install(
+    plugin: String,
+    commands: Vec<Vec<String>>,
+    tx: &std::sync::mpsc::Sender<Action>,
+) -> std::thread::JoinHandle<()> {
     let tx = tx.clone();
     std::thread::spawn(move || {
+        let steps = commands.len();
         let mut outcome = Ok(());
-        for c in &commands {
-            let Some((prog, args)) = c.split_first() else {
-                continue;
+        for (i, c) in commands.iter().enumerate() {
+            let say = |line: String| {
+                let _ = tx.send(Action::InstallOutput {
+                    plugin: plugin.clone(),
+                    step: i + 1,
+                    steps,
+                    line,
+                });
             };
-            match std::process::Command::new(prog)
-                .args(args)
-                .stdin(std::process::Stdio::null())
-                .output()
-            {
-                Ok(o) if o.status.success() => tracing::info!(?c, "install step done"),
-                Ok(o) => {
-                    let err = String::from_utf8_lossy(&o.stderr);
-                    let last = err.lines().last().unwrap_or("").to_string();
-                    tracing::warn!(?c, %err, "install step failed");
-                    outcome = Err(format!(
-                        "`{}` {}: {last}",
-                        c.join(" "),
-                        crate::run::process::describe(o.status)
-                    ));
-                    break;
-                }
-                Err(e) => {
-                    outcome = Err(format!("`{}`: {e}", c.join(" ")));
-                    break;
-                }
+            say(format!("$ {}", c.join(" ")));
+            if let Err(e) = install_step(c, &say) {
+                tracing::warn!(?c, %e, "install step failed");
+                outcome = Err(e);
+                break;
             }
+            tracing::info!(?c, "install step done");
         }
         let _ = tx.send(Action::Installed { plugin, outcome });
-    });
+    })
+}
+
+/// One install command, its output lines passed to `say` as they come; the error says the
+/// command, how it ended and its last line.
+fn install_step(c: &[String], say: &dyn Fn(String)) -> Result<(), String> {
+    use std::io::BufRead;
+    let (prog, args) = c.split_first().ok_or("empty command")?;
+    let mut child = std::process::Command::new(prog)
+        .args(args)
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("`{}`: {e}", c.join(" ")))?;
+    let (ltx, lrx) = std::sync::mpsc::channel::<String>();
+    let out: Option<Box<dyn std::io::Read + Send>> =
+        child.stdout.take().map(|o| Box::new(o) as Box<_>);
+    let err: Option<Box<dyn std::io::Read + Send>> =
+        child.stderr.take().map(|e| Box::new(e) as Box<_>);
+    let readers: Vec<_> = [out, err]
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            let ltx = ltx.clone();
+            std::thread::spawn(move || {
+                for line in std::io::BufReader::new(r).lines().map_while(Result::ok) {
+                    if ltx.send(line).is_err() {
+                        break;
+                    }
+                }
+            })
+        })
+        .collect();
+    drop(ltx);
+    let mut last = String::new();
+    for line in lrx {
+        if !line.trim().is_empty() {
+            last.clone_from(&line);
+        }
+        say(line);
+    }
+    for r in readers {
+        let _ = r.join();
+    }
+    let status = child
+        .wait()
+        .map_err(|e| format!("`{}`: {e}", c.join(" ")))?;
+    if status.success() {
+        return Ok(());
+    }
+    Err(format!(
+        "`{}` {}: {last}",
+        c.join(" "),
+        crate::run::process::describe(status)
+    ))
 }
 
 fn event_loop(
@@ -522,6 +576,9 @@ fn event_loop(
         }
         // A tutorial's hint appears after a delay: look again about once a second.
         if app.tutorial.is_some() && last_draw.elapsed() >= Duration::from_secs(1) {
+            dirty = true;
+        }
+        if app.expire_message(std::time::Instant::now()) {
             dirty = true;
         }
         while let Ok(a) = installs_rx.try_recv() {
@@ -575,7 +632,7 @@ fn event_loop(
                             }
                         }
                         Effect::Install { plugin, commands } => {
-                            install(plugin, commands, &installs_tx)
+                            spawn_install(plugin, commands, &installs_tx);
                         }
                         Effect::RunMatrix { only } => run_matrix(app, rt, live, only, &installs_tx),
                     }

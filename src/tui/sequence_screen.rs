@@ -212,7 +212,7 @@ impl SequenceScreen {
         s.status = match crate::results::read_summary(dir) {
             Ok(sum) => format!(
                 "{}: {}",
-                sum.verdict,
+                sum.outcome(),
                 if sum.ok {
                     "expectations met"
                 } else {
@@ -231,6 +231,9 @@ impl SequenceScreen {
         Ok(s)
     }
 }
+
+/// What `m` writes, beside the run's own `sequence.mmd`.
+pub const VIEW_MERMAID: &str = "sequence-view.mmd";
 
 impl SequenceScreen {
     /// A key on the sequence screen (the canonical keys of the sequence and logs contexts,
@@ -348,6 +351,14 @@ impl SequenceScreen {
         self.state.follow = false;
         if found.is_none() {
             self.note = Some(format!("no match for “{pattern}”"));
+            return;
+        }
+        // The row may be drawn cut (`started, pid 11…`) with the match in the cut part: its
+        // whole text is shown in the status line, so what matched is always visible.
+        if let Some(crate::events::timeline::DisplayRow::Row { row, .. }) =
+            self.state.selected_row(&self.timeline)
+        {
+            self.note = Some(format!("match: {}", row.text()));
         }
     }
 
@@ -395,6 +406,18 @@ impl SequenceScreen {
             ) => from_lane == l || to_lane == l,
             (None, Some(l), Row::Note { lane, .. }) => lane == Some(l),
             _ => false,
+        }
+    }
+
+    /// A left click: selects the row under it (no longer following); the detail pane, when
+    /// open, shows that row.
+    pub fn click(&mut self, col: u16, row: u16) {
+        if self.logs.is_some() || self.typing_search {
+            return;
+        }
+        if let Some(d) = self.state.row_at(col, row) {
+            self.state.select(d);
+            self.state.follow = false;
         }
     }
 
@@ -513,12 +536,13 @@ impl SequenceScreen {
         }
     }
 
-    /// m: writes the run's Mermaid sequence diagram next to its events.
+    /// m: the Mermaid diagram, written beside the run's own `sequence.mmd` (which the run
+    /// wrote and is never overwritten) as `sequence-view.mmd`; the note says where.
     fn write_mermaid(&self) -> String {
         let Some(dir) = &self.dir else {
             return "this view has no results folder".into();
         };
-        let out = dir.join(crate::results::SEQUENCE);
+        let out = dir.join(VIEW_MERMAID);
         let events = dir.join(crate::events::store::FILE_NAME);
         match crate::results::mermaid::write_file(&events, &out) {
             Ok(_) => format!("wrote {}", out.display()),

@@ -270,6 +270,7 @@ pub const SCREENS: &[&str] = &[
     "runs",
     "experiment",
     "sequence",
+    "matrix",
     "help",
     "detail",
     "logs",

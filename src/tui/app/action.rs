@@ -82,6 +82,14 @@ pub enum Action {
     AskInstall,
     /// The answer to a question (y / n).
     Answer(bool),
+    /// A line an install command printed (stdout or stderr), as it came: its progress.
+    InstallOutput {
+        plugin: String,
+        /// Which command (1-based) of how many.
+        step: usize,
+        steps: usize,
+        line: String,
+    },
     /// An install finished: the plugin, and what happened.
     Installed {
         plugin: String,

@@ -1,6 +1,7 @@
 //! The plugins and runs screens: the plugin tree under the filter, moving through the lists, clicks, installs.
 
 use super::*;
+use crate::cli::as_root;
 
 impl App {
     /// The browser's plugins (by name) and the registry's problems, one line each.
@@ -103,10 +104,7 @@ impl App {
         self.runs = history::list(&self.outputs)
             .into_iter()
             .filter(|r| {
-                let verdict = r
-                    .verdict
-                    .map(|v| v.to_string())
-                    .unwrap_or("incomplete".into());
+                let verdict = r.state().to_string();
                 [r.experiment.to_lowercase(), r.when.clone(), verdict]
                     .iter()
                     .any(|s| s.contains(&f))
@@ -141,6 +139,12 @@ impl App {
     /// Selects the list row under a click (bordered list: rows start one line in; the list
     /// scrolls so the selection is visible, as ratatui's `List` does from offset 0).
     pub(super) fn click(&mut self, col: u16, row: u16) {
+        if self.screen == Screen::Sequence {
+            if let Some(s) = self.sequence.as_mut() {
+                s.click(col, row);
+            }
+            return;
+        }
         let Some((x, y, w, h)) = self.list_area.get() else {
             return;
         };
@@ -175,8 +179,7 @@ impl App {
         };
         match SequenceScreen::open(&r.dir.clone()) {
             Ok(s) => {
-                self.sequence = Some(s);
-                self.go(Screen::Sequence);
+                self.show_sequence(s);
             }
             Err(e) => self.message = Some(e),
         }
@@ -225,7 +228,15 @@ impl App {
     pub(super) fn ask_install(&mut self) {
         match self.selected_plugin() {
             Some(p) if p.availability.reason().is_some() && !p.manifest.install.is_empty() => {
-                self.confirm_install = Some((p.name().to_string(), p.manifest.install.commands()));
+                let here = as_root::Privilege::here();
+                let fresh = as_root::apt_lists_fresh(
+                    std::path::Path::new(as_root::APT_LISTS),
+                    std::time::SystemTime::now(),
+                );
+                match install_plan(p, here, fresh) {
+                    Ok(cmds) => self.confirm_install = Some((p.name().to_string(), cmds)),
+                    Err(e) => self.message = Some(e),
+                }
             }
             Some(p) if p.availability.reason().is_some() => {
                 self.message = Some(format!(
@@ -269,7 +280,12 @@ impl App {
     pub(super) fn answer_install(&mut self, yes: bool) -> Vec<Effect> {
         if let Some((plugin, commands)) = self.confirm_install.take() {
             if yes {
-                self.message = Some(format!("installing {plugin}…"));
+                self.installing = Some(Installing {
+                    plugin: plugin.clone(),
+                    step: 1,
+                    steps: commands.len(),
+                    lines: vec![format!("$ {}", commands[0].join(" "))],
+                });
                 return vec![Effect::Install { plugin, commands }];
             }
             self.message = Some("nothing installed".into());
@@ -277,8 +293,30 @@ impl App {
         Vec::new()
     }
 
+    /// A line of an install's output: kept (the last [`Installing::KEPT`]) and shown.
+    pub(super) fn install_output(
+        &mut self,
+        plugin: String,
+        step: usize,
+        steps: usize,
+        line: String,
+    ) {
+        let i = self.installing.get_or_insert_with(|| Installing {
+            plugin,
+            step,
+            steps,
+            lines: Vec::new(),
+        });
+        i.step = step;
+        i.steps = steps;
+        i.lines.push(line);
+        let extra = i.lines.len().saturating_sub(Installing::KEPT);
+        i.lines.drain(..extra);
+    }
+
     /// An install finished: the plugin's requirements checked again.
     pub(super) fn installed(&mut self, plugin: &str, outcome: Result<(), String>) {
+        self.installing = None;
         let mut checker = crate::plugin::availability::Checker::new();
         if let Some(p) = self.plugins.iter_mut().find(|p| p.name() == plugin) {
             p.availability = match checker.check(&p.manifest) {
@@ -288,7 +326,66 @@ impl App {
         }
         self.message = Some(match outcome {
             Ok(()) => format!("installed {plugin}"),
+            Err(e) if e.contains("a password is required") => format!(
+                "install of {plugin} failed: sudo needs a password the workbench cannot ask for; run `panther plugins install {plugin}` in a terminal"
+            ),
             Err(e) => format!("install of {plugin} failed: {e}"),
         });
     }
+}
+
+/// An install going on: which command of how many, and the last lines they printed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Installing {
+    pub plugin: String,
+    pub step: usize,
+    pub steps: usize,
+    pub lines: Vec<String>,
+}
+
+impl Installing {
+    /// Lines kept of an install's output.
+    pub const KEPT: usize = 200;
+
+    /// The status line: the plugin, the step and the last line printed.
+    pub fn status(&self) -> String {
+        format!(
+            "installing {} ({}/{}): {}",
+            self.plugin,
+            self.step,
+            self.steps,
+            self.lines.last().map(String::as_str).unwrap_or("…")
+        )
+    }
+}
+
+/// The commands `i` runs for an unavailable plugin, as they run on this machine: the
+/// manifest's steps (its venv's Python found, its folder named), apt under `sudo -n` when
+/// not root and after `apt-get update` when the lists are stale ([`as_root::plan`]).
+pub fn install_plan(
+    p: &Plugin,
+    who: as_root::Privilege,
+    lists_fresh: bool,
+) -> Result<Vec<Vec<String>>, String> {
+    let ctx = crate::plugin::install::Ctx {
+        tools: crate::plugin::install::tools_dir(),
+        plugin_dir: p.dir.clone(),
+        resolve_python: true,
+    };
+    let commands = match crate::plugin::install::try_steps(&p.manifest.install, &ctx) {
+        Ok(steps) if p.dir.is_some() || p.manifest.install.cargo.is_empty() => {
+            steps.into_iter().map(|s| s.argv).collect()
+        }
+        Err(e) => return Err(format!("cannot install {}: {e}", p.name())),
+        // A bundled plugin that builds a crate it carries: the headless command writes the
+        // crate out first.
+        Ok(_) => {
+            return Err(format!(
+                "{0}: run `panther plugins install {0}` in a terminal (its steps need more than the workbench runs)",
+                p.name()
+            ));
+        }
+    };
+    as_root::plan(p.name(), commands, who, lists_fresh, as_root::Prompt::Never)
+        .map_err(|e| e.to_string())
 }

@@ -75,8 +75,7 @@ impl App {
             Ok(Command::RunTest(name)) => return self.run_command(Some(name)),
             Ok(Command::Replay(dir)) => match SequenceScreen::open(&dir) {
                 Ok(s) => {
-                    self.sequence = Some(s);
-                    self.go(Screen::Sequence);
+                    self.show_sequence(s);
                 }
                 Err(e) => self.message = Some(e),
             },

@@ -86,8 +86,7 @@ impl App {
             MatrixOutcome::Say(s) => self.message = Some(s),
             MatrixOutcome::Open(dir) => match SequenceScreen::open(&dir) {
                 Ok(s) => {
-                    self.sequence = Some(s);
-                    self.go(Screen::Sequence);
+                    self.show_sequence(s);
                 }
                 Err(e) => self.message = Some(e),
             },

@@ -14,6 +14,7 @@ use super::form::{Form, FormOutcome};
 
 pub use super::sequence_screen::SequenceScreen;
 pub use action::{Action, Effect, Pending, Unsaved};
+pub use browser::{Installing, install_plan as browser_install_plan};
 
 /// The built-in quickstart experiment, so the editor has something runnable on any machine.
 pub const QUICKSTART: &str = include_str!("../../../experiments/quickstart.yaml");
@@ -66,6 +67,9 @@ impl Screen {
     }
 }
 
+/// How long a status message stays without a key.
+pub const MESSAGE_TTL: std::time::Duration = std::time::Duration::from_secs(10);
+
 pub struct App {
     pub screen: Screen,
     pub reg: Registry,
@@ -78,6 +82,8 @@ pub struct App {
     pub matrix: Option<super::matrix_screen::MatrixScreen>,
     /// A one-line message for the user (errors opening things).
     pub message: Option<String>,
+    /// The message shown and since when ([`App::expire_message`]).
+    pub message_stamp: Option<(String, std::time::Instant)>,
     /// The command palette's line while it is open.
     pub palette: Option<String>,
     pub keymap: Keymap,
@@ -104,6 +110,9 @@ pub struct App {
     pub config_plugin_dirs: Vec<PathBuf>,
     /// Tests of runs launched here that finished, with their verdicts (for tutorial checks).
     pub finished_tests: Vec<crate::tutorial::Finished>,
+    /// How many finished tests and commands there were when the tutorial started: checks
+    /// look only at what came after (what was done before does not complete a step).
+    pub tutorial_since: (usize, usize),
     /// Palette commands used (for tutorial checks).
     pub commands_used: Vec<String>,
     /// `q` while a run is going asks first; set by the first press.
@@ -118,6 +127,10 @@ pub struct App {
     pub list_area: std::cell::Cell<Option<(u16, u16, u16, u16)>>,
     /// Install commands waiting for the user's yes (plugin name, commands).
     pub confirm_install: Option<(String, Vec<Vec<String>>)>,
+    /// A live run's sequence screen moved aside when a recorded run was opened.
+    pub parked_live: Option<SequenceScreen>,
+    /// The install going on, and the last lines its commands printed (its progress).
+    pub installing: Option<Installing>,
     /// Where `panther run` writes results; the runs screen lists it.
     pub outputs: PathBuf,
     /// The panther executable services' manifests call (`{{ panther }}`); None: this one.
@@ -184,6 +197,7 @@ impl App {
             sequence: None,
             matrix: None,
             message: None,
+            message_stamp: None,
             palette: None,
             keymap: Keymap::default_keys(),
             theme: super::theme::Theme::default_theme(),
@@ -198,8 +212,11 @@ impl App {
             config_seen: None,
             config_plugin_dirs: Vec::new(),
             finished_tests: Vec::new(),
+            tutorial_since: (0, 0),
             commands_used: Vec::new(),
             confirm_install: None,
+            parked_live: None,
+            installing: None,
             list_area: std::cell::Cell::new(None),
             confirm_quit: false,
             pending: None,
@@ -229,10 +246,53 @@ impl App {
     pub fn update(&mut self, a: Action) -> Vec<Effect> {
         let effects = self.update_inner(a);
         self.tutorial_tick();
+        self.stamp_message(std::time::Instant::now());
         effects
     }
 
+    /// Notes when the status message changed, so it can expire.
+    fn stamp_message(&mut self, now: std::time::Instant) {
+        if self.message.as_ref() != self.message_stamp.as_ref().map(|(m, _)| m) {
+            self.message_stamp = self.message.clone().map(|m| (m, now));
+        }
+    }
+
+    /// Drops a status message shown for [`MESSAGE_TTL`] (a key drops it sooner), so what the
+    /// status line says is never stale; a pending question stays. True when one expired.
+    pub fn expire_message(&mut self, now: std::time::Instant) -> bool {
+        match &self.message_stamp {
+            Some((m, at))
+                if now.duration_since(*at) >= MESSAGE_TTL
+                    && self.message.as_ref() == Some(m)
+                    && self.question().is_none() =>
+            {
+                self.message = None;
+                self.message_stamp = None;
+                true
+            }
+            _ => false,
+        }
+    }
+
     fn update_inner(&mut self, a: Action) -> Vec<Effect> {
+        // An install's progress arrives whatever the user is doing (typing a filter too), and
+        // is no key: it leaves a pending question and the user's message alone.
+        let a = match a {
+            Action::InstallOutput {
+                plugin,
+                step,
+                steps,
+                line,
+            } => {
+                self.install_output(plugin, step, steps, line);
+                return Vec::new();
+            }
+            Action::Installed { plugin, outcome } => {
+                self.installed(&plugin, outcome);
+                return Vec::new();
+            }
+            a => a,
+        };
         // A message stays until the next key; so does a pending "quit?" question.
         if !matches!(a, Action::Resize(..)) {
             self.message = None;
@@ -274,7 +334,7 @@ impl App {
             Action::Click(col, row) => self.click(col, row),
             Action::AskInstall => self.ask_install(),
             Action::Answer(yes) => return self.answer_install(yes),
-            Action::Installed { plugin, outcome } => self.installed(&plugin, outcome),
+            Action::Installed { .. } | Action::InstallOutput { .. } => {}
             Action::EditorKey(k) => return self.experiment_key(k),
             Action::FilterChar(_) | Action::FilterBackspace | Action::FilterAccept => {}
             Action::Cancel => self.back(),
@@ -294,7 +354,47 @@ impl App {
         Vec::new()
     }
 
+    /// Opens a recorded run in the sequence view. A live run shown there is parked, not
+    /// dropped: its events keep arriving, the header says so, and `L` brings it back.
+    pub fn show_sequence(&mut self, s: SequenceScreen) {
+        if let Some(old) = self.sequence.take()
+            && old.live
+        {
+            self.parked_live = Some(old);
+        }
+        self.sequence = Some(s);
+        self.go(Screen::Sequence);
+    }
+
+    /// The sequence screen of the run going on (shown, or parked behind a recorded one).
+    pub fn live_screen(&mut self) -> Option<&mut SequenceScreen> {
+        match self.parked_live.as_mut() {
+            Some(p) => Some(p),
+            None => self.sequence.as_mut(),
+        }
+    }
+
+    /// `L`: back to the live run parked behind a recorded one.
+    fn back_to_live(&mut self) {
+        match self.parked_live.take() {
+            Some(p) => {
+                self.sequence = Some(p);
+                self.go(Screen::Sequence);
+            }
+            None => self.message = Some("no live run behind this one".into()),
+        }
+    }
+
     fn sequence_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        if k.code == crossterm::event::KeyCode::Char('L')
+            && !self
+                .sequence
+                .as_ref()
+                .is_some_and(|s| s.typing_search || s.logs.is_some())
+        {
+            self.back_to_live();
+            return Vec::new();
+        }
         let rows = self.size.1;
         match self.sequence.as_mut() {
             Some(s) => s.key(k, rows),

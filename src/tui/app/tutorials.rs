@@ -39,8 +39,16 @@ impl App {
                 .as_ref()
                 .map(|e| e.uses().to_vec())
                 .unwrap_or_default(),
-            finished: self.finished_tests.clone(),
-            commands: self.commands_used.clone(),
+            finished: self
+                .finished_tests
+                .get(self.tutorial_since.0..)
+                .unwrap_or_default()
+                .to_vec(),
+            commands: self
+                .commands_used
+                .get(self.tutorial_since.1..)
+                .unwrap_or_default()
+                .to_vec(),
             theme: self.theme.name.clone(),
             config: self.config_seen.clone(),
             plugin_home: self.plugin_home.clone(),
@@ -100,6 +108,7 @@ impl App {
         };
         let step = crate::tutorial::resume_step(&t, &self.saved_progress());
         self.message = Some(format!("tutorial: {} (`:tutor off` closes it)", t.title));
+        self.tutorial_since = (self.finished_tests.len(), self.commands_used.len());
         self.tutorial = Some(crate::tutorial::Session::new(t, step));
     }
 

@@ -18,20 +18,16 @@ pub fn draw(f: &mut Frame, app: &App) {
         Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(body);
     // The verdict column as wide as its widest label here, and the time shortened when
     // the list is narrow, so 80 columns show mark, verdict, name and time whole.
-    let label_w = app
-        .runs
-        .iter()
-        .map(|r| label(r.verdict).0.len())
-        .max()
-        .unwrap_or(4);
+    let label_w = app.runs.iter().map(|r| label(r).0.len()).max().unwrap_or(4);
     let name_w = app.runs.iter().map(|r| r.experiment.chars().count()).max();
-    let short =
-        2 + label_w + 1 + name_w.unwrap_or(0) + 2 + 19 > left.width.saturating_sub(2) as usize;
+    let room = (left.width.saturating_sub(2) as usize)
+        .saturating_sub(2 + label_w + 1 + name_w.unwrap_or(0) + 2);
+    let short = Stamp::fitting(room);
     let items: Vec<ListItem> = app
         .runs
         .iter()
         .map(|r| {
-            let (label, color) = label(r.verdict);
+            let (label, color) = label(r);
             let ok = match r.ok {
                 Some(true) => "✓",
                 Some(false) => "✗",
@@ -41,7 +37,8 @@ pub fn draw(f: &mut Frame, app: &App) {
             // narrow list cuts the time, not the name.
             ListItem::new(Line::from(vec![
                 Span::styled(format!("{ok} {label:<label_w$} "), fg(app, color)),
-                Span::raw(r.experiment.clone()),
+                // Padded, so the times line up in a column.
+                Span::raw(format!("{:<w$}", r.experiment, w = name_w.unwrap_or(0))),
                 Span::styled(
                     format!("  {}", when(&r.when, short)),
                     fg(app, Color::DarkGray),
@@ -87,27 +84,56 @@ pub fn draw(f: &mut Frame, app: &App) {
     status_bar(f, app, foot);
 }
 
-/// A verdict's label in the list, and its colour.
-fn label(v: Option<Verdict>) -> (&'static str, Color) {
-    match v {
-        Some(Verdict::Pass) => ("pass", Color::Green),
-        Some(Verdict::Inconclusive) => ("inconcl.", Color::Yellow),
-        Some(Verdict::Fail) => ("fail", Color::Red),
-        Some(Verdict::Error) => ("error", Color::Magenta),
-        None => ("incomplete", Color::DarkGray),
+/// A run's label in the list (`PastRun::state`, the words every place uses), and its colour.
+fn label(r: &crate::results::history::PastRun) -> (&'static str, Color) {
+    let color = match r.verdict {
+        _ if r.cancelled => Color::DarkGray,
+        Some(Verdict::Pass) => Color::Green,
+        Some(Verdict::Inconclusive) => Color::Yellow,
+        Some(Verdict::Fail) => Color::Red,
+        Some(Verdict::Error) => Color::Magenta,
+        None => Color::DarkGray,
+    };
+    let text = match r.state() {
+        "inconclusive" => "inconcl.",
+        s => s,
+    };
+    (text, color)
+}
+
+/// How much of a run's time the list has room for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stamp {
+    /// `2026-11-25 10:00:00`
+    Full,
+    /// `11-25 10:00`
+    Day,
+    /// `10:00`
+    Time,
+}
+
+impl Stamp {
+    /// The longest form that fits in `room` columns (the shortest when none does), so a
+    /// time is never cut half-way (`11-25 10:`).
+    fn fitting(room: usize) -> Stamp {
+        match room {
+            19.. => Stamp::Full,
+            11.. => Stamp::Day,
+            _ => Stamp::Time,
+        }
     }
 }
 
-/// `2026-11-25_10-00-00` as `2026-11-25 10:00:00`, or `11-25 10:00` when `short`.
-fn when(stamp: &str, short: bool) -> String {
-    match stamp.split_once('_') {
-        Some((date, time)) if short => {
-            let day = date.get(5..).unwrap_or(date);
-            let hm = time.get(..5).unwrap_or(time);
-            format!("{day} {}", hm.replace('-', ":"))
-        }
-        Some((date, time)) => format!("{date} {}", time.replace('-', ":")),
-        None => stamp.to_string(),
+/// `2026-11-25_10-00-00` as `2026-11-25 10:00:00`, `11-25 10:00` or `10:00`.
+fn when(stamp: &str, form: Stamp) -> String {
+    let Some((date, time)) = stamp.split_once('_') else {
+        return stamp.to_string();
+    };
+    let hm = time.get(..5).unwrap_or(time).replace('-', ":");
+    match form {
+        Stamp::Full => format!("{date} {}", time.replace('-', ":")),
+        Stamp::Day => format!("{} {hm}", date.get(5..).unwrap_or(date)),
+        Stamp::Time => hm,
     }
 }
 
@@ -145,9 +171,16 @@ mod tests {
 
     #[test]
     fn times_shorten_and_tables_lose_their_bars() {
-        assert_eq!(when("2026-11-25_10-00-00", false), "2026-11-25 10:00:00");
-        assert_eq!(when("2026-11-25_10-00-00", true), "11-25 10:00");
-        assert_eq!(when("odd", true), "odd");
+        assert_eq!(
+            when("2026-11-25_10-00-00", Stamp::Full),
+            "2026-11-25 10:00:00"
+        );
+        assert_eq!(when("2026-11-25_10-00-00", Stamp::Day), "11-25 10:00");
+        assert_eq!(when("2026-11-25_10-00-00", Stamp::Time), "10:00");
+        assert_eq!(when("odd", Stamp::Day), "odd");
+        assert_eq!(Stamp::fitting(19), Stamp::Full);
+        assert_eq!(Stamp::fitting(18), Stamp::Day);
+        assert_eq!(Stamp::fitting(9), Stamp::Time);
         assert_eq!(
             table_row("| Test | Verdict |").as_deref(),
             Some("Test · Verdict")

@@ -24,9 +24,15 @@ pub fn draw(f: &mut Frame, app: &mut App) {
         Screen::Sequence => sequence::draw(f, app),
         Screen::Matrix => matrix::draw(f, app),
         Screen::Editor => {
-            let [head, body] = ratatui::layout::Layout::vertical([
+            // The editor's own footer is its last line: a tutorial panel goes below it.
+            let tutor = match tutor_rows(app, f.area()) {
+                0 => 0,
+                n => n + 1,
+            };
+            let [head, body, _tutor] = ratatui::layout::Layout::vertical([
                 ratatui::layout::Constraint::Length(1),
                 ratatui::layout::Constraint::Min(3),
+                ratatui::layout::Constraint::Length(tutor),
             ])
             .areas(f.area());
             tab_bar(f, app, head);
@@ -108,6 +114,9 @@ pub fn draw(f: &mut Frame, app: &mut App) {
         f.render_widget(Paragraph::new(text), bottom);
     } else if let Some(m) = &app.message {
         bottom_text(f, a, m, fg(app, Color::Yellow));
+    } else if let Some(i) = &app.installing {
+        // An install's progress: its commands' output, never the raw terminal.
+        bottom_text(f, a, &i.status(), fg(app, Color::Cyan));
     }
 }
 
@@ -183,14 +192,26 @@ pub(crate) fn fg(app: &App, c: Color) -> Style {
 /// The frame every screen shares: the tab bar on top (drawn here), then the body and the
 /// status line, returned.
 pub(crate) fn frame(f: &mut Frame, app: &App) -> [Rect; 2] {
-    let [head, body, foot] = ratatui::layout::Layout::vertical([
+    let [head, body, _tutor, foot] = ratatui::layout::Layout::vertical([
         ratatui::layout::Constraint::Length(1),
         ratatui::layout::Constraint::Min(3),
+        ratatui::layout::Constraint::Length(tutor_rows(app, f.area())),
         ratatui::layout::Constraint::Length(1),
     ])
     .areas(f.area());
     tab_bar(f, app, head);
     [body, foot]
+}
+
+/// Rows the tutorial panel takes above the status line: the screens are drawn above it, so
+/// it hides nothing (a verdict banner at the bottom of a followed run stays in view). 0
+/// without a tutorial, or on a screen too small to spare them (the panel then overlays).
+pub(crate) fn tutor_rows(app: &App, area: Rect) -> u16 {
+    if app.tutorial.is_some() && area.height >= 14 {
+        tutor::PANEL_ROWS
+    } else {
+        0
+    }
 }
 
 /// "panther [1 plugins] 2 runs …" with the current screen marked, the mode, and a hint
@@ -268,6 +289,19 @@ pub fn mode(app: &App) -> &'static str {
 fn hint(app: &App) -> (String, String) {
     let k = |c: Context, a: &str| app.keymap.first(c, a);
     let help = format!("{} help", k(Context::Global, "help"));
+    // A live run hidden behind a recorded one: said first, on every screen.
+    if let Some(p) = &app.parked_live {
+        let back = k(Context::Sequence, "live");
+        let state = if p.live { "run going" } else { "run done" };
+        return (
+            format!(
+                "● {state}: {} then {back} shows it · {help}",
+                k(Context::Global, "screen-4")
+            ),
+            // 80 columns leave room for this much.
+            format!("● {back}"),
+        );
+    }
     match app.context() {
         Context::Insert => {
             let done = format!("{} when done", k(Context::Insert, "normal"));

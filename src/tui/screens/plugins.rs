@@ -102,11 +102,18 @@ fn draw_detail(f: &mut Frame, app: &App, area: Rect) {
     ];
     match p.availability.reason() {
         Some(r) => {
+            // The reason ends with the install recipe; the commands follow one per line, so
+            // the recipe is said once.
+            let commands = m.install.commands();
+            let why = match r.split_once("; install: ") {
+                Some((why, _)) if !commands.is_empty() => why,
+                _ => r,
+            };
             lines.push(Line::from(Span::styled(
-                format!("unavailable: {r}"),
+                format!("unavailable: {why}"),
                 fg(app, Color::Red),
             )));
-            for c in m.install.commands() {
+            for c in commands {
                 lines.push(Line::from(format!("  install: {}", c.join(" "))));
             }
         }
@@ -156,7 +163,13 @@ fn draw_detail(f: &mut Frame, app: &App, area: Rect) {
     }
     if let Some(r) = &p.readme {
         lines.push(Line::from(""));
-        lines.extend(r.lines().map(|l| Line::from(l.to_string())));
+        // Reflowed, then wrapped once at the pane's width (the file's own line breaks would
+        // wrap it a second time).
+        lines.extend(
+            crate::tui::widgets::reflow::paragraphs(r)
+                .into_iter()
+                .map(Line::from),
+        );
     }
     f.render_widget(
         Paragraph::new(lines)

@@ -12,9 +12,12 @@ use crate::tui::app::App;
 use crate::tui::tutor_picker::TutorPicker;
 
 /// The current step: title, text, and the hint once its delay has passed.
+/// The panel's height; the screens leave this many rows for it ([`super::tutor_rows`]).
+pub const PANEL_ROWS: u16 = 5;
+
 pub fn draw_panel(f: &mut Frame, app: &App, t: &crate::tutorial::Session) {
     let a = f.area();
-    let h = 5.min(a.height);
+    let h = PANEL_ROWS.min(a.height);
     let r = Rect {
         x: a.x,
         y: a.y + a.height.saturating_sub(h + 1),

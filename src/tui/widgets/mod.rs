@@ -1,3 +1,4 @@
-//! Reusable widgets: the sequence view.
+//! Reusable widgets: the sequence view, Markdown reflowed for wrapping.
 
+pub mod reflow;
 pub mod sequence;

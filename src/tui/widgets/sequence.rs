@@ -118,6 +118,8 @@ pub struct SequenceViewState {
     /// At the next render, scroll so the selected row is in view (the view's height is
     /// about to change, e.g. the detail pane opened).
     pub reveal: bool,
+    /// Where the rows were drawn at the last render (x, y, width, height), for clicks.
+    body: Option<(u16, u16, u16, u16)>,
 }
 
 impl Default for SequenceViewState {
@@ -136,11 +138,22 @@ impl SequenceViewState {
             time_mode: TimeMode::Relative,
             viewport: 1,
             reveal: false,
+            body: None,
         }
     }
 
     pub fn view(&self) -> &TimelineView {
         &self.view
+    }
+
+    /// The display row drawn at screen cell (col, row) at the last render, if any.
+    pub fn row_at(&self, col: u16, row: u16) -> Option<usize> {
+        let (x, y, w, h) = self.body?;
+        if col < x || col >= x + w || row < y || row >= y + h {
+            return None;
+        }
+        let d = self.offset + (row - y) as usize;
+        (d < self.len()).then_some(d)
     }
 
     /// Takes in new rows (render does it too).
@@ -437,6 +450,7 @@ impl StatefulWidget for SequenceView<'_> {
 
         // Body: only the visible window.
         let body_y = y + HEADER_H;
+        state.body = Some((area.x, body_y, area.width, body_h as u16));
         let mut prev_t = state.view.row_before(state.offset).map(|i| tl.row(i).t());
         let window = state.offset..state.offset + body_h;
         for (i, drow) in state.view.rows(tl, window).enumerate() {
@@ -565,7 +579,11 @@ fn draw_row(
                     }
                 }
                 None if orch_w > 0 => {
-                    put_clipped(buf, lanes_x - orch_w, y, text, orch_w - 1, st.orchestrator);
+                    // The row is the note's alone: it runs on over the lanes to the right
+                    // edge instead of stopping at the orchestrator column (about 20 columns).
+                    let left = lanes_x - orch_w;
+                    let max = right.saturating_sub(left).saturating_sub(1);
+                    put_clipped(buf, left, y, text, max, st.orchestrator);
                 }
                 None => {}
             }
