@@ -1,0 +1,101 @@
+//! The run's operational errors, one enum per concept. Their messages are what a user reads
+//! (in `panther run`'s error line, or as a test's reason), so each says what failed and where.
+
+use std::io;
+use std::path::PathBuf;
+
+use crate::events::store::StoreError;
+
+/// Why a run could not start or finish (its results folder, its events, its task).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Io(#[from] io::Error),
+    #[error(transparent)]
+    Events(#[from] StoreError),
+    /// The experiment could not be written back as `experiment_config.yaml`.
+    #[error(transparent)]
+    Config(#[from] serde_norway::Error),
+    /// A run's summary could not be encoded as `summary.json`.
+    #[error(transparent)]
+    Summary(#[from] serde_json::Error),
+    /// The run's task ended without a summary (it panicked).
+    #[error(transparent)]
+    Task(#[from] tokio::task::JoinError),
+}
+
+/// Why one command of a phase or of a test's steps (`pre_commands`, `pre_run`, …) failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StepError {
+    #[error("{}: {source}", dir.display())]
+    LogDir { dir: PathBuf, source: io::Error },
+    #[error("{label} `{program}`: cannot start: {source}")]
+    Start {
+        label: String,
+        program: String,
+        source: io::Error,
+    },
+    #[error("{label} `{program}` still ran after {secs} s")]
+    TooLong {
+        label: String,
+        program: String,
+        secs: u64,
+    },
+    /// The command ended unsuccessfully; `how` is `process::describe` of its status.
+    #[error("{label} `{command}` {how}")]
+    Failed {
+        label: String,
+        command: String,
+        how: String,
+    },
+}
+
+/// Why a plugin's `files:` could not be rendered into a service's folder.
+#[derive(Debug, thiserror::Error)]
+pub enum FilesError {
+    #[error("template {0} is outside the plugin folder")]
+    Outside(String),
+    #[error("cannot read {}: {source}", path.display())]
+    Read { path: PathBuf, source: io::Error },
+    /// The template's own error (positioned by the template engine).
+    #[error("{template}: {message}")]
+    Template { template: String, message: String },
+    #[error("{source}")]
+    Folder { source: io::Error },
+    #[error("cannot write {}: {source}", path.display())]
+    Write { path: PathBuf, source: io::Error },
+}
+
+/// Why a service could not be started for a test (its reason, "failed to start: …").
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{plugin} cannot run here: {reason}")]
+    Unavailable { plugin: String, reason: String },
+    #[error("{plugin} has no run.{role}")]
+    NoRun { plugin: String, role: String },
+    #[error("cannot unpack plugin {plugin}: {source}")]
+    Unpack { plugin: String, source: io::Error },
+    #[error(transparent)]
+    Network(#[from] crate::env::network::EnvError),
+    #[error(
+        "execution environments do not run inside containers yet (network environment {0}); \
+         use localhost or netns"
+    )]
+    WrappedInContainer(String),
+    /// A folder or file the service gets (qlog, certificates, `www`) could not be made.
+    #[error("{}: {source}", path.display())]
+    Prepare { path: PathBuf, source: io::Error },
+    #[error(transparent)]
+    Files(#[from] FilesError),
+    /// A template of the manifest's argv or env (the template engine's positioned message).
+    #[error("{0}")]
+    Template(String),
+    #[error("execution environment {0} not found")]
+    NoWrapper(String),
+    #[error("execution environment {plugin} cannot run here: {reason}")]
+    WrapperUnavailable { plugin: String, reason: String },
+    #[error(transparent)]
+    Phase(#[from] StepError),
+    #[error("cannot start: {0}")]
+    Spawn(#[source] crate::env::network::EnvError),
+}
