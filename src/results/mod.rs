@@ -19,11 +19,24 @@ pub const REPORT: &str = "report.md";
 pub const SEQUENCE: &str = "sequence.mmd";
 pub const CONFIG: &str = "experiment_config.yaml";
 
+/// Why a results folder or one of its files could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ResultsError {
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// The summary did not encode as JSON.
+    #[error(transparent)]
+    Encode(#[from] serde_json::Error),
+    /// Every one of the 1000 numbered variants of the folder name exists already.
+    #[error("could not create a unique results folder")]
+    NoUniqueFolder,
+}
+
 /// Writes every derived file of a finished (or interrupted) run. The events are streamed
 /// from `events` (the run's `events.jsonl`), never held: a run of a million events ends in
 /// the memory of a short one.
-pub fn write_all(dir: &Path, s: &RunSummary, events: &Path) -> std::io::Result<()> {
-    let json = serde_json::to_string_pretty(s).map_err(std::io::Error::other)?;
+pub fn write_all(dir: &Path, s: &RunSummary, events: &Path) -> Result<(), ResultsError> {
+    let json = serde_json::to_string_pretty(s)?;
     std::fs::write(dir.join(SUMMARY), json + "\n")?;
     std::fs::write(dir.join(JUNIT), junit::render(s))?;
     std::fs::write(dir.join(REPORT), report::render(s))?;
@@ -72,7 +85,7 @@ pub fn utc_from_secs(secs: i64) -> time::OffsetDateTime {
 }
 
 /// A new, unique results folder under `root` for experiment `name`.
-pub fn new_dir(root: &Path, name: &str) -> std::io::Result<(PathBuf, String)> {
+pub fn new_dir(root: &Path, name: &str) -> Result<(PathBuf, String), ResultsError> {
     let (stamp, rfc) = timestamp(std::time::SystemTime::now());
     let slug = slug(name);
     std::fs::create_dir_all(root)?;
@@ -87,12 +100,10 @@ pub fn new_dir(root: &Path, name: &str) -> std::io::Result<(PathBuf, String)> {
             // Absolute: services run in their own folders and get these paths as arguments.
             Ok(()) => return Ok((std::fs::canonicalize(&p)?, rfc)),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(e),
+            Err(e) => return Err(e.into()),
         }
     }
-    Err(std::io::Error::other(
-        "could not create a unique results folder",
-    ))
+    Err(ResultsError::NoUniqueFolder)
 }
 
 /// A results file's text (regular files only, at most 64 MiB: a FIFO or a device named like

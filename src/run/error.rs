@@ -13,12 +13,11 @@ pub enum RunError {
     Io(#[from] io::Error),
     #[error(transparent)]
     Events(#[from] StoreError),
+    #[error(transparent)]
+    Results(#[from] crate::results::ResultsError),
     /// The experiment could not be written back as `experiment_config.yaml`.
     #[error(transparent)]
     Config(#[from] serde_norway::Error),
-    /// A run's summary could not be encoded as `summary.json`.
-    #[error(transparent)]
-    Summary(#[from] serde_json::Error),
     /// The run's task ended without a summary (it panicked).
     #[error(transparent)]
     Task(#[from] tokio::task::JoinError),
