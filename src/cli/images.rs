@@ -346,7 +346,10 @@ mod tests {
         assert_eq!(human_size(1_250_000_000), "1.25 GB");
         assert_eq!(utc(0), "1970-01-01 00:00 UTC");
         assert_eq!(utc(1_796_158_800), "2026-12-01 21:00 UTC");
-        assert_eq!(utc(951_782_400 + 13 * 3600 + 5 * 60), "2000-02-29 13:05 UTC");
+        assert_eq!(
+            utc(951_782_400 + 13 * 3600 + 5 * 60),
+            "2000-02-29 13:05 UTC"
+        );
         assert_eq!(utc(-1), "1969-12-31 23:59 UTC");
         assert_eq!(short_id("sha256:0123456789abcdef"), "0123456789ab");
     }

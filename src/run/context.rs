@@ -7,8 +7,8 @@ use serde_json::{Map, Value, json};
 
 use crate::experiment::model::{ExecutionEnvironment, PluginConfig};
 use crate::plugin::templates;
-use crate::run::error::FilesError;
 use crate::plugin::{Manifest, Plugin};
+use crate::run::error::FilesError;
 
 /// Parameters' defaults overridden by the experiment's `plugin_config`.
 pub fn parameters(m: &Manifest, cfg: &PluginConfig) -> Map<String, Value> {
@@ -92,11 +92,12 @@ pub fn render_files(
     for f in &m.files {
         let src = crate::plugin::loader::inside(plugin_dir, &f.template)
             .ok_or_else(|| FilesError::Outside(f.template.clone()))?;
-        let text = crate::plugin::loader::read_text_limited(&src, 4 << 20)
-            .map_err(|source| FilesError::Read {
+        let text = crate::plugin::loader::read_text_limited(&src, 4 << 20).map_err(|source| {
+            FilesError::Read {
                 path: src.clone(),
                 source,
-            })?;
+            }
+        })?;
         let out = templates::render(&text, ctx).map_err(|message| FilesError::Template {
             template: f.template.clone(),
             message,

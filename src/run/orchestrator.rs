@@ -19,8 +19,8 @@ use crate::plugin::{Kind as PluginKind, Plugin, Registry, Role, loader};
 use crate::results::{self, CheckResult, RunSummary, ServiceResult, TestResult};
 use crate::verdict::Verdict;
 
-use super::error::{RunError, StartError};
 use super::context::{self, ServiceVars};
+use super::error::{RunError, StartError};
 use super::owner::Owner;
 use super::process::{self, Rule, Spec, Supervised};
 use super::{certs, ready, sweep};
@@ -758,13 +758,10 @@ async fn start_service(
     }
     let m = &plugin.manifest;
     let role = svc.protocol.role;
-    let spec = m
-        .run
-        .get(&role)
-        .ok_or_else(|| StartError::NoRun {
-            plugin: m.name.clone(),
-            role: role.to_string(),
-        })?;
+    let spec = m.run.get(&role).ok_or_else(|| StartError::NoRun {
+        plugin: m.name.clone(),
+        role: role.to_string(),
+    })?;
     let proto = reg
         .protocol(&svc.protocol.name)
         .and_then(|p| p.manifest.protocol.clone());
@@ -884,17 +881,19 @@ async fn start_service(
             });
         }
         let wdir = self::plugin_dir(&wp, plugins_cache)?;
-        prefix.extend(context::wrapper_prefix(
-            &wp,
-            ee,
-            panther,
-            &wdir,
-            name,
-            &t.name,
-            svc_dir,
-            artifact_dir,
-        )
-        .map_err(StartError::Template)?);
+        prefix.extend(
+            context::wrapper_prefix(
+                &wp,
+                ee,
+                panther,
+                &wdir,
+                name,
+                &t.name,
+                svc_dir,
+                artifact_dir,
+            )
+            .map_err(StartError::Template)?,
+        );
         st.wrappers.push((wp, wdir));
     }
     if !prefix.is_empty() {

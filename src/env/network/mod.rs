@@ -150,6 +150,8 @@ pub enum EnvError {
     Docker(#[from] docker::EngineError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Ports(#[from] crate::run::ports::PortError),
 }
 
 /// The interface every driver implements.

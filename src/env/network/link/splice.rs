@@ -197,9 +197,7 @@ async fn drainer(
             ctx.send_error(dir);
             return give_up(&sh);
         }
-        let m = match dst.try_io(Interest::WRITABLE, || {
-            splice(sh.pipe.r.as_fd(), fd, owed)
-        }) {
+        let m = match dst.try_io(Interest::WRITABLE, || splice(sh.pipe.r.as_fd(), fd, owed)) {
             Ok(0) => {
                 ctx.send_error(dir);
                 return give_up(&sh);
