@@ -6,7 +6,7 @@ use std::path::Path;
 use serde_json::{Map, Value, json};
 
 use crate::experiment::model::{ExecutionEnvironment, PluginConfig};
-use crate::plugin::templates;
+use crate::plugin::templates::{self, TemplateError};
 use crate::plugin::{Manifest, Plugin};
 use crate::run::error::FilesError;
 
@@ -78,7 +78,7 @@ pub fn service_context(v: &ServiceVars, params: Map<String, Value>) -> Value {
     Value::Object(ctx)
 }
 
-pub fn render_all(items: &[String], ctx: &Value) -> Result<Vec<String>, String> {
+pub fn render_all(items: &[String], ctx: &Value) -> Result<Vec<String>, TemplateError> {
     items.iter().map(|a| templates::render(a, ctx)).collect()
 }
 
@@ -98,9 +98,9 @@ pub fn render_files(
                 source,
             }
         })?;
-        let out = templates::render(&text, ctx).map_err(|message| FilesError::Template {
+        let out = templates::render(&text, ctx).map_err(|source| FilesError::Template {
             template: f.template.clone(),
-            message,
+            source,
         })?;
         let dest = run_dir.join(&f.path);
         if let Some(parent) = dest.parent() {
@@ -125,7 +125,7 @@ pub fn wrapper_prefix(
     test: &str,
     run_dir: &Path,
     artifact_dir: &Path,
-) -> Result<Vec<String>, String> {
+) -> Result<Vec<String>, TemplateError> {
     let Some(w) = &p.manifest.wrapper else {
         return Ok(Vec::new());
     };

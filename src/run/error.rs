@@ -5,6 +5,7 @@ use std::io;
 use std::path::PathBuf;
 
 use crate::events::store::StoreError;
+use crate::plugin::templates::TemplateError;
 
 /// Why a run could not start or finish (its results folder, its events, its task).
 #[derive(Debug, thiserror::Error)]
@@ -56,9 +57,12 @@ pub enum FilesError {
     Outside(String),
     #[error("cannot read {}: {source}", path.display())]
     Read { path: PathBuf, source: io::Error },
-    /// The template's own error (positioned by the template engine).
-    #[error("{template}: {message}")]
-    Template { template: String, message: String },
+    /// The template's own error (the template engine's kind and detail).
+    #[error("{template}: {source}")]
+    Template {
+        template: String,
+        source: TemplateError,
+    },
     #[error("{source}")]
     Folder { source: io::Error },
     #[error("cannot write {}: {source}", path.display())]
@@ -86,9 +90,9 @@ pub enum StartError {
     Prepare { path: PathBuf, source: io::Error },
     #[error(transparent)]
     Files(#[from] FilesError),
-    /// A template of the manifest's argv or env (the template engine's positioned message).
-    #[error("{0}")]
-    Template(String),
+    /// A template of the manifest's argv or env, or of a wrapper's argv prefix.
+    #[error(transparent)]
+    Template(#[from] TemplateError),
     #[error("execution environment {0} not found")]
     NoWrapper(String),
     #[error("execution environment {plugin} cannot run here: {reason}")]
