@@ -33,7 +33,7 @@ pub enum StepError {
     Start {
         label: String,
         program: String,
-        source: io::Error,
+        source: crate::run::process::SpawnError,
     },
     #[error("{label} `{program}` still ran after {secs} s")]
     TooLong {

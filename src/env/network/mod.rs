@@ -152,6 +152,8 @@ pub enum EnvError {
     Io(#[from] std::io::Error),
     #[error(transparent)]
     Ports(#[from] crate::run::ports::PortError),
+    #[error(transparent)]
+    Spawn(#[from] crate::run::process::SpawnError),
 }
 
 /// The interface every driver implements.
