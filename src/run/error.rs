@@ -102,3 +102,35 @@ pub enum StartError {
     #[error("cannot start: {0}")]
     Spawn(#[source] crate::env::network::EnvError),
 }
+
+/// Why a test's network environment did not come up (the test's reason).
+#[derive(Debug, thiserror::Error)]
+pub enum NetworkUpError {
+    #[error("network environment {0} not found")]
+    NotFound(String),
+    #[error(transparent)]
+    Open(crate::env::network::EnvError),
+    #[error("network environment {kind} failed: {source}")]
+    Up {
+        kind: String,
+        source: crate::env::network::EnvError,
+    },
+}
+
+/// Why a service did not become ready (its reason, "not ready: …").
+#[derive(Debug, thiserror::Error)]
+pub enum NotReady {
+    #[error("not ready after {secs:.1} s")]
+    Timeout { secs: f64 },
+    /// The process ended first; `how` is `process::describe` of its status.
+    #[error("{how} before it was ready")]
+    Exited { how: String },
+    #[error("cancelled")]
+    Cancelled,
+    /// One of the above, followed by the process's last lines of stderr.
+    #[error("{reason}{last_lines}")]
+    LastWords {
+        reason: Box<NotReady>,
+        last_lines: String,
+    },
+}

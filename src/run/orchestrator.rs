@@ -20,7 +20,7 @@ use crate::results::{self, CheckResult, RunSummary, ServiceResult, TestResult};
 use crate::verdict::Verdict;
 
 use super::context::{self, ServiceVars};
-use super::error::{RunError, StartError};
+use super::error::{NetworkUpError, NotReady, RunError, StartError};
 use super::owner::Owner;
 use super::process::{self, Rule, Spec, Supervised};
 use super::{certs, ready, sweep};
@@ -325,7 +325,7 @@ async fn run_test(
         Ok(env) => env,
         Err(reason) => {
             result.verdict = Verdict::Error;
-            result.reason = reason;
+            result.reason = reason.to_string();
             return finish_test(result, t0, &tx);
         }
     };
@@ -433,7 +433,7 @@ async fn run_test(
         )
         .await
         {
-            st.failed = Some(reason);
+            st.failed = Some(reason.to_string());
             started.push(st);
             break;
         }
@@ -1087,15 +1087,15 @@ async fn network_up(
     reg: &Registry,
     test_dir: &Path,
     tx: &EventTx,
-) -> Result<Box<dyn NetworkEnvironment>, String> {
+) -> Result<Box<dyn NetworkEnvironment>, NetworkUpError> {
     let kind = &t.network_environment.kind;
     let driver = reg
         .get(&[PluginKind::NetworkEnvironment], kind)
         .and_then(|p| p.manifest.network.as_ref())
         .map(|n| n.driver.clone())
-        .ok_or_else(|| format!("network environment {kind} not found"))?;
+        .ok_or_else(|| NetworkUpError::NotFound(kind.clone()))?;
     let topo = topology(t, reg, test_dir);
-    let mut env = network::open(&driver, tx.clone()).map_err(|e| e.to_string())?;
+    let mut env = network::open(&driver, tx.clone()).map_err(NetworkUpError::Open)?;
     let outcome = env.up(&topo).await;
     match outcome {
         Ok(()) => {
@@ -1107,12 +1107,15 @@ async fn network_up(
             );
             Ok(env)
         }
-        Err(e) => {
-            let reason = format!("network environment {kind} failed: {e}");
+        Err(source) => {
+            let reason = NetworkUpError::Up {
+                kind: kind.clone(),
+                source,
+            };
             lifecycle(
                 tx,
                 "environment",
-                reason.clone(),
+                reason.to_string(),
                 serde_json::json!({"step": "network_failed", "driver": driver}),
             );
             env.down().await;
@@ -1209,7 +1212,7 @@ async fn wait_ready(
     svc_dir: &Path,
     cancelled: &mut watch::Receiver<bool>,
     tx: &EventTx,
-) -> Result<(), String> {
+) -> Result<(), NotReady> {
     let role = st.role;
     let Some(spec) = plugin.manifest.run.get(&role) else {
         return Ok(());
@@ -1250,9 +1253,9 @@ async fn wait_ready(
     let t0 = Instant::now();
     let outcome = tokio::select! {
         _ = ready::wait(&probe, seen) => Ok(()),
-        _ = tokio::time::sleep(limit) => Err(format!("not ready after {:.1} s", limit.as_secs_f64())),
-        status = exited(proc) => Err(format!("{} before it was ready", process::describe(status))),
-        _ = cancelled.wait_for(|c| *c) => Err("cancelled".to_string()),
+        _ = tokio::time::sleep(limit) => Err(NotReady::Timeout { secs: limit.as_secs_f64() }),
+        status = exited(proc) => Err(NotReady::Exited { how: process::describe(status) }),
+        _ = cancelled.wait_for(|c| *c) => Err(NotReady::Cancelled),
     };
     // A process that died before it was ready: say why, from its last words.
     let outcome = match outcome {
@@ -1267,7 +1270,10 @@ async fn wait_ready(
                 .cloned()
                 .collect();
             st.early_exit = proc.try_status();
-            Err(format!("{reason}{}", last_lines(&tail)))
+            Err(NotReady::LastWords {
+                reason: Box::new(reason),
+                last_lines: last_lines(&tail),
+            })
         }
         other => other,
     };
