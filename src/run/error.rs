@@ -134,3 +134,47 @@ pub enum NotReady {
         last_lines: String,
     },
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The reasons read as they did when they were strings (tests and users match them).
+    #[test]
+    fn reasons_read_as_before() {
+        let e = StepError::Failed {
+            label: "pre_commands".into(),
+            command: "false -x".into(),
+            how: "exited with code 1".into(),
+        };
+        assert_eq!(e.to_string(), "pre_commands `false -x` exited with code 1");
+        let e = StepError::Start {
+            label: "post_run".into(),
+            program: "nope".into(),
+            source: crate::run::process::SpawnError::NotFound("nope".into()),
+        };
+        assert_eq!(
+            e.to_string(),
+            "post_run `nope`: cannot start: program `nope` not found"
+        );
+        let e = StartError::from(e);
+        assert_eq!(
+            e.to_string(),
+            "post_run `nope`: cannot start: program `nope` not found"
+        );
+        let e = NotReady::LastWords {
+            reason: Box::new(NotReady::Timeout { secs: 2.04 }),
+            last_lines: "; last words".into(),
+        };
+        assert_eq!(e.to_string(), "not ready after 2.0 s; last words");
+        let e = FilesError::Write {
+            path: "out/x.conf".into(),
+            source: io::Error::from(io::ErrorKind::PermissionDenied),
+        };
+        assert!(
+            e.to_string().starts_with("cannot write out/x.conf: "),
+            "{e}"
+        );
+        assert!(std::error::Error::source(&e).is_some(), "the cause is kept");
+    }
+}
