@@ -187,14 +187,20 @@ const PAGE: &[u8] = b"<p>hello</p>\n";
 
 fn imf_fixdate(t: SystemTime) -> String {
     let secs = t.duration_since(UNIX_EPOCH).unwrap().as_secs();
-    let days = (secs / 86_400) as i64;
-    let (h, m, s) = (secs % 86_400 / 3600, secs % 3600 / 60, secs % 60);
-    let (y, mon, d) = panther::results::civil_from_days(days);
-    let wd = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][days.rem_euclid(7) as usize];
+    let u = panther::results::utc_from_secs(secs as i64);
+    let wd = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+        [u.weekday().number_days_from_monday() as usize];
     let mn = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ][(mon - 1) as usize];
-    format!("{wd}, {d:02} {mn} {y} {h:02}:{m:02}:{s:02} GMT")
+    ][u8::from(u.month()) as usize - 1];
+    format!(
+        "{wd}, {:02} {mn} {} {:02}:{:02}:{:02} GMT",
+        u.day(),
+        u.year(),
+        u.hour(),
+        u.minute(),
+        u.second()
+    )
 }
 
 fn is_tchar(c: char) -> bool {

@@ -334,6 +334,44 @@ fn sighup_and_sigquit_tear_down_with_a_summary() {
     }
 }
 
+/// A run that is tearing down (and writing its summary) keeps going through a storm of
+/// further SIGINT, SIGTERM, SIGHUP and SIGQUIT: only the first signal counts, none of the
+/// later ones kills panther half way (its handlers stay installed to the end).
+#[test]
+fn signals_during_teardown_are_swallowed_not_fatal() {
+    use nix::sys::signal::{Signal, kill};
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut child, dir) = start_long(tmp.path());
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    kill(pid, Signal::SIGTERM).unwrap();
+    let storm = [
+        Signal::SIGINT,
+        Signal::SIGTERM,
+        Signal::SIGHUP,
+        Signal::SIGQUIT,
+    ];
+    let t0 = Instant::now();
+    let mut sent = 0;
+    let st = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "teardown never ended"
+        );
+        if kill(pid, storm[sent % storm.len()]).is_ok() {
+            sent += 1;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    assert!(sent >= 2, "the storm reached the teardown ({sent} signals)");
+    assert_eq!(st.code(), Some(130), "{st:?} after {sent} more signals");
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(s["interrupted"], true);
+}
+
 fn manifest_errors(yaml: &str) -> Vec<(u32, String)> {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path().join("p");

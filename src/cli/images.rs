@@ -256,13 +256,14 @@ fn human_size(bytes: u64) -> String {
 }
 
 fn utc(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (y, m, d) = crate::results::civil_from_days(days);
+    let u = crate::results::utc_from_secs(secs);
     format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
-        rem / 3600,
-        rem % 3600 / 60
+        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+        u.year(),
+        u8::from(u.month()),
+        u.day(),
+        u.hour(),
+        u.minute()
     )
 }
 
@@ -345,6 +346,11 @@ mod tests {
         assert_eq!(human_size(1_250_000_000), "1.25 GB");
         assert_eq!(utc(0), "1970-01-01 00:00 UTC");
         assert_eq!(utc(1_796_158_800), "2026-12-01 21:00 UTC");
+        assert_eq!(
+            utc(951_782_400 + 13 * 3600 + 5 * 60),
+            "2000-02-29 13:05 UTC"
+        );
+        assert_eq!(utc(-1), "1969-12-31 23:59 UTC");
         assert_eq!(short_id("sha256:0123456789abcdef"), "0123456789ab");
     }
 }

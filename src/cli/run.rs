@@ -5,6 +5,8 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
+
 use crate::events::{Event, Kind};
 use crate::experiment;
 use crate::plugin::loader::read_limited;
@@ -129,19 +131,17 @@ async fn drive(
         b.enable_steady_tick(Duration::from_millis(100));
         b
     });
-    // The signal streams exist for the whole run: a `ctrl_c()` future made afresh in each
+    // The signals are registered for the whole run: a `ctrl_c()` future made afresh in each
     // loop turn misses a SIGINT that lands while an event is being printed (seen under load:
     // the run then went on to its end, exit 1 instead of 130). SIGHUP (a closed terminal, a
     // dropped ssh) and SIGQUIT tear down like SIGINT and SIGTERM.
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut sigint = signal(SignalKind::interrupt()).ok();
-    // Under `nohup` SIGHUP comes ignored, and stays so: that is what the user asked for.
-    let mut kinds = vec![SignalKind::terminate(), SignalKind::quit()];
-    if !inherited_ignore(nix::libc::SIGHUP) {
-        kinds.push(SignalKind::hangup());
-    }
-    let mut others: Vec<tokio::signal::unix::Signal> =
-        kinds.into_iter().filter_map(|k| signal(k).ok()).collect();
+    let mut stops = match Stops::register() {
+        Ok(s) => Some(s),
+        Err(e) => {
+            say!("warning: cannot watch for signals: {e}");
+            None
+        }
+    };
     let mut interrupted = false;
     let mut live = std::mem::replace(&mut run.live, tokio::sync::broadcast::channel(1).1);
     loop {
@@ -151,17 +151,16 @@ async fn drive(
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                 Err(_) => break,
             },
-            _ = async { match sigint.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } }, if !interrupted => {
+            Some(sig) = async { match stops.as_mut() { Some(s) => s.next().await, None => std::future::pending().await } }, if !interrupted => {
                 interrupted = true;
-                say!("interrupted: tearing down (Ctrl-C again is ignored; services get SIGINT, SIGTERM, then SIGKILL)");
-                let _ = run.cancel.send(true);
-            }
-            _ = any_signal(&mut others), if !interrupted => {
-                interrupted = true;
+                if sig == SIGINT {
+                    say!("interrupted: tearing down (Ctrl-C again is ignored; services get SIGINT, SIGTERM, then SIGKILL)");
+                }
                 let _ = run.cancel.send(true);
             }
         }
     }
+    drop(stops);
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -226,8 +225,9 @@ pub fn printable(s: &str) -> String {
 }
 
 /// Whether `sig` was ignored when panther started (a disposition inherited from the parent).
+/// Neither nix nor signal-hook offers a query that installs nothing, hence the raw call.
 fn inherited_ignore(sig: nix::libc::c_int) -> bool {
-    // SAFETY: a query only (no new action), into a zeroed struct owned here.
+    // SAFETY: a query only (a null new action), into a zeroed plain-data struct owned here.
     unsafe {
         let mut old: nix::libc::sigaction = std::mem::zeroed();
         nix::libc::sigaction(sig, std::ptr::null(), &mut old) == 0
@@ -235,13 +235,54 @@ fn inherited_ignore(sig: nix::libc::c_int) -> bool {
     }
 }
 
-/// The next of several signals.
-async fn any_signal(sigs: &mut [tokio::signal::unix::Signal]) {
-    if sigs.is_empty() {
-        return std::future::pending().await;
+/// The signals that tear a run down, read through signal-hook on a thread of their own and
+/// handed to the async loop. Under `nohup` SIGHUP comes ignored and stays so: that is what
+/// the user asked for.
+struct Stops {
+    rx: tokio::sync::mpsc::UnboundedReceiver<i32>,
+    handle: signal_hook::iterator::Handle,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Stops {
+    fn register() -> std::io::Result<Stops> {
+        let mut sigs = vec![SIGINT, SIGTERM, SIGQUIT];
+        if !inherited_ignore(SIGHUP) {
+            sigs.push(SIGHUP);
+        }
+        let mut signals = signal_hook::iterator::Signals::new(&sigs)?;
+        let handle = signals.handle();
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let thread = std::thread::Builder::new()
+            .name("panther-signals".into())
+            .spawn(move || {
+                for s in signals.forever() {
+                    if tx.send(s).is_err() {
+                        break;
+                    }
+                }
+            })?;
+        Ok(Stops {
+            rx,
+            handle,
+            thread: Some(thread),
+        })
     }
-    let futs = sigs.iter_mut().map(|s| Box::pin(s.recv()));
-    futures_util::future::select_all(futs).await;
+
+    async fn next(&mut self) -> Option<i32> {
+        self.rx.recv().await
+    }
+}
+
+impl Drop for Stops {
+    /// Ends the reading thread (the handlers stay installed, so a late signal is still
+    /// swallowed rather than killing a panther that is writing its summary).
+    fn drop(&mut self) {
+        self.handle.close();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 fn show(e: &Event, bar: Option<&indicatif::ProgressBar>) {

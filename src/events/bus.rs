@@ -11,7 +11,7 @@ use tokio::task::JoinHandle;
 
 use super::clock::Clock;
 use super::model::Event;
-use super::store::Store;
+use super::store::{Store, StoreError};
 use super::tx::{self, Envelope, EventTx};
 
 pub const FLUSH_EVERY: Duration = Duration::from_millis(50);
@@ -19,7 +19,7 @@ pub const FLUSH_EVERY: Duration = Duration::from_millis(50);
 pub struct Bus {
     pub tx: EventTx,
     live: broadcast::Sender<Arc<Event>>,
-    task: JoinHandle<std::io::Result<Store>>,
+    task: JoinHandle<Result<Store, StoreError>>,
 }
 
 impl Bus {
@@ -41,9 +41,9 @@ impl Bus {
 
     /// Drops this handle's sender and waits until every other sender is gone and every event
     /// is on disk.
-    pub async fn finish(self) -> std::io::Result<Store> {
+    pub async fn finish(self) -> Result<Store, StoreError> {
         drop(self.tx);
-        self.task.await.map_err(std::io::Error::other)?
+        self.task.await?
     }
 }
 
@@ -51,7 +51,7 @@ async fn collect(
     mut rx: mpsc::UnboundedReceiver<Envelope>,
     mut store: Store,
     live: broadcast::Sender<Arc<Event>>,
-) -> std::io::Result<Store> {
+) -> Result<Store, StoreError> {
     let mut tick = tokio::time::interval(FLUSH_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut seq = 0u64;

@@ -12,6 +12,22 @@ use super::model::Event;
 
 pub const FILE_NAME: &str = "events.jsonl";
 
+/// Why an event could not be written to or read back from `events.jsonl`.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(transparent)]
+    Io(#[from] io::Error),
+    /// An event that does not encode, or a stored line that does not decode.
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    /// A pre-serialized event without the `seq` placeholder it must start with.
+    #[error("event JSON does not start with seq")]
+    Unframed,
+    /// The collector task ended without handing the store back (it panicked).
+    #[error(transparent)]
+    Collector(#[from] tokio::task::JoinError),
+}
+
 pub struct Store {
     path: PathBuf,
     out: BufWriter<File>,
@@ -38,10 +54,10 @@ impl Store {
     }
 
     /// Appends one event (its `seq` must be the next one).
-    pub fn append(&mut self, e: &Event) -> io::Result<()> {
+    pub fn append(&mut self, e: &Event) -> Result<(), StoreError> {
         debug_assert_eq!(e.seq as usize, self.index.len());
         self.line.clear();
-        serde_json::to_writer(&mut self.line, e).map_err(io::Error::other)?;
+        serde_json::to_writer(&mut self.line, e)?;
         self.line.push(b'\n');
         self.out.write_all(&self.line)?;
         self.index.push((self.offset, e.t));
@@ -51,11 +67,11 @@ impl Store {
 
     /// Appends an event already serialized with `seq` 0 (see `tx::Envelope`): the real
     /// number is spliced in without serializing again.
-    pub fn append_serialized(&mut self, seq: u64, t: u64, json: &[u8]) -> io::Result<()> {
+    pub fn append_serialized(&mut self, seq: u64, t: u64, json: &[u8]) -> Result<(), StoreError> {
         debug_assert_eq!(seq as usize, self.index.len());
         let rest = json
             .strip_prefix(super::tx::SEQ_PLACEHOLDER)
-            .ok_or_else(|| io::Error::other("event JSON does not start with seq"))?;
+            .ok_or(StoreError::Unframed)?;
         let mut num = itoa_buf(seq);
         let head_len = 7 + num.len() + 1;
         self.out.write_all(b"{\"seq\":")?;
@@ -81,7 +97,7 @@ impl Store {
     }
 
     /// Reads event `seq` back from the file (after a flush).
-    pub fn get(&mut self, seq: u64) -> io::Result<Option<Event>> {
+    pub fn get(&mut self, seq: u64) -> Result<Option<Event>, StoreError> {
         self.out.flush()?;
         let Some(&(off, _)) = self.index.get(seq as usize) else {
             return Ok(None);
@@ -95,9 +111,7 @@ impl Store {
         f.seek(SeekFrom::Start(off))?;
         let mut buf = vec![0; (end - off) as usize];
         f.read_exact(&mut buf)?;
-        serde_json::from_slice(&buf)
-            .map(Some)
-            .map_err(io::Error::other)
+        Ok(serde_json::from_slice(&buf).map(Some)?)
     }
 
     /// The first event at or after time `t` (µs), by binary search over the index.

@@ -53,6 +53,8 @@ pub enum ImportError {
     },
     #[error("cannot write the results folder under {0}: {1}")]
     Write(String, std::io::Error),
+    #[error("cannot write the results folder under {0}: {1}")]
+    Events(String, crate::events::store::StoreError),
 }
 
 /// What `panther import` was asked to do.

@@ -36,7 +36,9 @@ pub fn results_folder(root: &Path, name: &str, d: Decoded) -> Result<Report, Imp
     let mut store = Store::create(&tmp.join(store::FILE_NAME)).map_err(werr)?;
     // Streamed: a big capture's events are written as they are made, not held.
     for e in events_of(&d, name) {
-        store.append(&e).map_err(werr)?;
+        store
+            .append(&e)
+            .map_err(|e| ImportError::Events(root.display().to_string(), e))?;
         if small {
             kept.push(e);
         }

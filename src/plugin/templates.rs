@@ -128,24 +128,37 @@ fn describe(e: &minijinja::Error) -> String {
     }
 }
 
+/// Why a template did not render.
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    /// A syntax or evaluation error of the template engine (undefined value, unknown filter,
+    /// `1/0`, no fuel left, `include`…): its kind and detail.
+    #[error("{}", describe(.0))]
+    Engine(#[source] minijinja::Error),
+    #[error("the template renders more than {MAX_OUTPUT} bytes")]
+    TooLarge,
+    #[error(transparent)]
+    NotUtf8(#[from] std::string::FromUtf8Error),
+}
+
 /// Render one template with a context; undefined variables, unknown filters or tests,
 /// arithmetic errors, other templates, more than [`FUEL`] instructions or [`MAX_OUTPUT`]
 /// bytes are errors.
-pub fn render(src: &str, ctx: &serde_json::Value) -> Result<String, String> {
+pub fn render(src: &str, ctx: &serde_json::Value) -> Result<String, TemplateError> {
     if !is_template(src) {
         return Ok(src.to_string());
     }
     let env = environment();
-    let tmpl = env.template_from_str(src).map_err(|e| describe(&e))?;
+    let tmpl = env.template_from_str(src).map_err(TemplateError::Engine)?;
     let mut out = Capped::default();
     let done = tmpl.render_captured_to(
         minijinja::Value::from(minijinja::value::Serde(ctx)),
         &mut out,
     );
     match done {
-        Err(_) if out.over => Err(format!("the template renders more than {MAX_OUTPUT} bytes")),
-        Err(e) => Err(describe(&e)),
-        Ok(_) => String::from_utf8(out.out).map_err(|e| e.to_string()),
+        Err(_) if out.over => Err(TemplateError::TooLarge),
+        Err(e) => Err(TemplateError::Engine(e)),
+        Ok(_) => Ok(String::from_utf8(out.out)?),
     }
 }
 
@@ -190,8 +203,9 @@ mod tests {
         let ctx = serde_json::json!({});
         let big = "{% for i in range(100) %}{{ 'x' * 1000000 }}{% endfor %}";
         let e = render(big, &ctx).unwrap_err();
-        assert!(e.contains("renders more than"), "{e}");
-        let e = render("{% include 'x' %}", &ctx).unwrap_err();
+        assert!(matches!(e, TemplateError::TooLarge), "{e}");
+        assert!(e.to_string().contains("renders more than"), "{e}");
+        let e = render("{% include 'x' %}", &ctx).unwrap_err().to_string();
         assert!(e.contains("cannot include"), "{e}");
         assert!(
             render(
@@ -199,6 +213,7 @@ mod tests {
                 &ctx
             )
             .unwrap_err()
+            .to_string()
             .contains("fuel")
         );
         assert_eq!(variables("{{ range(3) | list }}{{ x }}").unwrap().len(), 1);

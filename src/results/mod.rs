@@ -2,6 +2,7 @@
 //! `events.jsonl`, `summary.json`, `junit.xml`, `report.md`, `sequence.mmd` and per-service
 //! logs. Every file but the events is derived, so `panther export` can rebuild them.
 
+pub mod atomic;
 pub mod history;
 pub mod junit;
 pub mod mermaid;
@@ -18,11 +19,24 @@ pub const REPORT: &str = "report.md";
 pub const SEQUENCE: &str = "sequence.mmd";
 pub const CONFIG: &str = "experiment_config.yaml";
 
+/// Why a results folder or one of its files could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ResultsError {
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// The summary did not encode as JSON.
+    #[error(transparent)]
+    Encode(#[from] serde_json::Error),
+    /// Every one of the 1000 numbered variants of the folder name exists already.
+    #[error("could not create a unique results folder")]
+    NoUniqueFolder,
+}
+
 /// Writes every derived file of a finished (or interrupted) run. The events are streamed
 /// from `events` (the run's `events.jsonl`), never held: a run of a million events ends in
 /// the memory of a short one.
-pub fn write_all(dir: &Path, s: &RunSummary, events: &Path) -> std::io::Result<()> {
-    let json = serde_json::to_string_pretty(s).map_err(std::io::Error::other)?;
+pub fn write_all(dir: &Path, s: &RunSummary, events: &Path) -> Result<(), ResultsError> {
+    let json = serde_json::to_string_pretty(s)?;
     std::fs::write(dir.join(SUMMARY), json + "\n")?;
     std::fs::write(dir.join(JUNIT), junit::render(s))?;
     std::fs::write(dir.join(REPORT), report::render(s))?;
@@ -40,36 +54,38 @@ pub fn read_summary(dir: &Path) -> std::io::Result<RunSummary> {
     })
 }
 
-/// `2026-11-25_10-41-07` in UTC, from the system clock (no timezone database needed).
+/// `2026-11-25_10-41-07` in UTC, from the system clock (no timezone database needed), and
+/// the same instant as RFC 3339 (`2026-11-25T10:41:07Z`). A clock before 1970 counts as 1970.
 pub fn timestamp(t: std::time::SystemTime) -> (String, String) {
-    let secs = t
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0) as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let (y, m, d) = civil_from_days(days);
-    let (hh, mm, ss) = (rem / 3600, rem % 3600 / 60, rem % 60);
+    let u = utc(t);
+    let (y, m, d) = (u.year(), u8::from(u.month()), u.day());
+    let (hh, mm, ss) = (u.hour(), u.minute(), u.second());
     (
         format!("{y:04}-{m:02}-{d:02}_{hh:02}-{mm:02}-{ss:02}"),
         format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z"),
     )
 }
 
-/// (year, month, day) of a count of days since 1970-01-01 (Howard Hinnant's algorithm).
-pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
+/// A system time as a UTC date and time, to the second.
+fn utc(t: std::time::SystemTime) -> time::OffsetDateTime {
+    let secs = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    utc_from_secs(i64::try_from(secs).unwrap_or(i64::MAX))
+}
+
+/// Seconds since 1970-01-01 as a UTC date and time; outside what `time` holds (±9999
+/// years), the nearest end of its range.
+pub fn utc_from_secs(secs: i64) -> time::OffsetDateTime {
+    time::OffsetDateTime::from_unix_timestamp(secs).unwrap_or(if secs < 0 {
+        time::PrimitiveDateTime::MIN.assume_utc()
+    } else {
+        time::PrimitiveDateTime::MAX.assume_utc()
+    })
 }
 
 /// A new, unique results folder under `root` for experiment `name`.
-pub fn new_dir(root: &Path, name: &str) -> std::io::Result<(PathBuf, String)> {
+pub fn new_dir(root: &Path, name: &str) -> Result<(PathBuf, String), ResultsError> {
     let (stamp, rfc) = timestamp(std::time::SystemTime::now());
     let slug = slug(name);
     std::fs::create_dir_all(root)?;
@@ -84,12 +100,10 @@ pub fn new_dir(root: &Path, name: &str) -> std::io::Result<(PathBuf, String)> {
             // Absolute: services run in their own folders and get these paths as arguments.
             Ok(()) => return Ok((std::fs::canonicalize(&p)?, rfc)),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(e),
+            Err(e) => return Err(e.into()),
         }
     }
-    Err(std::io::Error::other(
-        "could not create a unique results folder",
-    ))
+    Err(ResultsError::NoUniqueFolder)
 }
 
 /// A results file's text (regular files only, at most 64 MiB: a FIFO or a device named like
@@ -158,6 +172,27 @@ mod tests {
         assert_eq!(timestamp(t).0, "2026-11-25_10-21-07");
         assert!(slug("MinIP Client-Server Test!").starts_with("MinIP_Client-Server_Test~"));
         assert_eq!(slug("quickstart_1"), "quickstart_1");
+    }
+
+    #[test]
+    fn timestamps_know_leap_days_and_the_clock_s_ends() {
+        let at = |s: u64| timestamp(std::time::UNIX_EPOCH + std::time::Duration::from_secs(s));
+        // A leap day's last second, one of a century divisible by 400, and 2100 (no leap day).
+        assert_eq!(
+            at(1_709_251_199),
+            (
+                "2024-02-29_23-59-59".to_string(),
+                "2024-02-29T23:59:59Z".to_string()
+            )
+        );
+        assert_eq!(at(951_782_400).0, "2000-02-29_00-00-00");
+        assert_eq!(at(4_107_542_400).0, "2100-03-01_00-00-00");
+        assert_eq!(at(4_107_542_400 - 1).0, "2100-02-28_23-59-59");
+        assert_eq!(at(0).1, "1970-01-01T00:00:00Z");
+        // Before 1970 counts as 1970; past year 9999 stays at its end rather than panicking.
+        let before = std::time::UNIX_EPOCH - std::time::Duration::from_secs(5);
+        assert_eq!(timestamp(before).0, "1970-01-01_00-00-00");
+        assert_eq!(at(1 << 40).0, "9999-12-31_23-59-59");
     }
 
     #[test]

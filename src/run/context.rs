@@ -6,8 +6,9 @@ use std::path::Path;
 use serde_json::{Map, Value, json};
 
 use crate::experiment::model::{ExecutionEnvironment, PluginConfig};
-use crate::plugin::templates;
+use crate::plugin::templates::{self, TemplateError};
 use crate::plugin::{Manifest, Plugin};
+use crate::run::error::FilesError;
 
 /// Parameters' defaults overridden by the experiment's `plugin_config`.
 pub fn parameters(m: &Manifest, cfg: &PluginConfig) -> Map<String, Value> {
@@ -77,7 +78,7 @@ pub fn service_context(v: &ServiceVars, params: Map<String, Value>) -> Value {
     Value::Object(ctx)
 }
 
-pub fn render_all(items: &[String], ctx: &Value) -> Result<Vec<String>, String> {
+pub fn render_all(items: &[String], ctx: &Value) -> Result<Vec<String>, TemplateError> {
     items.iter().map(|a| templates::render(a, ctx)).collect()
 }
 
@@ -87,21 +88,28 @@ pub fn render_files(
     plugin_dir: &Path,
     run_dir: &Path,
     ctx: &Value,
-) -> Result<(), String> {
+) -> Result<(), FilesError> {
     for f in &m.files {
         let src = crate::plugin::loader::inside(plugin_dir, &f.template)
-            .ok_or_else(|| format!("template {} is outside the plugin folder", f.template))?;
-        let text = crate::plugin::loader::read_text_limited(&src, 4 << 20)
-            .map_err(|e| format!("cannot read {}: {e}", src.display()))?;
-        let out = templates::render(&text, ctx).map_err(|e| format!("{}: {e}", f.template))?;
+            .ok_or_else(|| FilesError::Outside(f.template.clone()))?;
+        let text = crate::plugin::loader::read_text_limited(&src, 4 << 20).map_err(|source| {
+            FilesError::Read {
+                path: src.clone(),
+                source,
+            }
+        })?;
+        let out = templates::render(&text, ctx).map_err(|source| FilesError::Template {
+            template: f.template.clone(),
+            source,
+        })?;
         let dest = run_dir.join(&f.path);
         if let Some(parent) = dest.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+            std::fs::create_dir_all(parent).map_err(|source| FilesError::Folder { source })?;
         }
         // A file already there may be a hard link to a shared one (a QUIC service's `www`):
         // replace the link, never write through it.
         let _ = std::fs::remove_file(&dest);
-        std::fs::write(&dest, out).map_err(|e| format!("cannot write {}: {e}", dest.display()))?;
+        std::fs::write(&dest, out).map_err(|source| FilesError::Write { path: dest, source })?;
     }
     Ok(())
 }
@@ -117,7 +125,7 @@ pub fn wrapper_prefix(
     test: &str,
     run_dir: &Path,
     artifact_dir: &Path,
-) -> Result<Vec<String>, String> {
+) -> Result<Vec<String>, TemplateError> {
     let Some(w) = &p.manifest.wrapper else {
         return Ok(Vec::new());
     };

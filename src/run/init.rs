@@ -82,7 +82,12 @@ fn exit(code: i32) -> ! {
 }
 
 /// The forwarded signals plus SIGCHLD, blocked, and a signalfd that reads them.
+///
+/// # Safety
+/// Call only in the helper's own single-threaded process (the mask is per thread).
 unsafe fn block_signals() -> (libc::sigset_t, libc::c_int) {
+    // SAFETY: the set is a zeroed sigset_t owned here, initialised by sigemptyset before use;
+    // sigprocmask and signalfd only read it.
     unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut set);
@@ -97,7 +102,12 @@ unsafe fn block_signals() -> (libc::sigset_t, libc::c_int) {
 }
 
 /// The next signal from a signalfd (0 when the read fails other than by EINTR).
+///
+/// # Safety
+/// `fd` is a signalfd (or any descriptor: a failed read returns 0).
 unsafe fn next_signal(fd: libc::c_int) -> libc::c_int {
+    // SAFETY: read writes at most size_of::<signalfd_siginfo>() bytes into `info`, a plain-data
+    // struct owned here; errno is read right after the failing call on this thread.
     unsafe {
         let mut info: libc::signalfd_siginfo = std::mem::zeroed();
         loop {
@@ -118,7 +128,11 @@ unsafe fn next_signal(fd: libc::c_int) -> libc::c_int {
 }
 
 /// Points stdin, stdout and stderr at /dev/null, so a helper holds none of the service's pipes.
+///
+/// # Safety
+/// Call only in a helper process whose descriptors 0-2 nothing else in it uses.
 unsafe fn detach_stdio() {
+    // SAFETY: open takes a NUL-terminated literal; dup2 and close act on descriptors only.
     unsafe {
         let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC);
         if null >= 0 {
@@ -131,7 +145,13 @@ unsafe fn detach_stdio() {
 }
 
 /// In a forked child: unblock the signals, exec the service; 127 if that fails.
+///
+/// # Safety
+/// Call only in a freshly forked child of the single-threaded helper (no lock can be held).
 unsafe fn exec_service(argv: &[CString], set: &libc::sigset_t) -> ! {
+    // SAFETY: `ptrs` points into `argv`, whose CStrings outlive the call, and ends with the
+    // null pointer execvp requires; the child is single-threaded, so the allocation and the
+    // eprintln after a failed exec cannot meet a lock held by another thread.
     unsafe {
         libc::sigprocmask(libc::SIG_UNBLOCK, set, std::ptr::null_mut());
         let mut ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
@@ -147,7 +167,13 @@ unsafe fn exec_service(argv: &[CString], set: &libc::sigset_t) -> ! {
 }
 
 /// Ends this process the way a wait status says its service ended.
+///
+/// # Safety
+/// Call only at the end of a helper process (it kills the calling process).
 unsafe fn mirror(status: libc::c_int) -> ! {
+    // SAFETY: the W* macros read an int; setrlimit reads a struct owned here; resetting the
+    // disposition to SIG_DFL installs no Rust handler; the one-signal set is initialised by
+    // sigemptyset before use.
     unsafe {
         if libc::WIFEXITED(status) {
             libc::_exit(libc::WEXITSTATUS(status));
@@ -173,7 +199,16 @@ unsafe fn mirror(status: libc::c_int) -> ! {
     }
 }
 
+/// The process panther spawned: makes the pid namespace and its init, forwards signals to
+/// it and ends the way the service did.
+///
+/// # Safety
+/// Call only as the whole of a freshly exec'd, single-threaded helper process: it forks, and
+/// between fork and exec a child may only rely on what this process holds.
 unsafe fn keeper(argv: &[CString]) -> ! {
+    // SAFETY: single-threaded, so fork copies no lock in a held state; the pipe arrays are
+    // two ints each for pipe2 to fill; every descriptor closed is one this process opened;
+    // `raw` is four bytes and the read asks for four.
     unsafe {
         let (set, sfd) = block_signals();
         if libc::unshare(libc::CLONE_NEWPID) != 0 {
@@ -227,6 +262,10 @@ unsafe fn keeper(argv: &[CString]) -> ! {
 }
 
 /// Pid 1 of the service's namespace.
+///
+/// # Safety
+/// Call only in the forked init child of [`keeper`] (single-threaded), with the descriptors
+/// it created.
 unsafe fn pid1(
     argv: &[CString],
     set: &libc::sigset_t,
@@ -234,6 +273,9 @@ unsafe fn pid1(
     status_w: libc::c_int,
     life_r: libc::c_int,
 ) -> ! {
+    // SAFETY: single-threaded (a forked child of a single-threaded process), so fork is sound;
+    // the buffers handed to read and write are owned here and sized as asked; kill(-1) from
+    // pid 1 of a pid namespace reaches only that namespace.
     unsafe {
         libc::prctl(
             libc::PR_SET_PDEATHSIG,
@@ -287,7 +329,12 @@ unsafe fn pid1(
 
 /// Without a pid namespace: the keeper adopts every orphan of the service, forwards signals
 /// to all its descendants and kills what is left when the main process ends.
+///
+/// # Safety
+/// Call only from [`keeper`] (single-threaded), with its blocked set and signalfd.
 unsafe fn subreaper(argv: &[CString], set: &libc::sigset_t, sfd: libc::c_int) -> ! {
+    // SAFETY: single-threaded, so fork is sound; waitpid writes to an int owned here; kill
+    // targets only processes found below this one in /proc (its own descendants).
     unsafe {
         libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
         let service = libc::fork();

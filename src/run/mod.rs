@@ -3,6 +3,7 @@
 
 pub mod certs;
 pub mod context;
+pub mod error;
 pub mod init;
 pub mod orchestrator;
 pub mod owner;
@@ -12,4 +13,5 @@ pub mod ready;
 pub mod steps;
 pub mod sweep;
 
+pub use error::{FilesError, RunError, StepError};
 pub use orchestrator::{Options, Run, start};

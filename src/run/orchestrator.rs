@@ -20,6 +20,7 @@ use crate::results::{self, CheckResult, RunSummary, ServiceResult, TestResult};
 use crate::verdict::Verdict;
 
 use super::context::{self, ServiceVars};
+use super::error::{NetworkUpError, NotReady, RunError, StartError};
 use super::owner::Owner;
 use super::process::{self, Rule, Spec, Supervised};
 use super::{certs, ready, sweep};
@@ -76,17 +77,17 @@ pub struct Run {
     pub dir: PathBuf,
     pub live: tokio::sync::broadcast::Receiver<std::sync::Arc<Event>>,
     pub cancel: watch::Sender<bool>,
-    task: tokio::task::JoinHandle<std::io::Result<RunSummary>>,
+    task: tokio::task::JoinHandle<Result<RunSummary, RunError>>,
 }
 
 impl Run {
-    pub async fn finish(self) -> std::io::Result<RunSummary> {
-        self.task.await.map_err(std::io::Error::other)?
+    pub async fn finish(self) -> Result<RunSummary, RunError> {
+        self.task.await?
     }
 }
 
 /// Starts a run in the background. Fails only when the results folder cannot be created.
-pub fn start(exp: Experiment, name: &str, reg: Registry, opts: Options) -> std::io::Result<Run> {
+pub fn start(exp: Experiment, name: &str, reg: Registry, opts: Options) -> Result<Run, RunError> {
     if let Some(p) = &opts.panther_exe {
         super::init::set_exe(p.clone());
     }
@@ -96,7 +97,7 @@ pub fn start(exp: Experiment, name: &str, reg: Registry, opts: Options) -> std::
         Some(f) => results::exact_dir(&opts.output_root, f)?,
         None => results::new_dir(&opts.output_root, name)?,
     };
-    let config = serde_norway::to_string(&exp).map_err(std::io::Error::other)?;
+    let config = serde_norway::to_string(&exp)?;
     std::fs::write(dir.join(results::CONFIG), config)?;
     let clock = Clock::start();
     let bus = Bus::start(&dir.join(crate::events::store::FILE_NAME), clock)?;
@@ -324,7 +325,7 @@ async fn run_test(
         Ok(env) => env,
         Err(reason) => {
             result.verdict = Verdict::Error;
-            result.reason = reason;
+            result.reason = reason.to_string();
             return finish_test(result, t0, &tx);
         }
     };
@@ -360,7 +361,7 @@ async fn run_test(
     {
         env.down().await;
         result.verdict = Verdict::Error;
-        result.reason = reason;
+        result.reason = reason.to_string();
         return finish_test(result, t0, &tx);
     }
 
@@ -413,7 +414,7 @@ async fn run_test(
                     format!("failed to start: {reason}"),
                     serde_json::json!({"step": "start_failed"}),
                 );
-                st.failed = Some(reason);
+                st.failed = Some(reason.to_string());
                 started.push(st);
                 break;
             }
@@ -432,7 +433,7 @@ async fn run_test(
         )
         .await
         {
-            st.failed = Some(reason);
+            st.failed = Some(reason.to_string());
             started.push(st);
             break;
         }
@@ -563,7 +564,7 @@ async fn run_test(
             )
             .await
         {
-            s.failed.get_or_insert(reason);
+            s.failed.get_or_insert(reason.to_string());
         }
     }
     qlog_losses(t, &started, &test_dir, &tx);
@@ -579,7 +580,7 @@ async fn run_test(
     .await
     {
         result.verdict = Verdict::Error;
-        result.reason = reason;
+        result.reason = reason.to_string();
     }
     env.down().await;
     lifecycle(
@@ -747,17 +748,20 @@ async fn start_service(
     net: &mut dyn NetworkEnvironment,
     tx: &EventTx,
     st: &mut Started,
-) -> Result<(), String> {
+) -> Result<(), StartError> {
     let svc = &t.services[name];
     if let Some(reason) = plugin.availability.reason() {
-        return Err(format!("{} cannot run here: {reason}", plugin.name()));
+        return Err(StartError::Unavailable {
+            plugin: plugin.name().to_string(),
+            reason: reason.to_string(),
+        });
     }
     let m = &plugin.manifest;
     let role = svc.protocol.role;
-    let spec = m
-        .run
-        .get(&role)
-        .ok_or_else(|| format!("{} has no run.{role}", m.name))?;
+    let spec = m.run.get(&role).ok_or_else(|| StartError::NoRun {
+        plugin: m.name.clone(),
+        role: role.to_string(),
+    })?;
     let proto = reg
         .protocol(&svc.protocol.name)
         .and_then(|p| p.manifest.protocol.clone());
@@ -771,16 +775,16 @@ async fn start_service(
     let plugin_dir = plugin_dir(plugin, plugins_cache)?;
     // Servers and peers listen where the environment puts them; clients get the address that
     // reaches their target (through the link when the environment emulates one that way).
-    let place = net.place(name).map_err(|e| e.to_string())?;
+    let place = net.place(name)?;
     let port = if role != Role::Client {
-        Some(net.listen(name).map_err(|e| e.to_string())?.port)
+        Some(net.listen(name)?.port)
     } else {
         None
     };
     st.port = port;
     let target = match &svc.protocol.target {
         Some(tg) => {
-            let ep = net.route(name, tg).await.map_err(|e| e.to_string())?;
+            let ep = net.route(name, tg).await?;
             Some((tg.as_str(), ep.host.to_string(), ep.port))
         }
         None => None,
@@ -788,16 +792,17 @@ async fn start_service(
     let host_s = place.host.to_string();
     let panther = &net.panther_path(panther);
     if place.runner == Runner::Container && t.execution_environment.iter().any(|e| e.enabled) {
-        return Err(format!(
-            "execution environments do not run inside containers yet (network environment {}); \
-             use localhost or netns",
-            t.network_environment.kind
+        return Err(StartError::WrappedInContainer(
+            t.network_environment.kind.clone(),
         ));
     }
     // Every service gets a qlog folder (made now: ngtcp2 exits 1 without it) and a key log
     // path; a QUIC service has SSLKEYLOGFILE set to it.
     let qlog_dir = svc_dir.join(QLOG_DIR);
-    std::fs::create_dir_all(&qlog_dir).map_err(|e| format!("{}: {e}", qlog_dir.display()))?;
+    std::fs::create_dir_all(&qlog_dir).map_err(|source| StartError::Prepare {
+        path: qlog_dir.clone(),
+        source,
+    })?;
     let keylog = svc_dir.join(KEYLOG_FILE);
     let tools = crate::plugin::install::tools_dir();
     let vars = ServiceVars {
@@ -848,13 +853,14 @@ async fn start_service(
         quic_folders(svc_dir, plugins_cache, &mut ctx)?;
     }
     context::render_files(m, &plugin_dir, svc_dir, &ctx)?;
-    let mut argv = context::render_all(&spec.argv, &ctx)?;
+    let mut argv = context::render_all(&spec.argv, &ctx).map_err(StartError::Template)?;
     let mut env = Vec::new();
     if speaks_quic(&svc.protocol.name) {
         env.push(("SSLKEYLOGFILE".to_string(), keylog.display().to_string()));
     }
     for (k, v) in &spec.env {
-        env.push((k.clone(), crate::plugin::templates::render(v, &ctx)?));
+        let v = crate::plugin::templates::render(v, &ctx).map_err(StartError::Template)?;
+        env.push((k.clone(), v));
     }
     for (k, v) in &svc.environment {
         env.push((k.clone(), v.clone()));
@@ -866,25 +872,28 @@ async fn start_service(
             .get(&[PluginKind::ExecutionEnvironment], &ee.kind)
             .cloned()
         else {
-            return Err(format!("execution environment {} not found", ee.kind));
+            return Err(StartError::NoWrapper(ee.kind.clone()));
         };
         if let Some(reason) = wp.availability.reason() {
-            return Err(format!(
-                "execution environment {} cannot run here: {reason}",
-                wp.name()
-            ));
+            return Err(StartError::WrapperUnavailable {
+                plugin: wp.name().to_string(),
+                reason: reason.to_string(),
+            });
         }
         let wdir = self::plugin_dir(&wp, plugins_cache)?;
-        prefix.extend(context::wrapper_prefix(
-            &wp,
-            ee,
-            panther,
-            &wdir,
-            name,
-            &t.name,
-            svc_dir,
-            artifact_dir,
-        )?);
+        prefix.extend(
+            context::wrapper_prefix(
+                &wp,
+                ee,
+                panther,
+                &wdir,
+                name,
+                &t.name,
+                svc_dir,
+                artifact_dir,
+            )
+            .map_err(StartError::Template)?,
+        );
         st.wrappers.push((wp, wdir));
     }
     if !prefix.is_empty() {
@@ -926,10 +935,7 @@ async fn start_service(
         .cloned()
         .collect();
     super::steps::run_all(name, "pre_run", &pre, svc_dir, &svc_dir.join("phases"), tx).await?;
-    let proc = net
-        .spawn(name, spec)
-        .await
-        .map_err(|e| format!("cannot start: {e}"))?;
+    let proc = net.spawn(name, spec).await.map_err(StartError::Spawn)?;
     if place.runner != Runner::Container {
         let _ = sweep::record(
             svc_dir.parent().and_then(Path::parent).unwrap_or(svc_dir),
@@ -1025,12 +1031,12 @@ fn hand_certificates(
     c: &certs::CertFiles,
     svc_dir: &Path,
     ctx: &mut serde_json::Value,
-) -> Result<(), String> {
+) -> Result<(), StartError> {
     let dir = svc_dir.join("certs");
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    std::fs::create_dir_all(&dir).map_err(|e| prepare(&dir, e))?;
     for (var, src) in [("cert", &c.cert), ("key", &c.key), ("ca", &c.ca)] {
         let dest = dir.join(src.file_name().unwrap_or_default());
-        std::fs::copy(src, &dest).map_err(|e| format!("{}: {e}", dest.display()))?;
+        std::fs::copy(src, &dest).map_err(|e| prepare(&dest, e))?;
         if let Some(o) = ctx.as_object_mut() {
             o.insert(var.into(), dest.display().to_string().into());
         }
@@ -1044,10 +1050,14 @@ fn hand_certificates(
 ///
 /// The files (11 MiB) are written once per run and hard-linked into each service's folder,
 /// so a matrix of hundreds of QUIC cells does not write gigabytes.
-fn quic_folders(svc_dir: &Path, cache: &Path, ctx: &mut serde_json::Value) -> Result<(), String> {
+fn quic_folders(
+    svc_dir: &Path,
+    cache: &Path,
+    ctx: &mut serde_json::Value,
+) -> Result<(), StartError> {
     let www = svc_dir.join("www");
     let shared = cache.join("quic-www");
-    let io = |p: &Path, e: std::io::Error| format!("{}: {e}", p.display());
+    let io = prepare;
     if !shared.join("index.html").exists() {
         crate::builtin::quic_tester::content::write_all(&shared).map_err(|e| io(&shared, e))?;
     }
@@ -1062,7 +1072,7 @@ fn quic_folders(svc_dir: &Path, cache: &Path, ctx: &mut serde_json::Value) -> Re
         }
     }
     let downloads = svc_dir.join("downloads");
-    std::fs::create_dir_all(&downloads).map_err(|e| format!("{}: {e}", downloads.display()))?;
+    std::fs::create_dir_all(&downloads).map_err(|e| prepare(&downloads, e))?;
     if let Some(o) = ctx.as_object_mut() {
         o.insert("www".into(), www.display().to_string().into());
         o.insert("downloads".into(), downloads.display().to_string().into());
@@ -1077,15 +1087,15 @@ async fn network_up(
     reg: &Registry,
     test_dir: &Path,
     tx: &EventTx,
-) -> Result<Box<dyn NetworkEnvironment>, String> {
+) -> Result<Box<dyn NetworkEnvironment>, NetworkUpError> {
     let kind = &t.network_environment.kind;
     let driver = reg
         .get(&[PluginKind::NetworkEnvironment], kind)
         .and_then(|p| p.manifest.network.as_ref())
         .map(|n| n.driver.clone())
-        .ok_or_else(|| format!("network environment {kind} not found"))?;
+        .ok_or_else(|| NetworkUpError::NotFound(kind.clone()))?;
     let topo = topology(t, reg, test_dir);
-    let mut env = network::open(&driver, tx.clone()).map_err(|e| e.to_string())?;
+    let mut env = network::open(&driver, tx.clone()).map_err(NetworkUpError::Open)?;
     let outcome = env.up(&topo).await;
     match outcome {
         Ok(()) => {
@@ -1097,12 +1107,15 @@ async fn network_up(
             );
             Ok(env)
         }
-        Err(e) => {
-            let reason = format!("network environment {kind} failed: {e}");
+        Err(source) => {
+            let reason = NetworkUpError::Up {
+                kind: kind.clone(),
+                source,
+            };
             lifecycle(
                 tx,
                 "environment",
-                reason.clone(),
+                reason.to_string(),
                 serde_json::json!({"step": "network_failed", "driver": driver}),
             );
             env.down().await;
@@ -1166,8 +1179,16 @@ fn port_mappings(ports: &[String]) -> Vec<(u16, u16)> {
         .collect()
 }
 
+/// A folder or file made for a service could not be: which, and why.
+fn prepare(path: &Path, source: std::io::Error) -> StartError {
+    StartError::Prepare {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
 /// The plugin's folder on disk; bundled plugins are written out once per run.
-fn plugin_dir(p: &Plugin, cache: &Path) -> Result<PathBuf, String> {
+fn plugin_dir(p: &Plugin, cache: &Path) -> Result<PathBuf, StartError> {
     match &p.dir {
         Some(d) => Ok(d.clone()),
         None => {
@@ -1176,8 +1197,10 @@ fn plugin_dir(p: &Plugin, cache: &Path) -> Result<PathBuf, String> {
             if dir.exists() {
                 return Ok(dir);
             }
-            loader::materialize_bundled(&p.file, cache)
-                .map_err(|e| format!("cannot unpack plugin {}: {e}", p.name()))
+            loader::materialize_bundled(&p.file, cache).map_err(|source| StartError::Unpack {
+                plugin: p.name().to_string(),
+                source,
+            })
         }
     }
 }
@@ -1189,7 +1212,7 @@ async fn wait_ready(
     svc_dir: &Path,
     cancelled: &mut watch::Receiver<bool>,
     tx: &EventTx,
-) -> Result<(), String> {
+) -> Result<(), NotReady> {
     let role = st.role;
     let Some(spec) = plugin.manifest.run.get(&role) else {
         return Ok(());
@@ -1230,9 +1253,9 @@ async fn wait_ready(
     let t0 = Instant::now();
     let outcome = tokio::select! {
         _ = ready::wait(&probe, seen) => Ok(()),
-        _ = tokio::time::sleep(limit) => Err(format!("not ready after {:.1} s", limit.as_secs_f64())),
-        status = exited(proc) => Err(format!("{} before it was ready", process::describe(status))),
-        _ = cancelled.wait_for(|c| *c) => Err("cancelled".to_string()),
+        _ = tokio::time::sleep(limit) => Err(NotReady::Timeout { secs: limit.as_secs_f64() }),
+        status = exited(proc) => Err(NotReady::Exited { how: process::describe(status) }),
+        _ = cancelled.wait_for(|c| *c) => Err(NotReady::Cancelled),
     };
     // A process that died before it was ready: say why, from its last words.
     let outcome = match outcome {
@@ -1247,7 +1270,10 @@ async fn wait_ready(
                 .cloned()
                 .collect();
             st.early_exit = proc.try_status();
-            Err(format!("{reason}{}", last_lines(&tail)))
+            Err(NotReady::LastWords {
+                reason: Box::new(reason),
+                last_lines: last_lines(&tail),
+            })
         }
         other => other,
     };

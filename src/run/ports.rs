@@ -9,9 +9,19 @@ use crate::plugin::manifest::Transport;
 
 static TAKEN: Mutex<Option<HashSet<u16>>> = Mutex::new(None);
 
+/// Why no port could be allocated.
+#[derive(Debug, thiserror::Error)]
+pub enum PortError {
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// The kernel kept handing out ports this process had already given away.
+    #[error("no free port after 64 attempts")]
+    Exhausted,
+}
+
 /// A free port for `transport` on `host`, free for both TCP and UDP when possible (so a
 /// service may use either), and never handed out twice by this process.
-pub fn allocate(host: IpAddr, transport: Transport) -> std::io::Result<u16> {
+pub fn allocate(host: IpAddr, transport: Transport) -> Result<u16, PortError> {
     for _ in 0..64 {
         let port = match transport {
             Transport::Tcp => TcpListener::bind(SocketAddr::new(host, 0))?
@@ -26,7 +36,7 @@ pub fn allocate(host: IpAddr, transport: Transport) -> std::io::Result<u16> {
             return Ok(port);
         }
     }
-    Err(std::io::Error::other("no free port after 64 attempts"))
+    Err(PortError::Exhausted)
 }
 
 /// Gives a port back once its service is gone.

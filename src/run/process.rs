@@ -103,6 +103,26 @@ pub struct Collected {
     pub verdicts: Vec<Record>,
 }
 
+/// Why a service's process could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum SpawnError {
+    #[error("program `{0}` not found")]
+    NotFound(String),
+    /// A caller asked for a container's service as a process (a bug in the caller).
+    #[error("a container is started by its network environment, not as a process")]
+    Container,
+    #[error("network namespace {}: {source}", path.display())]
+    Namespace {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("hosts path holds a NUL byte")]
+    HostsNul,
+    /// The fork or exec itself (including what the child does before exec).
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
 pub struct Supervised {
     pub service: String,
     /// The process's pid in panther's pid namespace (a container's main process for
@@ -119,14 +139,9 @@ pub struct Supervised {
 }
 
 impl Supervised {
-    pub fn spawn(mut spec: Spec) -> std::io::Result<Supervised> {
-        let program =
-            crate::plugin::availability::resolve_program(&spec.argv[0]).ok_or_else(|| {
-                std::io::Error::new(
-                    std::io::ErrorKind::NotFound,
-                    format!("program `{}` not found", spec.argv[0]),
-                )
-            })?;
+    pub fn spawn(mut spec: Spec) -> Result<Supervised, SpawnError> {
+        let program = crate::plugin::availability::resolve_program(&spec.argv[0])
+            .ok_or_else(|| SpawnError::NotFound(spec.argv[0].clone()))?;
         // Under panther's tiny init when the helper is at hand (see `super::init`): then no
         // descendant, daemonized or not, outlives the service or panther.
         let init = super::init::exe();
@@ -153,11 +168,7 @@ impl Supervised {
         let enter = match &spec.runner {
             Runner::Host => None,
             Runner::Netns { ns, hosts } => Some(NetnsEntry::open(ns, hosts)?),
-            Runner::Container => {
-                return Err(std::io::Error::other(
-                    "a container is started by its network environment, not as a process",
-                ));
-            }
+            Runner::Container => return Err(SpawnError::Container),
         };
         let parent = nix::unistd::getpid();
         // SAFETY: between fork and exec the closure makes only single system calls (prctl,
@@ -390,13 +401,14 @@ struct NetnsEntry {
 }
 
 impl NetnsEntry {
-    fn open(ns: &std::path::Path, hosts: &std::path::Path) -> std::io::Result<NetnsEntry> {
+    fn open(ns: &std::path::Path, hosts: &std::path::Path) -> Result<NetnsEntry, SpawnError> {
         use std::os::unix::ffi::OsStrExt;
-        let ns = std::fs::File::open(ns).map_err(|e| {
-            std::io::Error::new(e.kind(), format!("network namespace {}: {e}", ns.display()))
+        let ns = std::fs::File::open(ns).map_err(|source| SpawnError::Namespace {
+            path: ns.to_path_buf(),
+            source,
         })?;
         let hosts = std::ffi::CString::new(hosts.as_os_str().as_bytes())
-            .map_err(|_| std::io::Error::other("hosts path holds a NUL byte"))?;
+            .map_err(|_| SpawnError::HostsNul)?;
         Ok(NetnsEntry { ns, hosts })
     }
 

@@ -139,13 +139,26 @@ pub async fn quic_answers(addr: SocketAddr, net_of: Option<u32>) {
     }
 }
 
+/// Why a probe socket could not be made (the probe then just tries again).
+#[derive(Debug, thiserror::Error)]
+enum SocketError {
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error("cannot enter the service's network namespace: {0}")]
+    Setns(#[from] nix::errno::Errno),
+    #[error("namespace thread panicked")]
+    ThreadPanicked,
+    #[error(transparent)]
+    Task(#[from] tokio::task::JoinError),
+}
+
 /// A UDP socket bound in panther's namespace, or in the one of process `net_of` (made by a
 /// short-lived thread that joins it: `setns` changes only the calling thread, and a socket
 /// keeps the namespace it was made in).
 async fn quic_socket(
     addr: SocketAddr,
     net_of: Option<u32>,
-) -> std::io::Result<tokio::net::UdpSocket> {
+) -> Result<tokio::net::UdpSocket, SocketError> {
     let any: SocketAddr = if addr.is_ipv4() {
         (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
     } else {
@@ -156,21 +169,19 @@ async fn quic_socket(
         Some(pid) => {
             let ns = std::fs::File::open(format!("/proc/{pid}/ns/net"))?;
             tokio::task::spawn_blocking(move || {
-                std::thread::spawn(move || {
+                std::thread::spawn(move || -> Result<_, SocketError> {
                     use std::os::fd::AsFd;
-                    nix::sched::setns(ns.as_fd(), nix::sched::CloneFlags::CLONE_NEWNET)
-                        .map_err(std::io::Error::from)?;
-                    std::net::UdpSocket::bind(any)
+                    nix::sched::setns(ns.as_fd(), nix::sched::CloneFlags::CLONE_NEWNET)?;
+                    Ok(std::net::UdpSocket::bind(any)?)
                 })
                 .join()
-                .map_err(|_| std::io::Error::other("namespace thread panicked"))?
+                .map_err(|_| SocketError::ThreadPanicked)?
             })
-            .await
-            .map_err(std::io::Error::other)??
+            .await??
         }
     };
     std_sock.set_nonblocking(true)?;
-    tokio::net::UdpSocket::from_std(std_sock)
+    Ok(tokio::net::UdpSocket::from_std(std_sock)?)
 }
 
 /// Whether some socket is bound to this UDP port, from the kernel's table (probing by

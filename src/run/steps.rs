@@ -9,6 +9,7 @@ use std::time::Duration;
 use crate::env::network::Runner;
 use crate::events::EventTx;
 
+use super::error::StepError;
 use super::process::{Spec, Supervised};
 
 /// How long one step command may run.
@@ -23,13 +24,16 @@ pub async fn run_all(
     cwd: &Path,
     log_root: &Path,
     tx: &EventTx,
-) -> Result<(), String> {
+) -> Result<(), StepError> {
     for (i, argv) in cmds.iter().enumerate() {
         if argv.is_empty() {
             continue;
         }
         let log_dir = log_root.join(format!("{label}_{}", i + 1));
-        std::fs::create_dir_all(&log_dir).map_err(|e| format!("{}: {e}", log_dir.display()))?;
+        std::fs::create_dir_all(&log_dir).map_err(|source| StepError::LogDir {
+            dir: log_dir.clone(),
+            source,
+        })?;
         super::orchestrator::lifecycle(
             tx,
             source,
@@ -47,25 +51,28 @@ pub async fn run_all(
             events: tx.clone(),
             runner: Runner::Host,
         };
-        let mut p = Supervised::spawn(spec)
-            .map_err(|e| format!("{label} `{}`: cannot start: {e}", argv[0]))?;
+        let mut p = Supervised::spawn(spec).map_err(|source| StepError::Start {
+            label: label.to_string(),
+            program: argv[0].clone(),
+            source,
+        })?;
         let status = match tokio::time::timeout(STEP_LIMIT, p.wait()).await {
             Ok(s) => s,
             Err(_) => {
                 p.stop(Duration::from_millis(500)).await;
-                return Err(format!(
-                    "{label} `{}` still ran after {} s",
-                    argv[0],
-                    STEP_LIMIT.as_secs()
-                ));
+                return Err(StepError::TooLong {
+                    label: label.to_string(),
+                    program: argv[0].clone(),
+                    secs: STEP_LIMIT.as_secs(),
+                });
             }
         };
         if !status.success() {
-            return Err(format!(
-                "{label} `{}` {}",
-                argv.join(" "),
-                super::process::describe(status)
-            ));
+            return Err(StepError::Failed {
+                label: label.to_string(),
+                command: argv.join(" "),
+                how: super::process::describe(status),
+            });
         }
     }
     Ok(())

@@ -433,12 +433,8 @@ pub fn save_progress(file: &std::path::Path, name: &str, step: usize) -> std::io
     if let Some(d) = file.parent() {
         std::fs::create_dir_all(d)?;
     }
-    let tmp = file.with_extension("json.tmp");
-    std::fs::write(
-        &tmp,
-        serde_json::to_string_pretty(&all).map_err(std::io::Error::other)?,
-    )?;
-    std::fs::rename(tmp, file)
+    let json = serde_json::to_string_pretty(&all).map_err(std::io::Error::other)?;
+    crate::results::atomic::write(file, json.as_bytes())
 }
 
 #[cfg(test)]

@@ -26,15 +26,24 @@ struct Inner {
     frames: u64,
 }
 
+/// Why a capture file could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum CaptureError {
+    #[error(transparent)]
+    Io(#[from] io::Error),
+    #[error(transparent)]
+    Pcap(#[from] pcap_file::PcapError),
+}
+
 impl Capture {
-    pub fn create(path: &Path) -> io::Result<Capture> {
+    pub fn create(path: &Path) -> Result<Capture, CaptureError> {
         let file = BufWriter::with_capacity(1 << 20, File::create(path)?);
         let header = PcapHeader {
             datalink: DataLink::ETHERNET,
             ts_resolution: TsResolution::NanoSecond,
             ..Default::default()
         };
-        let w = PcapWriter::with_header(file, header).map_err(io::Error::other)?;
+        let w = PcapWriter::with_header(file, header)?;
         Ok(Capture {
             path: path.to_path_buf(),
             inner: Mutex::new(Some(Inner { w, frames: 0 })),

@@ -150,6 +150,10 @@ pub enum EnvError {
     Docker(#[from] docker::EngineError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Ports(#[from] crate::run::ports::PortError),
+    #[error(transparent)]
+    Spawn(#[from] crate::run::process::SpawnError),
 }
 
 /// The interface every driver implements.

@@ -11,13 +11,14 @@
 
 use std::collections::VecDeque;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::ptr;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
-use nix::libc;
+use nix::fcntl::{FcntlArg, OFlag, SpliceFFlags, fcntl, splice as fcntl_splice};
+use nix::sys::socket::{MsgFlags, Shutdown, recv, shutdown};
+use nix::unistd::pipe2;
 use tokio::io::Interest;
 use tokio::net::TcpStream;
 use tokio::sync::{Notify, mpsc};
@@ -39,70 +40,30 @@ pub(super) struct Pipe {
 
 impl Pipe {
     pub(super) fn new() -> io::Result<Pipe> {
-        let mut fds: [libc::c_int; 2] = [-1, -1];
-        // SAFETY: `fds` is an array of two ints for pipe2 to fill.
-        let rc = unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) };
-        if rc < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: pipe2 succeeded: both are open descriptors that nothing else owns.
-        let (r, w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
-        // SAFETY: fcntl on a descriptor we own; failure leaves the default size.
-        let size =
-            unsafe { libc::fcntl(w.as_raw_fd(), libc::F_SETPIPE_SZ, PIPE_SIZE as libc::c_int) };
-        let cap = if size > 0 {
-            size as usize
-        } else {
-            // SAFETY: as above.
-            let size = unsafe { libc::fcntl(w.as_raw_fd(), libc::F_GETPIPE_SZ) };
-            if size > 0 { size as usize } else { 4096 }
-        };
+        let (r, w) = pipe2(OFlag::O_NONBLOCK | OFlag::O_CLOEXEC)?;
+        // Failure to grow leaves the default size, which is then asked for.
+        let cap = fcntl(&w, FcntlArg::F_SETPIPE_SZ(PIPE_SIZE as i32))
+            .or_else(|_| fcntl(&w, FcntlArg::F_GETPIPE_SZ))
+            .ok()
+            .filter(|&n| n > 0)
+            .map_or(4096, |n| n as usize);
         Ok(Pipe { r, w, cap })
     }
 }
 
-fn splice(from: RawFd, to: RawFd, len: usize) -> io::Result<usize> {
-    // SAFETY: both descriptors are open for the duration of the call (the caller holds the
-    // sockets and the pipe); sockets and pipes take no offsets, hence the null pointers.
-    let n = unsafe {
-        libc::splice(
-            from,
-            ptr::null_mut(),
-            to,
-            ptr::null_mut(),
-            len,
-            libc::SPLICE_F_MOVE | libc::SPLICE_F_NONBLOCK,
-        )
-    };
-    if n < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(n as usize)
-    }
+/// Sockets and pipes take no offsets.
+fn splice(from: BorrowedFd<'_>, to: BorrowedFd<'_>, len: usize) -> io::Result<usize> {
+    let flags = SpliceFFlags::SPLICE_F_MOVE | SpliceFFlags::SPLICE_F_NONBLOCK;
+    Ok(fcntl_splice(from, None, to, None, len, flags)?)
 }
 
-fn peek(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
-    // SAFETY: `buf` is valid for `buf.len()` writable bytes; `fd` is an open socket.
-    let n = unsafe {
-        libc::recv(
-            fd,
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-            libc::MSG_PEEK | libc::MSG_DONTWAIT,
-        )
-    };
-    if n < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(n as usize)
-    }
+fn peek(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
+    let flags = MsgFlags::MSG_PEEK | MsgFlags::MSG_DONTWAIT;
+    Ok(recv(fd.as_raw_fd(), buf, flags)?)
 }
 
-fn shutdown_write(fd: RawFd) {
-    // SAFETY: `fd` is an open socket; shutting down its sending side touches no memory.
-    unsafe {
-        libc::shutdown(fd, libc::SHUT_WR);
-    }
+fn shutdown_write(fd: BorrowedFd<'_>) {
+    let _ = shutdown(fd.as_raw_fd(), Shutdown::Write);
 }
 
 /// One direction's pipe, shared by the task that fills it and the task that drains it.
@@ -149,7 +110,7 @@ async fn filler(
     tx: mpsc::UnboundedSender<(usize, InFlight)>,
 ) {
     let mut head = [0u8; PEEK];
-    let fd = src.as_raw_fd();
+    let fd = src.as_fd();
     loop {
         // Wait for room in the pipe.
         loop {
@@ -172,7 +133,7 @@ async fn filler(
             }
             // Data is there, so `WouldBlock` here means the pipe is out of slots, not the
             // socket out of data: report 0 rather than clear the socket's readiness.
-            match splice(fd, sh.pipe.w.as_raw_fd(), room) {
+            match splice(fd, sh.pipe.w.as_fd(), room) {
                 Ok(n) => Ok(Some((seen, n))),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(Some((seen, 0))),
                 Err(e) => Err(e),
@@ -211,7 +172,7 @@ async fn drainer(
     sh: Arc<Shared>,
     mut rx: mpsc::UnboundedReceiver<(usize, InFlight)>,
 ) {
-    let fd = dst.as_raw_fd();
+    let fd = dst.as_fd();
     let mut pending: VecDeque<(usize, InFlight)> = VecDeque::new();
     let mut owed = 0usize; // bytes announced and not yet written
     let give_up = |sh: &Shared| {
@@ -236,9 +197,7 @@ async fn drainer(
             ctx.send_error(dir);
             return give_up(&sh);
         }
-        let m = match dst.try_io(Interest::WRITABLE, || {
-            splice(sh.pipe.r.as_raw_fd(), fd, owed)
-        }) {
+        let m = match dst.try_io(Interest::WRITABLE, || splice(sh.pipe.r.as_fd(), fd, owed)) {
             Ok(0) => {
                 ctx.send_error(dir);
                 return give_up(&sh);

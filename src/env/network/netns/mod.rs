@@ -45,6 +45,8 @@ pub enum NetnsError {
     Sys(&'static str, nix::Error),
     #[error("{0}: {1}")]
     Io(String, std::io::Error),
+    #[error("{0}: {1}")]
+    Capture(String, super::capture::CaptureError),
     #[error("no free test subnet: {0} tests already use all of 10.213.0.0/16")]
     PoolExhausted(usize),
     #[error("a netns test holds at most {max} services; this one has {got}")]
@@ -176,8 +178,8 @@ pub fn start_link(
     let capture = if topo.capture {
         let path = topo.dir.join(capture::FILE_NAME);
         let _ = std::fs::create_dir_all(&topo.dir);
-        let c =
-            Capture::create(&path).map_err(|e| NetnsError::Io(path.display().to_string(), e))?;
+        let c = Capture::create(&path)
+            .map_err(|e| NetnsError::Capture(path.display().to_string(), e))?;
         Some(Arc::new(c))
     } else {
         None
