@@ -95,6 +95,7 @@ fn start_relay(
         server: "server".into(),
         target,
         link: Link::default(),
+        key_logs: vec![],
     };
     let relay = rt
         .block_on(Relay::start(spec, "127.0.0.1:0".parse().unwrap(), events))

@@ -33,6 +33,7 @@ fn spec(transport: Transport, protocol: &str, target: SocketAddr, link: Link) ->
         server: "server".into(),
         target,
         link,
+        key_logs: vec![],
     }
 }
 
@@ -457,6 +458,7 @@ async fn minip_events_name_the_services_and_decode() {
         server: "ping_pong".into(),
         target,
         link: Link::default(),
+        key_logs: vec![],
     })
     .await;
     let c = client_for(&r).await;
@@ -678,6 +680,7 @@ async fn tcp_http_summaries_and_rate() {
         server: "nginx".into(),
         target,
         link,
+        key_logs: vec![],
     })
     .await;
     let mut s = TcpStream::connect(r.local_addr()).await.unwrap();

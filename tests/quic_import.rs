@@ -932,4 +932,19 @@ fn live_relay_labels_real_ngtcp2_initials() {
             .any(|(f, s)| f == "server" && s.starts_with("Initial 0: ACK, CRYPTO")),
         "{delivered:?}"
     );
+    // Past Initial, with the key logs ngtcp2 writes as it goes: the server's Handshake
+    // flight and 1-RTT on both sides are opened during the run.
+    let seen =
+        |from: &str, what: &str| delivered.iter().any(|(f, s)| f == from && s.contains(what));
+    assert!(seen("server", "Handshake 0: CRYPTO"), "{delivered:?}");
+    assert!(
+        seen("server", "1-RTT") && seen("client", "1-RTT"),
+        "{delivered:?}"
+    );
+    assert!(
+        delivered
+            .iter()
+            .any(|(_, s)| s.starts_with("1-RTT") && s.contains("STREAM")),
+        "{delivered:?}"
+    );
 }

@@ -747,6 +747,7 @@ async fn live_relay_labels_initials_both_ways() {
         server: "server".into(),
         target,
         link: Default::default(),
+        key_logs: vec![],
     };
     let relay = Relay::start(spec, "127.0.0.1:0".parse().unwrap(), events)
         .await

@@ -112,6 +112,8 @@ pub struct LinkSpec {
     pub target: SocketAddr,
     /// Impairments; `Link::default()` is none.
     pub link: Link,
+    /// The two services' TLS key logs, read as they grow to label QUIC packets past Initial.
+    pub key_logs: Vec<std::path::PathBuf>,
 }
 
 /// Counters of one direction.
@@ -166,7 +168,8 @@ impl Relay {
     pub async fn start(spec: LinkSpec, listen: SocketAddr, events: EventTx) -> io::Result<Relay> {
         let params = Params::from_link(&spec.link)?;
         let ctx = Arc::new(Ctx {
-            quic: crate::quic::trace::live::LiveLabeler::for_protocol(&spec.protocol),
+            quic: crate::quic::trace::live::LiveLabeler::for_protocol(&spec.protocol)
+                .map(|l| l.with_key_logs(spec.key_logs)),
             protocol: spec.protocol,
             client: spec.client,
             server: spec.server,

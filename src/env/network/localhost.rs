@@ -98,6 +98,7 @@ impl NetworkEnvironment for Localhost {
                 server: target.to_string(),
                 target: SocketAddr::new(HOST, port),
                 link: l,
+                key_logs: vec![topo.key_log(client), topo.key_log(target)],
             };
             let relay = Relay::start(spec, SocketAddr::new(HOST, 0), self.events.clone())
                 .await

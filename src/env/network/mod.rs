@@ -57,6 +57,14 @@ pub struct Topology {
 }
 
 impl Topology {
+    /// Where `service` writes its TLS key log (`SSLKEYLOGFILE`): the link reads it to open
+    /// the service's Handshake and 1-RTT packets live.
+    pub fn key_log(&self, service: &str) -> PathBuf {
+        self.dir
+            .join(crate::results::slug(service))
+            .join(crate::run::orchestrator::KEYLOG_FILE)
+    }
+
     /// The impairment between services `a` and `b`: a service's own entry in `links` is its
     /// attachment, crossed by everything to or from it (two attachments in a row: delays
     /// add, losses compound, the slower rate wins); without one, the test's `link`.

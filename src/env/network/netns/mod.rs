@@ -184,11 +184,18 @@ pub fn start_link(
     } else {
         None
     };
+    let key_logs = topo
+        .services
+        .iter()
+        .filter(|n| crate::quic::trace::live::is_quic(&n.protocol))
+        .map(|n| topo.key_log(&n.name))
+        .collect();
     let sw = Switch::start(SwitchSpec {
         ports,
         impair,
         capture: capture.clone(),
         events: events.clone(),
+        key_logs,
     })
     .map_err(|e| NetnsError::Io("switch".into(), e))?;
     Ok((sw, capture))

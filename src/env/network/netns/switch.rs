@@ -66,6 +66,8 @@ pub struct SwitchSpec {
     pub impair: Vec<Vec<Option<Params>>>,
     pub capture: Option<Arc<Capture>>,
     pub events: EventTx,
+    /// The QUIC services' TLS key logs, read as they grow to label packets past Initial.
+    pub key_logs: Vec<std::path::PathBuf>,
 }
 
 /// What the switch carried.
@@ -177,7 +179,9 @@ impl Switch {
             events: spec.events,
             ids: AtomicU64::new(1),
             stats: Counters::default(),
-            quic: Default::default(),
+            quic: crate::quic::trace::live::LiveLabeler::for_protocol("quic")
+                .unwrap_or_default()
+                .with_key_logs(spec.key_logs),
         });
         let mut tasks = JoinSet::new();
         let n = shared.ports.len();
