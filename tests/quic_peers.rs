@@ -362,3 +362,50 @@ fn plugins_install_skips_what_is_present_and_refuses_unknown_names() {
         "{help}"
     );
 }
+
+/// The bundled QUIC experiments run as shipped: `quic_handshake` (ngtcp2 server, aioquic
+/// client, 20 ms link) and `quic_lossy` (the same pair and quinn against picoquic through a
+/// 20 ms link losing 5 % each way): every test passes, the link really dropped datagrams in
+/// the lossy one, and the 100 KiB downloads arrived whole.
+#[test]
+fn the_bundled_quic_experiments_pass_as_shipped() {
+    let t = "the_bundled_quic_experiments_pass_as_shipped";
+    let need = ["ngtcp2", "aioquic", "picoquic", "quinn"];
+    if !PEERS
+        .iter()
+        .filter(|p| need.contains(&p.name))
+        .all(|p| installed(t, p))
+    {
+        return;
+    }
+    for (file, tests) in [
+        (
+            "experiments/quic_handshake.yaml",
+            &["handshake", "transfer"][..],
+        ),
+        (
+            "experiments/quic_lossy.yaml",
+            &["handshake_h3", "transfer_h3", "transfer_hq_interop"][..],
+        ),
+    ] {
+        let (out, dir, _root) = support::run(&support::repo(file));
+        let s = summary(&out);
+        let want: Vec<(String, String)> = tests
+            .iter()
+            .map(|t| (t.to_string(), "pass".to_string()))
+            .collect();
+        assert_eq!(
+            verdicts(&s),
+            want,
+            "{file}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let lost = support::events(&dir)
+            .iter()
+            .filter(|e| e["source"] == "link" && e["message"]["lost"] == true)
+            .count();
+        if file.contains("lossy") {
+            assert!(lost > 0, "{file}: the link dropped nothing");
+        }
+    }
+}
