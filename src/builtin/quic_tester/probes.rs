@@ -183,17 +183,23 @@ struct Crafted {
     dcid: Vec<u8>,
 }
 
+/// A ClientHello as the CRYPTO frame that opens an Initial's payload (offset 0).
+pub fn crypto_frame(client_hello: &[u8]) -> Result<Vec<u8>, CaseError> {
+    let mut raw = Vec::new();
+    Frame::Crypto {
+        offset: 0,
+        data: client_hello,
+    }
+    .encode(&mut raw)
+    .map_err(|e| CaseError::Stream(e.to_string()))?;
+    Ok(raw)
+}
+
 fn craft(c: &Client, probe: Probe) -> Result<Crafted, CaseError> {
     let dcid = random_cid(if probe == Probe::LongCid { 21 } else { 8 });
     let scid = random_cid(8);
-    let ch = client_hello(c, &scid)?;
     let wire = |e: crate::quic::wire::WireError| CaseError::Stream(e.to_string());
-    let crypto = Frame::Crypto {
-        offset: 0,
-        data: &ch,
-    };
-    let mut raw = Vec::new();
-    crypto.encode(&mut raw).map_err(wire)?;
+    let mut raw = crypto_frame(&client_hello(c, &scid)?)?;
     match probe {
         Probe::StreamInInitial => Frame::Stream {
             stream: 0,

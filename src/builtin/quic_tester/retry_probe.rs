@@ -65,14 +65,7 @@ fn initial(
     pn: u64,
 ) -> Result<Vec<u8>, CaseError> {
     let wire = |e: crate::quic::wire::WireError| CaseError::Stream(e.to_string());
-    let ch = client_hello(c, scid)?;
-    let mut raw = Vec::new();
-    Frame::Crypto {
-        offset: 0,
-        data: &ch,
-    }
-    .encode(&mut raw)
-    .map_err(wire)?;
+    let raw = super::probes::crypto_frame(&client_hello(c, scid)?)?;
     let p = InitialPacket {
         token,
         pn,

@@ -28,13 +28,7 @@ pub async fn version_2(c: &Client) -> Result<Outcome, CaseError> {
         &[(VERSION_INFORMATION, info)],
     )?;
     let wire = |e: crate::quic::wire::WireError| CaseError::Stream(e.to_string());
-    let mut raw = Vec::new();
-    Frame::Crypto {
-        offset: 0,
-        data: &ch,
-    }
-    .encode(&mut raw)
-    .map_err(wire)?;
+    let raw = super::probes::crypto_frame(&ch)?;
     let initial = build_initial_with(&InitialPacket::client(V2, &dcid, &scid, Payload::Raw(&raw)))
         .map_err(wire)?;
     let s = socket(c.target).await?;
