@@ -76,3 +76,80 @@ fn switching_to_an_unknown_theme_says_so_and_keeps_the_current_one() {
         "{m}"
     );
 }
+
+/// Every screen takes its colours from the theme's slots: a theme that renames `ok`, `error`
+/// and `muted` recolours the runs list (a passed run, a crashed one selected), and no other colour
+/// than the theme's reaches the buffer. A source check keeps literal colours in the theme
+/// module.
+#[test]
+fn the_workbench_draws_with_the_theme_slots_only() {
+    use panther::tui::app::{Action, Screen};
+    use ratatui::style::Color;
+    let reg = Registry::load(&LoadOptions {
+        bundled: true,
+        user: false,
+        dirs: vec![],
+        availability: false,
+    });
+    let mut a = App::new(&reg, true);
+    let base = Theme::default_theme();
+    a.theme = Theme::parse(
+        "ok = \"#010101\"\nerror = \"#020202\"\nmuted = \"#030303\"\ntext = \"#040404\"\n",
+        "probe.toml",
+        Some(&base),
+    )
+    .unwrap();
+    a.outputs = "tests/fixtures/outputs".into();
+    a.update(Action::Resize(120, 40));
+    a.update(Action::GoTo(Screen::History));
+    // The crashed run selected, so the passed one is drawn in its own colour.
+    a.update(Action::Down);
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
+    t.draw(|f| panther::tui::screens::draw(f, &mut a)).unwrap();
+    let buf = t.backend().buffer();
+    let colours: std::collections::BTreeSet<String> = buf
+        .content()
+        .iter()
+        .filter(|c| c.fg != Color::Reset)
+        .map(|c| format!("{:?}", c.fg))
+        .collect();
+    for slot in ["Rgb(1, 1, 1)", "Rgb(3, 3, 3)"] {
+        assert!(colours.contains(slot), "{slot} not drawn: {colours:?}");
+    }
+    let theme = &a.theme;
+    let allowed: Vec<String> = [
+        theme.ok,
+        theme.error,
+        theme.warn,
+        theme.muted,
+        theme.text,
+        theme.accent,
+        theme.info,
+    ]
+    .iter()
+    .copied()
+    .chain(theme.selection.fg)
+    .chain(theme.sequence.verdict_error.fg)
+    .map(|c| format!("{c:?}"))
+    .collect();
+    for c in &colours {
+        assert!(allowed.contains(c), "{c} is not a theme slot: {colours:?}");
+    }
+    // No literal colour outside src/tui/theme.rs.
+    let mut literal = Vec::new();
+    let mut dirs = vec![std::path::PathBuf::from("src")];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs")
+                && !p.ends_with("tui/theme.rs")
+                && std::fs::read_to_string(&p).unwrap().contains("Color::")
+            {
+                literal.push(p.display().to_string());
+            }
+        }
+    }
+    assert!(literal.is_empty(), "literal colours in {literal:?}");
+}

@@ -69,7 +69,14 @@ fn render(e: &mut Editor, w: u16, h: u16) -> String {
 }
 
 fn render_with(e: &mut Editor, w: u16, h: u16, color: bool) -> String {
-    draw_text(w, h, |f| e.draw(f, f.area(), color))
+    draw_text(w, h, |f| {
+        e.draw(
+            f,
+            f.area(),
+            &panther::tui::theme::Theme::default_theme(),
+            color,
+        )
+    })
 }
 
 /// Snapshots name the file by its base name, not the machine's absolute path.

@@ -50,7 +50,14 @@ fn choose(f: &mut Form, reg: &Registry, option: &str) -> FormOutcome {
 }
 
 fn render(f: &mut Form, w: u16, h: u16) -> String {
-    draw_text(w, h, |fr| f.draw(fr, fr.area(), false))
+    draw_text(w, h, |fr| {
+        f.draw(
+            fr,
+            fr.area(),
+            &panther::tui::theme::Theme::default_theme(),
+            false,
+        )
+    })
 }
 
 /// An empty form with a ping_pong server and a minip_tester client targeting it, built

@@ -523,7 +523,7 @@ impl Editor {
         Ok(path)
     }
 
-    pub fn draw(&mut self, f: &mut Frame, area: Rect, color: bool) {
+    pub fn draw(&mut self, f: &mut Frame, area: Rect, th: &super::theme::Theme, color: bool) {
         let fg = |c: Color| super::tint(color, c);
         let bold = Style::default().add_modifier(Modifier::BOLD);
         let (errors, warnings) = (self.error_count(), self.warning_count());
@@ -535,8 +535,8 @@ impl Editor {
         if let Some(d) = on_line.first() {
             title = format!(" line {} ", row + 1);
             let (sev, c) = match d.severity {
-                Severity::Error => ("error", Color::Red),
-                Severity::Warning => ("warning", Color::Yellow),
+                Severity::Error => ("error", th.error),
+                Severity::Warning => ("warning", th.warn),
             };
             let mut first = vec![
                 Span::raw(format!("{}:{} ", d.line, d.column)),
@@ -546,7 +546,7 @@ impl Editor {
             if on_line.len() > 1 {
                 first.push(Span::styled(
                     format!("  (+{} more on this line)", on_line.len() - 1),
-                    fg(Color::DarkGray),
+                    fg(th.muted),
                 ));
             }
             lines.push(Line::from(first));
@@ -554,7 +554,7 @@ impl Editor {
                 lines.push(Line::from(format!("  expected: {e}")));
             }
             if let Some(h) = &d.help {
-                lines.push(Line::styled(format!("  help: {h}"), fg(Color::Cyan)));
+                lines.push(Line::styled(format!("  help: {h}"), fg(th.accent)));
             }
         } else {
             title = " problems ".to_string();
@@ -563,7 +563,7 @@ impl Editor {
             } else if self.diagnostics.is_empty() && self.parsed {
                 lines.push(Line::styled(
                     "✓ the experiment validates: Ctrl-R runs it",
-                    fg(Color::Green),
+                    fg(th.ok),
                 ));
             } else {
                 if let Some(d) = self.diagnostics.first() {
@@ -579,7 +579,7 @@ impl Editor {
                         plural(errors, "error"),
                         plural(warnings, "warning")
                     ),
-                    fg(Color::DarkGray),
+                    fg(th.muted),
                 ));
             }
         }
@@ -603,28 +603,28 @@ impl Editor {
         let mode = if self.insert {
             Span::styled(
                 "-- INSERT --",
-                fg(Color::Green).add_modifier(Modifier::BOLD | Modifier::REVERSED),
+                fg(th.ok).add_modifier(Modifier::BOLD | Modifier::REVERSED),
             )
         } else {
             Span::styled("VIEW", bold)
         };
         let mut spans = vec![mode, Span::raw(" · "), Span::raw(self.file_name())];
         if self.dirty {
-            spans.push(Span::styled(" [modified]", fg(Color::Yellow)));
+            spans.push(Span::styled(" [modified]", fg(th.warn)));
         }
         // The position and validity on the right, kept whole; a long file name is cut instead.
         let mut right = vec![Span::styled(
             format!("  {}:{}  ", row + 1, col + 1),
-            fg(Color::DarkGray),
+            fg(th.muted),
         )];
         if !self.is_current() {
-            right.push(Span::styled("not validated", fg(Color::DarkGray)));
+            right.push(Span::styled("not validated", fg(th.muted)));
         } else if errors == 0 && self.parsed {
-            right.push(Span::styled("✓ valid", fg(Color::Green)));
+            right.push(Span::styled("✓ valid", fg(th.ok)));
             if warnings > 0 {
                 right.push(Span::styled(
                     format!(", {}", plural(warnings, "warning")),
-                    fg(Color::Yellow),
+                    fg(th.warn),
                 ));
             }
         } else {
@@ -632,7 +632,7 @@ impl Editor {
             if warnings > 0 {
                 text.push_str(&format!(", {}", plural(warnings, "warning")));
             }
-            right.push(Span::styled(text, fg(Color::Red)));
+            right.push(Span::styled(text, fg(th.error)));
         }
         let right = Line::from(right);
         let rw = (right.width() as u16).min(head.width);
@@ -646,7 +646,7 @@ impl Editor {
         f.render_widget(block, body);
         let [gutter, text] =
             Layout::horizontal([Constraint::Length(1), Constraint::Min(1)]).areas(inner);
-        self.textarea.set_line_number_style(fg(Color::DarkGray));
+        self.textarea.set_line_number_style(fg(th.muted));
         self.textarea
             .set_cursor_line_style(Style::default().add_modifier(Modifier::UNDERLINED));
         self.textarea
@@ -662,10 +662,10 @@ impl Editor {
                 }
                 match self.diagnostics_on(row).map(|d| d.severity).max() {
                     Some(Severity::Error) => {
-                        Line::styled(if color { "●" } else { "E" }, fg(Color::Red))
+                        Line::styled(if color { "●" } else { "E" }, fg(th.error))
                     }
                     Some(Severity::Warning) => {
-                        Line::styled(if color { "▲" } else { "W" }, fg(Color::Yellow))
+                        Line::styled(if color { "▲" } else { "W" }, fg(th.warn))
                     }
                     None => Line::raw(""),
                 }
@@ -683,9 +683,7 @@ impl Editor {
         // Status line: the last message, or the keys.
         let status = match (&self.search_input, &self.message) {
             (Some(s), _) => Line::from(format!("/{s}▏  Enter find · Esc cancel · then n/N")),
-            (None, Some(m)) => {
-                Line::styled(m.clone(), fg(Color::Yellow).add_modifier(Modifier::BOLD))
-            }
+            (None, Some(m)) => Line::styled(m.clone(), fg(th.warn).add_modifier(Modifier::BOLD)),
             (None, None) => Line::styled(
                 self.hints.clone().unwrap_or_else(|| {
                     KEYS.iter()
@@ -693,7 +691,7 @@ impl Editor {
                         .collect::<Vec<_>>()
                         .join(" · ")
                 }),
-                fg(Color::Gray),
+                fg(th.text),
             ),
         };
         f.render_widget(Paragraph::new(status), foot);

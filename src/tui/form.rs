@@ -812,11 +812,11 @@ impl Form {
         FormOutcome::None
     }
 
-    pub fn draw(&mut self, f: &mut Frame, area: Rect, color: bool) {
+    pub fn draw(&mut self, f: &mut Frame, area: Rect, th: &super::theme::Theme, color: bool) {
         let fg = |c: Color| super::tint(color, c);
         let bold = Style::default().add_modifier(Modifier::BOLD);
         let highlight = if color {
-            Style::default().bg(Color::Blue).fg(Color::White)
+            th.selection
         } else {
             Style::default().add_modifier(Modifier::REVERSED)
         };
@@ -834,7 +834,7 @@ impl Form {
             .map(|r| match *r {
                 LeftRow::Test(i) => ListItem::new(Line::styled(
                     format!("test {}", self.exp.tests[i].name),
-                    fg(Color::Cyan).add_modifier(Modifier::BOLD),
+                    fg(th.accent).add_modifier(Modifier::BOLD),
                 )),
                 LeftRow::Network(i) => ListItem::new(Line::from(vec![
                     Span::raw("  network: "),
@@ -848,11 +848,11 @@ impl Form {
                     } else {
                         format!(" ({}) {}", s.implementation.name, s.protocol.role)
                     };
-                    spans.push(Span::styled(what, fg(Color::DarkGray)));
+                    spans.push(Span::styled(what, fg(th.muted)));
                     if let Some(t) = &s.protocol.target {
-                        spans.push(Span::styled(format!(" → {t}"), fg(Color::DarkGray)));
+                        spans.push(Span::styled(format!(" → {t}"), fg(th.muted)));
                     } else if s.protocol.role.needs_target() {
-                        spans.push(Span::styled(" → ?", fg(Color::Red)));
+                        spans.push(Span::styled(" → ?", fg(th.error)));
                     }
                     ListItem::new(Line::from(spans))
                 }
@@ -861,7 +861,7 @@ impl Form {
         let left_title = format!(" tests ({}) ", self.exp.tests.len());
         let left_block = Block::default().borders(Borders::ALL).title(left_title);
         let left_block = if self.pane == Pane::Left {
-            left_block.border_style(fg(Color::Cyan))
+            left_block.border_style(fg(th.accent))
         } else {
             left_block
         };
@@ -889,7 +889,7 @@ impl Form {
         self.right = self.right.min(fields.len().saturating_sub(1));
         let right_block = Block::default().borders(Borders::ALL);
         let right_block = if self.pane == Pane::Right {
-            right_block.border_style(fg(Color::Cyan))
+            right_block.border_style(fg(th.accent))
         } else {
             right_block
         };
@@ -897,7 +897,7 @@ impl Form {
             None => {
                 let i = self.current_test();
                 let lines = match self.exp.tests.get(i) {
-                    None => vec![Line::styled("no tests: T adds one", fg(Color::DarkGray))],
+                    None => vec![Line::styled("no tests: T adds one", fg(th.muted))],
                     Some(t) => vec![
                         Line::from(vec![Span::styled("test ", bold), Span::raw(t.name.clone())]),
                         Line::raw(format!(
@@ -908,7 +908,7 @@ impl Form {
                         Line::raw(""),
                         Line::styled(
                             "a adds a service · Enter on network cycles it",
-                            fg(Color::DarkGray),
+                            fg(th.muted),
                         ),
                     ],
                 };
@@ -924,7 +924,7 @@ impl Form {
                 f.render_widget(block, right_main);
                 let head = vec![
                     Line::from(vec![
-                        Span::styled("implementation ", fg(Color::DarkGray)),
+                        Span::styled("implementation ", fg(th.muted)),
                         Span::raw(format!(
                             "{} ({})",
                             s.implementation.name,
@@ -932,7 +932,7 @@ impl Form {
                         )),
                     ]),
                     Line::from(vec![
-                        Span::styled("protocol       ", fg(Color::DarkGray)),
+                        Span::styled("protocol       ", fg(th.muted)),
                         Span::raw(format!("{} as {}", s.protocol.name, s.protocol.role)),
                     ]),
                 ];
@@ -956,17 +956,16 @@ impl Form {
                             Span::styled("target  ", bold),
                             match &s.protocol.target {
                                 Some(t) => Span::raw(t.clone()),
-                                None => Span::styled("(none)", fg(Color::Red)),
+                                None => Span::styled("(none)", fg(th.error)),
                             },
                         ])),
                         Field::Param(p) => {
                             let def = params.and_then(|ps| ps.get(p));
                             let mut first = vec![Span::styled(p.clone(), bold)];
                             match s.plugin_config.get(p) {
-                                Some(v) => first.push(Span::styled(
-                                    format!(" = {}", show(v)),
-                                    fg(Color::Green),
-                                )),
+                                Some(v) => {
+                                    first.push(Span::styled(format!(" = {}", show(v)), fg(th.ok)))
+                                }
                                 None => first.push(Span::raw(" = (default)")),
                             }
                             let mut lines = vec![Line::from(first)];
@@ -978,10 +977,10 @@ impl Form {
                                 if let Some(ch) = &d.choices {
                                     meta.push_str(&format!(", one of {}", ch.join("|")));
                                 }
-                                lines.push(Line::styled(meta, fg(Color::DarkGray)));
+                                lines.push(Line::styled(meta, fg(th.muted)));
                                 lines.push(Line::styled(
                                     format!("    {}", d.description),
-                                    fg(Color::DarkGray),
+                                    fg(th.muted),
                                 ));
                             }
                             ListItem::new(lines)
@@ -1017,7 +1016,7 @@ impl Form {
                 .block(
                     Block::default()
                         .borders(Borders::ALL)
-                        .border_style(fg(Color::Yellow))
+                        .border_style(fg(th.warn))
                         .title(format!(" {} ({ty}) ", input.param)),
                 ),
                 a,
@@ -1047,7 +1046,7 @@ impl Form {
             let step_no = w.chosen.len() + 1;
             let block = Block::default()
                 .borders(Borders::ALL)
-                .border_style(fg(Color::Yellow))
+                .border_style(fg(th.warn))
                 .title(format!(" add service · {step_no}. {} ", w.step.label()));
             let inner = block.inner(popup);
             f.render_widget(block, popup);
@@ -1058,7 +1057,7 @@ impl Form {
             } else {
                 format!("chosen: {so_far}")
             };
-            f.render_widget(Paragraph::new(Line::styled(head, fg(Color::DarkGray))), h);
+            f.render_widget(Paragraph::new(Line::styled(head, fg(th.muted))), h);
             let items: Vec<ListItem> = w
                 .options
                 .iter()
@@ -1076,8 +1075,8 @@ impl Form {
 
         // Bottom line: the last message, or the keys.
         let status = match &self.message {
-            Some((m, true)) => Line::styled(m.clone(), fg(Color::Red).add_modifier(Modifier::BOLD)),
-            Some((m, false)) => Line::styled(m.clone(), fg(Color::Yellow)),
+            Some((m, true)) => Line::styled(m.clone(), fg(th.error).add_modifier(Modifier::BOLD)),
+            Some((m, false)) => Line::styled(m.clone(), fg(th.warn)),
             None => {
                 let keys: &[(&str, &str)] = if self.wizard.is_some() {
                     &[("j/k", "move"), ("Enter", "choose"), ("Esc", "back")]
@@ -1094,7 +1093,7 @@ impl Form {
                         .collect::<Vec<_>>()
                         .join(" · "),
                 };
-                Line::styled(text, fg(Color::Gray))
+                Line::styled(text, fg(th.text))
             }
         };
         f.render_widget(Paragraph::new(status), foot);

@@ -51,6 +51,11 @@ struct ThemeFile {
     selection_bg: Option<String>,
     muted: Option<String>,
     accent: Option<String>,
+    error: Option<String>,
+    warn: Option<String>,
+    ok: Option<String>,
+    info: Option<String>,
+    text: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,8 +63,20 @@ pub struct Theme {
     pub name: String,
     pub sequence: SequenceStyle,
     pub selection: Style,
+    /// Secondary text: paths, hints, labels.
     pub muted: Color,
+    /// Titles and focused borders.
     pub accent: Color,
+    /// Errors, failed checks, a dangling reference.
+    pub error: Color,
+    /// Warnings, unsaved work, questions waiting for an answer.
+    pub warn: Color,
+    /// Valid, available, passed.
+    pub ok: Color,
+    /// Progress and informational status.
+    pub info: Color,
+    /// Plain text in footers and panels.
+    pub text: Color,
 }
 
 /// `red`, `lightcyan`, `darkgray`, `#RRGGBB`.
@@ -171,10 +188,27 @@ impl Theme {
         };
         Ok(Theme {
             name: tf.name.unwrap_or_else(|| file.to_string()),
-            sequence,
             selection,
             muted: slot("muted", &tf.muted, base.map(|b| b.muted))?.unwrap_or(Color::DarkGray),
             accent: slot("accent", &tf.accent, base.map(|b| b.accent))?.unwrap_or(Color::Cyan),
+            // A theme that does not name these takes the sequence view's matching slot, so
+            // every bundled and user theme colours the whole workbench consistently.
+            error: slot("error", &tf.error, base.map(|b| b.error))?
+                .or(sequence.note_error.fg)
+                .unwrap_or(Color::Red),
+            warn: slot("warn", &tf.warn, base.map(|b| b.warn))?
+                .or(sequence.note_warn.fg)
+                .unwrap_or(Color::Yellow),
+            ok: slot("ok", &tf.ok, base.map(|b| b.ok))?
+                .or(sequence.verdict_pass.fg)
+                .unwrap_or(Color::Green),
+            info: slot("info", &tf.info, base.map(|b| b.info))?
+                .or(sequence.header.fg)
+                .unwrap_or(Color::Cyan),
+            text: slot("text", &tf.text, base.map(|b| b.text))?
+                .or(sequence.note.fg)
+                .unwrap_or(Color::Gray),
+            sequence,
         })
     }
 

@@ -18,7 +18,12 @@ pub fn draw(f: &mut Frame, app: &App) {
         Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(body);
     // The verdict column as wide as its widest label here, and the time shortened when
     // the list is narrow, so 80 columns show mark, verdict, name and time whole.
-    let label_w = app.runs.iter().map(|r| label(r).0.len()).max().unwrap_or(4);
+    let label_w = app
+        .runs
+        .iter()
+        .map(|r| label(app, r).0.len())
+        .max()
+        .unwrap_or(4);
     let name_w = app.runs.iter().map(|r| r.experiment.chars().count()).max();
     let room = (left.width.saturating_sub(2) as usize)
         .saturating_sub(2 + label_w + 1 + name_w.unwrap_or(0) + 2);
@@ -27,7 +32,7 @@ pub fn draw(f: &mut Frame, app: &App) {
         .runs
         .iter()
         .map(|r| {
-            let (label, color) = label(r);
+            let (label, color) = label(app, r);
             let ok = match r.ok {
                 Some(true) => "✓",
                 Some(false) => "✗",
@@ -41,7 +46,7 @@ pub fn draw(f: &mut Frame, app: &App) {
                 Span::raw(format!("{:<w$}", r.experiment, w = name_w.unwrap_or(0))),
                 Span::styled(
                     format!("  {}", when(&r.when, short)),
-                    fg(app, Color::DarkGray),
+                    fg(app, app.theme.muted),
                 ),
             ]))
         })
@@ -85,14 +90,15 @@ pub fn draw(f: &mut Frame, app: &App) {
 }
 
 /// A run's label in the list (`PastRun::state`, the words every place uses), and its colour.
-fn label(r: &crate::results::history::PastRun) -> (&'static str, Color) {
+fn label(app: &App, r: &crate::results::history::PastRun) -> (&'static str, Color) {
+    let t = &app.theme;
     let color = match r.verdict {
-        _ if r.cancelled => Color::DarkGray,
-        Some(Verdict::Pass) => Color::Green,
-        Some(Verdict::Inconclusive) => Color::Yellow,
-        Some(Verdict::Fail) => Color::Red,
-        Some(Verdict::Error) => Color::Magenta,
-        None => Color::DarkGray,
+        _ if r.cancelled => t.muted,
+        Some(Verdict::Pass) => t.ok,
+        Some(Verdict::Inconclusive) => t.warn,
+        Some(Verdict::Fail) => t.error,
+        Some(Verdict::Error) => super::verdict_error(app),
+        None => t.muted,
     };
     let text = match r.state() {
         "inconclusive" => "inconcl.",

@@ -13,13 +13,14 @@ use crate::tui::matrix_screen::MatrixScreen;
 
 use super::{fg, frame, status_bar};
 
-fn verdict_color(v: CellVerdict) -> Color {
+fn verdict_color(app: &App, v: CellVerdict) -> Color {
+    let t = &app.theme;
     match v {
-        CellVerdict::Pass => Color::Green,
-        CellVerdict::Flaky => Color::Yellow,
-        CellVerdict::Fail => Color::Red,
-        CellVerdict::Unsupported => Color::DarkGray,
-        CellVerdict::Error => Color::Magenta,
+        CellVerdict::Pass => t.ok,
+        CellVerdict::Flaky => t.warn,
+        CellVerdict::Fail => t.error,
+        CellVerdict::Unsupported => t.muted,
+        CellVerdict::Error => super::verdict_error(app),
     }
 }
 
@@ -58,9 +59,9 @@ pub fn draw(f: &mut Frame, app: &App) {
 
 fn letter_style(app: &App, m: &MatrixScreen, r: Option<&CellResult>, selected: bool) -> Style {
     let base = match r {
-        Some(r) if m.shows(Some(r)) => fg(app, verdict_color(r.verdict)),
-        Some(_) => fg(app, Color::DarkGray),
-        None => fg(app, Color::DarkGray),
+        Some(r) if m.shows(Some(r)) => fg(app, verdict_color(app, r.verdict)),
+        Some(_) => fg(app, app.theme.muted),
+        None => fg(app, app.theme.muted),
     };
     if selected {
         base.add_modifier(Modifier::REVERSED)
@@ -131,23 +132,23 @@ fn grid_lines(app: &App, m: &MatrixScreen) -> Vec<Line<'static>> {
     if rows.is_empty() {
         out.push(Line::from(Span::styled(
             format!("no cell is {} here", m.show.label()),
-            fg(app, Color::DarkGray),
+            fg(app, app.theme.muted),
         )));
     }
     out.push(Line::from(""));
     let legend: Vec<String> = letters.iter().map(|(l, c)| format!("{l} {c}")).collect();
     out.push(Line::from(Span::styled(
         legend.join("  "),
-        fg(app, Color::DarkGray),
+        fg(app, app.theme.muted),
     )));
     out.push(if app.color {
         Line::from(vec![
-            Span::styled("pass ", fg(app, Color::Green)),
-            Span::styled("fail ", fg(app, Color::Red)),
-            Span::styled("flaky ", fg(app, Color::Yellow)),
-            Span::styled("error ", fg(app, Color::Magenta)),
-            Span::styled("- unsupported ", fg(app, Color::DarkGray)),
-            Span::styled("· not run yet", fg(app, Color::DarkGray)),
+            Span::styled("pass ", fg(app, app.theme.ok)),
+            Span::styled("fail ", fg(app, app.theme.error)),
+            Span::styled("flaky ", fg(app, app.theme.warn)),
+            Span::styled("error ", fg(app, super::verdict_error(app))),
+            Span::styled("- unsupported ", fg(app, app.theme.muted)),
+            Span::styled("· not run yet", fg(app, app.theme.muted)),
         ])
     } else {
         Line::from("letter pass · ✗ fail · ~ flaky · E error · - unsupported · · not run yet")
@@ -180,7 +181,7 @@ fn detail_lines(app: &App, m: &MatrixScreen) -> Vec<Line<'static>> {
                 } else {
                     "not run (another shard?)"
                 },
-                fg(app, Color::DarkGray),
+                fg(app, app.theme.muted),
             )),
         ],
         Some(r) => {
@@ -194,14 +195,14 @@ fn detail_lines(app: &App, m: &MatrixScreen) -> Vec<Line<'static>> {
                     Span::raw(format!("{head}: ")),
                     Span::styled(
                         r.verdict.as_str().to_string(),
-                        fg(app, verdict_color(r.verdict)),
+                        fg(app, verdict_color(app, r.verdict)),
                     ),
                     Span::raw(format!("{runs} in {:.1} s", r.duration_ms as f64 / 1000.0)),
                 ]),
                 Line::from(r.reason.clone()),
                 Line::from(Span::styled(
                     "Enter opens its sequence · r runs it again",
-                    fg(app, Color::DarkGray),
+                    fg(app, app.theme.muted),
                 )),
             ]
         }

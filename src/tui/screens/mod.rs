@@ -38,12 +38,13 @@ pub fn draw(f: &mut Frame, app: &mut App) {
             tab_bar(f, app, head);
             let color = app.color;
             let hints = app.footer();
+            let theme = &app.theme;
             if let Some(form) = app.form.as_mut() {
                 form.hints = Some(hints);
-                form.draw(f, body, color);
+                form.draw(f, body, theme, color);
             } else if let Some(ed) = app.editor.as_mut() {
                 ed.hints = Some(hints);
-                ed.draw(f, body, color);
+                ed.draw(f, body, theme, color);
             }
         }
     }
@@ -91,7 +92,7 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     // it takes up to four lines, wrapped at words, so nothing is cut.
     let a = f.area();
     if let Some(q) = app.question() {
-        let style = fg(app, Color::Yellow).add_modifier(Modifier::BOLD);
+        let style = fg(app, app.theme.warn).add_modifier(Modifier::BOLD);
         bottom_text(f, a, &q, style);
     } else if let Some(line) = &app.palette {
         let text = match &app.wizard {
@@ -113,10 +114,10 @@ pub fn draw(f: &mut Frame, app: &mut App) {
         f.render_widget(ratatui::widgets::Clear, bottom);
         f.render_widget(Paragraph::new(text), bottom);
     } else if let Some(m) = &app.message {
-        bottom_text(f, a, m, fg(app, Color::Yellow));
+        bottom_text(f, a, m, fg(app, app.theme.warn));
     } else if let Some(i) = &app.installing {
         // An install's progress: its commands' output, never the raw terminal.
-        bottom_text(f, a, &i.status(), fg(app, Color::Cyan));
+        bottom_text(f, a, &i.status(), fg(app, app.theme.accent));
     }
 }
 
@@ -185,6 +186,15 @@ pub(crate) fn wrap_words(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
+/// The colour of an `error` verdict (a test that could not run), the sequence view's own.
+pub(crate) fn verdict_error(app: &App) -> Color {
+    app.theme
+        .sequence
+        .verdict_error
+        .fg
+        .unwrap_or(app.theme.error)
+}
+
 pub(crate) fn fg(app: &App, c: Color) -> Style {
     crate::tui::tint(app.color, c)
 }
@@ -244,7 +254,7 @@ pub(crate) fn tab_bar(f: &mut Frame, app: &App, area: Rect) {
                 Style::default().add_modifier(Modifier::BOLD),
             ));
         } else {
-            spans.push(Span::styled(label, fg(app, Color::DarkGray)));
+            spans.push(Span::styled(label, fg(app, app.theme.muted)));
         }
     }
     let mode = Span::styled(
@@ -255,7 +265,7 @@ pub(crate) fn tab_bar(f: &mut Frame, app: &App, area: Rect) {
     let (long, short) = hint(app);
     let fits = |h: &str| used + h.chars().count() + 4 <= area.width as usize;
     match [long, short].into_iter().find(|h| fits(h)) {
-        Some(h) => spans.push(Span::styled(format!("  {h}  "), fg(app, Color::DarkGray))),
+        Some(h) => spans.push(Span::styled(format!("  {h}  "), fg(app, app.theme.muted))),
         None => spans.push(Span::raw(" ")),
     }
     let pad =
@@ -357,7 +367,7 @@ pub(crate) fn status_bar(f: &mut Frame, app: &App, area: Rect) {
         let w = area.width.saturating_sub(problems.chars().count() as u16);
         format!("{problems}{}", app.keymap.footer(app.context(), w))
     };
-    f.render_widget(Paragraph::new(text).style(fg(app, Color::Gray)), area);
+    f.render_widget(Paragraph::new(text).style(fg(app, app.theme.text)), area);
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, List, ListItem, ListState, Paragraph, Wrap};
 
@@ -28,14 +28,14 @@ fn draw_tree(f: &mut Frame, app: &App, area: Rect) {
         .map(|r| match r {
             TreeRow::Category(c) => ListItem::new(Line::from(Span::styled(
                 c.clone(),
-                fg(app, Color::Cyan).add_modifier(Modifier::BOLD),
+                fg(app, app.theme.accent).add_modifier(Modifier::BOLD),
             ))),
             TreeRow::Plugin(i) => {
                 let p = &app.plugins[*i];
                 let (mark, color) = if p.availability.reason().is_some() {
-                    ("✗", Color::Red)
+                    ("✗", app.theme.error)
                 } else {
-                    ("✓", Color::Green)
+                    ("✓", app.theme.ok)
                 };
                 ListItem::new(Line::from(vec![
                     Span::raw("  "),
@@ -98,7 +98,7 @@ fn draw_detail(f: &mut Frame, app: &App, area: Rect) {
             Span::raw(format!("  {}", p.category())),
         ]),
         Line::from(m.description.clone()),
-        Line::from(Span::styled(p.file.clone(), fg(app, Color::DarkGray))),
+        Line::from(Span::styled(p.file.clone(), fg(app, app.theme.muted))),
     ];
     match p.availability.reason() {
         Some(r) => {
@@ -111,7 +111,7 @@ fn draw_detail(f: &mut Frame, app: &App, area: Rect) {
             };
             lines.push(Line::from(Span::styled(
                 format!("unavailable: {why}"),
-                fg(app, Color::Red),
+                fg(app, app.theme.error),
             )));
             for c in commands {
                 lines.push(Line::from(format!("  install: {}", c.join(" "))));
@@ -119,11 +119,11 @@ fn draw_detail(f: &mut Frame, app: &App, area: Rect) {
         }
         None if p.availability.is_available() => lines.push(Line::from(Span::styled(
             "available on this machine",
-            fg(app, Color::Green),
+            fg(app, app.theme.ok),
         ))),
         None => lines.push(Line::from(Span::styled(
             "valid (requirements not checked)",
-            fg(app, Color::Yellow),
+            fg(app, app.theme.warn),
         ))),
     }
     if !m.protocols.is_empty() {
@@ -146,7 +146,7 @@ fn draw_detail(f: &mut Frame, app: &App, area: Rect) {
     if let Some(t) = crate::tutorial::for_category(&p.category()) {
         lines.push(Line::from(Span::styled(
             format!("tutorial: :tutor {t}"),
-            fg(app, Color::DarkGray),
+            fg(app, app.theme.muted),
         )));
     }
     if !m.parameters.is_empty() {

@@ -3,7 +3,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout};
-use ratatui::style::{Color, Style};
+use ratatui::style::Style;
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
@@ -34,7 +34,7 @@ pub fn draw(f: &mut Frame, app: &mut App) {
                 .block(Block::default().borders(Borders::ALL).title(" sequence ")),
             body,
         );
-        f.render_widget(Paragraph::new(footer).style(fg(app, Color::Gray)), foot);
+        f.render_widget(Paragraph::new(footer).style(fg(app, app.theme.text)), foot);
         return;
     };
     let style = if color {
@@ -121,9 +121,9 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     };
     f.render_widget(
         Paragraph::new(Line::from(status)).style(if color {
-            Style::default().fg(Color::Gray)
+            Style::default().fg(app.theme.text)
         } else {
-            fg(app, Color::Gray)
+            fg(app, app.theme.text)
         }),
         foot,
     );

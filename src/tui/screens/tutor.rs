@@ -3,7 +3,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, List, ListItem, ListState, Paragraph, Wrap};
 
@@ -37,7 +37,7 @@ pub fn draw_panel(f: &mut Frame, app: &App, t: &crate::tutorial::Session) {
             if let Some(hint) = t.hint(std::time::Instant::now()) {
                 l.push(Line::from(Span::styled(
                     format!("hint: {hint}"),
-                    fg(app, Color::Yellow),
+                    fg(app, app.theme.warn),
                 )));
             }
             (
@@ -124,7 +124,7 @@ pub fn draw_picker(f: &mut Frame, app: &App, p: &TutorPicker) {
         f.render_widget(
             Paragraph::new(e.summary.as_str())
                 .wrap(Wrap { trim: true })
-                .style(fg(app, Color::Gray)),
+                .style(fg(app, app.theme.text)),
             summary,
         );
     }

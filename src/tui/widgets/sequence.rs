@@ -6,7 +6,7 @@
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::{Modifier, Style};
 use ratatui::text::Span;
 use ratatui::widgets::StatefulWidget;
 use regex::Regex;
@@ -35,26 +35,10 @@ pub struct SequenceStyle {
     pub selection: Style,
 }
 
+/// The default theme's colours (`themes/dark.toml`): the theme module owns every colour.
 impl Default for SequenceStyle {
     fn default() -> Self {
-        let fg = |c| Style::default().fg(c);
-        SequenceStyle {
-            header: fg(Color::Cyan).add_modifier(Modifier::BOLD),
-            lifeline: fg(Color::DarkGray),
-            time: fg(Color::DarkGray),
-            arrow: fg(Color::Blue),
-            lost: fg(Color::Red),
-            note: fg(Color::Gray),
-            note_warn: fg(Color::Yellow),
-            note_error: fg(Color::Red),
-            orchestrator: fg(Color::Magenta),
-            gap: fg(Color::DarkGray).add_modifier(Modifier::ITALIC),
-            verdict_pass: fg(Color::Green).add_modifier(Modifier::BOLD),
-            verdict_inconclusive: fg(Color::Yellow).add_modifier(Modifier::BOLD),
-            verdict_fail: fg(Color::Red).add_modifier(Modifier::BOLD),
-            verdict_error: fg(Color::LightRed).add_modifier(Modifier::BOLD),
-            selection: Style::default().bg(Color::Blue).fg(Color::White),
-        }
+        crate::tui::theme::Theme::default_theme().sequence
     }
 }
 
