@@ -1009,3 +1009,37 @@ fn a_click_selects_the_sequence_row_under_it() {
     click(&mut a, x, 1);
     assert!(selected(&a).starts_with("PING seq=3"));
 }
+
+/// The palette remembers what was run (Up, Down) and completes paths for the commands that
+/// take one (Tab), showing the matches when several remain (issue 14 #12).
+#[test]
+fn the_palette_recalls_commands_and_completes_paths() {
+    let mut a = app();
+    press(&mut a, c(':'));
+    typed(&mut a, "theme light");
+    press(&mut a, k(KeyCode::Enter));
+    assert_eq!(a.theme.name, "light");
+    press(&mut a, c(':'));
+    press(&mut a, k(KeyCode::Up));
+    assert_eq!(a.palette.as_deref(), Some("theme light"));
+    press(&mut a, k(KeyCode::Down));
+    assert_eq!(a.palette.as_deref(), Some(""));
+    let d = tempfile::tempdir().unwrap();
+    std::fs::create_dir(d.path().join("runs")).unwrap();
+    std::fs::write(d.path().join("quic_a.yaml"), "").unwrap();
+    std::fs::write(d.path().join("quic_b.yaml"), "").unwrap();
+    typed(&mut a, &format!("open {}/q", d.path().display()));
+    press(&mut a, k(KeyCode::Tab));
+    assert_eq!(
+        a.palette.as_deref(),
+        Some(format!("open {}/quic_", d.path().display()).as_str())
+    );
+    let shown = screen(&mut a, 120, 40);
+    assert!(shown.contains("quic_a.yaml quic_b.yaml"), "{shown}");
+    typed(&mut a, "b");
+    press(&mut a, k(KeyCode::Tab));
+    assert_eq!(
+        a.palette.as_deref(),
+        Some(format!("open {}/quic_b.yaml", d.path().display()).as_str())
+    );
+}

@@ -377,7 +377,14 @@ pub const DEFS: &[Def] = &[
     d(Form, "save", &["ctrl-s"], "save"),
     // The command line.
     d(Palette, "run-command", &["enter"], "run the command"),
-    d(Palette, "complete", &["tab"], "complete the command"),
+    d(
+        Palette,
+        "complete",
+        &["tab"],
+        "complete the command or the path",
+    ),
+    d(Palette, "previous", &["up"], "the command run before"),
+    d(Palette, "next", &["down"], "the command run after"),
     d(Palette, "cancel", &["esc"], "close"),
     // The help overlay.
     d(Help, "down", &["j", "down"], "scroll down"),

@@ -229,9 +229,138 @@ pub fn complete(prefix: &str) -> Vec<&'static str> {
     names().filter(|n| n.starts_with(&p)).collect()
 }
 
+/// Commands whose argument is a path: open FILE, w FILE, replay DIR, matrix DIR.
+const PATH_COMMANDS: &[&str] = &["open", "e", "edit", "w", "write", "replay", "matrix"];
+
+/// Completes the path a line ends with (`open exp` → `open experiments/`): the line with as
+/// much added as every match shares, and the matches (folders end in `/`). `None` when the
+/// command takes no path or nothing matches. `~` is expanded to look, kept in the line.
+pub fn complete_path(line: &str) -> Option<(String, Vec<String>)> {
+    let body = line.trim_start().trim_start_matches(':');
+    let (cmd, arg) = body.split_once(char::is_whitespace)?;
+    if !PATH_COMMANDS.contains(&cmd) || arg.trim_start().starts_with("--") {
+        return None;
+    }
+    let arg = arg.trim_start();
+    let (dir_part, stem) = match arg.rfind('/') {
+        Some(i) => (&arg[..=i], &arg[i + 1..]),
+        None => ("", arg),
+    };
+    let look = if dir_part.is_empty() {
+        PathBuf::from(".")
+    } else {
+        expand_tilde(dir_part)
+    };
+    let mut matches: Vec<String> = std::fs::read_dir(&look)
+        .ok()?
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            let hidden = name.starts_with('.') && !stem.starts_with('.');
+            (name.starts_with(stem) && !hidden).then(|| {
+                let dir = e.file_type().is_ok_and(|t| t.is_dir());
+                if dir { format!("{name}/") } else { name }
+            })
+        })
+        .collect();
+    matches.sort();
+    let first = matches.first()?;
+    let common = matches.iter().fold(first.as_str(), |acc, m| {
+        let n = acc
+            .char_indices()
+            .zip(m.chars())
+            .take_while(|((_, a), b)| a == b)
+            .last()
+            .map_or(0, |((i, a), _)| i + a.len_utf8());
+        &acc[..n]
+    });
+    let head = &line[..line.len() - stem.len()];
+    Some((format!("{head}{common}"), matches))
+}
+
+/// The palette's past lines, newest last, and where Up/Down stand in them.
+#[derive(Debug, Default, Clone)]
+pub struct History {
+    lines: Vec<String>,
+    at: Option<usize>,
+}
+
+impl History {
+    const KEEP: usize = 100;
+
+    /// Remembers a line run from the palette (not twice in a row).
+    pub fn push(&mut self, line: &str) {
+        let l = line.trim();
+        if !l.is_empty() && self.lines.last().is_none_or(|x| x != l) {
+            self.lines.push(l.to_string());
+            if self.lines.len() > Self::KEEP {
+                self.lines.remove(0);
+            }
+        }
+        self.at = None;
+    }
+
+    /// The line before the one shown (Up).
+    pub fn back(&mut self) -> Option<&str> {
+        let i = match self.at {
+            None => self.lines.len().checked_sub(1)?,
+            Some(i) => i.saturating_sub(1),
+        };
+        self.at = Some(i);
+        self.lines.get(i).map(String::as_str)
+    }
+
+    /// The line after the one shown (Down); past the newest, an empty line.
+    pub fn forward(&mut self) -> &str {
+        match self.at {
+            Some(i) if i + 1 < self.lines.len() => {
+                self.at = Some(i + 1);
+                &self.lines[i + 1]
+            }
+            _ => {
+                self.at = None;
+                ""
+            }
+        }
+    }
+
+    /// Forgets where Up/Down stood (the palette was closed).
+    pub fn reset(&mut self) {
+        self.at = None;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn completes_paths_and_recalls_lines() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir(d.path().join("experiments")).unwrap();
+        std::fs::write(d.path().join("exp_a.yaml"), "").unwrap();
+        std::fs::write(d.path().join("exp_b.yaml"), "").unwrap();
+        let root = d.path().display().to_string();
+        let (line, all) = complete_path(&format!("open {root}/exp")).unwrap();
+        assert_eq!(line, format!("open {root}/exp"));
+        assert_eq!(all, ["exp_a.yaml", "exp_b.yaml", "experiments/"]);
+        let (line, all) = complete_path(&format!("e {root}/experi")).unwrap();
+        assert_eq!(line, format!("e {root}/experiments/"));
+        assert_eq!(all, ["experiments/"]);
+        assert!(complete_path(&format!("open {root}/nothing")).is_none());
+        assert!(complete_path("theme da").is_none(), "not a path command");
+        assert!(complete_path("matrix --protocol q").is_none());
+        let mut h = History::default();
+        assert_eq!(h.back(), None);
+        h.push("run");
+        h.push("run");
+        h.push("theme light");
+        assert_eq!(h.back(), Some("theme light"));
+        assert_eq!(h.back(), Some("run"));
+        assert_eq!(h.back(), Some("run"), "the oldest stays");
+        assert_eq!(h.forward(), "theme light");
+        assert_eq!(h.forward(), "");
+    }
 
     #[test]
     fn parses_commands() {

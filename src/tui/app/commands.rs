@@ -8,6 +8,9 @@ impl App {
         let Some(line) = self.palette.as_mut() else {
             return Vec::new();
         };
+        if k.code != KeyCode::Tab {
+            self.palette_matches.clear();
+        }
         match k.code {
             KeyCode::Esc => {
                 self.palette = None;
@@ -17,6 +20,26 @@ impl App {
             }
             KeyCode::Backspace => {
                 line.pop();
+            }
+            KeyCode::Up if self.wizard.is_none() => {
+                if let Some(past) = self.palette_history.back() {
+                    *line = past.to_string();
+                }
+            }
+            KeyCode::Down if self.wizard.is_none() => {
+                *line = self.palette_history.forward().to_string();
+            }
+            KeyCode::Tab
+                if self.wizard.is_none() && crate::tui::palette::complete_path(line).is_some() =>
+            {
+                if let Some((longer, matches)) = crate::tui::palette::complete_path(line) {
+                    *line = longer;
+                    self.palette_matches = if matches.len() > 1 {
+                        matches
+                    } else {
+                        Vec::new()
+                    };
+                }
             }
             KeyCode::Tab => {
                 let choices = match &self.wizard {
@@ -37,6 +60,7 @@ impl App {
                     self.wizard_answer(&input);
                     return Vec::new();
                 }
+                self.palette_history.push(&input);
                 return self.command(&input);
             }
             _ => {}

@@ -86,6 +86,10 @@ pub struct App {
     pub message_stamp: Option<(String, std::time::Instant)>,
     /// The command palette's line while it is open.
     pub palette: Option<String>,
+    /// Lines run from the palette, for Up/Down.
+    pub palette_history: crate::tui::palette::History,
+    /// The paths Tab found for the palette's last word, shown beside the line.
+    pub palette_matches: Vec<String>,
     pub keymap: Keymap,
     pub theme: super::theme::Theme,
     /// The tutorial being followed, checked after every action.
@@ -199,6 +203,8 @@ impl App {
             message: None,
             message_stamp: None,
             palette: None,
+            palette_history: Default::default(),
+            palette_matches: Vec::new(),
             keymap: Keymap::default_keys(),
             theme: super::theme::Theme::default_theme(),
             tutorial: None,
@@ -327,6 +333,8 @@ impl App {
             Action::MatrixDone(outcome) => self.matrix_done(outcome),
             Action::OpenPalette => {
                 self.palette = Some(String::new());
+                self.palette_history.reset();
+                self.palette_matches.clear();
                 self.message = None;
             }
             Action::PaletteKey(k) => return self.palette_key(k),

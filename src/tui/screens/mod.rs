@@ -101,6 +101,9 @@ pub fn draw(f: &mut Frame, app: &mut App) {
                 w.prompt(),
                 w.complete(line, &app.reg).join(" ")
             ),
+            None if !app.palette_matches.is_empty() => {
+                format!(":{line}▏   {}", app.palette_matches.join(" "))
+            }
             None => format!(
                 ":{line}▏   {}",
                 crate::tui::palette::complete(line).join(" ")
