@@ -5,6 +5,9 @@
 
 use std::hint::black_box;
 
+#[path = "support/experiment.rs"]
+mod generated;
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use panther::events::timeline::Timeline;
 use panther::events::{Event, Kind, Message};
@@ -136,5 +139,48 @@ fn tutorial_check(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(tui, first_frame, live_ingest, tutorial_check);
+/// One form edit on a 200-test experiment (issue 14, target ≤ 5 ms): Enter on test 0's
+/// network row cycles its environment, and the app patches the YAML text at that node,
+/// checks the patch reads back as the form, and revalidates the file in the editor.
+fn form_edit(c: &mut Criterion) {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let reg = Registry::load(&LoadOptions {
+        bundled: true,
+        user: false,
+        dirs: vec![],
+        availability: false,
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("big.yaml");
+    std::fs::write(&file, generated::generate_experiment(200)).unwrap();
+    let mut app = App::new(&reg, true);
+    app.update(Action::Resize(120, 40));
+    app.command(&format!("open {}", file.display()));
+    let press = |app: &mut App, code: KeyCode| {
+        if let Some(a) = panther::tui::keymap::action(KeyEvent::new(code, KeyModifiers::NONE), app)
+        {
+            app.update(a);
+        }
+    };
+    press(&mut app, KeyCode::F(2));
+    assert!(app.form.is_some(), "the form opened: {:?}", app.message);
+    press(&mut app, KeyCode::Down);
+    let before = app.editor.as_ref().unwrap().text();
+    press(&mut app, KeyCode::Enter);
+    assert_ne!(
+        app.editor.as_ref().unwrap().text(),
+        before,
+        "Enter edited the YAML"
+    );
+    let mut g = c.benchmark_group("tui");
+    g.bench_function("form_edit_200_tests", |b| {
+        b.iter(|| {
+            press(&mut app, KeyCode::Enter);
+            black_box(app.editor.as_ref().map(|e| e.text().len()));
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(tui, first_frame, live_ingest, tutorial_check, form_edit);
 criterion_main!(tui);
