@@ -35,6 +35,9 @@ const CASES: &[(&str, u32, u32, &str)] = &[
         16,
         "template `server.conf.j2` not found next to plugin.yaml",
     ),
+    ("bad_regex", 11, 12, "invalid regex"),
+    // Groups nested in a repetition are found: only the misspelt one is unknown.
+    ("bad_capture", 13, 14, "unknown template variable `stauts`"),
 ];
 
 #[test]

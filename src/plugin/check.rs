@@ -268,7 +268,7 @@ pub fn check(m: &Manifest, root: &Node, file: &str) -> Vec<Diagnostic> {
                         }
                     }
                     if let Some(re) = &r.log
-                        && let Err(e) = regex::Regex::new(re)
+                        && let Err(e) = regex_syntax::Parser::new().parse(re)
                     {
                         c.err(
                             &rp.key("log"),
@@ -409,16 +409,21 @@ pub fn check(m: &Manifest, root: &Node, file: &str) -> Vec<Diagnostic> {
 
     for (i, rule) in m.events.iter().enumerate() {
         let rp = p.key("events").index(i);
-        match regex::Regex::new(&rule.pattern) {
+        // Parsed, not compiled: loading checks every manifest at each start, and the syntax
+        // is what a plugin author gets wrong (compiling all of them was a sixth of the
+        // workbench's first frame).
+        match regex_syntax::Parser::new().parse(&rule.pattern) {
             Err(e) => {
                 c.err(
                     &rp.key("match"),
                     format!("invalid regex: {}", first_line(&e.to_string())),
                 );
             }
-            Ok(re) => {
+            Ok(hir) => {
                 if let Some(s) = &rule.summary {
-                    let mut vars: Vec<&str> = re.capture_names().flatten().collect();
+                    let mut names = Vec::new();
+                    capture_names(&hir, &mut names);
+                    let mut vars: Vec<&str> = names.iter().map(|n| &**n).collect();
                     vars.push("line");
                     let ctx = Value::Object(templates::placeholders(&vars));
                     template(&mut c, &rp.key("summary"), s, &vars, &[], &ctx);
@@ -435,6 +440,24 @@ pub fn check(m: &Manifest, root: &Node, file: &str) -> Vec<Diagnostic> {
         }
     }
     c.out
+}
+
+/// The named groups of a parsed regex, in order.
+fn capture_names(hir: &regex_syntax::hir::Hir, out: &mut Vec<Box<str>>) {
+    use regex_syntax::hir::HirKind;
+    match hir.kind() {
+        HirKind::Capture(c) => {
+            if let Some(n) = &c.name {
+                out.push(n.clone());
+            }
+            capture_names(&c.sub, out);
+        }
+        HirKind::Repetition(r) => capture_names(&r.sub, out),
+        HirKind::Concat(v) | HirKind::Alternation(v) => {
+            v.iter().for_each(|h| capture_names(h, out))
+        }
+        _ => {}
+    }
 }
 
 fn first_line(s: &str) -> String {
