@@ -1,7 +1,9 @@
 //! Link relay overhead: the same traffic directly over loopback and through a relay with no
 //! impairment, in one run.
 //!
-//! * UDP request/response: median round-trip latency added by the relay (target ≤ 50 µs).
+//! * UDP request/response: median round-trip latency added by the relay (target ≤ 50 µs),
+//!   beside socat as the relay in the same run when socat is installed (issue 12: panther's
+//!   relay ≤ socat's median).
 //! * TCP bulk: throughput through the relay relative to direct (target ≥ 80 %).
 //!
 //! Each is measured twice: with threads free to run anywhere (what a run sees), and with
@@ -121,7 +123,13 @@ fn udp_latency(rt: &tokio::runtime::Runtime, cpu: Option<usize>, rounds: usize, 
     direct.connect(target).unwrap();
     let relayed = UdpSocket::bind("127.0.0.1:0").unwrap();
     relayed.connect(relay.local_addr()).unwrap();
-    for s in [&direct, &relayed] {
+    let socat = Socat::start(target);
+    let via_socat = socat.as_ref().map(|s| {
+        let u = UdpSocket::bind("127.0.0.1:0").unwrap();
+        u.connect(s.listen).unwrap();
+        u
+    });
+    for s in [&direct, &relayed].into_iter().chain(via_socat.as_ref()) {
         s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
     }
     // A MinIP PING with 8 bytes of payload.
@@ -133,23 +141,39 @@ fn udp_latency(rt: &tokio::runtime::Runtime, cpu: Option<usize>, rounds: usize, 
         s.recv(&mut buf).expect("echo");
         t.elapsed()
     };
+    // socat's first datagram opens its path to the server; give it time to answer.
+    if let Some(u) = &via_socat {
+        u.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        round_trip(u);
+        u.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    }
     for _ in 0..200 {
         round_trip(&direct);
         round_trip(&relayed);
+        via_socat.as_ref().map(round_trip);
     }
-    let (mut d, mut r) = (Vec::new(), Vec::new());
-    // Alternate blocks so both see the same machine conditions.
+    let (mut d, mut r, mut so) = (Vec::new(), Vec::new(), Vec::new());
+    // Alternate blocks so all see the same machine conditions.
     for _ in 0..rounds {
         d.extend((0..n).map(|_| round_trip(&direct)));
         r.extend((0..n).map(|_| round_trip(&relayed)));
+        if let Some(u) = &via_socat {
+            so.extend((0..n).map(|_| round_trip(u)));
+        }
     }
+    drop(socat);
     d.sort();
     r.sort();
+    so.sort();
     let stats = rt.block_on(relay.stop());
     let events = rt.block_on(drain).unwrap();
     let us = |x: Duration| x.as_secs_f64() * 1e6;
     println!("UDP request/response, {} round trips each", d.len());
-    for (name, v) in [("direct", &d), ("relay", &r)] {
+    for (name, v) in [("direct", &d), ("relay", &r), ("socat", &so)] {
+        if v.is_empty() {
+            println!("  socat   not installed: no peer relay measured");
+            continue;
+        }
         println!(
             "  {name:<7} median {:7.1} µs   p90 {:7.1} µs   p99 {:7.1} µs",
             us(percentile(v, 0.5)),
@@ -162,6 +186,42 @@ fn udp_latency(rt: &tokio::runtime::Runtime, cpu: Option<usize>, rounds: usize, 
         us(percentile(&r, 0.5)) - us(percentile(&d, 0.5)),
         stats.client_to_server.delivered + stats.server_to_client.delivered,
     );
+}
+
+/// socat as a UDP relay to `target`, the peer the relay is measured against; killed on drop.
+struct Socat {
+    child: std::process::Child,
+    listen: SocketAddr,
+}
+
+impl Socat {
+    fn start(target: SocketAddr) -> Option<Socat> {
+        let port = UdpSocket::bind("127.0.0.1:0")
+            .ok()?
+            .local_addr()
+            .ok()?
+            .port();
+        let child = std::process::Command::new("socat")
+            .arg(format!("UDP4-LISTEN:{port},bind=127.0.0.1,reuseaddr"))
+            .arg(format!("UDP4:{target}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .ok()?;
+        // Until it listens.
+        thread::sleep(Duration::from_millis(200));
+        Some(Socat {
+            child,
+            listen: SocketAddr::from(([127, 0, 0, 1], port)),
+        })
+    }
+}
+
+impl Drop for Socat {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// CPU time used by this process so far (user + system), in seconds.
