@@ -208,14 +208,8 @@ fn gdb_backtrace_names_the_panicking_function() {
 
 /// The workbench on the runs screen over `outputs`, drawn 240×90.
 fn workbench_runs_screen(outputs: &Path) -> String {
-    use panther::plugin::{LoadOptions, Registry};
     use panther::tui::app::{Action, App};
-    let reg = Registry::load(&LoadOptions {
-        bundled: true,
-        user: false,
-        dirs: vec![],
-        availability: false,
-    });
+    let reg = common::bundled();
     let mut a = App::new(&reg, false);
     a.outputs = outputs.to_path_buf();
     a.update(Action::NextScreen);

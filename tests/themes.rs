@@ -2,8 +2,10 @@
 //! include the styles), and a broken theme is reported with its position while the default
 //! is used.
 
+#[allow(dead_code)] // the drawing helpers are for the screen tests
+mod common;
+
 use panther::events::timeline::Timeline;
-use panther::plugin::{LoadOptions, Registry};
 use panther::tui::app::App;
 use panther::tui::theme::{BUNDLED, Theme};
 use panther::tui::widgets::sequence::{SequenceView, SequenceViewState};
@@ -54,12 +56,7 @@ fn a_malformed_theme_is_reported_with_its_position() {
 
 #[test]
 fn switching_to_an_unknown_theme_says_so_and_keeps_the_current_one() {
-    let reg = Registry::load(&LoadOptions {
-        bundled: true,
-        user: false,
-        dirs: vec![],
-        availability: false,
-    });
+    let reg = common::bundled();
     let mut a = App::new(&reg, true);
     a.set_theme("okabe-ito");
     assert_eq!(a.theme.name, "okabe-ito");
@@ -85,12 +82,7 @@ fn switching_to_an_unknown_theme_says_so_and_keeps_the_current_one() {
 fn the_workbench_draws_with_the_theme_slots_only() {
     use panther::tui::app::{Action, Screen};
     use ratatui::style::Color;
-    let reg = Registry::load(&LoadOptions {
-        bundled: true,
-        user: false,
-        dirs: vec![],
-        availability: false,
-    });
+    let reg = common::bundled();
     let mut a = App::new(&reg, true);
     let base = Theme::default_theme();
     a.theme = Theme::parse(

@@ -8,12 +8,7 @@ use panther::tui::app::{Action, App, Effect};
 
 fn app() -> App {
     // Requirements unchecked, so the snapshots do not depend on what this machine has.
-    let reg = Registry::load(&LoadOptions {
-        bundled: true,
-        user: false,
-        dirs: vec![],
-        availability: false,
-    });
+    let reg = common::bundled();
     App::new(&reg, false)
 }
 

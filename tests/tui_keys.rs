@@ -6,19 +6,13 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use panther::plugin::{LoadOptions, Registry};
 use panther::tui::app::{Action, App, Effect, Screen};
 use panther::tui::keymap::{self, Keymap};
 use panther::tui::keys::Context;
 
 /// An app as the workbench starts it: on the quickstart in the editor, in view mode.
 fn app() -> App {
-    let reg = Registry::load(&LoadOptions {
-        bundled: true,
-        user: false,
-        dirs: vec![],
-        availability: false,
-    });
+    let reg = common::bundled();
     let mut a = App::new(&reg, false);
     // Relative (tests run in the package root), so no snapshot names the folder the
     // repository is checked out in (CI clones it elsewhere).

@@ -7,16 +7,10 @@ use std::time::Duration;
 
 use common::draw_text;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use panther::plugin::{LoadOptions, Registry};
 use panther::tui::app::{Action, App, Effect, Screen};
 
 fn app(outputs: &std::path::Path) -> App {
-    let reg = Registry::load(&LoadOptions {
-        bundled: true,
-        user: false,
-        dirs: vec![],
-        availability: false,
-    });
+    let reg = common::bundled();
     let mut a = App::new(&reg, false);
     a.outputs = outputs.to_path_buf();
     a.panther_exe = Some(env!("CARGO_BIN_EXE_panther").into());

@@ -8,7 +8,6 @@ use std::path::PathBuf;
 
 use panther::events::model::{Event, Kind, Message};
 use panther::events::timeline::Timeline;
-use panther::plugin::{LoadOptions, Registry};
 use panther::tui::app::{Action, App};
 use panther::tui::widgets::sequence::{SequenceStyle, SequenceView, SequenceViewState};
 
@@ -18,12 +17,7 @@ const RECORDED: &str = concat!(
 );
 
 fn app() -> App {
-    let reg = Registry::load(&LoadOptions {
-        bundled: true,
-        user: false,
-        dirs: vec![],
-        availability: false,
-    });
+    let reg = common::bundled();
     let mut a = App::new(&reg, false);
     a.outputs = PathBuf::from("tests/fixtures/outputs");
     a

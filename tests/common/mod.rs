@@ -26,3 +26,15 @@ pub fn text(buf: &Buffer) -> String {
     }
     out
 }
+
+/// The bundled plugins only, requirements unchecked: what the TUI tests draw, the same on
+/// every machine.
+#[allow(dead_code)] // not every test file that shares this module loads plugins
+pub fn bundled() -> panther::plugin::Registry {
+    panther::plugin::Registry::load(&panther::plugin::LoadOptions {
+        bundled: true,
+        user: false,
+        dirs: vec![],
+        availability: false,
+    })
+}
