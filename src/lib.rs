@@ -9,6 +9,7 @@ pub mod events;
 pub mod experiment;
 pub mod import;
 pub mod matrix;
+pub mod p2p;
 pub mod plugin;
 pub mod quic;
 pub mod results;
