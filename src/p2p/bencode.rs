@@ -106,6 +106,7 @@ pub fn decode_prefix(input: &[u8], limits: Limits) -> Result<(Value, usize), Err
             b'i' if !awaiting_key => {
                 let (n, end) = int(input, pos + 1, b'e')?;
                 pos = end;
+                count(&mut elements, limits, pos)?;
                 Value::Int(n)
             }
             b'l' | b'd' if !awaiting_key => {
@@ -124,6 +125,7 @@ pub fn decode_prefix(input: &[u8], limits: Limits) -> Result<(Value, usize), Err
             b'0'..=b'9' => {
                 let (s, end) = string(input, pos, limits)?;
                 pos = end;
+                count(&mut elements, limits, pos)?;
                 Value::Bytes(s)
             }
             other => {
@@ -135,7 +137,6 @@ pub fn decode_prefix(input: &[u8], limits: Limits) -> Result<(Value, usize), Err
                 return Err(err(pos, Problem::Unexpected(what, other)));
             }
         };
-        count(&mut elements, limits, pos)?;
         match stack.last_mut() {
             None => return Ok((value, pos)),
             Some(Open::List(l)) => l.push(value),
@@ -183,10 +184,7 @@ fn int(input: &[u8], start: usize, end_byte: u8) -> Result<(i64, usize), Error> 
         Some((b'-', m)) => (true, m),
         _ => (false, digits),
     };
-    if let Some(bad) = magnitude.iter().position(|b| !b.is_ascii_digit()) {
-        let at = start + usize::from(negative) + bad;
-        return Err(err(at, Problem::Unexpected("a digit", magnitude[bad])));
-    }
+    digits_only(magnitude, start + usize::from(negative))?;
     let canonical =
         !magnitude.is_empty() && !(magnitude[0] == b'0' && (magnitude.len() > 1 || negative));
     if !canonical {
@@ -207,6 +205,14 @@ fn int(input: &[u8], start: usize, end_byte: u8) -> Result<(i64, usize), Error> 
             .ok_or_else(|| err(start, Problem::IntOverflow))?;
     }
     Ok((n, start + len + 1))
+}
+
+/// Refuses the first non-digit of `digits`, which start at offset `at` of the input.
+fn digits_only(digits: &[u8], at: usize) -> Result<(), Error> {
+    match digits.iter().position(|b| !b.is_ascii_digit()) {
+        Some(bad) => Err(err(at + bad, Problem::Unexpected("a digit", digits[bad]))),
+        None => Ok(()),
+    }
 }
 
 /// A `LEN:BYTES` string at `start`.
@@ -257,11 +263,7 @@ impl Value {
                 out.extend_from_slice(n.to_string().as_bytes());
                 out.push(b'e');
             }
-            Value::Bytes(b) => {
-                out.extend_from_slice(b.len().to_string().as_bytes());
-                out.push(b':');
-                out.extend_from_slice(b);
-            }
+            Value::Bytes(b) => write_bytes(b, out),
             Value::List(l) => {
                 out.push(b'l');
                 l.iter().for_each(|v| v.encode_into(out));
@@ -270,7 +272,7 @@ impl Value {
             Value::Dict(d) => {
                 out.push(b'd');
                 for (k, v) in d {
-                    Value::Bytes(k.clone()).encode_into(out);
+                    write_bytes(k, out);
                     v.encode_into(out);
                 }
                 out.push(b'e');
@@ -313,6 +315,13 @@ impl Value {
             _ => None,
         }
     }
+}
+
+/// `LEN:BYTES`, for string values and dictionary keys alike.
+fn write_bytes(b: &[u8], out: &mut Vec<u8>) {
+    out.extend_from_slice(b.len().to_string().as_bytes());
+    out.push(b':');
+    out.extend_from_slice(b);
 }
 
 #[cfg(test)]
